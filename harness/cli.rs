@@ -1,0 +1,341 @@
+//! The command line: `gen`, `setup`, `check` and `fuzz`.
+//!
+//! Exit codes are for CI: 0 when nothing was found, 1 when a check or campaign found
+//! something, 2 when the harness itself could not do its job (bad input file, no Python,
+//! wrong torch). Errors are one line that names the file or the fix.
+
+use crate::ir::Case;
+use crate::oracle::{self, Backend, CheckResult, Pool, PoolConfig, PythonEnv, Verdict};
+use crate::r#gen::{GenConfig, case_from_seed};
+use crate::render::render;
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "shapefuzz",
+    version,
+    about = "Fuzz torch.export with dynamic shapes and check the exported program against eager PyTorch",
+    long_about = "shapefuzz generates random valid PyTorch models with dynamic-shape specs, exports them \
+with torch.export, runs the exported program against eager PyTorch at other input sizes, and reports \
+dims that were pinned, guards that reject valid sizes, results that differ, export errors, crashes \
+and hangs.\n\nExit codes: 0 nothing found, 1 findings, 2 harness error."
+)]
+pub struct Cli {
+    /// Python interpreter to use instead of shapefuzz's own environment (also SHAPEFUZZ_PYTHON).
+    #[arg(long, global = true, value_name = "PATH")]
+    python: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Generate cases: write each as JSON (the IR) and rendered Python.
+    Gen {
+        /// First seed; case i uses seed S+i.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Number of cases.
+        #[arg(long, default_value_t = 1)]
+        count: u64,
+        /// Directory for `case-<seed>.json` and `case-<seed>.py`; without it the Python is
+        /// printed to stdout.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Draw a random generator configuration per case (swarm testing) instead of the
+        /// default one.
+        #[arg(long)]
+        swarm: bool,
+    },
+    /// Create the Python environment (a venv with the pinned torch) and verify it.
+    Setup,
+    /// Check case files against real torch and print the verdict.
+    Check {
+        /// Case JSON files.
+        #[arg(required = true, value_name = "CASE.json")]
+        cases: Vec<PathBuf>,
+        /// Print one JSON object per case instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Use torch.export's strict mode (TorchDynamo) instead of the default non-strict.
+        #[arg(long)]
+        strict: bool,
+        /// Seconds a case may take before its worker is killed (verdict `hang`).
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
+    /// Run a fuzz campaign: generate, check, and record every verdict.
+    Fuzz {
+        /// Campaign seed: the same seed and torch give the same cases.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Stop after this many cases.
+        #[arg(long, conflicts_with = "time")]
+        cases: Option<u64>,
+        /// Stop after this long (e.g. 60s, 30m, 1h).
+        #[arg(long, value_parser = parse_duration)]
+        time: Option<Duration>,
+        /// Worker processes.
+        #[arg(long, default_value_t = 2)]
+        jobs: usize,
+        /// Output directory: results.jsonl (one line per case) and summary.json.
+        #[arg(long, default_value = "fuzz-out")]
+        out: PathBuf,
+        /// Use strict export.
+        #[arg(long)]
+        strict: bool,
+        /// Seconds a case may take before its worker is killed.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
+}
+
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len()));
+    let n: f64 = num.parse().map_err(|_| format!("not a duration: {s:?} (try 60s, 30m, 1h)"))?;
+    let mult = match unit {
+        "" | "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(format!("unknown unit {unit:?} in {s:?} (use s, m or h)")),
+    };
+    Ok(Duration::from_secs_f64(n * mult))
+}
+
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("shapefuzz: error: {e:#}");
+            2
+        }
+    }
+}
+
+fn env(python: Option<&Path>) -> Result<PythonEnv> {
+    Ok(PythonEnv::ensure(python, true)?)
+}
+
+fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Gen { seed, count, out, swarm } => {
+            if let Some(dir) = &out {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            }
+            for s in seed..seed.saturating_add(count) {
+                let case = generate(s, swarm);
+                let py = render(&case).source;
+                match &out {
+                    Some(dir) => {
+                        std::fs::write(dir.join(format!("case-{s}.json")), case.to_json())?;
+                        std::fs::write(dir.join(format!("case-{s}.py")), &py)?;
+                    }
+                    None => println!("# shapefuzz gen --seed {s}\n{py}"),
+                }
+            }
+            if let Some(dir) = out {
+                eprintln!("wrote {count} case(s) to {}", dir.display());
+            }
+            Ok(0)
+        }
+        Command::Setup => {
+            let e = env(cli.python.as_deref())?;
+            println!("python: {}\ntorch: {}\nworker: {}", e.python.display(), e.torch_version, e.worker.display());
+            Ok(0)
+        }
+        Command::Check { cases, json, strict, timeout } => {
+            // Read every file first: a bad file is reported before any torch start-up.
+            let loaded: Vec<(PathBuf, Case)> = cases
+                .iter()
+                .map(|p| Case::load(p).map(|c| (p.clone(), c)))
+                .collect::<Result<_, _>>()?;
+            let pool = start_pool(cli.python.as_deref(), 1, timeout)?;
+            let backend = if strict { Backend::ExportStrict } else { Backend::Export };
+            let mut code = 0;
+            for (path, case) in loaded {
+                let r = oracle::check(&pool, &case, backend);
+                if r.verdict.is_finding() || r.verdict == Verdict::Invalid {
+                    code = 1;
+                }
+                if json {
+                    let mut v = serde_json::to_value(&r)?;
+                    v["case"] = path.display().to_string().into();
+                    println!("{}", serde_json::to_string(&v)?);
+                } else {
+                    print!("{}", describe(&path, &case, &r));
+                }
+            }
+            Ok(code)
+        }
+        Command::Fuzz { seed, cases, time, jobs, out, strict, timeout } => {
+            let limit = match (cases, time) {
+                (Some(n), _) => Limit::Cases(n),
+                (None, Some(t)) => Limit::Time(t),
+                (None, None) => Limit::Cases(100),
+            };
+            fuzz(cli.python.as_deref(), seed, limit, jobs, &out, strict, timeout)
+        }
+    }
+}
+
+/// The case a campaign seed produces: a swarm configuration drawn from the seed, then the
+/// case from the same byte stream.
+pub fn generate(seed: u64, swarm: bool) -> Case {
+    if !swarm {
+        return case_from_seed(&GenConfig::default(), seed);
+    }
+    use rand::{RngCore, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut bytes = vec![0u8; 4096];
+    rng.fill_bytes(&mut bytes);
+    let mut u = arbitrary::Unstructured::new(&bytes);
+    u.arbitrary::<Case>().expect("generation never fails on a byte stream")
+}
+
+fn start_pool(python: Option<&Path>, jobs: usize, timeout: u64) -> Result<Pool> {
+    let e = env(python)?;
+    let cfg = PoolConfig { jobs, timeout: Duration::from_secs(timeout), ..Default::default() };
+    Pool::new(e, cfg).map_err(|e| anyhow::anyhow!("starting workers: {e}"))
+}
+
+/// The text report of one check.
+pub fn describe(path: &Path, case: &Case, r: &CheckResult) -> String {
+    let mut s = String::new();
+    use std::fmt::Write as _;
+    let kind = r.kind().map(|k| format!(" ({k})")).unwrap_or_default();
+    let _ = writeln!(s, "{}: {}{kind} [{}]", path.display(), r.verdict.name(), r.backend.name());
+    for d in &r.dims {
+        let _ = writeln!(s, "  {}.size({}): requested {}, truth {}, torch kept {}", d.input, d.dim, d.requested, d.truth, d.kept);
+    }
+    for f in &r.findings {
+        let probe = f
+            .probe
+            .as_ref()
+            .map(|p| {
+                let shapes = case.input_shapes(p);
+                let names: Vec<String> = shapes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, sh)| format!("{}={:?}", crate::ir::input_name(i), sh))
+                    .collect();
+                format!(" at probe {}", names.join(" "))
+            })
+            .unwrap_or_default();
+        let first = f.message.lines().next().unwrap_or("");
+        let _ = writeln!(s, "  {}{probe}: {first}", f.verdict.name());
+    }
+    if let Some(c) = &r.cause {
+        let spelled = c.spelling.as_ref().map(|sp| format!(" spelled {sp}")).unwrap_or_default();
+        let _ = writeln!(s, "  cause: v{} ({}{spelled}) at line {} added guard {}", c.node, c.op, c.line, c.guard);
+    }
+    for e in &r.edge {
+        if e.eager_ok && (!e.exported_ok || e.matches == Some(false)) {
+            let _ = writeln!(s, "  note: 0/1 probe {:?}: eager runs, exported {}", e.sizes, if e.exported_ok { "differs" } else { "fails" });
+        }
+    }
+    let _ = writeln!(s, "  time: {}", oracle::describe_timings(&r.timings));
+    s
+}
+
+enum Limit {
+    Cases(u64),
+    Time(Duration),
+}
+
+fn fuzz(python: Option<&Path>, seed: u64, limit: Limit, jobs: usize, out: &Path, strict: bool, timeout: u64) -> Result<i32> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let pool = start_pool(python, jobs, timeout)?;
+    let backend = if strict { Backend::ExportStrict } else { Backend::Export };
+    let results_path = out.join("results.jsonl");
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(&results_path)?;
+    let sink = std::sync::Mutex::new(file);
+    let counts: std::sync::Mutex<BTreeMap<&'static str, u64>> = Default::default();
+    let bar = match limit {
+        Limit::Cases(n) => indicatif::ProgressBar::new(n),
+        Limit::Time(_) => indicatif::ProgressBar::new_spinner(),
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {pos} cases ({per_sec}) {wide_msg}")
+            .expect("valid template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let started = Instant::now();
+    let next = std::sync::atomic::AtomicU64::new(0);
+    let stop = |i: u64| match limit {
+        Limit::Cases(n) => i >= n,
+        Limit::Time(t) => started.elapsed() >= t,
+    };
+    let error: std::sync::Mutex<Option<anyhow::Error>> = Default::default();
+    std::thread::scope(|s| {
+        for _ in 0..pool.jobs() {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if stop(i) {
+                        break;
+                    }
+                    let case_seed = seed.wrapping_add(i);
+                    let case = generate(case_seed, true);
+                    let r = oracle::check(&pool, &case, backend);
+                    let line = serde_json::json!({
+                        "index": i,
+                        "seed": case_seed,
+                        "verdict": r.verdict,
+                        "kind": r.kind(),
+                        "message": r.message().lines().next().unwrap_or(""),
+                        "ops": case.op_kinds(),
+                        "cause": r.cause,
+                        "total_s": r.timings.total_s,
+                    });
+                    {
+                        let mut f = sink.lock().unwrap();
+                        if let Err(e) = writeln!(f, "{line}").and_then(|_| f.flush()) {
+                            *error.lock().unwrap() = Some(e.into());
+                            break;
+                        }
+                    }
+                    let mut c = counts.lock().unwrap();
+                    *c.entry(r.verdict.name()).or_default() += 1;
+                    let msg: Vec<String> = c.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    bar.set_message(msg.join(" "));
+                    bar.inc(1);
+                }
+            });
+        }
+    });
+    bar.finish();
+    if let Some(e) = error.into_inner().unwrap() {
+        bail!("writing {}: {e}", results_path.display());
+    }
+    let counts = counts.into_inner().unwrap();
+    let total: u64 = counts.values().sum();
+    let findings: u64 = counts
+        .iter()
+        .filter(|(k, _)| Verdict::ALL.iter().any(|v| v.name() == **k && v.is_finding()))
+        .map(|(_, v)| v)
+        .sum();
+    let elapsed = started.elapsed();
+    let summary = serde_json::json!({
+        "seed": seed,
+        "cases": total,
+        "verdicts": counts,
+        "elapsed_s": elapsed.as_secs_f64(),
+        "cases_per_s": total as f64 / elapsed.as_secs_f64().max(1e-9),
+        "torch": pool.env().torch_version,
+    });
+    std::fs::write(out.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
+    eprintln!(
+        "{total} cases in {:.1}s: {}; results in {}",
+        elapsed.as_secs_f64(),
+        counts.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "),
+        results_path.display()
+    );
+    Ok(if findings > 0 { 1 } else { 0 })
+}

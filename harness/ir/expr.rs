@@ -1,0 +1,300 @@
+//! Symbolic sizes: `DimExpr` over input-dim symbols, and `FloatExpr` for Python floats
+//! computed from sizes. Constructors fold constants so that structurally equal expressions
+//! are the way shape rules decide that two dims agree at *every* valuation.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A symbol standing for one input dimension's size (`s0`, `s1`, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SymId(pub u32);
+
+impl fmt::Display for SymId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s{}", self.0)
+    }
+}
+
+/// Sizes of every symbol, indexed by `SymId`.
+pub type Valuation = Vec<i64>;
+
+/// An integer expression over symbols. `Data(n)` is a size only known at run time
+/// (produced by node `n`: `nonzero`, `.item()`, ...); it is never negative and
+/// compares equal only to itself.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DimExpr {
+    Const(i64),
+    Sym(SymId),
+    Data(u32),
+    Add(Box<DimExpr>, Box<DimExpr>),
+    Sub(Box<DimExpr>, Box<DimExpr>),
+    Mul(Box<DimExpr>, Box<DimExpr>),
+    FloorDiv(Box<DimExpr>, i64),
+    Mod(Box<DimExpr>, i64),
+    Min(Box<DimExpr>, Box<DimExpr>),
+    Max(Box<DimExpr>, Box<DimExpr>),
+}
+
+impl DimExpr {
+    pub fn sym(s: SymId) -> Self {
+        DimExpr::Sym(s)
+    }
+
+    pub fn as_const(&self) -> Option<i64> {
+        match self {
+            DimExpr::Const(c) => Some(*c),
+            _ => None,
+        }
+    }
+
+    pub fn add(a: DimExpr, b: DimExpr) -> Self {
+        match (&a, &b) {
+            (DimExpr::Const(x), DimExpr::Const(y)) => DimExpr::Const(x + y),
+            (_, DimExpr::Const(0)) => a,
+            (DimExpr::Const(0), _) => b,
+            _ => DimExpr::Add(Box::new(a), Box::new(b)),
+        }
+    }
+
+    pub fn sub(a: DimExpr, b: DimExpr) -> Self {
+        match (&a, &b) {
+            (DimExpr::Const(x), DimExpr::Const(y)) => DimExpr::Const(x - y),
+            (_, DimExpr::Const(0)) => a,
+            _ if a == b => DimExpr::Const(0),
+            _ => DimExpr::Sub(Box::new(a), Box::new(b)),
+        }
+    }
+
+    pub fn mul(a: DimExpr, b: DimExpr) -> Self {
+        match (&a, &b) {
+            (DimExpr::Const(x), DimExpr::Const(y)) => DimExpr::Const(x * y),
+            (_, DimExpr::Const(1)) => a,
+            (DimExpr::Const(1), _) => b,
+            (_, DimExpr::Const(0)) | (DimExpr::Const(0), _) => DimExpr::Const(0),
+            // Keep constants on the left so `2*s0` and `s0*2` are one expression.
+            (_, DimExpr::Const(_)) => DimExpr::Mul(Box::new(b), Box::new(a)),
+            _ => DimExpr::Mul(Box::new(a), Box::new(b)),
+        }
+    }
+
+    pub fn floor_div(a: DimExpr, k: i64) -> Self {
+        assert!(k > 0, "floor_div by {k}");
+        match &a {
+            DimExpr::Const(x) => DimExpr::Const(x.div_euclid(k)),
+            _ if k == 1 => a,
+            // `int(2*n / 2)` is `n`: keeps reshapes of even dims symbolic.
+            DimExpr::Mul(c, e) if c.as_const().is_some_and(|c| c % k == 0) => {
+                DimExpr::mul(DimExpr::Const(c.as_const().unwrap() / k), (**e).clone())
+            }
+            _ => DimExpr::FloorDiv(Box::new(a), k),
+        }
+    }
+
+    pub fn modulo(a: DimExpr, k: i64) -> Self {
+        assert!(k > 0, "mod by {k}");
+        match &a {
+            DimExpr::Const(x) => DimExpr::Const(x.rem_euclid(k)),
+            _ if k == 1 => DimExpr::Const(0),
+            _ => DimExpr::Mod(Box::new(a), k),
+        }
+    }
+
+    pub fn min(a: DimExpr, b: DimExpr) -> Self {
+        match (&a, &b) {
+            (DimExpr::Const(x), DimExpr::Const(y)) => DimExpr::Const(*x.min(y)),
+            _ if a == b => a,
+            _ => DimExpr::Min(Box::new(a), Box::new(b)),
+        }
+    }
+
+    pub fn max(a: DimExpr, b: DimExpr) -> Self {
+        match (&a, &b) {
+            (DimExpr::Const(x), DimExpr::Const(y)) => DimExpr::Const(*x.max(y)),
+            _ if a == b => a,
+            _ => DimExpr::Max(Box::new(a), Box::new(b)),
+        }
+    }
+
+    /// The value at a valuation; `None` when it depends on run-time data.
+    pub fn eval(&self, v: &[i64]) -> Option<i64> {
+        Some(match self {
+            DimExpr::Const(c) => *c,
+            DimExpr::Sym(s) => *v.get(s.0 as usize)?,
+            DimExpr::Data(_) => return None,
+            DimExpr::Add(a, b) => a.eval(v)?.checked_add(b.eval(v)?)?,
+            DimExpr::Sub(a, b) => a.eval(v)?.checked_sub(b.eval(v)?)?,
+            DimExpr::Mul(a, b) => a.eval(v)?.checked_mul(b.eval(v)?)?,
+            DimExpr::FloorDiv(a, k) => a.eval(v)?.div_euclid(*k),
+            DimExpr::Mod(a, k) => a.eval(v)?.rem_euclid(*k),
+            DimExpr::Min(a, b) => a.eval(v)?.min(b.eval(v)?),
+            DimExpr::Max(a, b) => a.eval(v)?.max(b.eval(v)?),
+        })
+    }
+
+    /// A lower bound over all valuations where every symbol is at least 2 and every
+    /// data-dependent size at least 0 (interval arithmetic; `None` = unbounded below).
+    pub fn lower_bound(&self) -> Option<i64> {
+        self.interval().0
+    }
+
+    /// `(lower, upper)` bounds, `None` meaning unbounded on that side.
+    pub fn interval(&self) -> (Option<i64>, Option<i64>) {
+        fn mul_bound(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+            a?.checked_mul(b?)
+        }
+        match self {
+            DimExpr::Const(c) => (Some(*c), Some(*c)),
+            DimExpr::Sym(_) => (Some(2), None),
+            DimExpr::Data(_) => (Some(0), None),
+            DimExpr::Add(a, b) => {
+                let (al, ah) = a.interval();
+                let (bl, bh) = b.interval();
+                (
+                    al.zip(bl).and_then(|(x, y)| x.checked_add(y)),
+                    ah.zip(bh).and_then(|(x, y)| x.checked_add(y)),
+                )
+            }
+            DimExpr::Sub(a, b) => {
+                let (al, ah) = a.interval();
+                let (bl, bh) = b.interval();
+                (
+                    al.zip(bh).and_then(|(x, y)| x.checked_sub(y)),
+                    ah.zip(bl).and_then(|(x, y)| x.checked_sub(y)),
+                )
+            }
+            DimExpr::Mul(a, b) => {
+                let (al, ah) = a.interval();
+                let (bl, bh) = b.interval();
+                // Only the non-negative case is needed for sizes; be conservative otherwise.
+                if al.is_some_and(|x| x >= 0) && bl.is_some_and(|x| x >= 0) {
+                    (mul_bound(al, bl), mul_bound(ah, bh))
+                } else {
+                    (None, None)
+                }
+            }
+            DimExpr::FloorDiv(a, k) => {
+                let (l, h) = a.interval();
+                (l.map(|x| x.div_euclid(*k)), h.map(|x| x.div_euclid(*k)))
+            }
+            DimExpr::Mod(_, k) => (Some(0), Some(k - 1)),
+            DimExpr::Min(a, b) => {
+                let (al, ah) = a.interval();
+                let (bl, bh) = b.interval();
+                (
+                    al.zip(bl).map(|(x, y)| x.min(y)),
+                    match (ah, bh) {
+                        (Some(x), Some(y)) => Some(x.min(y)),
+                        (x, None) => x,
+                        (None, y) => y,
+                    },
+                )
+            }
+            DimExpr::Max(a, b) => {
+                let (al, ah) = a.interval();
+                let (bl, bh) = b.interval();
+                (
+                    match (al, bl) {
+                        (Some(x), Some(y)) => Some(x.max(y)),
+                        (x, None) => x,
+                        (None, y) => y,
+                    },
+                    ah.zip(bh).map(|(x, y)| x.max(y)),
+                )
+            }
+        }
+    }
+
+    /// Every symbol the expression mentions.
+    pub fn symbols(&self, out: &mut Vec<SymId>) {
+        match self {
+            DimExpr::Sym(s) => {
+                if !out.contains(s) {
+                    out.push(*s)
+                }
+            }
+            DimExpr::Const(_) | DimExpr::Data(_) => {}
+            DimExpr::Add(a, b)
+            | DimExpr::Sub(a, b)
+            | DimExpr::Mul(a, b)
+            | DimExpr::Min(a, b)
+            | DimExpr::Max(a, b) => {
+                a.symbols(out);
+                b.symbols(out);
+            }
+            DimExpr::FloorDiv(a, _) | DimExpr::Mod(a, _) => a.symbols(out),
+        }
+    }
+
+    pub fn has_data(&self) -> bool {
+        match self {
+            DimExpr::Data(_) => true,
+            DimExpr::Const(_) | DimExpr::Sym(_) => false,
+            DimExpr::Add(a, b)
+            | DimExpr::Sub(a, b)
+            | DimExpr::Mul(a, b)
+            | DimExpr::Min(a, b)
+            | DimExpr::Max(a, b) => a.has_data() || b.has_data(),
+            DimExpr::FloorDiv(a, _) | DimExpr::Mod(a, _) => a.has_data(),
+        }
+    }
+
+    /// Python text, with symbols looked up in a dict named `s` (used by `input_shapes`).
+    pub fn to_python(&self, sym: &dyn Fn(SymId) -> String) -> String {
+        match self {
+            DimExpr::Const(c) => c.to_string(),
+            DimExpr::Sym(s) => sym(*s),
+            DimExpr::Data(n) => format!("u{n}"),
+            DimExpr::Add(a, b) => format!("({} + {})", a.to_python(sym), b.to_python(sym)),
+            DimExpr::Sub(a, b) => format!("({} - {})", a.to_python(sym), b.to_python(sym)),
+            DimExpr::Mul(a, b) => format!("{} * {}", a.to_python(sym), b.to_python(sym)),
+            DimExpr::FloorDiv(a, k) => format!("({} // {k})", a.to_python(sym)),
+            DimExpr::Mod(a, k) => format!("({} % {k})", a.to_python(sym)),
+            DimExpr::Min(a, b) => format!("min({}, {})", a.to_python(sym), b.to_python(sym)),
+            DimExpr::Max(a, b) => format!("max({}, {})", a.to_python(sym), b.to_python(sym)),
+        }
+    }
+}
+
+impl fmt::Display for DimExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_python(&|s| s.to_string()))
+    }
+}
+
+/// A Python float computed from sizes (`float(n)`, `n / k`, `math.sqrt(n)`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FloatExpr {
+    Of(DimExpr),
+    Div(DimExpr, i64),
+    Sqrt(DimExpr),
+}
+
+impl FloatExpr {
+    pub fn eval(&self, v: &[i64]) -> Option<f64> {
+        Some(match self {
+            FloatExpr::Of(e) => e.eval(v)? as f64,
+            FloatExpr::Div(e, k) => e.eval(v)? as f64 / *k as f64,
+            FloatExpr::Sqrt(e) => (e.eval(v)? as f64).sqrt(),
+        })
+    }
+
+    pub fn lower_bound(&self) -> Option<f64> {
+        let inner = match self {
+            FloatExpr::Of(e) | FloatExpr::Div(e, _) | FloatExpr::Sqrt(e) => e,
+        };
+        let lb = inner.lower_bound()? as f64;
+        Some(match self {
+            FloatExpr::Of(_) => lb,
+            FloatExpr::Div(_, k) => lb / *k as f64,
+            FloatExpr::Sqrt(_) => {
+                if lb < 0.0 {
+                    return None;
+                }
+                lb.sqrt()
+            }
+        })
+    }
+}

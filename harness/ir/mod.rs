@@ -1,0 +1,467 @@
+//! The model IR: a `Case` is a model (typed values in a DAG of ops over its inputs), the
+//! ground truth about every input dimension, the dynamic-shape spec torch.export is asked
+//! for, and the valuations (export sizes and probes) it is checked at.
+//!
+//! A case is plain data: it serializes to JSON with a schema version and holds no free-form
+//! strings, so a corpus file can never carry code. `Case::validate` re-derives every type
+//! and checks that eager PyTorch accepts the model at the export valuation and every normal
+//! probe; `Case::valid_at` answers the same for any other valuation.
+
+mod expr;
+mod ops;
+
+pub use expr::*;
+pub use ops::*;
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Bumped whenever a case written by an older shapefuzz would be read differently.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The sizes the oracle scans each symbol over when it asks what the exported program
+/// accepts; ground truth is computed over `2..=SCAN_MAX` as well.
+pub const SCAN_MAX: i64 = 64;
+
+/// What is true of an input dimension, by construction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DimTruth {
+    /// Eager accepts any size >= 2 here.
+    Free,
+    /// The size is a fixed constant.
+    Static,
+    /// Must equal dim `dim` of input `input` (the two share a symbol).
+    Tied { input: u32, dim: u32 },
+    /// Must be a multiple of `k` (the size is `k * symbol`).
+    MultipleOf { k: i64 },
+    /// Eager only accepts the symbol within these inclusive runs of `2..=SCAN_MAX`.
+    Bounded { runs: Vec<[i64; 2]> },
+}
+
+/// What the `dynamic_shapes` argument says of an input dimension.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DimSpec {
+    /// Not mentioned: torch.export keeps it static.
+    Unspecified,
+    Auto,
+    Dynamic,
+    Static,
+    /// `Dim("s<k>", min=, max=)` named after the dim's symbol, shared by tied dims.
+    Named {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    /// `k * Dim("s<k>")` for a dim that is a multiple of its symbol.
+    Derived { k: i64 },
+}
+
+impl DimSpec {
+    /// Whether the user asked for this dim to stay dynamic.
+    pub fn requests_dynamic(&self) -> bool {
+        !matches!(self, DimSpec::Unspecified | DimSpec::Static)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InputDim {
+    /// `Const(c)`, `Sym(s)` or `Mul(Const(k), Sym(s))`.
+    pub size: DimExpr,
+    pub truth: DimTruth,
+    pub spec: DimSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Input {
+    pub dtype: DType,
+    pub dims: Vec<InputDim>,
+}
+
+impl Input {
+    pub fn tensor_type(&self) -> TensorType {
+        let (lo, hi) = match self.dtype {
+            // Integer inputs hold 0 or 1 (see `render::make_inputs`).
+            DType::I64 | DType::Bool => (Some(0), Some(1)),
+            DType::F32 => (None, None),
+        };
+        TensorType { dtype: self.dtype, shape: self.dims.iter().map(|d| d.size.clone()).collect(), lo, hi }
+    }
+}
+
+/// A probe valuation and whether it belongs to the 0/1 class, which torch specializes by
+/// design and is reported apart.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Probe {
+    pub sizes: Valuation,
+    pub edge: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    pub schema_version: u32,
+    pub inputs: Vec<Input>,
+    /// Node `i` defines value `ValueRef::Node(i)`; operands refer to earlier nodes only.
+    pub nodes: Vec<Op>,
+    pub outputs: Vec<ValueRef>,
+    /// One size per symbol: the example inputs torch.export traces with.
+    pub export: Valuation,
+    pub probes: Vec<Probe>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: cannot read: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path}: not a shapefuzz case ({source}); fix or remove the file")]
+    Json { path: String, source: serde_json::Error },
+    #[error(
+        "{path}: schema version {found}, this shapefuzz reads version {SCHEMA_VERSION}; regenerate the case or use a matching shapefuzz"
+    )]
+    Version { path: String, found: u64 },
+    #[error("{path}: invalid case: {reason}; fix or remove the file")]
+    Invalid { path: String, reason: String },
+}
+
+impl Case {
+    pub fn symbol_count(&self) -> usize {
+        self.export.len()
+    }
+
+    pub fn normal_probes(&self) -> impl Iterator<Item = &Probe> {
+        self.probes.iter().filter(|p| !p.edge)
+    }
+
+    /// Valuations at which the case must be valid: export, then every normal probe.
+    pub fn checked_valuations(&self) -> Vec<Valuation> {
+        std::iter::once(self.export.clone())
+            .chain(self.normal_probes().map(|p| p.sizes.clone()))
+            .collect()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a case always serializes")
+    }
+
+    /// Parses a case, checking the schema version before the shape of the rest so that an
+    /// old file gets the version error, not a confusing field error.
+    pub fn from_json(text: &str, path: &str) -> Result<Case, LoadError> {
+        let raw: serde_json::Value =
+            serde_json::from_str(text).map_err(|source| LoadError::Json { path: path.into(), source })?;
+        match raw.get("schema_version").and_then(|v| v.as_u64()) {
+            Some(v) if v == SCHEMA_VERSION as u64 => {}
+            Some(found) => return Err(LoadError::Version { path: path.into(), found }),
+            None => {
+                return Err(LoadError::Invalid { path: path.into(), reason: "no schema_version".into() });
+            }
+        }
+        let case: Case = serde_json::from_value(raw).map_err(|source| LoadError::Json { path: path.into(), source })?;
+        case.validate().map_err(|e| LoadError::Invalid { path: path.into(), reason: e.0 })?;
+        Ok(case)
+    }
+
+    pub fn load(path: &Path) -> Result<Case, LoadError> {
+        let p = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: p.clone(), source })?;
+        Case::from_json(&text, &p)
+    }
+
+    /// Types of every value at the given valuations, inputs first, or the first problem.
+    pub fn infer_types(&self, valuations: &[Valuation]) -> Result<Types, Invalid> {
+        let inputs: Vec<Type> = self.inputs.iter().map(|i| Type::Tensor(i.tensor_type())).collect();
+        let mut nodes: Vec<Type> = Vec::with_capacity(self.nodes.len());
+        for (i, op) in self.nodes.iter().enumerate() {
+            for v in op.operands() {
+                let ok = match v {
+                    ValueRef::Input(k) => (k as usize) < inputs.len(),
+                    ValueRef::Node(k) => (k as usize) < i,
+                };
+                if !ok {
+                    return Err(Invalid(format!("v{i}: operand {v} is not defined before it")));
+                }
+            }
+            let lookup = |v: ValueRef| match v {
+                ValueRef::Input(k) => inputs.get(k as usize).cloned(),
+                ValueRef::Node(k) => nodes.get(k as usize).cloned(),
+            };
+            let cx = InferCtx { types: &lookup, valuations, node: i as u32 };
+            let ty = op.infer(&cx).map_err(|e| Invalid(format!("v{i} ({}): {}", op.kind(), e.0)))?;
+            nodes.push(ty);
+        }
+        Ok(Types { inputs, nodes })
+    }
+
+    /// Checks everything a well-formed case promises.
+    pub fn validate(&self) -> Result<Types, Invalid> {
+        if self.schema_version != SCHEMA_VERSION {
+            return Err(Invalid(format!("schema version {}", self.schema_version)));
+        }
+        if self.inputs.is_empty() || self.outputs.is_empty() {
+            return Err(Invalid("a case needs inputs and outputs".into()));
+        }
+        let nsym = self.symbol_count();
+        for p in &self.probes {
+            if p.sizes.len() != nsym {
+                return Err(Invalid("probe valuation has the wrong number of symbols".into()));
+            }
+        }
+        if self.export.iter().any(|&s| s < 2) {
+            return Err(Invalid("export sizes must be >= 2".into()));
+        }
+        for (i, input) in self.inputs.iter().enumerate() {
+            if input.dims.len() > MAX_RANK {
+                return Err(Invalid(format!("input {i}: rank above {MAX_RANK}")));
+            }
+            for (d, dim) in input.dims.iter().enumerate() {
+                let mut syms = vec![];
+                dim.size.symbols(&mut syms);
+                if syms.iter().any(|s| s.0 as usize >= nsym) {
+                    return Err(Invalid(format!("input {i} dim {d}: unknown symbol")));
+                }
+                let shape_ok = match &dim.size {
+                    DimExpr::Const(c) => *c >= 0,
+                    DimExpr::Sym(_) => true,
+                    DimExpr::Mul(k, s) => matches!((&**k, &**s), (DimExpr::Const(k), DimExpr::Sym(_)) if *k >= 2),
+                    _ => false,
+                };
+                if !shape_ok {
+                    return Err(Invalid(format!("input {i} dim {d}: size {} is not c, s or k*s", dim.size)));
+                }
+            }
+        }
+        let truth = self.derive_truth();
+        for (i, input) in self.inputs.iter().enumerate() {
+            for (d, dim) in input.dims.iter().enumerate() {
+                if dim.truth != truth[i][d] {
+                    return Err(Invalid(format!(
+                        "input {i} dim {d}: recorded truth {:?} but the model says {:?}",
+                        dim.truth, truth[i][d]
+                    )));
+                }
+            }
+        }
+        let types = self.infer_types(&self.checked_valuations())?;
+        for o in &self.outputs {
+            match types.get(*o) {
+                Some(Type::Tensor(_)) => {}
+                _ => return Err(Invalid(format!("output {o} is not a tensor"))),
+            }
+        }
+        Ok(types)
+    }
+
+    /// Whether eager PyTorch accepts the model at this valuation (by the IR's shape rules).
+    pub fn valid_at(&self, v: &Valuation) -> bool {
+        self.infer_types(std::slice::from_ref(v)).is_ok()
+    }
+
+    /// For each symbol, the inclusive runs of `2..=SCAN_MAX` at which the model is valid
+    /// with the other symbols at their export sizes.
+    pub fn valid_runs(&self) -> Vec<Vec<[i64; 2]>> {
+        (0..self.symbol_count())
+            .map(|s| {
+                let ok: Vec<i64> = (2..=SCAN_MAX)
+                    .filter(|&n| {
+                        let mut v = self.export.clone();
+                        v[s] = n;
+                        self.valid_at(&v)
+                    })
+                    .collect();
+                runs(&ok)
+            })
+            .collect()
+    }
+
+    /// The ground truth per input dim implied by the sizes and the model's validity.
+    pub fn derive_truth(&self) -> Vec<Vec<DimTruth>> {
+        let runs = self.valid_runs();
+        let mut first_seen: std::collections::HashMap<SymId, (u32, u32)> = Default::default();
+        self.inputs
+            .iter()
+            .enumerate()
+            .map(|(i, input)| {
+                input
+                    .dims
+                    .iter()
+                    .enumerate()
+                    .map(|(d, dim)| match &dim.size {
+                        DimExpr::Const(_) => DimTruth::Static,
+                        DimExpr::Mul(k, _) => DimTruth::MultipleOf { k: k.as_const().unwrap_or(1) },
+                        DimExpr::Sym(s) => {
+                            if let Some(&(fi, fd)) = first_seen.get(s) {
+                                return DimTruth::Tied { input: fi, dim: fd };
+                            }
+                            first_seen.insert(*s, (i as u32, d as u32));
+                            let r = runs.get(s.0 as usize).cloned().unwrap_or_default();
+                            if r == vec![[2, SCAN_MAX]] { DimTruth::Free } else { DimTruth::Bounded { runs: r } }
+                        }
+                        _ => DimTruth::Static,
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Concrete input shapes at a valuation.
+    pub fn input_shapes(&self, v: &Valuation) -> Vec<Vec<i64>> {
+        self.inputs
+            .iter()
+            .map(|i| i.dims.iter().map(|d| d.size.eval(v).unwrap_or(0)).collect())
+            .collect()
+    }
+
+    /// Op kinds in the case, sorted and de-duplicated.
+    pub fn op_kinds(&self) -> Vec<String> {
+        let mut k: Vec<String> = self.nodes.iter().map(|o| o.kind()).collect();
+        k.sort();
+        k.dedup();
+        k
+    }
+
+    /// Values no node reads.
+    pub fn unused_values(&self) -> Vec<ValueRef> {
+        let mut used = std::collections::HashSet::new();
+        for op in &self.nodes {
+            op.visit_operands(&mut |v| {
+                used.insert(*v);
+            });
+        }
+        (0..self.nodes.len() as u32).map(ValueRef::Node).filter(|v| !used.contains(v)).collect()
+    }
+}
+
+/// Inferred types of a case's values.
+#[derive(Clone, Debug)]
+pub struct Types {
+    pub inputs: Vec<Type>,
+    pub nodes: Vec<Type>,
+}
+
+impl Types {
+    pub fn get(&self, v: ValueRef) -> Option<&Type> {
+        match v {
+            ValueRef::Input(i) => self.inputs.get(i as usize),
+            ValueRef::Node(i) => self.nodes.get(i as usize),
+        }
+    }
+}
+
+/// Sorted integers to inclusive runs.
+pub fn runs(sorted: &[i64]) -> Vec<[i64; 2]> {
+    let mut out: Vec<[i64; 2]> = vec![];
+    for &n in sorted {
+        match out.last_mut() {
+            Some(r) if r[1] + 1 == n => r[1] = n,
+            _ => out.push([n, n]),
+        }
+    }
+    out
+}
+
+/// Symbols' names as the renderer and the oracle use them.
+pub fn symbol_name(s: usize) -> String {
+    format!("s{s}")
+}
+
+/// Input names: `x, y, z, w`, then `a, b, ...`.
+pub fn input_name(i: usize) -> String {
+    const NAMES: [&str; 12] = ["x", "y", "z", "w", "a", "b", "c", "d", "e", "f", "g", "h"];
+    NAMES.get(i).map(|s| s.to_string()).unwrap_or_else(|| format!("in{i}"))
+}
+
+impl Case {
+    /// Drops nodes the outputs do not depend on, inputs no node reads (keeping at least
+    /// one), and symbols no input mentions; renumbers what remains. Types and validity are
+    /// unchanged for what is kept, and the recorded truth is refreshed.
+    pub fn compact(&mut self) {
+        // Reachability from the outputs, walking backwards.
+        let mut live = vec![false; self.nodes.len()];
+        let mut live_inputs = vec![false; self.inputs.len()];
+        let mut stack: Vec<ValueRef> = self.outputs.clone();
+        while let Some(v) = stack.pop() {
+            match v {
+                ValueRef::Node(n) if !live[n as usize] => {
+                    live[n as usize] = true;
+                    stack.extend(self.nodes[n as usize].operands());
+                }
+                ValueRef::Input(i) => live_inputs[i as usize] = true,
+                _ => {}
+            }
+        }
+        if !live_inputs.iter().any(|&l| l) && !live_inputs.is_empty() {
+            live_inputs[0] = true;
+        }
+        let remap = |flags: &[bool]| {
+            let mut next = 0u32;
+            flags
+                .iter()
+                .map(|&l| {
+                    l.then(|| {
+                        next += 1;
+                        next - 1
+                    })
+                })
+                .collect::<Vec<Option<u32>>>()
+        };
+        let node_map = remap(&live);
+        let input_map = remap(&live_inputs);
+        let fix = |v: &mut ValueRef| {
+            *v = match *v {
+                ValueRef::Node(n) => ValueRef::Node(node_map[n as usize].expect("live operand")),
+                ValueRef::Input(i) => ValueRef::Input(input_map[i as usize].expect("live input")),
+            }
+        };
+        let mut nodes = vec![];
+        for (i, mut op) in std::mem::take(&mut self.nodes).into_iter().enumerate() {
+            if live[i] {
+                op.visit_operands_mut(&mut |v| fix(v));
+                nodes.push(op);
+            }
+        }
+        self.nodes = nodes;
+        self.outputs.iter_mut().for_each(|v| fix(v));
+        let inputs = std::mem::take(&mut self.inputs);
+        self.inputs = inputs.into_iter().zip(&live_inputs).filter(|(_, l)| **l).map(|(i, _)| i).collect();
+
+        // Symbols.
+        let mut used = vec![false; self.symbol_count()];
+        for input in &self.inputs {
+            for d in &input.dims {
+                let mut s = vec![];
+                d.size.symbols(&mut s);
+                s.iter().for_each(|s| used[s.0 as usize] = true);
+            }
+        }
+        let sym_map = remap(&used);
+        fn rename(e: &DimExpr, m: &[Option<u32>]) -> DimExpr {
+            match e {
+                DimExpr::Sym(s) => DimExpr::Sym(SymId(m[s.0 as usize].expect("used symbol"))),
+                DimExpr::Mul(a, b) => DimExpr::Mul(Box::new(rename(a, m)), Box::new(rename(b, m))),
+                other => other.clone(),
+            }
+        }
+        for input in &mut self.inputs {
+            for d in &mut input.dims {
+                d.size = rename(&d.size, &sym_map);
+            }
+        }
+        let keep = |v: &Valuation| v.iter().zip(&used).filter(|(_, u)| **u).map(|(x, _)| *x).collect::<Valuation>();
+        self.export = keep(&self.export);
+        for p in &mut self.probes {
+            p.sizes = keep(&p.sizes);
+        }
+        let mut seen = std::collections::HashSet::new();
+        self.probes.retain(|p| p.sizes != self.export && seen.insert(p.clone()));
+        self.refresh_truth();
+    }
+
+    /// Recomputes `truth` of every input dim from the model.
+    pub fn refresh_truth(&mut self) {
+        let truth = self.derive_truth();
+        for (input, t) in self.inputs.iter_mut().zip(truth) {
+            for (d, t) in input.dims.iter_mut().zip(t) {
+                d.truth = t;
+            }
+        }
+    }
+}

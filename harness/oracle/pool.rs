@@ -1,0 +1,301 @@
+//! The worker pool: long-lived Python processes (one torch import each) speaking JSON lines.
+//!
+//! A request goes to a free worker and waits at most the configured timeout. A worker that
+//! exceeds it is killed and replaced (`Outcome::Hang`); one that dies answers
+//! `Outcome::Crash` with its exit status and the tail of its stderr; after
+//! `recycle_after` requests a worker is retired and a fresh one started, since torch keeps a
+//! little memory alive per export. The pool itself never fails because a worker did.
+
+use super::env::PythonEnv;
+use serde_json::Value;
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug)]
+pub struct PoolConfig {
+    /// Number of worker processes.
+    pub jobs: usize,
+    /// Longest a single request may take before the worker is killed.
+    pub timeout: Duration,
+    /// Requests a worker serves before it is replaced.
+    pub recycle_after: usize,
+    /// Longest a worker may take to import torch and say it is ready.
+    pub start_timeout: Duration,
+    /// Enables the worker's fault-injection commands. Only tests set this.
+    #[doc(hidden)]
+    pub test_hooks: bool,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            jobs: 1,
+            timeout: Duration::from_secs(60),
+            recycle_after: 200,
+            start_timeout: Duration::from_secs(120),
+            test_hooks: false,
+        }
+    }
+}
+
+/// What came of one request.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    Reply { value: Value, round_trip: Duration },
+    Hang { after: Duration },
+    Crash { status: String, stderr_tail: String },
+}
+
+struct Worker {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+    stderr_tail: Arc<Mutex<VecDeque<u8>>>,
+    served: usize,
+    pub ready: Value,
+}
+
+const STDERR_KEEP: usize = 8192;
+
+impl Worker {
+    fn spawn(env: &PythonEnv, cfg: &PoolConfig) -> Result<Worker, String> {
+        let mut cmd = Command::new(&env.python);
+        cmd.arg("-u")
+            .arg(&env.worker)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env("OMP_NUM_THREADS", "1");
+        if cfg.test_hooks {
+            cmd.env("SHAPEFUZZ_WORKER_TEST_HOOKS", "1");
+        } else {
+            cmd.env_remove("SHAPEFUZZ_WORKER_TEST_HOOKS");
+        }
+        let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", env.python.display()))?;
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let tail = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_KEEP)));
+        let tail2 = tail.clone();
+        // Drain stderr continuously: a full pipe would block the worker.
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let mut t = tail2.lock().unwrap();
+                t.extend(&buf[..n]);
+                let excess = t.len().saturating_sub(STDERR_KEEP);
+                t.drain(..excess);
+            }
+        });
+        let mut w = Worker { child, stdin, lines: rx, stderr_tail: tail, served: 0, ready: Value::Null };
+        match w.lines.recv_timeout(cfg.start_timeout) {
+            Ok(line) => {
+                w.ready = serde_json::from_str(&line).map_err(|e| format!("worker said {line:?}: {e}"))?;
+                Ok(w)
+            }
+            Err(_) => {
+                let _ = w.child.kill();
+                let status = w.child.wait().map(|s| s.to_string()).unwrap_or_default();
+                Err(format!("worker did not start ({status}): {}", w.tail()))
+            }
+        }
+    }
+
+    fn tail(&self) -> String {
+        let t = self.stderr_tail.lock().unwrap();
+        let bytes: Vec<u8> = t.iter().copied().collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    fn kill(mut self) -> String {
+        let _ = self.child.kill();
+        let status = self.child.wait().map(|s| describe_status(&s)).unwrap_or_else(|e| e.to_string());
+        // Let the stderr thread catch the last words.
+        std::thread::sleep(Duration::from_millis(20));
+        status
+    }
+}
+
+fn describe_status(s: &std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (s.code(), s.signal()) {
+        (Some(c), _) => format!("exit code {c}"),
+        (None, Some(sig)) => format!("killed by signal {sig}"),
+        _ => s.to_string(),
+    }
+}
+
+pub struct Pool {
+    env: PythonEnv,
+    cfg: PoolConfig,
+    slots: Vec<Mutex<Option<Worker>>>,
+    free: Mutex<Vec<usize>>,
+    freed: Condvar,
+    next_id: std::sync::atomic::AtomicU64,
+    /// Time each worker took to start, in the order they started.
+    pub start_times: Mutex<Vec<Duration>>,
+}
+
+impl Pool {
+    /// Starts `cfg.jobs` workers in parallel and waits until all are ready.
+    pub fn new(env: PythonEnv, cfg: PoolConfig) -> Result<Pool, String> {
+        let jobs = cfg.jobs.max(1);
+        let started: Vec<Result<(Worker, Duration), String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..jobs)
+                .map(|_| {
+                    s.spawn(|| {
+                        let t = Instant::now();
+                        Worker::spawn(&env, &cfg).map(|w| (w, t.elapsed()))
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut slots = vec![];
+        let mut times = vec![];
+        for r in started {
+            let (w, t) = r?;
+            slots.push(Mutex::new(Some(w)));
+            times.push(t);
+        }
+        Ok(Pool {
+            env,
+            cfg,
+            slots,
+            free: Mutex::new((0..jobs).collect()),
+            freed: Condvar::new(),
+            next_id: 0.into(),
+            start_times: Mutex::new(times),
+        })
+    }
+
+    pub fn jobs(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn env(&self) -> &PythonEnv {
+        &self.env
+    }
+
+    /// The ready line of some live worker (torch and Python versions).
+    pub fn worker_info(&self) -> Value {
+        self.slots.iter().find_map(|s| s.lock().unwrap().as_ref().map(|w| w.ready.clone())).unwrap_or(Value::Null)
+    }
+
+    /// Sends one request (an object; `id` is filled in) and waits for its outcome.
+    pub fn request(&self, mut req: Value) -> Outcome {
+        let slot = {
+            let mut free = self.free.lock().unwrap();
+            loop {
+                if let Some(i) = free.pop() {
+                    break i;
+                }
+                free = self.freed.wait(free).unwrap();
+            }
+        };
+        let out = self.request_on(slot, &mut req);
+        self.free.lock().unwrap().push(slot);
+        self.freed.notify_one();
+        out
+    }
+
+    fn request_on(&self, slot: usize, req: &mut Value) -> Outcome {
+        let mut guard = self.slots[slot].lock().unwrap();
+        if guard.is_none() {
+            match Worker::spawn(&self.env, &self.cfg) {
+                Ok(w) => *guard = Some(w),
+                Err(e) => return Outcome::Crash { status: "worker failed to start".into(), stderr_tail: e },
+            }
+        }
+        let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        req["id"] = id.into();
+        let line = serde_json::to_string(req).expect("requests serialize");
+        let started = Instant::now();
+        let w = guard.as_mut().unwrap();
+        if writeln!(w.stdin, "{line}").and_then(|_| w.stdin.flush()).is_err() {
+            let w = guard.take().unwrap();
+            let tail = w.tail();
+            return Outcome::Crash { status: w.kill(), stderr_tail: tail };
+        }
+        loop {
+            let left = self.cfg.timeout.saturating_sub(started.elapsed());
+            match w.lines.recv_timeout(left) {
+                Ok(l) => {
+                    let Ok(v) = serde_json::from_str::<Value>(&l) else { continue };
+                    if v.get("id").and_then(Value::as_u64) != Some(id) {
+                        continue; // a late answer to an earlier request
+                    }
+                    w.served += 1;
+                    if w.served >= self.cfg.recycle_after {
+                        let old = guard.take().unwrap();
+                        retire(old);
+                    }
+                    return Outcome::Reply { value: v, round_trip: started.elapsed() };
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    let w = guard.take().unwrap();
+                    w.kill();
+                    return Outcome::Hang { after: started.elapsed() };
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    let w = guard.take().unwrap();
+                    let tail = w.stderr_tail.clone();
+                    let status = w.kill();
+                    let bytes: Vec<u8> = tail.lock().unwrap().iter().copied().collect();
+                    let text = String::from_utf8_lossy(&bytes);
+                    let lines: Vec<&str> = text.lines().collect();
+                    let stderr_tail = lines[lines.len().saturating_sub(20)..].join("\n");
+                    return Outcome::Crash { status, stderr_tail };
+                }
+            }
+        }
+    }
+
+    /// Pids of live workers (for tests and memory measurements).
+    pub fn pids(&self) -> Vec<u32> {
+        self.slots.iter().filter_map(|s| s.lock().unwrap().as_ref().map(|w| w.child.id())).collect()
+    }
+}
+
+/// Asks a worker to exit and reaps it in the background.
+fn retire(mut w: Worker) {
+    let _ = writeln!(w.stdin, "{{\"id\": 0, \"cmd\": \"exit\"}}");
+    let _ = w.stdin.flush();
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = w.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = w.child.kill();
+        let _ = w.child.wait();
+    });
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        for s in &self.slots {
+            if let Some(w) = s.lock().unwrap().take() {
+                w.kill();
+            }
+        }
+    }
+}

@@ -1,0 +1,690 @@
+#!/usr/bin/env python3
+"""shapefuzz oracle worker: a long-lived JSON-lines process (see PROTOCOL.md).
+
+One request per line on stdin, one response per line on the protocol channel (the original
+fd 1). Everything else the process prints lands on stderr.
+"""
+
+import os
+import sys
+
+# --- protocol channel: keep a private copy of fd 1, then point fd 1 at fd 2 -----------------
+_PROTO_FD = os.dup(1)
+os.dup2(2, 1)
+_PROTO = os.fdopen(_PROTO_FD, "w", encoding="utf-8", newline="\n")
+sys.stdout = sys.stderr  # stray Python prints go to stderr as well
+
+import importlib.util
+import json
+import linecache
+import logging
+import math
+import platform
+import re
+import signal
+import tempfile
+import time
+import traceback
+import warnings
+
+_TEST_HOOKS = os.environ.get("SHAPEFUZZ_WORKER_TEST_HOOKS") == "1"
+sys.dont_write_bytecode = True
+
+_t0 = time.perf_counter()
+import torch  # noqa: E402
+
+_IMPORT_S = time.perf_counter() - _t0
+
+torch.set_num_threads(1)
+try:
+    torch.set_num_interop_threads(1)
+except RuntimeError:
+    pass
+
+import torch.utils._pytree as pytree  # noqa: E402
+from torch._guards import SLoc, TracingContext  # noqa: E402
+from torch.export.graph_signature import InputKind  # noqa: E402
+from torch.fx.experimental import symbolic_shapes as _ss  # noqa: E402
+from torch.utils._sympy.value_ranges import bound_sympy  # noqa: E402
+
+MAX_MSG = 4000
+MAX_LOG = 4000
+MAX_WARNINGS = 20
+MAX_GUARDS = 500
+
+
+def _send(obj):
+    _PROTO.write(json.dumps(obj, default=str, allow_nan=False) + "\n")
+    _PROTO.flush()
+
+
+def _cut(s, n=MAX_MSG):
+    s = str(s)
+    return s if len(s) <= n else s[: n - 3] + "..."
+
+
+# --- guard source lines -----------------------------------------------------------------------
+class _CaseState:
+    """What the ShapeEnv patch needs to know about the case being exported."""
+
+    file = None  # absolute path of the current case file, or None when no export is running
+    envs = []  # ShapeEnvs seen during the current export (to report guards on failure)
+
+
+_ORIG_GET_SLOC = _ss.ShapeEnv._get_sloc
+_THIS_FILE = os.path.abspath(__file__)
+
+
+def _patched_get_sloc(self, framework_loc=None):
+    case_file = _CaseState.file
+    if case_file is None:
+        return _ORIG_GET_SLOC(self, framework_loc)
+    if not any(e is self for e in _CaseState.envs):
+        _CaseState.envs.append(self)
+    boring = _ss.uninteresting_files()
+    floc = None
+    line = None
+    f = sys._getframe(1)
+    while f is not None:
+        fn = f.f_code.co_filename
+        if fn == case_file:
+            line = f.f_lineno
+            if floc is None:
+                floc = traceback.FrameSummary(fn, f.f_lineno, f.f_code.co_name)
+            break
+        if floc is None and fn not in boring and fn != _THIS_FILE:
+            floc = traceback.FrameSummary(fn, f.f_lineno, f.f_code.co_name)
+        f = f.f_back
+    del f
+    if line is None:
+        # strict export: the user's frames live in dynamo's symbolic stack
+        try:
+            for fs in reversed(TracingContext.extract_stack()):
+                if fs.filename == case_file:
+                    line = fs.lineno
+                    break
+        except Exception:
+            pass
+    sloc = _ORIG_GET_SLOC(self, framework_loc if framework_loc is not None else floc)
+    try:
+        object.__setattr__(sloc, "_sf_line", line)
+    except Exception:
+        pass
+    return sloc
+
+
+_ss.ShapeEnv._get_sloc = _patched_get_sloc
+
+
+def _fmt_floc(floc):
+    if floc is None:
+        return None
+    if isinstance(floc, str):
+        return floc
+    fn = floc.filename
+    if fn == _CaseState.file:
+        fn = os.path.basename(fn)
+    else:
+        i = fn.rfind("site-packages/")
+        if i >= 0:
+            fn = fn[i + len("site-packages/") :]
+    return f"{fn}:{floc.lineno} in {floc.name}"
+
+
+# --- log and warning capture ------------------------------------------------------------------
+class _ListHandler(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.records = []
+
+    def emit(self, record):
+        try:
+            self.records.append(f"{record.levelname} {record.name}: {record.getMessage()}")
+        except Exception:
+            pass
+
+
+_LOG_HANDLER = _ListHandler()
+logging.getLogger("torch").addHandler(_LOG_HANDLER)
+
+
+# --- errors -------------------------------------------------------------------------------------
+def _err(e, kind=False):
+    d = {
+        "type": type(e).__name__,
+        "module": type(e).__module__,
+        "message": _cut(str(e)),
+    }
+    if kind:
+        d["kind"] = classify(e)
+    return d
+
+
+def _kind_one(e):
+    from torch._dynamo import exc as dexc
+
+    msg = str(e)
+    if isinstance(e, dexc.UserError) and e.error_type == dexc.UserErrorType.CONSTRAINT_VIOLATION:
+        return "constraint_violation"
+    if isinstance(e, _ss.ConstraintViolationError):
+        return "constraint_violation"
+    if (
+        "Constraints violated" in msg
+        or "Not all values of" in msg
+        or "Found the following conflicts between user-specified ranges" in msg
+    ):
+        return "constraint_violation"
+    dd_types = [_ss.GuardOnDataDependentSymNode, _ss.PendingUnbackedSymbolNotFound]
+    try:
+        from torch._subclasses import fake_tensor as ft
+
+        dd_types += [ft.DataDependentOutputException, ft.DynamicOutputShapeException]
+    except Exception:
+        pass
+    if isinstance(e, tuple(dd_types)):
+        return "data_dependent"
+    if (
+        "Could not guard on data-dependent expression" in msg
+        or "Could not extract specialized integer from data-dependent" in msg
+        or "Data-dependent branching" in msg
+    ):
+        return "data_dependent"
+    if isinstance(e, (dexc.Unsupported, TypeError, NotImplementedError)):
+        return "unsupported"
+    return "internal"
+
+
+def classify(e):
+    """Sub-kind of an export error; looks through __cause__/__context__ of wrappers."""
+    seen = set()
+    cur = e
+    first = None
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        k = _kind_one(cur)
+        if first is None:
+            first = k
+        if k != "internal":
+            return k
+        cur = cur.__cause__ or cur.__context__
+    return first or "internal"
+
+
+# --- case loading -------------------------------------------------------------------------------
+_TMPDIR = tempfile.mkdtemp(prefix="shapefuzz_worker_")
+_SAFE = re.compile(r"[^A-Za-z0-9_]")
+_counter = 0
+
+
+def _load_case(source, name, rid):
+    global _counter
+    _counter += 1
+    base = _SAFE.sub("_", str(name or "case"))[:64] or "case"
+    rid_s = _SAFE.sub("_", str(rid))[:32]
+    path = os.path.join(_TMPDIR, f"{base}_{rid_s}.py")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(source)
+    modname = f"_shapefuzz_case_{_counter}_{base}"
+    spec = importlib.util.spec_from_file_location(modname, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[modname] = mod
+    try:
+        spec.loader.exec_module(mod)
+    except BaseException:
+        _unload_case(modname, path)
+        raise
+    return mod, modname, path
+
+
+def _unload_case(modname, path):
+    sys.modules.pop(modname, None)
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+    linecache.cache.pop(path, None)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+def _clone(inputs):
+    return tuple(t.clone() if isinstance(t, torch.Tensor) else t for t in inputs)
+
+
+def _as_tuple(x):
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def _tol(dtype):
+    if dtype in (torch.float16, torch.bfloat16, torch.complex32):
+        return 1e-2, 1e-2
+    if dtype in (torch.float64, torch.complex128):
+        return 1e-7, 1e-7
+    return 1e-4, 1e-5
+
+
+def _leaves(out):
+    leaves, spec = pytree.tree_flatten(out)
+    return leaves, spec
+
+
+def _compare(a, b, exact=False):
+    """None when a and b agree, else a one-line reason."""
+    la, sa = _leaves(a)
+    lb, sb = _leaves(b)
+    if sa != sb:
+        return f"output structure differs: {sa} vs {sb}"
+    for i, (x, y) in enumerate(zip(la, lb)):
+        if isinstance(x, torch.Tensor) != isinstance(y, torch.Tensor):
+            return f"output {i}: {type(x).__name__} vs {type(y).__name__}"
+        if not isinstance(x, torch.Tensor):
+            if x != y and not (isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y)):
+                return f"output {i}: {x!r} vs {y!r}"
+            continue
+        if tuple(x.shape) != tuple(y.shape):
+            return f"output {i}: shape {tuple(x.shape)} vs {tuple(y.shape)}"
+        if x.dtype != y.dtype:
+            return f"output {i}: dtype {x.dtype} vs {y.dtype}"
+        if x.numel() == 0:
+            continue
+        if x.is_floating_point() or x.is_complex():
+            if exact:
+                ok = torch.equal(x, y) or bool(
+                    ((x == y) | (torch.isnan(x) & torch.isnan(y))).all()
+                )
+            else:
+                rtol, atol = _tol(x.dtype)
+                ok = torch.allclose(x, y, rtol=rtol, atol=atol, equal_nan=True)
+            if not ok:
+                xf, yf = x.detach().double(), y.detach().double()
+                d = (xf - yf).abs()
+                d = torch.where(torch.isnan(xf) & torch.isnan(yf), torch.zeros_like(d), d)
+                d = torch.nan_to_num(d, nan=float("inf"))
+                j = int(d.flatten().argmax())
+                return (
+                    f"output {i}: values differ (max abs diff {float(d.flatten()[j]):.6g} "
+                    f"at flat index {j}: {float(xf.flatten()[j]):.6g} vs {float(yf.flatten()[j]):.6g})"
+                )
+        else:
+            if not torch.equal(x, y):
+                ne = (x != y).flatten()
+                j = int(ne.nonzero()[0])
+                return (
+                    f"output {i}: values differ at flat index {j}: "
+                    f"{x.flatten()[j].item()} vs {y.flatten()[j].item()} ({int(ne.sum())} differ)"
+                )
+    return None
+
+
+def _finite(out):
+    leaves, _ = _leaves(out)
+    for t in leaves:
+        if isinstance(t, torch.Tensor) and (t.is_floating_point() or t.is_complex()):
+            if t.numel() and not bool(torch.isfinite(t).all()):
+                return False
+        elif isinstance(t, float) and not math.isfinite(t):
+            return False
+    return True
+
+
+def _runs(values):
+    out = []
+    for v in values:
+        if out and out[-1][1] == v - 1:
+            out[-1][1] = v
+        else:
+            out.append([v, v])
+    return out
+
+
+def _int_or_none(v):
+    try:
+        f = float(v)
+    except Exception:
+        return None
+    if math.isinf(f) or math.isnan(f):
+        return None
+    return int(v)
+
+
+def _sym_range(expr, rc):
+    try:
+        vr = rc.get(expr) if expr in rc else bound_sympy(expr, rc)
+        return [_int_or_none(vr.lower), _int_or_none(vr.upper)]
+    except Exception:
+        return None
+
+
+# --- the check ----------------------------------------------------------------------------------
+def _inspect_dims(ep, names):
+    rc = ep.range_constraints
+    user_targets = [
+        s.arg.name for s in ep.graph_signature.input_specs if s.kind == InputKind.USER_INPUT
+    ]
+    phs = {n.name: n for n in ep.graph.nodes if n.op == "placeholder"}
+    dims = []
+    shape_env = None
+    for idx, tgt in enumerate(user_targets):
+        node = phs.get(tgt)
+        val = node.meta.get("val") if node is not None else None
+        if not isinstance(val, torch.Tensor):
+            continue
+        if shape_env is None:
+            fm = getattr(val, "fake_mode", None)
+            shape_env = getattr(fm, "shape_env", None)
+        name = names[idx] if idx < len(names) else tgt
+        for d, sz in enumerate(val.shape):
+            entry = {"input": idx, "name": name, "dim": d, "size": str(sz), "pinned": None, "range": None}
+            if isinstance(sz, int):
+                entry["pinned"] = int(sz)
+            else:
+                expr = sz.node.expr
+                if expr.is_number:
+                    entry["pinned"] = int(expr)
+                else:
+                    r = _sym_range(expr, rc)
+                    entry["range"] = r
+                    if r is not None and r[0] is not None and r[0] == r[1]:
+                        entry["pinned"] = r[0]
+            dims.append(entry)
+    return dims, shape_env
+
+
+def _guards_of(shape_env):
+    guards = []
+    repl = {}
+    if shape_env is None:
+        return guards, repl
+    seen = set()
+    covered = set()
+    for g in list(shape_env.guards):
+        expr = str(g.expr)
+        fw = _fmt_floc(getattr(g.sloc, "framework_loc", None))
+        line = getattr(g.sloc, "_sf_line", None)
+        key = (expr, fw, line)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            if g.expr.func.__name__ == "Equality":
+                covered |= {str(s) for s in g.expr.free_symbols}
+        except Exception:
+            pass
+        if len(guards) < MAX_GUARDS:
+            guards.append({"expr": expr, "framework": fw, "line": line})
+    for sym, tgt in list(shape_env.replacements.items()):
+        repl[str(sym)] = str(tgt)
+        if str(sym) in covered:
+            continue
+        sloc = shape_env.replacements_slocs.get(sym)
+        if sloc is None:
+            continue
+        line = getattr(sloc, "_sf_line", None)
+        if line is None:
+            continue  # not caused by the case's code (e.g. input setup)
+        if len(guards) < MAX_GUARDS:
+            guards.append(
+                {
+                    "expr": f"Eq({sym}, {tgt})",
+                    "framework": _fmt_floc(getattr(sloc, "framework_loc", None)),
+                    "line": line,
+                }
+            )
+    return guards, repl
+
+
+def _accepted(gm, mod, inputs, scan_max):
+    symbols = list(getattr(mod, "SYMBOLS", []))
+    base = dict(mod.EXPORT_SIZES)
+    if not hasattr(gm, "_guards_fn"):
+        return {s: None for s in symbols}
+    gfn = gm._guards_fn
+    dtypes = [t.dtype if isinstance(t, torch.Tensor) else None for t in inputs]
+    acc = {}
+    for sym in symbols:
+        ok_sizes = []
+        for n in range(0, scan_max + 1):
+            s = dict(base)
+            s[sym] = n
+            try:
+                shapes = mod.input_shapes(s)
+                args = tuple(
+                    torch.empty(tuple(shp), dtype=dt, device="meta") if dt is not None else inp
+                    for shp, dt, inp in zip(shapes, dtypes, inputs)
+                )
+                gfn(*args)
+            except Exception:
+                continue
+            ok_sizes.append(n)
+        acc[sym] = _runs(ok_sizes)
+    return acc
+
+
+def _probe(mod, model, gm, sizes, edge, seed):
+    res = {"sizes": sizes, "edge": edge, "eager": None, "exported": None, "match": None, "detail": None}
+    eager_out = None
+    try:
+        inputs = _as_tuple(mod.make_inputs(dict(sizes), seed=0))
+        torch.manual_seed(seed)
+        out1 = model(*_clone(inputs))
+        torch.manual_seed(seed)
+        out2 = model(*_clone(inputs))
+        try:
+            rep = _compare(out1, out2, exact=True) is None
+        except Exception:
+            rep = False
+        res["eager"] = {"ok": True, "repeatable": rep, "finite": _finite(out1)}
+        eager_out = out1
+    except BaseException as e:  # case code may raise anything
+        res["eager"] = {"ok": False, "error": _err(e)}
+        inputs = None
+    exp_out = None
+    try:
+        if inputs is None:
+            inputs = _as_tuple(mod.make_inputs(dict(sizes), seed=0))
+        torch.manual_seed(seed)
+        exp_out = gm(*_clone(inputs))
+        res["exported"] = {"ok": True}
+    except BaseException as e:  # case code may raise anything
+        res["exported"] = {"ok": False, "error": _err(e)}
+    if eager_out is not None and res["exported"]["ok"]:
+        try:
+            detail = _compare(eager_out, exp_out)
+        except BaseException as e:  # case code may raise anything
+            detail = f"compare failed: {type(e).__name__}: {_cut(e, 300)}"
+        res["match"] = detail is None
+        res["detail"] = detail
+    return res
+
+
+def _check(req):
+    rid = req.get("id")
+    seed = int(req.get("seed", 0) or 0)
+    strict = bool(req.get("strict", False))
+    scan_max = int(req.get("guard_scan_max", 64))
+    timings = {"load": 0.0, "eager": 0.0, "export": 0.0, "inspect": 0.0, "probes": 0.0}
+    resp = {
+        "id": rid,
+        "ok": True,
+        "timings": timings,
+        "eager_export": None,
+        "export": None,
+        "dims": [],
+        "accepted": {},
+        "guards": [],
+        "replacements": {},
+        "probes": [],
+    }
+    torch.manual_seed(seed)
+
+    t = time.perf_counter()
+    mod, modname, path = _load_case(req["source"], req.get("name"), rid)
+    try:
+        model = mod.Model().eval()
+        names = list(getattr(mod, "INPUT_NAMES", []))
+        inputs = _as_tuple(mod.make_inputs(dict(mod.EXPORT_SIZES), seed=0))
+        timings["load"] = round(time.perf_counter() - t, 6)
+
+        t = time.perf_counter()
+        try:
+            torch.manual_seed(seed)
+            model(*_clone(inputs))
+            resp["eager_export"] = {"ok": True}
+        except BaseException as e:  # case code may raise anything
+            resp["eager_export"] = {"ok": False, "error": _err(e)}
+        timings["eager"] = round(time.perf_counter() - t, 6)
+        if not resp["eager_export"]["ok"]:
+            return resp
+
+        t = time.perf_counter()
+        _CaseState.file = path
+        _CaseState.envs = []
+        ep = None
+        try:
+            torch.manual_seed(seed)
+            ep = torch.export.export(
+                model, _clone(inputs), dynamic_shapes=mod.dynamic_shapes(), strict=strict
+            )
+            resp["export"] = {"ok": True}
+        except BaseException as e:  # case code may raise anything
+            resp["export"] = {"ok": False, "error": _err(e, kind=True)}
+            # guards recorded before the failure, with their case lines
+            if _CaseState.envs:
+                try:
+                    env = max(_CaseState.envs, key=lambda s: len(s.guards))
+                    resp["guards"], resp["replacements"] = _guards_of(env)
+                except Exception:
+                    pass
+        finally:
+            timings["export"] = round(time.perf_counter() - t, 6)
+        if ep is None:
+            return resp
+
+        t = time.perf_counter()
+        resp["dims"], shape_env = _inspect_dims(ep, names)
+        if shape_env is None and _CaseState.envs:
+            shape_env = _CaseState.envs[-1]
+        resp["guards"], resp["replacements"] = _guards_of(shape_env)
+        _CaseState.file = None
+        gm = ep.module()
+        resp["accepted"] = _accepted(gm, mod, inputs, scan_max)
+        timings["inspect"] = round(time.perf_counter() - t, 6)
+
+        t = time.perf_counter()
+        for edge, key in ((False, "PROBES"), (True, "EDGE_PROBES")):
+            for sizes in getattr(mod, key, []) or []:
+                try:
+                    resp["probes"].append(_probe(mod, model, gm, sizes, edge, seed))
+                except BaseException as e:  # _probe guards itself; this is a last resort
+                    resp["probes"].append(
+                        {"sizes": sizes, "edge": edge, "eager": {"ok": False, "error": _err(e)},
+                         "exported": None, "match": None, "detail": None}
+                    )
+        timings["probes"] = round(time.perf_counter() - t, 6)
+        return resp
+    finally:
+        _CaseState.file = None
+        _CaseState.envs = []
+        if strict:
+            try:
+                torch._dynamo.reset()
+            except Exception:
+                pass
+        _unload_case(modname, path)
+
+
+# --- main loop ----------------------------------------------------------------------------------
+def _handle(req):
+    cmd = req.get("cmd")
+    rid = req.get("id")
+    if cmd == "ping":
+        return {"id": rid, "ok": True}
+    if cmd == "exit":
+        _send({"id": rid, "ok": True})
+        _cleanup()
+        _PROTO.close()
+        os._exit(0)
+    if cmd in ("test_crash", "test_hang"):
+        if not _TEST_HOOKS:
+            return {"id": rid, "ok": False,
+                    "error": {"type": "PermissionError", "module": "builtins",
+                              "message": f"{cmd} needs SHAPEFUZZ_WORKER_TEST_HOOKS=1 at start-up"}}
+        if cmd == "test_crash":
+            os.kill(os.getpid(), signal.SIGKILL)
+        while True:
+            time.sleep(3600)
+    if cmd == "check":
+        return _check(req)
+    raise ValueError(f"unknown cmd {cmd!r}")
+
+
+def _serve_one(line):
+    rid = None
+    _LOG_HANDLER.records = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            req = json.loads(line)
+            if not isinstance(req, dict):
+                raise ValueError("request is not a JSON object")
+            rid = req.get("id")
+            resp = _handle(req)
+        except BaseException as e:  # noqa: B036 - the worker must survive anything
+            resp = {"id": rid, "ok": False, "error": _err(e)}
+            tb = "".join(traceback.format_exception(e)[-6:])
+            resp["error"]["message"] = _cut(f"{e}\n{tb}", MAX_MSG)
+    ws = []
+    for w in caught:
+        s = _cut(f"{w.category.__name__}: {w.message}", 1000)
+        if s not in ws:
+            ws.append(s)
+        if len(ws) >= MAX_WARNINGS:
+            break
+    resp["warnings"] = ws
+    log = "\n".join(_LOG_HANDLER.records)
+    resp["log"] = log[-MAX_LOG:] if len(log) > MAX_LOG else log
+    _LOG_HANDLER.records = []
+    try:
+        _send(resp)
+    except (TypeError, ValueError):
+        # non-finite floats or odd types somewhere: send a sanitised copy
+        _send(_sanitize(resp))
+
+
+def _sanitize(o):
+    if isinstance(o, dict):
+        return {str(k): _sanitize(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_sanitize(v) for v in o]
+    if isinstance(o, bool) or o is None or isinstance(o, (int, str)):
+        return o
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    return str(o)
+
+
+def main():
+    _send({"ready": True, "torch": torch.__version__, "python": platform.python_version(),
+           "pid": os.getpid(), "import_s": round(_IMPORT_S, 3)})
+    stdin = sys.stdin.buffer
+    while True:
+        line = stdin.readline()
+        if not line:
+            break
+        line = line.strip()
+        if not line:
+            continue
+        _serve_one(line.decode("utf-8", errors="replace"))
+    _cleanup()
+
+
+def _cleanup():
+    try:
+        import shutil
+
+        shutil.rmtree(_TMPDIR, ignore_errors=True)
+    except Exception:
+        pass
+
+
+if __name__ == "__main__":
+    main()
