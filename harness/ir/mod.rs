@@ -111,10 +111,10 @@ pub struct Case {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("{path}: cannot read: {source}")]
-    Io { path: String, source: std::io::Error },
-    #[error("{path}: not a shapefuzz case ({source}); fix or remove the file")]
-    Json { path: String, source: serde_json::Error },
+    #[error("{path}: cannot read: {err}")]
+    Io { path: String, err: std::io::Error },
+    #[error("{path}: not a shapefuzz case ({err}); fix or remove the file")]
+    Json { path: String, err: serde_json::Error },
     #[error(
         "{path}: schema version {found}, this shapefuzz reads version {SCHEMA_VERSION}; regenerate the case or use a matching shapefuzz"
     )]
@@ -147,7 +147,7 @@ impl Case {
     /// old file gets the version error, not a confusing field error.
     pub fn from_json(text: &str, path: &str) -> Result<Case, LoadError> {
         let raw: serde_json::Value =
-            serde_json::from_str(text).map_err(|source| LoadError::Json { path: path.into(), source })?;
+            serde_json::from_str(text).map_err(|err| LoadError::Json { path: path.into(), err })?;
         match raw.get("schema_version").and_then(|v| v.as_u64()) {
             Some(v) if v == SCHEMA_VERSION as u64 => {}
             Some(found) => return Err(LoadError::Version { path: path.into(), found }),
@@ -155,14 +155,14 @@ impl Case {
                 return Err(LoadError::Invalid { path: path.into(), reason: "no schema_version".into() });
             }
         }
-        let case: Case = serde_json::from_value(raw).map_err(|source| LoadError::Json { path: path.into(), source })?;
+        let case: Case = serde_json::from_value(raw).map_err(|err| LoadError::Json { path: path.into(), err })?;
         case.validate().map_err(|e| LoadError::Invalid { path: path.into(), reason: e.0 })?;
         Ok(case)
     }
 
     pub fn load(path: &Path) -> Result<Case, LoadError> {
         let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: p.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|err| LoadError::Io { path: p.clone(), err })?;
         Case::from_json(&text, &p)
     }
 

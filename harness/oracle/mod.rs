@@ -344,9 +344,10 @@ pub fn judge(case: &Case, rendered: &Rendered, backend: Backend, outcome: &Outco
                     let mut f = finding(
                         Verdict::LostDim,
                         format!(
-                            "{name}.size({d}) was requested dynamic; eager accepts {} but the exported program only {}",
+                            "{name}.size({d}) was requested dynamic; with {d_expr}, eager accepts {sname} = {} but the exported program only {}",
                             fmt_runs(&valid[s.0 as usize]),
-                            fmt_runs(&runs(&kept))
+                            fmt_runs(&runs(&kept)),
+                            d_expr = format_args!("{name}.size({d}) = {}", dim.size),
                         ),
                     );
                     f.input = Some(name.clone());
@@ -377,13 +378,13 @@ pub fn judge(case: &Case, rendered: &Rendered, backend: Backend, outcome: &Outco
 
 fn fmt_runs(r: &[[i64; 2]]) -> String {
     if r.is_empty() {
-        return "no size".into();
+        return "none".into();
     }
     let parts: Vec<String> = r
         .iter()
         .map(|r| if r[0] == r[1] { format!("{}", r[0]) } else if r[1] == SCAN_MAX { format!("{}..", r[0]) } else { format!("{}..={}", r[0], r[1]) })
         .collect();
-    format!("sizes {}", parts.join(", "))
+    parts.join(", ")
 }
 
 /// The first guard the worker traced to a line of the case, mapped to its node.
