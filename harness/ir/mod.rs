@@ -229,6 +229,8 @@ impl Case {
                 }
             }
         }
+        // Types first: a broken model explains itself better than the truth it breaks.
+        let types = self.infer_types(&self.checked_valuations())?;
         let truth = self.derive_truth();
         for (i, input) in self.inputs.iter().enumerate() {
             for (d, dim) in input.dims.iter().enumerate() {
@@ -240,7 +242,6 @@ impl Case {
                 }
             }
         }
-        let types = self.infer_types(&self.checked_valuations())?;
         for o in &self.outputs {
             match types.get(*o) {
                 Some(Type::Tensor(_)) => {}
