@@ -229,7 +229,12 @@ pub fn describe(path: &Path, case: &Case, r: &CheckResult) -> String {
             })
             .unwrap_or_default();
         let first = f.message.lines().next().unwrap_or("");
-        let _ = writeln!(s, "  {}{probe}: {first}", f.verdict.name());
+        let what = match f.verdict {
+            Verdict::SpuriousGuard => format!("eager runs, the exported program raises {first}"),
+            Verdict::Divergence => format!("eager and the exported program differ: {first}"),
+            _ => first.to_string(),
+        };
+        let _ = writeln!(s, "  {}{probe}: {what}", f.verdict.name());
     }
     if let Some(c) = &r.cause {
         let spelled = c.spelling.as_ref().map(|sp| format!(" spelled {sp}")).unwrap_or_default();

@@ -218,7 +218,19 @@ impl<'c> Builder<'c> {
         for _ in 0..rank {
             dims.push(self.new_dim(u)?);
         }
+        // Too many elements at some witness size: make dims static until it fits.
+        for i in (0..dims.len()).rev() {
+            if self.fits(&dims) {
+                break;
+            }
+            dims[i] = DimExpr::Const(2);
+        }
         Ok(self.input_with(dtype, dims).expect("fresh dims are input dims"))
+    }
+
+    fn fits(&self, dims: &[DimExpr]) -> bool {
+        let numel = dims.iter().cloned().fold(DimExpr::Const(1), DimExpr::mul);
+        self.check.iter().all(|v| numel.eval(v).is_some_and(|n| n <= MAX_NUMEL))
     }
 
     /// A new input of exactly this shape, when every dim is an input-dim form.
@@ -229,7 +241,7 @@ impl<'c> Builder<'c> {
             DimExpr::Mul(k, s) => matches!((&**k, &**s), (DimExpr::Const(k), DimExpr::Sym(_)) if *k >= 2),
             _ => false,
         };
-        if self.case.inputs.len() >= self.cfg.max_inputs.max(1) || !dims.iter().all(ok) {
+        if self.case.inputs.len() >= self.cfg.max_inputs.max(1) || !dims.iter().all(ok) || !self.fits(&dims) {
             return None;
         }
         let input = Input {

@@ -390,9 +390,19 @@ fn fmt_runs(r: &[[i64; 2]]) -> String {
 /// The first guard the worker traced to a line of the case, mapped to its node.
 fn trace_cause(case: &Case, rendered: &Rendered, v: &Value) -> Option<Cause> {
     let guards = v["guards"].as_array()?;
-    // Specializations (Eq guards) explain most findings; prefer them.
-    let mut ordered: Vec<&Value> = guards.iter().filter(|g| g["expr"].as_str().is_some_and(|e| e.starts_with("Eq("))).collect();
-    ordered.extend(guards.iter().filter(|g| !g["expr"].as_str().is_some_and(|e| e.starts_with("Eq("))));
+    // A specialization to a number (`Eq(s17, 2)`) explains most findings, then range
+    // guards (`s77 <= 4`); equalities between two sizes are usually ties the model asks for.
+    let rank = |g: &&Value| {
+        let e = g["expr"].as_str().unwrap_or("");
+        let to_number = e
+            .strip_prefix("Eq(")
+            .and_then(|r| r.strip_suffix(')'))
+            .and_then(|r| r.rsplit(", ").next())
+            .is_some_and(|n| n.trim().parse::<i64>().is_ok());
+        if to_number { 0 } else if !e.starts_with("Eq(") { 1 } else { 2 }
+    };
+    let mut ordered: Vec<&Value> = guards.iter().collect();
+    ordered.sort_by_key(rank);
     for g in ordered {
         let Some(line) = g["line"].as_u64() else { continue };
         let Some(node) = rendered.node_at_line(line as u32) else { continue };
