@@ -3,7 +3,10 @@ use shapefuzz::{GenConfig, case_from_seed, cli::generate, render::render};
 use std::time::Instant;
 
 fn main() {
-    let n: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
     let cfg = GenConfig::default();
     let t = Instant::now();
     let mut nodes = 0;
@@ -22,7 +25,17 @@ fn main() {
         bytes += render(&case_from_seed(&cfg, seed)).source.len();
     }
     let render_s = t.elapsed().as_secs_f64();
-    println!("default config: {n} cases in {gen_s:.2}s = {:.0} cases/s", n as f64 / gen_s);
-    println!("swarm config:   {n} cases in {swarm_s:.2}s = {:.0} cases/s", n as f64 / swarm_s);
-    println!("generate+render: {} cases in {render_s:.2}s ({bytes} bytes); avg nodes {:.1}", n.min(2000), nodes as f64 / (2 * n) as f64);
+    println!(
+        "default config: {n} cases in {gen_s:.2}s = {:.0} cases/s",
+        n as f64 / gen_s
+    );
+    println!(
+        "swarm config:   {n} cases in {swarm_s:.2}s = {:.0} cases/s",
+        n as f64 / swarm_s
+    );
+    println!(
+        "generate+render: {} cases in {render_s:.2}s ({bytes} bytes); avg nodes {:.1}",
+        n.min(2000),
+        nodes as f64 / (2 * n) as f64
+    );
 }

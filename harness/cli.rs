@@ -4,9 +4,9 @@
 //! something, 2 when the harness itself could not do its job (bad input file, no Python,
 //! wrong torch). Errors are one line that names the file or the fix.
 
+use crate::r#gen::{GenConfig, case_from_seed};
 use crate::ir::Case;
 use crate::oracle::{self, Backend, CheckResult, Pool, PoolConfig, PythonEnv, Verdict};
-use crate::r#gen::{GenConfig, case_from_seed};
 use crate::render::render;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -97,8 +97,13 @@ enum Command {
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len()));
-    let n: f64 = num.parse().map_err(|_| format!("not a duration: {s:?} (try 60s, 30m, 1h)"))?;
+    let (num, unit) = s.split_at(
+        s.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(s.len()),
+    );
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("not a duration: {s:?} (try 60s, 30m, 1h)"))?;
     let mult = match unit {
         "" | "s" => 1.0,
         "m" | "min" => 60.0,
@@ -125,9 +130,15 @@ fn env(python: Option<&Path>) -> Result<PythonEnv> {
 
 fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Gen { seed, count, out, swarm } => {
+        Command::Gen {
+            seed,
+            count,
+            out,
+            swarm,
+        } => {
             if let Some(dir) = &out {
-                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
             }
             for s in seed..seed.saturating_add(count) {
                 let case = generate(s, swarm);
@@ -147,17 +158,31 @@ fn run(cli: Cli) -> Result<i32> {
         }
         Command::Setup => {
             let e = env(cli.python.as_deref())?;
-            println!("python: {}\ntorch: {}\nworker: {}", e.python.display(), e.torch_version, e.worker.display());
+            println!(
+                "python: {}\ntorch: {}\nworker: {}",
+                e.python.display(),
+                e.torch_version,
+                e.worker.display()
+            );
             Ok(0)
         }
-        Command::Check { cases, json, strict, timeout } => {
+        Command::Check {
+            cases,
+            json,
+            strict,
+            timeout,
+        } => {
             // Read every file first: a bad file is reported before any torch start-up.
             let loaded: Vec<(PathBuf, Case)> = cases
                 .iter()
                 .map(|p| Case::load(p).map(|c| (p.clone(), c)))
                 .collect::<Result<_, _>>()?;
             let pool = start_pool(cli.python.as_deref(), 1, timeout)?;
-            let backend = if strict { Backend::ExportStrict } else { Backend::Export };
+            let backend = if strict {
+                Backend::ExportStrict
+            } else {
+                Backend::Export
+            };
             let mut code = 0;
             for (path, case) in loaded {
                 let r = oracle::check(&pool, &case, backend);
@@ -174,13 +199,29 @@ fn run(cli: Cli) -> Result<i32> {
             }
             Ok(code)
         }
-        Command::Fuzz { seed, cases, time, jobs, out, strict, timeout } => {
+        Command::Fuzz {
+            seed,
+            cases,
+            time,
+            jobs,
+            out,
+            strict,
+            timeout,
+        } => {
             let limit = match (cases, time) {
                 (Some(n), _) => Limit::Cases(n),
                 (None, Some(t)) => Limit::Time(t),
                 (None, None) => Limit::Cases(100),
             };
-            fuzz(cli.python.as_deref(), seed, limit, jobs, &out, strict, timeout)
+            fuzz(
+                cli.python.as_deref(),
+                seed,
+                limit,
+                jobs,
+                &out,
+                strict,
+                timeout,
+            )
         }
     }
 }
@@ -196,12 +237,17 @@ pub fn generate(seed: u64, swarm: bool) -> Case {
     let mut bytes = vec![0u8; 4096];
     rng.fill_bytes(&mut bytes);
     let mut u = arbitrary::Unstructured::new(&bytes);
-    u.arbitrary::<Case>().expect("generation never fails on a byte stream")
+    u.arbitrary::<Case>()
+        .expect("generation never fails on a byte stream")
 }
 
 fn start_pool(python: Option<&Path>, jobs: usize, timeout: u64) -> Result<Pool> {
     let e = env(python)?;
-    let cfg = PoolConfig { jobs, timeout: Duration::from_secs(timeout), ..Default::default() };
+    let cfg = PoolConfig {
+        jobs,
+        timeout: Duration::from_secs(timeout),
+        ..Default::default()
+    };
     Pool::new(e, cfg).map_err(|e| anyhow::anyhow!("starting workers: {e}"))
 }
 
@@ -210,9 +256,19 @@ pub fn describe(path: &Path, case: &Case, r: &CheckResult) -> String {
     let mut s = String::new();
     use std::fmt::Write as _;
     let kind = r.kind().map(|k| format!(" ({k})")).unwrap_or_default();
-    let _ = writeln!(s, "{}: {}{kind} [{}]", path.display(), r.verdict.name(), r.backend.name());
+    let _ = writeln!(
+        s,
+        "{}: {}{kind} [{}]",
+        path.display(),
+        r.verdict.name(),
+        r.backend.name()
+    );
     for d in &r.dims {
-        let _ = writeln!(s, "  {}.size({}): requested {}, truth {}, torch kept {}", d.input, d.dim, d.requested, d.truth, d.kept);
+        let _ = writeln!(
+            s,
+            "  {}.size({}): requested {}, truth {}, torch kept {}",
+            d.input, d.dim, d.requested, d.truth, d.kept
+        );
     }
     for f in &r.findings {
         let probe = f
@@ -237,12 +293,25 @@ pub fn describe(path: &Path, case: &Case, r: &CheckResult) -> String {
         let _ = writeln!(s, "  {}{probe}: {what}", f.verdict.name());
     }
     if let Some(c) = &r.cause {
-        let spelled = c.spelling.as_ref().map(|sp| format!(" spelled {sp}")).unwrap_or_default();
-        let _ = writeln!(s, "  cause: v{} ({}{spelled}) at line {} added guard {}", c.node, c.op, c.line, c.guard);
+        let spelled = c
+            .spelling
+            .as_ref()
+            .map(|sp| format!(" spelled {sp}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "  cause: v{} ({}{spelled}) at line {} added guard {}",
+            c.node, c.op, c.line, c.guard
+        );
     }
     for e in &r.edge {
         if e.eager_ok && (!e.exported_ok || e.matches == Some(false)) {
-            let _ = writeln!(s, "  note: 0/1 probe {:?}: eager runs, exported {}", e.sizes, if e.exported_ok { "differs" } else { "fails" });
+            let _ = writeln!(
+                s,
+                "  note: 0/1 probe {:?}: eager runs, exported {}",
+                e.sizes,
+                if e.exported_ok { "differs" } else { "fails" }
+            );
         }
     }
     let _ = writeln!(s, "  time: {}", oracle::describe_timings(&r.timings));
@@ -254,12 +323,27 @@ enum Limit {
     Time(Duration),
 }
 
-fn fuzz(python: Option<&Path>, seed: u64, limit: Limit, jobs: usize, out: &Path, strict: bool, timeout: u64) -> Result<i32> {
+fn fuzz(
+    python: Option<&Path>,
+    seed: u64,
+    limit: Limit,
+    jobs: usize,
+    out: &Path,
+    strict: bool,
+    timeout: u64,
+) -> Result<i32> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let pool = start_pool(python, jobs, timeout)?;
-    let backend = if strict { Backend::ExportStrict } else { Backend::Export };
+    let backend = if strict {
+        Backend::ExportStrict
+    } else {
+        Backend::Export
+    };
     let results_path = out.join("results.jsonl");
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(&results_path)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&results_path)?;
     let sink = std::sync::Mutex::new(file);
     let counts: std::sync::Mutex<BTreeMap<&'static str, u64>> = Default::default();
     let bar = match limit {
@@ -267,8 +351,10 @@ fn fuzz(python: Option<&Path>, seed: u64, limit: Limit, jobs: usize, out: &Path,
         Limit::Time(_) => indicatif::ProgressBar::new_spinner(),
     };
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {pos} cases ({per_sec}) {wide_msg}")
-            .expect("valid template"),
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {pos} cases ({per_sec}) {wide_msg}",
+        )
+        .expect("valid template"),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     let started = Instant::now();
@@ -323,7 +409,11 @@ fn fuzz(python: Option<&Path>, seed: u64, limit: Limit, jobs: usize, out: &Path,
     let total: u64 = counts.values().sum();
     let findings: u64 = counts
         .iter()
-        .filter(|(k, _)| Verdict::ALL.iter().any(|v| v.name() == **k && v.is_finding()))
+        .filter(|(k, _)| {
+            Verdict::ALL
+                .iter()
+                .any(|v| v.name() == **k && v.is_finding())
+        })
         .map(|(_, v)| v)
         .sum();
     let elapsed = started.elapsed();
@@ -335,11 +425,18 @@ fn fuzz(python: Option<&Path>, seed: u64, limit: Limit, jobs: usize, out: &Path,
         "cases_per_s": total as f64 / elapsed.as_secs_f64().max(1e-9),
         "torch": pool.env().torch_version,
     });
-    std::fs::write(out.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
+    std::fs::write(
+        out.join("summary.json"),
+        serde_json::to_string_pretty(&summary)?,
+    )?;
     eprintln!(
         "{total} cases in {:.1}s: {}; results in {}",
         elapsed.as_secs_f64(),
-        counts.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "),
+        counts
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
         results_path.display()
     );
     Ok(if findings > 0 { 1 } else { 0 })

@@ -19,7 +19,10 @@ pub struct Rendered {
 impl Rendered {
     /// The node whose code covers `line`.
     pub fn node_at_line(&self, line: u32) -> Option<u32> {
-        self.node_lines.iter().position(|&(a, b)| a <= line && line <= b).map(|i| i as u32)
+        self.node_lines
+            .iter()
+            .position(|&(a, b)| a <= line && line <= b)
+            .map(|i| i as u32)
     }
 }
 
@@ -42,7 +45,11 @@ fn join(parts: impl IntoIterator<Item = String>) -> String {
 }
 
 fn tuple(parts: Vec<String>) -> String {
-    if parts.len() == 1 { format!("({},)", parts[0]) } else { format!("({})", parts.join(", ")) }
+    if parts.len() == 1 {
+        format!("({},)", parts[0])
+    } else {
+        format!("({})", parts.join(", "))
+    }
 }
 
 /// The Python expression an op computes, or the full lines for ops that need statements.
@@ -87,44 +94,88 @@ fn op_lines(op: &Op, out: &str, rank_of: &dyn Fn(ValueRef) -> usize) -> Vec<Stri
         }
         Flatten { x, start, end } => format!("torch.flatten({}, {start}, {end})", n(*x)),
         Unflatten { x, dim, outer } => format!("{}.unflatten({dim}, ({}, -1))", n(*x), arg(outer)),
-        Permute { x, perm } => format!("{}.permute({})", n(*x), join(perm.iter().map(|p| p.to_string()))),
+        Permute { x, perm } => format!(
+            "{}.permute({})",
+            n(*x),
+            join(perm.iter().map(|p| p.to_string()))
+        ),
         Transpose { x, d0, d1 } => format!("{}.transpose({d0}, {d1})", n(*x)),
         Squeeze { x, dim } => format!("{}.squeeze({dim})", n(*x)),
         Unsqueeze { x, dim } => format!("{}.unsqueeze({dim})", n(*x)),
         Interpolate { x, size } => format!("F.interpolate({}, size={})", n(*x), arg(size)),
         Cat { xs, dim } => format!("torch.cat([{}], dim={dim})", join(xs.iter().map(|x| n(*x)))),
-        Stack { xs, dim } => format!("torch.stack([{}], dim={dim})", join(xs.iter().map(|x| n(*x)))),
+        Stack { xs, dim } => format!(
+            "torch.stack([{}], dim={dim})",
+            join(xs.iter().map(|x| n(*x)))
+        ),
         Split { x, size, dim } => format!("torch.split({}, {}, dim={dim})[0]", n(*x), arg(size)),
         Chunk { x, chunks, dim } => format!("torch.chunk({}, {chunks}, dim={dim})[0]", n(*x)),
-        Narrow { x, dim, start, len } => format!("torch.narrow({}, {dim}, {}, {})", n(*x), arg(start), arg(len)),
+        Narrow { x, dim, start, len } => format!(
+            "torch.narrow({}, {dim}, {}, {})",
+            n(*x),
+            arg(start),
+            arg(len)
+        ),
         Slice { x, dim, start, end } => {
-            format!("{}[{}{}:{}]", n(*x), ":, ".repeat(*dim as usize), arg(start), arg(end))
+            format!(
+                "{}[{}{}:{}]",
+                n(*x),
+                ":, ".repeat(*dim as usize),
+                arg(start),
+                arg(end)
+            )
         }
         IndexSelect { x, dim, len } => {
-            format!("torch.index_select({}, {dim}, torch.arange({}))", n(*x), arg(len))
+            format!(
+                "torch.index_select({}, {dim}, torch.arange({}))",
+                n(*x),
+                arg(len)
+            )
         }
         Gather { x, dim } => {
-            format!("torch.gather({0}, {dim}, torch.zeros_like({0}, dtype=torch.int64))", n(*x))
+            format!(
+                "torch.gather({0}, {dim}, torch.zeros_like({0}, dtype=torch.int64))",
+                n(*x)
+            )
         }
         Pad { x, before, after } => format!("F.pad({}, ({before}, {after}))", n(*x)),
         AppendValue { x, value, spelling } => match spelling {
             AppendSpelling::Pad => format!("F.pad({}, (0, 1), value={})", n(*x), n(*value)),
             AppendSpelling::Cat => {
-                format!("torch.cat([{0}, torch.tensor([{1}], dtype={0}.dtype)], dim=0)", n(*x), n(*value))
+                format!(
+                    "torch.cat([{0}, torch.tensor([{1}], dtype={0}.dtype)], dim=0)",
+                    n(*x),
+                    n(*value)
+                )
             }
         },
         Expand { x, dim, size } => {
-            let dims: Vec<String> =
-                (0..rank_of(*x)).map(|i| if i == *dim as usize { arg(size) } else { "-1".into() }).collect();
+            let dims: Vec<String> = (0..rank_of(*x))
+                .map(|i| {
+                    if i == *dim as usize {
+                        arg(size)
+                    } else {
+                        "-1".into()
+                    }
+                })
+                .collect();
             format!("{}.expand({})", n(*x), dims.join(", "))
         }
-        Repeat { x, reps } => format!("{}.repeat({})", n(*x), join(reps.iter().map(|r| r.to_string()))),
+        Repeat { x, reps } => format!(
+            "{}.repeat({})",
+            n(*x),
+            join(reps.iter().map(|r| r.to_string()))
+        ),
         ExpandAs { x, other } => format!("{}.expand_as({})", n(*x), n(*other)),
         Arange { end, step } => match step {
             None => format!("torch.arange({})", arg(end)),
             Some(s) => format!("torch.arange(0, {}, {})", arg(end), arg(s)),
         },
-        Full { shape, fill } => format!("torch.full({}, {})", tuple(shape.iter().map(arg).collect()), arg(fill)),
+        Full { shape, fill } => format!(
+            "torch.full({}, {})",
+            tuple(shape.iter().map(arg).collect()),
+            arg(fill)
+        ),
         Zeros { shape } => format!("torch.zeros({})", join(shape.iter().map(arg))),
         Ones { shape } => format!("torch.ones({})", join(shape.iter().map(arg))),
         Eye { n: size } => format!("torch.eye({})", arg(size)),
@@ -161,13 +212,21 @@ fn op_lines(op: &Op, out: &str, rank_of: &dyn Fn(ValueRef) -> usize) -> Vec<Stri
         },
         ToTensor { s, spelling, like } => match (spelling, like) {
             (TensorSpelling::TensorList, _) => format!("torch.tensor([{}])", n(*s)),
-            (TensorSpelling::ScalarTensor, _) => format!("torch.scalar_tensor({0}, dtype=torch.int64 if isinstance({0}, int) else torch.float32)", n(*s)),
+            (TensorSpelling::ScalarTensor, _) => format!(
+                "torch.scalar_tensor({0}, dtype=torch.int64 if isinstance({0}, int) else torch.float32)",
+                n(*s)
+            ),
             (TensorSpelling::AsTensor, _) => format!("torch.as_tensor({})", n(*s)),
             (TensorSpelling::NewTensor, Some(l)) => format!("{}.new_tensor([{}])", n(*l), n(*s)),
             (TensorSpelling::NewTensor, None) => format!("torch.tensor([{}])", n(*s)),
         },
         Compare { a, cmp, k } => format!("{} {} {k}", n(*a), cmp.name()),
-        If { cond, x, then_f, else_f } => {
+        If {
+            cond,
+            x,
+            then_f,
+            else_f,
+        } => {
             return vec![
                 format!("if {}:", n(*cond)),
                 format!("    {out} = torch.{}({})", then_f.name(), n(*x)),
@@ -193,7 +252,11 @@ fn op_lines(op: &Op, out: &str, rank_of: &dyn Fn(ValueRef) -> usize) -> Vec<Stri
 }
 
 fn sizes_dict(v: &[i64]) -> String {
-    let items: Vec<String> = v.iter().enumerate().map(|(i, x)| format!("\"{}\": {x}", symbol_name(i))).collect();
+    let items: Vec<String> = v
+        .iter()
+        .enumerate()
+        .map(|(i, x)| format!("\"{}\": {x}", symbol_name(i)))
+        .collect();
     format!("{{{}}}", items.join(", "))
 }
 
@@ -205,7 +268,9 @@ fn spec_py(d: &InputDim) -> Option<String> {
     let sym_of = |e: &DimExpr| {
         let mut v = vec![];
         e.symbols(&mut v);
-        v.first().map(|s| symbol_name(s.0 as usize)).unwrap_or_default()
+        v.first()
+            .map(|s| symbol_name(s.0 as usize))
+            .unwrap_or_default()
     };
     Some(match &d.spec {
         DimSpec::Unspecified => return None,
@@ -232,7 +297,12 @@ pub fn render(case: &Case) -> Rendered {
     // Structural types only (no valuations): enough to know ranks, even for an invalid case.
     let types = case.infer_types(&[]).ok();
     let rank_of = |v: ValueRef| {
-        types.as_ref().and_then(|t| t.get(v)).and_then(|t| t.tensor()).map(|t| t.rank()).unwrap_or(1)
+        types
+            .as_ref()
+            .and_then(|t| t.get(v))
+            .and_then(|t| t.tensor())
+            .map(|t| t.rank())
+            .unwrap_or(1)
     };
     let mut node_lines = Vec::with_capacity(case.nodes.len());
     for (i, op) in case.nodes.iter().enumerate() {
@@ -247,13 +317,23 @@ pub fn render(case: &Case) -> Rendered {
     lines.push(String::new());
     lines.push(String::new());
 
-    let quoted = |v: &[String]| v.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ");
+    let quoted = |v: &[String]| {
+        v.iter()
+            .map(|s| format!("\"{s}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let symbols: Vec<String> = (0..case.symbol_count()).map(symbol_name).collect();
     lines.push(format!("INPUT_NAMES = [{}]", quoted(&names)));
     lines.push(format!("SYMBOLS = [{}]", quoted(&symbols)));
     lines.push(format!("EXPORT_SIZES = {}", sizes_dict(&case.export)));
     let probes = |edge: bool| {
-        case.probes.iter().filter(|p| p.edge == edge).map(|p| sizes_dict(&p.sizes)).collect::<Vec<_>>().join(", ")
+        case.probes
+            .iter()
+            .filter(|p| p.edge == edge)
+            .map(|p| sizes_dict(&p.sizes))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     lines.push(format!("PROBES = [{}]", probes(false)));
     lines.push(format!("EDGE_PROBES = [{}]", probes(true)));
@@ -261,9 +341,21 @@ pub fn render(case: &Case) -> Rendered {
     lines.push(String::new());
 
     lines.push("def input_shapes(s):".into());
-    let shapes: Vec<String> =
-        case.inputs.iter().map(|i| tuple(i.dims.iter().map(|d| dim_size_py(&d.size)).collect())).collect();
-    let shapes: Vec<String> = shapes.into_iter().map(|s| if s == "()," || s == "()" { "()".into() } else { s }).collect();
+    let shapes: Vec<String> = case
+        .inputs
+        .iter()
+        .map(|i| tuple(i.dims.iter().map(|d| dim_size_py(&d.size)).collect()))
+        .collect();
+    let shapes: Vec<String> = shapes
+        .into_iter()
+        .map(|s| {
+            if s == "()," || s == "()" {
+                "()".into()
+            } else {
+                s
+            }
+        })
+        .collect();
     lines.push(format!("    return [{}]", shapes.join(", ")));
     lines.push(String::new());
     lines.push(String::new());
@@ -275,7 +367,9 @@ pub fn render(case: &Case) -> Rendered {
         let make = match input.dtype {
             DType::F32 => format!("torch.randn(shapes[{i}], generator=g)"),
             // Integer inputs hold 0 or 1 so they are valid indices and one_hot classes.
-            DType::I64 => format!("torch.randint(0, 2, shapes[{i}], generator=g, dtype=torch.int64)"),
+            DType::I64 => {
+                format!("torch.randint(0, 2, shapes[{i}], generator=g, dtype=torch.int64)")
+            }
             DType::Bool => format!("torch.randint(0, 2, shapes[{i}], generator=g).bool()"),
         };
         lines.push(format!("    {} = {make}", names[i]));
@@ -325,7 +419,11 @@ pub fn render(case: &Case) -> Rendered {
                 .enumerate()
                 .filter_map(|(d, dim)| spec_py(dim).map(|s| format!("{d}: {s}")))
                 .collect();
-            let v = if dims.is_empty() { "None".to_string() } else { format!("{{{}}}", dims.join(", ")) };
+            let v = if dims.is_empty() {
+                "None".to_string()
+            } else {
+                format!("{{{}}}", dims.join(", "))
+            };
             format!("\"{}\": {v}", names[i])
         })
         .collect();

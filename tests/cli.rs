@@ -3,7 +3,10 @@
 use std::process::Command;
 
 fn shapefuzz(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_shapefuzz")).args(args).output().expect("runs");
+    let out = Command::new(env!("CARGO_BIN_EXE_shapefuzz"))
+        .args(args)
+        .output()
+        .expect("runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -49,38 +52,75 @@ fn one_line_error_naming(path: &std::path::Path, needle: &str) {
     let (code, out, err) = shapefuzz(&["check", path.to_str().unwrap()]);
     assert_eq!(code, 2, "harness errors exit 2; stdout {out} stderr {err}");
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
-    assert!(err.contains(path.to_str().unwrap()), "names the file: {err}");
+    assert!(
+        err.contains(path.to_str().unwrap()),
+        "names the file: {err}"
+    );
     assert!(err.contains(needle), "says {needle:?}: {err}");
 }
 
 #[test]
 fn malformed_case_files_get_one_line_errors() {
     one_line_error_naming(&write("garbage.json", "{not json"), "not a shapefuzz case");
-    let seed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/seeds/seed_pad.json")).unwrap();
-    one_line_error_naming(&write("v9.json", &seed.replace("\"schema_version\": 1", "\"schema_version\": 9")), "schema version 9");
-    one_line_error_naming(&write("unknown-op.json", &seed.replace("\"op\": \"max_all\"", "\"op\": \"exec\"")), "unknown variant");
+    let seed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/corpus/seeds/seed_pad.json"
+    ))
+    .unwrap();
     one_line_error_naming(
-        &write("bad-ref.json", &seed.replace("{\"node\": 5}", "{\"node\": 9}")),
+        &write(
+            "v9.json",
+            &seed.replace("\"schema_version\": 1", "\"schema_version\": 9"),
+        ),
+        "schema version 9",
+    );
+    one_line_error_naming(
+        &write(
+            "unknown-op.json",
+            &seed.replace("\"op\": \"max_all\"", "\"op\": \"exec\""),
+        ),
+        "unknown variant",
+    );
+    one_line_error_naming(
+        &write(
+            "bad-ref.json",
+            &seed.replace("{\"node\": 5}", "{\"node\": 9}"),
+        ),
         "not defined before it",
     );
     // Code can never ride along in a string: there is no field that holds one.
     one_line_error_naming(
-        &write("inject.json", &seed.replace("\"spelling\": \"pad\"", "\"spelling\": \"__import__('os')\"")),
+        &write(
+            "inject.json",
+            &seed.replace(
+                "\"spelling\": \"pad\"",
+                "\"spelling\": \"__import__('os')\"",
+            ),
+        ),
         "unknown variant",
     );
-    one_line_error_naming(&std::env::temp_dir().join("shapefuzz-no-such-file.json"), "cannot read");
+    one_line_error_naming(
+        &std::env::temp_dir().join("shapefuzz-no-such-file.json"),
+        "cannot read",
+    );
 }
 
 #[test]
 fn a_wrong_python_gets_a_clear_error() {
     let out = Command::new(env!("CARGO_BIN_EXE_shapefuzz"))
-        .args(["check", concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/seeds/seed_cat.json")])
+        .args([
+            "check",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/seeds/seed_cat.json"),
+        ])
         .env("SHAPEFUZZ_PYTHON", "/nonexistent/python3")
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2));
-    assert!(err.contains("/nonexistent/python3") && err.contains("SHAPEFUZZ_PYTHON"), "{err}");
+    assert!(
+        err.contains("/nonexistent/python3") && err.contains("SHAPEFUZZ_PYTHON"),
+        "{err}"
+    );
     // An interpreter without torch (the system one has none).
     let out = Command::new(env!("CARGO_BIN_EXE_shapefuzz"))
         .args(["setup"])

@@ -3,26 +3,40 @@
 
 use serde_json::json;
 use shapefuzz::ir::{Case, DimSpec};
-use shapefuzz::oracle::{self, Backend, CheckResult, Outcome, Pool, PoolConfig, PythonEnv, Verdict};
+use shapefuzz::oracle::{
+    self, Backend, CheckResult, Outcome, Pool, PoolConfig, PythonEnv, Verdict,
+};
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 fn env() -> PythonEnv {
     static ENV: OnceLock<PythonEnv> = OnceLock::new();
-    ENV.get_or_init(|| PythonEnv::ensure(None, true).unwrap_or_else(|e| panic!("Python environment: {e}"))).clone()
+    ENV.get_or_init(|| {
+        PythonEnv::ensure(None, true).unwrap_or_else(|e| panic!("Python environment: {e}"))
+    })
+    .clone()
 }
 
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
     POOL.get_or_init(|| {
-        let cfg = PoolConfig { jobs: 2, timeout: Duration::from_secs(120), ..Default::default() };
+        let cfg = PoolConfig {
+            jobs: 2,
+            timeout: Duration::from_secs(120),
+            ..Default::default()
+        };
         Pool::new(env(), cfg).expect("workers start")
     })
 }
 
 fn seed(name: &str) -> Case {
-    Case::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/seeds").join(name)).expect("seed loads")
+    Case::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("corpus/seeds")
+            .join(name),
+    )
+    .expect("seed loads")
 }
 
 fn check(case: &Case) -> CheckResult {
@@ -30,7 +44,9 @@ fn check(case: &Case) -> CheckResult {
 }
 
 fn has(r: &CheckResult, v: Verdict, needle: &str) -> bool {
-    r.findings.iter().any(|f| f.verdict == v && f.message.contains(needle))
+    r.findings
+        .iter()
+        .any(|f| f.verdict == v && f.message.contains(needle))
 }
 
 #[test]
@@ -38,16 +54,26 @@ fn seed_pad_with_auto_loses_y_and_guards_on_it() {
     let case = seed("seed_pad.json");
     let r = check(&case);
     assert_eq!(r.verdict, Verdict::LostDim, "{r:#?}");
-    let lost = r.findings.iter().find(|f| f.verdict == Verdict::LostDim).unwrap();
+    let lost = r
+        .findings
+        .iter()
+        .find(|f| f.verdict == Verdict::LostDim)
+        .unwrap();
     assert_eq!((lost.input.as_deref(), lost.dim), (Some("y"), Some(0)));
     assert!(lost.message.contains("pins it to 2"), "{}", lost.message);
     // The probe with y of length 3 is refused by the guard torch added.
     let at_y3 = r
         .findings
         .iter()
-        .find(|f| f.verdict == Verdict::SpuriousGuard && f.probe.as_ref().is_some_and(|p| p[1] == 3))
+        .find(|f| {
+            f.verdict == Verdict::SpuriousGuard && f.probe.as_ref().is_some_and(|p| p[1] == 3)
+        })
         .unwrap_or_else(|| panic!("no spurious_guard at y=3: {r:#?}"));
-    assert!(at_y3.message.contains("y.size()[0] == 2"), "{}", at_y3.message);
+    assert!(
+        at_y3.message.contains("y.size()[0] == 2"),
+        "{}",
+        at_y3.message
+    );
     let cause = r.cause.expect("cause traced");
     assert_eq!(cause.op, "append_value");
     assert_eq!(cause.spelling.as_deref(), Some("pad"));
@@ -65,7 +91,11 @@ fn seed_pad_with_dynamic_is_a_constraint_violation() {
     let r = check(&case);
     assert_eq!(r.verdict, Verdict::ExportError, "{r:#?}");
     assert_eq!(r.kind(), Some("constraint_violation"), "{r:#?}");
-    assert!(r.message().contains("Constraints violated"), "{}", r.message());
+    assert!(
+        r.message().contains("Constraints violated"),
+        "{}",
+        r.message()
+    );
 }
 
 #[test]
@@ -80,7 +110,10 @@ fn one_hot_num_classes_from_a_size_loses_the_dim() {
     let r = check(&seed("one_hot.json"));
     assert_eq!(r.verdict, Verdict::LostDim, "{r:#?}");
     assert!(has(&r, Verdict::LostDim, "x.size(0)"), "{r:#?}");
-    assert!(has(&r, Verdict::SpuriousGuard, "x.size()[0] == 3"), "{r:#?}");
+    assert!(
+        has(&r, Verdict::SpuriousGuard, "x.size()[0] == 3"),
+        "{r:#?}"
+    );
     assert_eq!(r.cause.as_ref().map(|c| c.op.as_str()), Some("one_hot"));
 }
 
@@ -89,9 +122,17 @@ fn int_of_half_a_size_pins_or_narrows_it() {
     // pytorch issue 138853: reshape(int(x.shape[0] / 2), -1).
     let r = check(&seed("int_div.json"));
     assert_eq!(r.verdict, Verdict::LostDim, "{r:#?}");
-    assert!(r.findings.iter().any(|f| f.verdict == Verdict::SpuriousGuard), "{r:#?}");
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.verdict == Verdict::SpuriousGuard),
+        "{r:#?}"
+    );
     let cause = r.cause.expect("cause traced");
-    assert!(["round.int", "reshape"].contains(&cause.op.as_str()), "{cause:?}");
+    assert!(
+        ["round.int", "reshape"].contains(&cause.op.as_str()),
+        "{cause:?}"
+    );
 }
 
 #[test]
@@ -107,7 +148,11 @@ fn branch_on_a_size_narrows_the_range() {
         .unwrap_or_else(|| panic!("no spurious_guard at 6: {r:#?}"));
     assert!(at6.message.contains("<= 4"), "{}", at6.message);
     // Probes on the export side of the branch still run.
-    assert!(!r.findings.iter().any(|f| f.probe.as_deref() == Some(&[4][..])));
+    assert!(
+        !r.findings
+            .iter()
+            .any(|f| f.probe.as_deref() == Some(&[4][..]))
+    );
     assert_eq!(r.cause.as_ref().map(|c| c.op.as_str()), Some("if"));
 }
 
@@ -124,7 +169,8 @@ fn generated_cases_are_valid_in_eager() {
     for s in 0..24 {
         let case = shapefuzz::cli::generate(1000 + s, true);
         let r = check(&case);
-        if r.verdict == Verdict::Invalid || r.findings.iter().any(|f| f.verdict == Verdict::Invalid) {
+        if r.verdict == Verdict::Invalid || r.findings.iter().any(|f| f.verdict == Verdict::Invalid)
+        {
             invalid.push((1000 + s, r.message().to_string()));
         }
     }
@@ -132,7 +178,12 @@ fn generated_cases_are_valid_in_eager() {
 }
 
 fn fault_pool() -> Pool {
-    let cfg = PoolConfig { jobs: 1, timeout: Duration::from_secs(20), test_hooks: true, ..Default::default() };
+    let cfg = PoolConfig {
+        jobs: 1,
+        timeout: Duration::from_secs(20),
+        test_hooks: true,
+        ..Default::default()
+    };
     Pool::new(env(), cfg).expect("workers start")
 }
 
@@ -147,8 +198,14 @@ fn a_worker_killed_mid_case_is_a_crash_and_the_pool_carries_on() {
     // The verdict a campaign records for it.
     let case = seed("seed_cat.json");
     let rendered = shapefuzz::render::render(&case);
-    let crash = Outcome::Crash { status: "killed by signal 9".into(), stderr_tail: "boom".into() };
-    assert_eq!(oracle::judge(&case, &rendered, Backend::Export, &crash).verdict, Verdict::Crash);
+    let crash = Outcome::Crash {
+        status: "killed by signal 9".into(),
+        stderr_tail: "boom".into(),
+    };
+    assert_eq!(
+        oracle::judge(&case, &rendered, Backend::Export, &crash).verdict,
+        Verdict::Crash
+    );
     // A fresh worker takes the next case.
     let r = oracle::check(&pool, &case, Backend::Export);
     assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
@@ -157,7 +214,12 @@ fn a_worker_killed_mid_case_is_a_crash_and_the_pool_carries_on() {
 
 #[test]
 fn a_case_that_outlives_the_timeout_is_a_hang() {
-    let cfg = PoolConfig { jobs: 1, timeout: Duration::from_secs(3), test_hooks: true, ..Default::default() };
+    let cfg = PoolConfig {
+        jobs: 1,
+        timeout: Duration::from_secs(3),
+        test_hooks: true,
+        ..Default::default()
+    };
     let pool = Pool::new(env(), cfg).expect("workers start");
     let t = std::time::Instant::now();
     match pool.request(json!({"cmd": "test_hang"})) {
@@ -167,9 +229,17 @@ fn a_case_that_outlives_the_timeout_is_a_hang() {
     assert!(t.elapsed() < Duration::from_secs(20));
     let case = seed("seed_cat.json");
     let rendered = shapefuzz::render::render(&case);
-    let hang = Outcome::Hang { after: Duration::from_secs(3) };
-    assert_eq!(oracle::judge(&case, &rendered, Backend::Export, &hang).verdict, Verdict::Hang);
-    assert!(matches!(pool.request(json!({"cmd": "ping"})), Outcome::Reply { .. }));
+    let hang = Outcome::Hang {
+        after: Duration::from_secs(3),
+    };
+    assert_eq!(
+        oracle::judge(&case, &rendered, Backend::Export, &hang).verdict,
+        Verdict::Hang
+    );
+    assert!(matches!(
+        pool.request(json!({"cmd": "ping"})),
+        Outcome::Reply { .. }
+    ));
 }
 
 #[test]
@@ -182,13 +252,23 @@ fn fault_hooks_are_off_in_a_normal_pool() {
 
 #[test]
 fn workers_are_recycled() {
-    let cfg = PoolConfig { jobs: 1, recycle_after: 2, ..Default::default() };
+    let cfg = PoolConfig {
+        jobs: 1,
+        recycle_after: 2,
+        ..Default::default()
+    };
     let pool = Pool::new(env(), cfg).expect("workers start");
     let first = pool.pids();
     for _ in 0..2 {
-        assert!(matches!(pool.request(json!({"cmd": "ping"})), Outcome::Reply { .. }));
+        assert!(matches!(
+            pool.request(json!({"cmd": "ping"})),
+            Outcome::Reply { .. }
+        ));
     }
     // The retired worker is replaced on the next request.
-    assert!(matches!(pool.request(json!({"cmd": "ping"})), Outcome::Reply { .. }));
+    assert!(matches!(
+        pool.request(json!({"cmd": "ping"})),
+        Outcome::Reply { .. }
+    ));
     assert_ne!(pool.pids(), first);
 }

@@ -37,6 +37,8 @@ pub enum DimExpr {
     Max(Box<DimExpr>, Box<DimExpr>),
 }
 
+// `add`/`sub`/`mul` are constant-folding constructors, not operator overloads.
+#[allow(clippy::should_implement_trait)]
 impl DimExpr {
     pub fn sym(s: SymId) -> Self {
         DimExpr::Sym(s)

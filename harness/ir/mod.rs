@@ -54,7 +54,9 @@ pub enum DimSpec {
         max: Option<i64>,
     },
     /// `k * Dim("s<k>")` for a dim that is a multiple of its symbol.
-    Derived { k: i64 },
+    Derived {
+        k: i64,
+    },
 }
 
 impl DimSpec {
@@ -85,7 +87,12 @@ impl Input {
             DType::I64 | DType::Bool => (Some(0), Some(1)),
             DType::F32 => (None, None),
         };
-        TensorType { dtype: self.dtype, shape: self.dims.iter().map(|d| d.size.clone()).collect(), lo, hi }
+        TensorType {
+            dtype: self.dtype,
+            shape: self.dims.iter().map(|d| d.size.clone()).collect(),
+            lo,
+            hi,
+        }
     }
 }
 
@@ -114,7 +121,10 @@ pub enum LoadError {
     #[error("{path}: cannot read: {err}")]
     Io { path: String, err: std::io::Error },
     #[error("{path}: not a shapefuzz case ({err}); fix or remove the file")]
-    Json { path: String, err: serde_json::Error },
+    Json {
+        path: String,
+        err: serde_json::Error,
+    },
     #[error(
         "{path}: schema version {found}, this shapefuzz reads version {SCHEMA_VERSION}; regenerate the case or use a matching shapefuzz"
     )]
@@ -146,29 +156,52 @@ impl Case {
     /// Parses a case, checking the schema version before the shape of the rest so that an
     /// old file gets the version error, not a confusing field error.
     pub fn from_json(text: &str, path: &str) -> Result<Case, LoadError> {
-        let raw: serde_json::Value =
-            serde_json::from_str(text).map_err(|err| LoadError::Json { path: path.into(), err })?;
+        let raw: serde_json::Value = serde_json::from_str(text).map_err(|err| LoadError::Json {
+            path: path.into(),
+            err,
+        })?;
         match raw.get("schema_version").and_then(|v| v.as_u64()) {
             Some(v) if v == SCHEMA_VERSION as u64 => {}
-            Some(found) => return Err(LoadError::Version { path: path.into(), found }),
+            Some(found) => {
+                return Err(LoadError::Version {
+                    path: path.into(),
+                    found,
+                });
+            }
             None => {
-                return Err(LoadError::Invalid { path: path.into(), reason: "no schema_version".into() });
+                return Err(LoadError::Invalid {
+                    path: path.into(),
+                    reason: "no schema_version".into(),
+                });
             }
         }
-        let case: Case = serde_json::from_value(raw).map_err(|err| LoadError::Json { path: path.into(), err })?;
-        case.validate().map_err(|e| LoadError::Invalid { path: path.into(), reason: e.0 })?;
+        let case: Case = serde_json::from_value(raw).map_err(|err| LoadError::Json {
+            path: path.into(),
+            err,
+        })?;
+        case.validate().map_err(|e| LoadError::Invalid {
+            path: path.into(),
+            reason: e.0,
+        })?;
         Ok(case)
     }
 
     pub fn load(path: &Path) -> Result<Case, LoadError> {
         let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|err| LoadError::Io { path: p.clone(), err })?;
+        let text = std::fs::read_to_string(path).map_err(|err| LoadError::Io {
+            path: p.clone(),
+            err,
+        })?;
         Case::from_json(&text, &p)
     }
 
     /// Types of every value at the given valuations, inputs first, or the first problem.
     pub fn infer_types(&self, valuations: &[Valuation]) -> Result<Types, Invalid> {
-        let inputs: Vec<Type> = self.inputs.iter().map(|i| Type::Tensor(i.tensor_type())).collect();
+        let inputs: Vec<Type> = self
+            .inputs
+            .iter()
+            .map(|i| Type::Tensor(i.tensor_type()))
+            .collect();
         let mut nodes: Vec<Type> = Vec::with_capacity(self.nodes.len());
         for (i, op) in self.nodes.iter().enumerate() {
             for v in op.operands() {
@@ -177,15 +210,23 @@ impl Case {
                     ValueRef::Node(k) => (k as usize) < i,
                 };
                 if !ok {
-                    return Err(Invalid(format!("v{i}: operand {v} is not defined before it")));
+                    return Err(Invalid(format!(
+                        "v{i}: operand {v} is not defined before it"
+                    )));
                 }
             }
             let lookup = |v: ValueRef| match v {
                 ValueRef::Input(k) => inputs.get(k as usize).cloned(),
                 ValueRef::Node(k) => nodes.get(k as usize).cloned(),
             };
-            let cx = InferCtx { types: &lookup, valuations, node: i as u32 };
-            let ty = op.infer(&cx).map_err(|e| Invalid(format!("v{i} ({}): {}", op.kind(), e.0)))?;
+            let cx = InferCtx {
+                types: &lookup,
+                valuations,
+                node: i as u32,
+            };
+            let ty = op
+                .infer(&cx)
+                .map_err(|e| Invalid(format!("v{i} ({}): {}", op.kind(), e.0)))?;
             nodes.push(ty);
         }
         Ok(Types { inputs, nodes })
@@ -202,7 +243,9 @@ impl Case {
         let nsym = self.symbol_count();
         for p in &self.probes {
             if p.sizes.len() != nsym {
-                return Err(Invalid("probe valuation has the wrong number of symbols".into()));
+                return Err(Invalid(
+                    "probe valuation has the wrong number of symbols".into(),
+                ));
             }
         }
         if self.export.iter().any(|&s| s < 2) {
@@ -221,11 +264,16 @@ impl Case {
                 let shape_ok = match &dim.size {
                     DimExpr::Const(c) => *c >= 0,
                     DimExpr::Sym(_) => true,
-                    DimExpr::Mul(k, s) => matches!((&**k, &**s), (DimExpr::Const(k), DimExpr::Sym(_)) if *k >= 2),
+                    DimExpr::Mul(k, s) => {
+                        matches!((&**k, &**s), (DimExpr::Const(k), DimExpr::Sym(_)) if *k >= 2)
+                    }
                     _ => false,
                 };
                 if !shape_ok {
-                    return Err(Invalid(format!("input {i} dim {d}: size {} is not c, s or k*s", dim.size)));
+                    return Err(Invalid(format!(
+                        "input {i} dim {d}: size {} is not c, s or k*s",
+                        dim.size
+                    )));
                 }
             }
         }
@@ -287,14 +335,20 @@ impl Case {
                     .enumerate()
                     .map(|(d, dim)| match &dim.size {
                         DimExpr::Const(_) => DimTruth::Static,
-                        DimExpr::Mul(k, _) => DimTruth::MultipleOf { k: k.as_const().unwrap_or(1) },
+                        DimExpr::Mul(k, _) => DimTruth::MultipleOf {
+                            k: k.as_const().unwrap_or(1),
+                        },
                         DimExpr::Sym(s) => {
                             if let Some(&(fi, fd)) = first_seen.get(s) {
                                 return DimTruth::Tied { input: fi, dim: fd };
                             }
                             first_seen.insert(*s, (i as u32, d as u32));
                             let r = runs.get(s.0 as usize).cloned().unwrap_or_default();
-                            if r == vec![[2, SCAN_MAX]] { DimTruth::Free } else { DimTruth::Bounded { runs: r } }
+                            if r == vec![[2, SCAN_MAX]] {
+                                DimTruth::Free
+                            } else {
+                                DimTruth::Bounded { runs: r }
+                            }
                         }
                         _ => DimTruth::Static,
                     })
@@ -327,7 +381,10 @@ impl Case {
                 used.insert(*v);
             });
         }
-        (0..self.nodes.len() as u32).map(ValueRef::Node).filter(|v| !used.contains(v)).collect()
+        (0..self.nodes.len() as u32)
+            .map(ValueRef::Node)
+            .filter(|v| !used.contains(v))
+            .collect()
     }
 }
 
@@ -367,7 +424,10 @@ pub fn symbol_name(s: usize) -> String {
 /// Input names: `x, y, z, w`, then `a, b, ...`.
 pub fn input_name(i: usize) -> String {
     const NAMES: [&str; 12] = ["x", "y", "z", "w", "a", "b", "c", "d", "e", "f", "g", "h"];
-    NAMES.get(i).map(|s| s.to_string()).unwrap_or_else(|| format!("in{i}"))
+    NAMES
+        .get(i)
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| format!("in{i}"))
 }
 
 impl Case {
@@ -420,9 +480,14 @@ impl Case {
             }
         }
         self.nodes = nodes;
-        self.outputs.iter_mut().for_each(|v| fix(v));
+        self.outputs.iter_mut().for_each(fix);
         let inputs = std::mem::take(&mut self.inputs);
-        self.inputs = inputs.into_iter().zip(&live_inputs).filter(|(_, l)| **l).map(|(i, _)| i).collect();
+        self.inputs = inputs
+            .into_iter()
+            .zip(&live_inputs)
+            .filter(|(_, l)| **l)
+            .map(|(i, _)| i)
+            .collect();
 
         // Symbols.
         let mut used = vec![false; self.symbol_count()];
@@ -446,13 +511,20 @@ impl Case {
                 d.size = rename(&d.size, &sym_map);
             }
         }
-        let keep = |v: &Valuation| v.iter().zip(&used).filter(|(_, u)| **u).map(|(x, _)| *x).collect::<Valuation>();
+        let keep = |v: &Valuation| {
+            v.iter()
+                .zip(&used)
+                .filter(|(_, u)| **u)
+                .map(|(x, _)| *x)
+                .collect::<Valuation>()
+        };
         self.export = keep(&self.export);
         for p in &mut self.probes {
             p.sizes = keep(&p.sizes);
         }
         let mut seen = std::collections::HashSet::new();
-        self.probes.retain(|p| p.sizes != self.export && seen.insert(p.clone()));
+        self.probes
+            .retain(|p| p.sizes != self.export && seen.insert(p.clone()));
         self.refresh_truth();
     }
 

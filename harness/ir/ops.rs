@@ -49,10 +49,18 @@ impl TensorType {
         self.shape.len()
     }
     fn with_shape(&self, shape: Vec<DimExpr>) -> TensorType {
-        TensorType { shape, ..self.clone() }
+        TensorType {
+            shape,
+            ..self.clone()
+        }
     }
     fn unbounded(dtype: DType, shape: Vec<DimExpr>) -> TensorType {
-        TensorType { dtype, shape, lo: None, hi: None }
+        TensorType {
+            dtype,
+            shape,
+            lo: None,
+            hi: None,
+        }
     }
 }
 
@@ -137,73 +145,257 @@ simple_enum!(ReshapeSpelling { Reshape => "reshape", View => "view" });
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Op {
     // elementwise
-    Unary { x: ValueRef, f: UnaryFn },
-    Binary { a: ValueRef, b: ValueRef, f: BinaryFn },
-    ScalarArith { x: ValueRef, s: ValueRef, f: ScalarFn },
-    Clamp { x: ValueRef, min: ScalarArg, max: Option<ScalarArg> },
-    MaskedFill { x: ValueRef, value: ScalarArg },
+    Unary {
+        x: ValueRef,
+        f: UnaryFn,
+    },
+    Binary {
+        a: ValueRef,
+        b: ValueRef,
+        f: BinaryFn,
+    },
+    ScalarArith {
+        x: ValueRef,
+        s: ValueRef,
+        f: ScalarFn,
+    },
+    Clamp {
+        x: ValueRef,
+        min: ScalarArg,
+        max: Option<ScalarArg>,
+    },
+    MaskedFill {
+        x: ValueRef,
+        value: ScalarArg,
+    },
     // reductions
-    Reduce { x: ValueRef, f: ReduceFn, dim: u8, keepdim: bool },
-    MaxAll { x: ValueRef },
-    Cumsum { x: ValueRef, dim: u8 },
-    Topk { x: ValueRef, k: SizeArg, dim: u8 },
+    Reduce {
+        x: ValueRef,
+        f: ReduceFn,
+        dim: u8,
+        keepdim: bool,
+    },
+    MaxAll {
+        x: ValueRef,
+    },
+    Cumsum {
+        x: ValueRef,
+        dim: u8,
+    },
+    Topk {
+        x: ValueRef,
+        k: SizeArg,
+        dim: u8,
+    },
     // matmul
-    Matmul { a: ValueRef, b: ValueRef },
+    Matmul {
+        a: ValueRef,
+        b: ValueRef,
+    },
     // shape
-    Reshape { x: ValueRef, shape: Vec<ReshapeArg>, spelling: ReshapeSpelling },
-    Flatten { x: ValueRef, start: u8, end: u8 },
-    Unflatten { x: ValueRef, dim: u8, outer: SizeArg },
-    Permute { x: ValueRef, perm: Vec<u8> },
-    Transpose { x: ValueRef, d0: u8, d1: u8 },
-    Squeeze { x: ValueRef, dim: u8 },
-    Unsqueeze { x: ValueRef, dim: u8 },
-    Interpolate { x: ValueRef, size: SizeArg },
+    Reshape {
+        x: ValueRef,
+        shape: Vec<ReshapeArg>,
+        spelling: ReshapeSpelling,
+    },
+    Flatten {
+        x: ValueRef,
+        start: u8,
+        end: u8,
+    },
+    Unflatten {
+        x: ValueRef,
+        dim: u8,
+        outer: SizeArg,
+    },
+    Permute {
+        x: ValueRef,
+        perm: Vec<u8>,
+    },
+    Transpose {
+        x: ValueRef,
+        d0: u8,
+        d1: u8,
+    },
+    Squeeze {
+        x: ValueRef,
+        dim: u8,
+    },
+    Unsqueeze {
+        x: ValueRef,
+        dim: u8,
+    },
+    Interpolate {
+        x: ValueRef,
+        size: SizeArg,
+    },
     // join and slice
-    Cat { xs: Vec<ValueRef>, dim: u8 },
-    Stack { xs: Vec<ValueRef>, dim: u8 },
-    Split { x: ValueRef, size: SizeArg, dim: u8 },
-    Chunk { x: ValueRef, chunks: u8, dim: u8 },
-    Narrow { x: ValueRef, dim: u8, start: SizeArg, len: SizeArg },
-    Slice { x: ValueRef, dim: u8, start: SizeArg, end: SizeArg },
-    IndexSelect { x: ValueRef, dim: u8, len: SizeArg },
-    Gather { x: ValueRef, dim: u8 },
+    Cat {
+        xs: Vec<ValueRef>,
+        dim: u8,
+    },
+    Stack {
+        xs: Vec<ValueRef>,
+        dim: u8,
+    },
+    Split {
+        x: ValueRef,
+        size: SizeArg,
+        dim: u8,
+    },
+    Chunk {
+        x: ValueRef,
+        chunks: u8,
+        dim: u8,
+    },
+    Narrow {
+        x: ValueRef,
+        dim: u8,
+        start: SizeArg,
+        len: SizeArg,
+    },
+    Slice {
+        x: ValueRef,
+        dim: u8,
+        start: SizeArg,
+        end: SizeArg,
+    },
+    IndexSelect {
+        x: ValueRef,
+        dim: u8,
+        len: SizeArg,
+    },
+    Gather {
+        x: ValueRef,
+        dim: u8,
+    },
     // pad
-    Pad { x: ValueRef, before: u8, after: u8 },
-    AppendValue { x: ValueRef, value: ValueRef, spelling: AppendSpelling },
+    Pad {
+        x: ValueRef,
+        before: u8,
+        after: u8,
+    },
+    AppendValue {
+        x: ValueRef,
+        value: ValueRef,
+        spelling: AppendSpelling,
+    },
     // expand
-    Expand { x: ValueRef, dim: u8, size: SizeArg },
-    Repeat { x: ValueRef, reps: Vec<u8> },
-    ExpandAs { x: ValueRef, other: ValueRef },
+    Expand {
+        x: ValueRef,
+        dim: u8,
+        size: SizeArg,
+    },
+    Repeat {
+        x: ValueRef,
+        reps: Vec<u8>,
+    },
+    ExpandAs {
+        x: ValueRef,
+        other: ValueRef,
+    },
     // factories
-    Arange { end: ScalarArg, step: Option<SizeArg> },
-    Full { shape: Vec<SizeArg>, fill: ScalarArg },
-    Zeros { shape: Vec<SizeArg> },
-    Ones { shape: Vec<SizeArg> },
-    Eye { n: SizeArg },
-    Linspace { steps: SizeArg },
-    OneHot { x: ValueRef, classes: SizeArg },
-    Tril { x: ValueRef },
+    Arange {
+        end: ScalarArg,
+        step: Option<SizeArg>,
+    },
+    Full {
+        shape: Vec<SizeArg>,
+        fill: ScalarArg,
+    },
+    Zeros {
+        shape: Vec<SizeArg>,
+    },
+    Ones {
+        shape: Vec<SizeArg>,
+    },
+    Eye {
+        n: SizeArg,
+    },
+    Linspace {
+        steps: SizeArg,
+    },
+    OneHot {
+        x: ValueRef,
+        classes: SizeArg,
+    },
+    Tril {
+        x: ValueRef,
+    },
     // shape-to-value channels
-    Size { x: ValueRef, dim: u8, spelling: SizeSpelling },
-    Numel { x: ValueRef },
-    IntArith { a: ValueRef, f: IntFn, k: i64 },
-    IntMax { a: ValueRef, k: i64, spelling: MaxSpelling },
-    TrueDiv { a: ValueRef, k: i64 },
-    ToFloat { a: ValueRef },
-    Sqrt { a: ValueRef },
-    Round { a: ValueRef, f: RoundFn },
-    ToTensor { s: ValueRef, spelling: TensorSpelling, like: Option<ValueRef> },
+    Size {
+        x: ValueRef,
+        dim: u8,
+        spelling: SizeSpelling,
+    },
+    Numel {
+        x: ValueRef,
+    },
+    IntArith {
+        a: ValueRef,
+        f: IntFn,
+        k: i64,
+    },
+    IntMax {
+        a: ValueRef,
+        k: i64,
+        spelling: MaxSpelling,
+    },
+    TrueDiv {
+        a: ValueRef,
+        k: i64,
+    },
+    ToFloat {
+        a: ValueRef,
+    },
+    Sqrt {
+        a: ValueRef,
+    },
+    Round {
+        a: ValueRef,
+        f: RoundFn,
+    },
+    ToTensor {
+        s: ValueRef,
+        spelling: TensorSpelling,
+        like: Option<ValueRef>,
+    },
     // control flow on sizes
-    Compare { a: ValueRef, cmp: CmpFn, k: i64 },
-    If { cond: ValueRef, x: ValueRef, then_f: UnaryFn, else_f: UnaryFn },
-    Loop { count: ValueRef, x: ValueRef },
+    Compare {
+        a: ValueRef,
+        cmp: CmpFn,
+        k: i64,
+    },
+    If {
+        cond: ValueRef,
+        x: ValueRef,
+        then_f: UnaryFn,
+        else_f: UnaryFn,
+    },
+    Loop {
+        count: ValueRef,
+        x: ValueRef,
+    },
     // data-dependent
-    Item { x: ValueRef },
-    ToList { x: ValueRef, index: u8 },
-    Nonzero { x: ValueRef },
-    MaskedSelect { x: ValueRef },
-    Unique { x: ValueRef },
-    RepeatInterleave { x: ValueRef },
+    Item {
+        x: ValueRef,
+    },
+    ToList {
+        x: ValueRef,
+        index: u8,
+    },
+    Nonzero {
+        x: ValueRef,
+    },
+    MaskedSelect {
+        x: ValueRef,
+    },
+    Unique {
+        x: ValueRef,
+    },
+    RepeatInterleave {
+        x: ValueRef,
+    },
 }
 
 /// Op families from DESIGN.md; generator weights and coverage are kept per family.
@@ -440,6 +632,10 @@ pub fn broadcast(a: &[DimExpr], b: &[DimExpr]) -> Result<Vec<DimExpr>, Invalid> 
     Ok(out)
 }
 
+fn nonneg(t: &TensorType) -> bool {
+    t.lo.is_some_and(|l| l >= 0)
+}
+
 fn unary_ok(f: UnaryFn, dtype: DType) -> bool {
     match f {
         UnaryFn::Relu | UnaryFn::Neg | UnaryFn::Abs => dtype != DType::Bool,
@@ -536,7 +732,7 @@ impl Op {
                 f(x);
                 s(size, f)
             }
-            Cat { xs, .. } | Stack { xs, .. } => xs.iter_mut().for_each(|x| f(x)),
+            Cat { xs, .. } | Stack { xs, .. } => xs.iter_mut().for_each(&mut *f),
             Split { x, size, .. } => {
                 f(x);
                 s(size, f)
@@ -678,9 +874,11 @@ impl Op {
     pub fn family(&self) -> Family {
         use Op::*;
         match self {
-            Unary { .. } | Binary { .. } | ScalarArith { .. } | Clamp { .. } | MaskedFill { .. } => {
-                Family::Elementwise
-            }
+            Unary { .. }
+            | Binary { .. }
+            | ScalarArith { .. }
+            | Clamp { .. }
+            | MaskedFill { .. } => Family::Elementwise,
             Reduce { .. } | MaxAll { .. } | Cumsum { .. } | Topk { .. } => Family::Reduction,
             Matmul { .. } => Family::Matmul,
             Reshape { .. }
@@ -782,11 +980,19 @@ impl Op {
             Op::AppendValue { .. } => each!(spelling, AppendSpelling),
             Op::Size { dim, .. } => {
                 for alt in SizeSpelling::ALL {
-                    if let Op::Size { x, dim: d, spelling } = self
+                    if let Op::Size {
+                        x,
+                        dim: d,
+                        spelling,
+                    } = self
                         && spelling != alt
                         && (*alt != SizeSpelling::Len || *dim == 0)
                     {
-                        out.push(Op::Size { x: *x, dim: *d, spelling: *alt });
+                        out.push(Op::Size {
+                            x: *x,
+                            dim: *d,
+                            spelling: *alt,
+                        });
                     }
                 }
             }
@@ -796,7 +1002,16 @@ impl Op {
             _ => {}
         }
         // `new_tensor` needs a tensor to hang off; the others must drop it.
-        out.retain(|o| !matches!(o, Op::ToTensor { spelling: TensorSpelling::NewTensor, like: None, .. }));
+        out.retain(|o| {
+            !matches!(
+                o,
+                Op::ToTensor {
+                    spelling: TensorSpelling::NewTensor,
+                    like: None,
+                    ..
+                }
+            )
+        });
         for o in &mut out {
             if let Op::ToTensor { spelling, like, .. } = o
                 && *spelling != TensorSpelling::NewTensor
@@ -925,7 +1140,12 @@ impl Op {
                     BinaryFn::Maximum if nonneg(&ta) || nonneg(&tb) => Some(0),
                     _ => None,
                 };
-                Type::Tensor(TensorType { dtype: ta.dtype, shape, lo, hi: None })
+                Type::Tensor(TensorType {
+                    dtype: ta.dtype,
+                    shape,
+                    lo,
+                    hi: None,
+                })
             }
             ScalarArith { x, s, f } => {
                 let t = cx.tensor(*x)?;
@@ -976,8 +1196,17 @@ impl Op {
                 } else {
                     shape.remove(d);
                 }
-                let lo = if t.lo.is_some_and(|l| l >= 0) { Some(0) } else { None };
-                Type::Tensor(TensorType { dtype: t.dtype, shape, lo, hi: None })
+                let lo = if t.lo.is_some_and(|l| l >= 0) {
+                    Some(0)
+                } else {
+                    None
+                };
+                Type::Tensor(TensorType {
+                    dtype: t.dtype,
+                    shape,
+                    lo,
+                    hi: None,
+                })
             }
             MaxAll { x } => {
                 let t = cx.tensor(*x)?;
@@ -995,7 +1224,11 @@ impl Op {
                 if t.dtype == DType::Bool {
                     bail!("cumsum of bool");
                 }
-                let lo = if t.lo.is_some_and(|l| l >= 0) { Some(0) } else { None };
+                let lo = if t.lo.is_some_and(|l| l >= 0) {
+                    Some(0)
+                } else {
+                    None
+                };
                 Type::Tensor(TensorType { lo, hi: None, ..t })
             }
             Topk { x, k, dim } => {
@@ -1056,7 +1289,12 @@ impl Op {
                 }
                 // Symbolically equal products hold at every valuation; otherwise check each.
                 if divide_exact(&t.shape, &out) != Some(DimExpr::Const(1)) {
-                    cx.all2(&product(&t.shape), &product(&out), "reshape numel", |a, b| a == b)?;
+                    cx.all2(
+                        &product(&t.shape),
+                        &product(&out),
+                        "reshape numel",
+                        |a, b| a == b,
+                    )?;
                 }
                 Type::Tensor(t.with_shape(out))
             }
@@ -1080,7 +1318,9 @@ impl Op {
                 let d = cx.dim(&t, *dim)?;
                 let o = cx.size(*outer)?;
                 cx.all(&o, "unflatten size", |x| x >= 1)?;
-                let Some(inner) = divide_exact(std::slice::from_ref(&t.shape[d]), std::slice::from_ref(&o)) else {
+                let Some(inner) =
+                    divide_exact(std::slice::from_ref(&t.shape[d]), std::slice::from_ref(&o))
+                else {
                     bail!("{} does not divide {}", o, t.shape[d]);
                 };
                 let mut shape = t.shape.clone();
@@ -1095,7 +1335,9 @@ impl Op {
                 if seen != (0..t.rank() as u8).collect::<Vec<_>>() {
                     bail!("bad permutation");
                 }
-                Type::Tensor(t.with_shape(perm.iter().map(|&p| t.shape[p as usize].clone()).collect()))
+                Type::Tensor(
+                    t.with_shape(perm.iter().map(|&p| t.shape[p as usize].clone()).collect()),
+                )
             }
             Transpose { x, d0, d1 } => {
                 let t = cx.tensor(*x)?;
@@ -1142,7 +1384,10 @@ impl Op {
                 if xs.len() < 2 {
                     bail!("cat of fewer than two");
                 }
-                let ts = xs.iter().map(|x| cx.tensor(*x)).collect::<Result<Vec<_>, _>>()?;
+                let ts = xs
+                    .iter()
+                    .map(|x| cx.tensor(*x))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let d = cx.dim(&ts[0], *dim)?;
                 let mut total = ts[0].shape[d].clone();
                 for t in &ts[1..] {
@@ -1158,15 +1403,31 @@ impl Op {
                 }
                 let mut shape = ts[0].shape.clone();
                 shape[d] = total;
-                let lo = ts.iter().map(|t| t.lo).reduce(|a, b| a.zip(b).map(|(x, y)| x.min(y))).flatten();
-                let hi = ts.iter().map(|t| t.hi).reduce(|a, b| a.zip(b).map(|(x, y)| x.max(y))).flatten();
-                Type::Tensor(TensorType { dtype: ts[0].dtype, shape, lo, hi })
+                let lo = ts
+                    .iter()
+                    .map(|t| t.lo)
+                    .reduce(|a, b| a.zip(b).map(|(x, y)| x.min(y)))
+                    .flatten();
+                let hi = ts
+                    .iter()
+                    .map(|t| t.hi)
+                    .reduce(|a, b| a.zip(b).map(|(x, y)| x.max(y)))
+                    .flatten();
+                Type::Tensor(TensorType {
+                    dtype: ts[0].dtype,
+                    shape,
+                    lo,
+                    hi,
+                })
             }
             Stack { xs, dim } => {
                 if xs.len() < 2 {
                     bail!("stack of fewer than two");
                 }
-                let ts = xs.iter().map(|x| cx.tensor(*x)).collect::<Result<Vec<_>, _>>()?;
+                let ts = xs
+                    .iter()
+                    .map(|x| cx.tensor(*x))
+                    .collect::<Result<Vec<_>, _>>()?;
                 if *dim as usize > ts[0].rank() {
                     bail!("stack dim");
                 }
@@ -1177,7 +1438,12 @@ impl Op {
                 }
                 let mut shape = ts[0].shape.clone();
                 shape.insert(*dim as usize, DimExpr::Const(xs.len() as i64));
-                Type::Tensor(TensorType { dtype: ts[0].dtype, shape, lo: None, hi: None })
+                Type::Tensor(TensorType {
+                    dtype: ts[0].dtype,
+                    shape,
+                    lo: None,
+                    hi: None,
+                })
             }
             Split { x, size, dim } => {
                 let t = cx.tensor(*x)?;
@@ -1197,7 +1463,8 @@ impl Op {
                 }
                 cx.all(&t.shape[d], "chunked dim", |x| x >= 1)?;
                 let mut shape = t.shape.clone();
-                shape[d] = DimExpr::floor_div(DimExpr::add(t.shape[d].clone(), DimExpr::Const(c - 1)), c);
+                shape[d] =
+                    DimExpr::floor_div(DimExpr::add(t.shape[d].clone(), DimExpr::Const(c - 1)), c);
                 Type::Tensor(t.with_shape(shape))
             }
             Narrow { x, dim, start, len } => {
@@ -1249,7 +1516,11 @@ impl Op {
                 *last = DimExpr::add(last.clone(), DimExpr::Const(*before as i64 + *after as i64));
                 let lo = t.lo.map(|l| l.min(0));
                 let hi = t.hi.map(|h| h.max(0));
-                Type::Tensor(TensorType { lo, hi, ..t.with_shape(shape) })
+                Type::Tensor(TensorType {
+                    lo,
+                    hi,
+                    ..t.with_shape(shape)
+                })
             }
             AppendValue { x, value, .. } => {
                 let t = cx.tensor(*x)?;
@@ -1259,7 +1530,12 @@ impl Op {
                 }
                 let lo = t.lo.zip(n.lower_bound()).map(|(a, b)| a.min(b));
                 let shape = vec![DimExpr::add(t.shape[0].clone(), DimExpr::Const(1))];
-                Type::Tensor(TensorType { dtype: t.dtype, shape, lo, hi: None })
+                Type::Tensor(TensorType {
+                    dtype: t.dtype,
+                    shape,
+                    lo,
+                    hi: None,
+                })
             }
             Expand { x, dim, size } => {
                 let t = cx.tensor(*x)?;
@@ -1275,7 +1551,7 @@ impl Op {
             }
             Repeat { x, reps } => {
                 let t = cx.tensor(*x)?;
-                if reps.len() != t.rank() || reps.iter().any(|&r| r == 0) {
+                if reps.len() != t.rank() || reps.contains(&0) {
                     bail!("repeat counts");
                 }
                 let shape = t
@@ -1301,7 +1577,7 @@ impl Op {
                 let len = match end {
                     SizeArg::Value(v) if cx.ty(*v)?.tensor().is_some() => {
                         let t = cx.tensor(*v)?;
-                        if t.dtype != DType::I64 || t.rank() != 0 || !t.lo.is_some_and(|l| l >= 0) {
+                        if t.dtype != DType::I64 || t.rank() != 0 || !nonneg(&t) {
                             bail!("arange end tensor must be a non-negative int scalar");
                         }
                         if step.is_some() {
@@ -1326,7 +1602,12 @@ impl Op {
                         }
                     }
                 };
-                Type::Tensor(TensorType { dtype: DType::I64, shape: vec![len], lo: Some(0), hi: None })
+                Type::Tensor(TensorType {
+                    dtype: DType::I64,
+                    shape: vec![len],
+                    lo: Some(0),
+                    hi: None,
+                })
             }
             Full { shape, fill } => {
                 let dims = self.factory_shape(cx, shape)?;
@@ -1338,37 +1619,69 @@ impl Op {
                         other => bail!("fill value {other:?}"),
                     },
                 };
-                Type::Tensor(TensorType { dtype, shape: dims, lo, hi: None })
+                Type::Tensor(TensorType {
+                    dtype,
+                    shape: dims,
+                    lo,
+                    hi: None,
+                })
             }
             Zeros { shape } => {
                 let dims = self.factory_shape(cx, shape)?;
-                Type::Tensor(TensorType { dtype: DType::F32, shape: dims, lo: Some(0), hi: Some(0) })
+                Type::Tensor(TensorType {
+                    dtype: DType::F32,
+                    shape: dims,
+                    lo: Some(0),
+                    hi: Some(0),
+                })
             }
             Ones { shape } => {
                 let dims = self.factory_shape(cx, shape)?;
-                Type::Tensor(TensorType { dtype: DType::F32, shape: dims, lo: Some(1), hi: Some(1) })
+                Type::Tensor(TensorType {
+                    dtype: DType::F32,
+                    shape: dims,
+                    lo: Some(1),
+                    hi: Some(1),
+                })
             }
             Eye { n } => {
                 let n = cx.size(*n)?;
                 cx.all(&n, "eye size", |x| x >= 0)?;
-                Type::Tensor(TensorType { dtype: DType::F32, shape: vec![n.clone(), n], lo: Some(0), hi: Some(1) })
+                Type::Tensor(TensorType {
+                    dtype: DType::F32,
+                    shape: vec![n.clone(), n],
+                    lo: Some(0),
+                    hi: Some(1),
+                })
             }
             Linspace { steps } => {
                 let s = cx.size(*steps)?;
                 cx.all(&s, "linspace steps", |x| x >= 0)?;
-                Type::Tensor(TensorType { dtype: DType::F32, shape: vec![s], lo: Some(0), hi: Some(1) })
+                Type::Tensor(TensorType {
+                    dtype: DType::F32,
+                    shape: vec![s],
+                    lo: Some(0),
+                    hi: Some(1),
+                })
             }
             OneHot { x, classes } => {
                 let t = cx.tensor(*x)?;
-                if t.dtype != DType::I64 || !t.lo.is_some_and(|l| l >= 0) {
+                if t.dtype != DType::I64 || !nonneg(&t) {
                     bail!("one_hot wants non-negative int64 indices");
                 }
-                let Some(hi) = t.hi else { bail!("one_hot indices unbounded") };
+                let Some(hi) = t.hi else {
+                    bail!("one_hot indices unbounded")
+                };
                 let c = cx.size(*classes)?;
                 cx.all(&c, "one_hot classes", |x| x > hi)?;
                 let mut shape = t.shape.clone();
                 shape.push(c);
-                Type::Tensor(TensorType { dtype: DType::I64, shape, lo: Some(0), hi: Some(1) })
+                Type::Tensor(TensorType {
+                    dtype: DType::I64,
+                    shape,
+                    lo: Some(0),
+                    hi: Some(1),
+                })
             }
             Tril { x } => {
                 let t = cx.tensor(*x)?;
@@ -1413,7 +1726,9 @@ impl Op {
                 Type::Float(FloatExpr::Sqrt(e))
             }
             Round { a, f } => {
-                let Type::Float(fe) = cx.ty(*a)? else { bail!("round of a non-float") };
+                let Type::Float(fe) = cx.ty(*a)? else {
+                    bail!("round of a non-float")
+                };
                 match (fe, f) {
                     (FloatExpr::Of(e), _) => Type::Int(e),
                     (FloatExpr::Div(e, k), RoundFn::Int | RoundFn::Floor) => {
@@ -1423,7 +1738,10 @@ impl Op {
                     }
                     (FloatExpr::Div(e, k), RoundFn::Ceil) => {
                         cx.all(&e, "ceil of a negative quotient", |x| x >= 0)?;
-                        Type::Int(DimExpr::floor_div(DimExpr::add(e, DimExpr::Const(k - 1)), k))
+                        Type::Int(DimExpr::floor_div(
+                            DimExpr::add(e, DimExpr::Const(k - 1)),
+                            k,
+                        ))
                     }
                     (FloatExpr::Sqrt(_), _) => bail!("rounding a square root is not modelled"),
                 }
@@ -1435,7 +1753,9 @@ impl Op {
                     other => bail!("to_tensor of {other:?}"),
                 };
                 let (dtype, shape) = match (spelling, like) {
-                    (TensorSpelling::NewTensor, Some(l)) => (cx.tensor(*l)?.dtype, vec![DimExpr::Const(1)]),
+                    (TensorSpelling::NewTensor, Some(l)) => {
+                        (cx.tensor(*l)?.dtype, vec![DimExpr::Const(1)])
+                    }
                     (TensorSpelling::NewTensor, None) => bail!("new_tensor needs a tensor"),
                     (_, Some(_)) => bail!("only new_tensor takes a tensor"),
                     (TensorSpelling::TensorList, None) => (dtype, vec![DimExpr::Const(1)]),
@@ -1444,13 +1764,23 @@ impl Op {
                 if dtype == DType::Bool {
                     bail!("new_tensor on bool");
                 }
-                Type::Tensor(TensorType { dtype, shape, lo, hi: None })
+                Type::Tensor(TensorType {
+                    dtype,
+                    shape,
+                    lo,
+                    hi: None,
+                })
             }
             Compare { a, .. } => {
                 cx.int(*a)?;
                 Type::Bool
             }
-            If { cond, x, then_f, else_f } => {
+            If {
+                cond,
+                x,
+                then_f,
+                else_f,
+            } => {
                 if cx.ty(*cond)? != Type::Bool {
                     bail!("if on a non-bool");
                 }
@@ -1458,7 +1788,11 @@ impl Op {
                 if !unary_ok(*then_f, t.dtype) || !unary_ok(*else_f, t.dtype) {
                     bail!("if branches dtype");
                 }
-                Type::Tensor(TensorType { lo: None, hi: None, ..t })
+                Type::Tensor(TensorType {
+                    lo: None,
+                    hi: None,
+                    ..t
+                })
             }
             Loop { count, x } => {
                 let n = cx.int(*count)?;
@@ -1472,7 +1806,7 @@ impl Op {
             }
             Item { x } => {
                 let t = cx.tensor(*x)?;
-                if t.dtype != DType::I64 || !t.lo.is_some_and(|l| l >= 0) {
+                if t.dtype != DType::I64 || !nonneg(&t) {
                     bail!("item wants a non-negative int64 tensor");
                 }
                 for d in &t.shape {
@@ -1484,7 +1818,7 @@ impl Op {
             }
             ToList { x, index } => {
                 let t = cx.tensor(*x)?;
-                if t.dtype != DType::I64 || t.rank() != 1 || !t.lo.is_some_and(|l| l >= 0) {
+                if t.dtype != DType::I64 || t.rank() != 1 || !nonneg(&t) {
                     bail!("tolist wants a non-negative 1-d int64 tensor");
                 }
                 cx.all(&t.shape[0], "tolist index", |x| x > *index as i64)?;
@@ -1507,25 +1841,40 @@ impl Op {
                 if t.dtype == DType::Bool {
                     bail!("masked_select of bool");
                 }
-                Type::Tensor(TensorType { dtype: t.dtype, shape: vec![DimExpr::Data(cx.node)], lo: Some(0), hi: t.hi })
+                Type::Tensor(TensorType {
+                    dtype: t.dtype,
+                    shape: vec![DimExpr::Data(cx.node)],
+                    lo: Some(0),
+                    hi: t.hi,
+                })
             }
             Unique { x } => {
                 let t = cx.tensor(*x)?;
                 if t.dtype != DType::I64 {
                     bail!("unique of non-int");
                 }
-                Type::Tensor(TensorType { dtype: DType::I64, shape: vec![DimExpr::Data(cx.node)], lo: t.lo, hi: t.hi })
+                Type::Tensor(TensorType {
+                    dtype: DType::I64,
+                    shape: vec![DimExpr::Data(cx.node)],
+                    lo: t.lo,
+                    hi: t.hi,
+                })
             }
             RepeatInterleave { x } => {
                 let t = cx.tensor(*x)?;
-                if t.dtype != DType::I64 || t.rank() != 1 || !t.lo.is_some_and(|l| l >= 0) {
+                if t.dtype != DType::I64 || t.rank() != 1 || !nonneg(&t) {
                     bail!("repeat_interleave wants non-negative 1-d int64 counts");
                 }
                 let hi = match &t.shape[0] {
                     DimExpr::Const(c) => Some(c - 1),
                     _ => None,
                 };
-                Type::Tensor(TensorType { dtype: DType::I64, shape: vec![DimExpr::Data(cx.node)], lo: Some(0), hi })
+                Type::Tensor(TensorType {
+                    dtype: DType::I64,
+                    shape: vec![DimExpr::Data(cx.node)],
+                    lo: Some(0),
+                    hi,
+                })
             }
         })
     }
@@ -1545,7 +1894,12 @@ impl Op {
     }
 
     /// Checks a scalar operand for a tensor of `dtype` and returns its lower bound.
-    fn scalar_lower(&self, cx: &InferCtx, a: ScalarArg, dtype: DType) -> Result<Option<i64>, Invalid> {
+    fn scalar_lower(
+        &self,
+        cx: &InferCtx,
+        a: ScalarArg,
+        dtype: DType,
+    ) -> Result<Option<i64>, Invalid> {
         if dtype == DType::Bool {
             bail!("scalar op on bool");
         }

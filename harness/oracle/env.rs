@@ -17,16 +17,34 @@ pub const WORKER_PY: &str = include_str!("../python/worker.py");
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnvError {
-    #[error("no Python 3 found (tried {tried}); install python3 with the venv module, or set SHAPEFUZZ_PYTHON to an interpreter that has torch {want}")]
+    #[error(
+        "no Python 3 found (tried {tried}); install python3 with the venv module, or set SHAPEFUZZ_PYTHON to an interpreter that has torch {want}"
+    )]
     NoPython { tried: String, want: String },
-    #[error("creating the virtual environment {path} failed: {detail}; install python3-venv, or set SHAPEFUZZ_PYTHON")]
+    #[error(
+        "creating the virtual environment {path} failed: {detail}; install python3-venv, or set SHAPEFUZZ_PYTHON"
+    )]
     Venv { path: String, detail: String },
-    #[error("pip install into {path} failed (log: {log}); check network access to PyPI and rerun `shapefuzz setup`")]
+    #[error(
+        "pip install into {path} failed (log: {log}); check network access to PyPI and rerun `shapefuzz setup`"
+    )]
     Install { path: String, log: String },
-    #[error("{python} cannot import torch: {detail}; run `shapefuzz setup`, or point SHAPEFUZZ_PYTHON at an environment with torch {want}")]
-    Import { python: String, detail: String, want: String },
-    #[error("{python} has torch {found}, shapefuzz is pinned to {want}; unset SHAPEFUZZ_PYTHON to use shapefuzz's own environment, or install torch=={want} there")]
-    WrongTorch { python: String, found: String, want: String },
+    #[error(
+        "{python} cannot import torch: {detail}; run `shapefuzz setup`, or point SHAPEFUZZ_PYTHON at an environment with torch {want}"
+    )]
+    Import {
+        python: String,
+        detail: String,
+        want: String,
+    },
+    #[error(
+        "{python} has torch {found}, shapefuzz is pinned to {want}; unset SHAPEFUZZ_PYTHON to use shapefuzz's own environment, or install torch=={want} there"
+    )]
+    WrongTorch {
+        python: String,
+        found: String,
+        want: String,
+    },
     #[error("{0}")]
     Io(String),
 }
@@ -62,7 +80,9 @@ pub fn cache_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
         return PathBuf::from(d).join("shapefuzz");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
     home.join(".cache").join("shapefuzz")
 }
 
@@ -75,9 +95,14 @@ const READY_MARKER: &str = ".shapefuzz-ready";
 impl PythonEnv {
     /// Finds the environment, creating it when missing. `SHAPEFUZZ_PYTHON` (or `python`)
     /// names an interpreter to use as is, without a managed venv.
-    pub fn ensure(python_override: Option<&Path>, show_progress: bool) -> Result<PythonEnv, EnvError> {
+    pub fn ensure(
+        python_override: Option<&Path>,
+        show_progress: bool,
+    ) -> Result<PythonEnv, EnvError> {
         let want = pinned_torch();
-        let overridden = python_override.map(PathBuf::from).or_else(|| std::env::var_os("SHAPEFUZZ_PYTHON").map(PathBuf::from));
+        let overridden = python_override
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("SHAPEFUZZ_PYTHON").map(PathBuf::from));
         let python = match overridden {
             Some(p) => p,
             None => {
@@ -90,10 +115,18 @@ impl PythonEnv {
         };
         let found = torch_version(&python, &want)?;
         if found.split('+').next() != Some(want.as_str()) {
-            return Err(EnvError::WrongTorch { python: python.display().to_string(), found, want });
+            return Err(EnvError::WrongTorch {
+                python: python.display().to_string(),
+                found,
+                want,
+            });
         }
         let worker = write_worker()?;
-        Ok(PythonEnv { python, worker, torch_version: found })
+        Ok(PythonEnv {
+            python,
+            worker,
+            torch_version: found,
+        })
     }
 }
 
@@ -102,11 +135,24 @@ fn torch_version(python: &Path, want: &str) -> Result<String, EnvError> {
         .args(["-c", "import torch; print(torch.__version__)"])
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| EnvError::Import { python: python.display().to_string(), detail: e.to_string(), want: want.into() })?;
+        .map_err(|e| EnvError::Import {
+            python: python.display().to_string(),
+            detail: e.to_string(),
+            want: want.into(),
+        })?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        let last = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output").to_string();
-        return Err(EnvError::Import { python: python.display().to_string(), detail: last, want: want.into() });
+        let last = err
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no output")
+            .to_string();
+        return Err(EnvError::Import {
+            python: python.display().to_string(),
+            detail: last,
+            want: want.into(),
+        });
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
@@ -119,17 +165,28 @@ fn write_worker() -> Result<PathBuf, EnvError> {
     let path = dir.join(format!("worker-{}.py", short_hash(WORKER_PY)));
     if !path.exists() {
         let tmp = dir.join(format!("worker.{}.tmp", std::process::id()));
-        std::fs::write(&tmp, WORKER_PY).map_err(|e| EnvError::Io(format!("{}: {e}", tmp.display())))?;
-        std::fs::rename(&tmp, &path).map_err(|e| EnvError::Io(format!("{}: {e}", path.display())))?;
+        std::fs::write(&tmp, WORKER_PY)
+            .map_err(|e| EnvError::Io(format!("{}: {e}", tmp.display())))?;
+        std::fs::rename(&tmp, &path)
+            .map_err(|e| EnvError::Io(format!("{}: {e}", path.display())))?;
     }
     Ok(path)
 }
 
 fn bootstrap_python() -> Result<PathBuf, EnvError> {
-    let candidates = ["python3", "python3.12", "python3.11", "python3.10", "python"];
+    let candidates = [
+        "python3",
+        "python3.12",
+        "python3.11",
+        "python3.10",
+        "python",
+    ];
     for c in candidates {
         let ok = Command::new(c)
-            .args(["-c", "import sys, venv; sys.exit(0 if sys.version_info >= (3, 10) else 1)"])
+            .args([
+                "-c",
+                "import sys, venv; sys.exit(0 if sys.version_info >= (3, 10) else 1)",
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -139,7 +196,10 @@ fn bootstrap_python() -> Result<PathBuf, EnvError> {
             return Ok(PathBuf::from(c));
         }
     }
-    Err(EnvError::NoPython { tried: candidates.join(", "), want: pinned_torch() })
+    Err(EnvError::NoPython {
+        tried: candidates.join(", "),
+        want: pinned_torch(),
+    })
 }
 
 /// One process at a time builds the venv; others wait for its marker.
@@ -155,7 +215,11 @@ fn take_lock(venv: &Path) -> Result<Option<BuildLock>, EnvError> {
     let lock = venv.with_extension("lock");
     let start = Instant::now();
     loop {
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&lock) {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock)
+        {
             Ok(_) => return Ok(Some(BuildLock(lock))),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 if venv.join(READY_MARKER).exists() {
@@ -177,8 +241,11 @@ fn take_lock(venv: &Path) -> Result<Option<BuildLock>, EnvError> {
 
 fn create_venv(venv: &Path, show_progress: bool) -> Result<(), EnvError> {
     let parent = venv.parent().expect("venv has a parent");
-    std::fs::create_dir_all(parent).map_err(|e| EnvError::Io(format!("{}: {e}", parent.display())))?;
-    let Some(_lock) = take_lock(venv)? else { return Ok(()) };
+    std::fs::create_dir_all(parent)
+        .map_err(|e| EnvError::Io(format!("{}: {e}", parent.display())))?;
+    let Some(_lock) = take_lock(venv)? else {
+        return Ok(());
+    };
     if venv.join(READY_MARKER).exists() {
         return Ok(());
     }
@@ -188,27 +255,57 @@ fn create_venv(venv: &Path, show_progress: bool) -> Result<(), EnvError> {
     let _ = std::fs::remove_dir_all(venv);
     let py = bootstrap_python()?;
     bar.set_message(format!("creating virtual environment {}", venv.display()));
-    let out = Command::new(&py).arg("-m").arg("venv").arg(venv).stdin(Stdio::null()).output();
+    let out = Command::new(&py)
+        .arg("-m")
+        .arg("venv")
+        .arg(venv)
+        .stdin(Stdio::null())
+        .output();
     match out {
         Ok(o) if o.status.success() => {}
         Ok(o) => {
-            let detail = String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("").to_string();
-            return Err(EnvError::Venv { path: venv.display().to_string(), detail });
+            let detail = String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+                .to_string();
+            return Err(EnvError::Venv {
+                path: venv.display().to_string(),
+                detail,
+            });
         }
-        Err(e) => return Err(EnvError::Venv { path: venv.display().to_string(), detail: e.to_string() }),
+        Err(e) => {
+            return Err(EnvError::Venv {
+                path: venv.display().to_string(),
+                detail: e.to_string(),
+            });
+        }
     }
     let req = venv.join("requirements.txt");
-    std::fs::write(&req, REQUIREMENTS).map_err(|e| EnvError::Io(format!("{}: {e}", req.display())))?;
+    std::fs::write(&req, REQUIREMENTS)
+        .map_err(|e| EnvError::Io(format!("{}: {e}", req.display())))?;
     let log_path = venv.join("pip-install.log");
-    let mut log = std::fs::File::create(&log_path).map_err(|e| EnvError::Io(format!("{}: {e}", log_path.display())))?;
+    let mut log = std::fs::File::create(&log_path)
+        .map_err(|e| EnvError::Io(format!("{}: {e}", log_path.display())))?;
     let mut child = Command::new(venv.join("bin").join("python"))
-        .args(["-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off", "-r"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--progress-bar",
+            "off",
+            "-r",
+        ])
         .arg(&req)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| EnvError::Venv { path: venv.display().to_string(), detail: e.to_string() })?;
+        .map_err(|e| EnvError::Venv {
+            path: venv.display().to_string(),
+            detail: e.to_string(),
+        })?;
     let stderr = child.stderr.take().unwrap();
     let err_thread = std::thread::spawn(move || {
         let mut s = String::new();
@@ -218,7 +315,10 @@ fn create_venv(venv: &Path, show_progress: bool) -> Result<(), EnvError> {
         }
         s
     });
-    for line in BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok) {
+    for line in BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+    {
         use std::io::Write;
         let _ = writeln!(log, "{line}");
         let short: String = line.trim().chars().take(100).collect();
@@ -232,29 +332,49 @@ fn create_venv(venv: &Path, show_progress: bool) -> Result<(), EnvError> {
     }
     if !status.success() {
         bar.finish_and_clear();
-        return Err(EnvError::Install { path: venv.display().to_string(), log: log_path.display().to_string() });
+        return Err(EnvError::Install {
+            path: venv.display().to_string(),
+            log: log_path.display().to_string(),
+        });
     }
     bar.set_message("verifying import torch");
     let want = pinned_torch();
     let found = torch_version(&venv.join("bin").join("python"), &want)?;
     if found.split('+').next() != Some(want.as_str()) {
-        return Err(EnvError::WrongTorch { python: venv.display().to_string(), found, want });
+        return Err(EnvError::WrongTorch {
+            python: venv.display().to_string(),
+            found,
+            want,
+        });
     }
     std::fs::write(venv.join(READY_MARKER), &found).map_err(|e| EnvError::Io(e.to_string()))?;
     bar.finish_and_clear();
-    eprintln!("shapefuzz: Python environment ready at {} (torch {found}, {:.0?})", venv.display(), started.elapsed());
+    eprintln!(
+        "shapefuzz: Python environment ready at {} (torch {found}, {:.0?})",
+        venv.display(),
+        started.elapsed()
+    );
     Ok(())
 }
 
 fn progress_spinner(show: bool) -> indicatif::ProgressBar {
-    let bar = if show { indicatif::ProgressBar::new_spinner() } else { indicatif::ProgressBar::hidden() };
+    let bar = if show {
+        indicatif::ProgressBar::new_spinner()
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} [{elapsed}] setting up Python: {wide_msg}")
-            .expect("valid template"),
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed}] setting up Python: {wide_msg}",
+        )
+        .expect("valid template"),
     );
     bar.enable_steady_tick(Duration::from_millis(120));
     if show {
-        eprintln!("shapefuzz: first run: installing torch {} into a private environment (about 5 GB, a few minutes)", pinned_torch());
+        eprintln!(
+            "shapefuzz: first run: installing torch {} into a private environment (about 5 GB, a few minutes)",
+            pinned_torch()
+        );
     }
     bar
 }

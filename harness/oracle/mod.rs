@@ -163,7 +163,10 @@ pub struct DimReport {
 impl CheckResult {
     /// The message of the finding behind the verdict.
     pub fn message(&self) -> &str {
-        self.findings.first().map(|f| f.message.as_str()).unwrap_or("")
+        self.findings
+            .first()
+            .map(|f| f.message.as_str())
+            .unwrap_or("")
     }
     pub fn kind(&self) -> Option<&str> {
         self.findings.first().and_then(|f| f.kind.as_deref())
@@ -196,7 +199,10 @@ pub fn check(pool: &Pool, case: &Case, backend: Backend) -> CheckResult {
 }
 
 fn secs(v: &Value, k: &str) -> f64 {
-    v.get("timings").and_then(|t| t.get(k)).and_then(Value::as_f64).unwrap_or(0.0)
+    v.get("timings")
+        .and_then(|t| t.get(k))
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0)
 }
 
 fn err_text(e: &Value) -> String {
@@ -206,11 +212,22 @@ fn err_text(e: &Value) -> String {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string()
+    s.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }
 
 fn finding(verdict: Verdict, message: String) -> Finding {
-    Finding { verdict, kind: None, message, input: None, dim: None, probe: None }
+    Finding {
+        verdict,
+        kind: None,
+        message,
+        input: None,
+        dim: None,
+        probe: None,
+    }
 }
 
 fn result(backend: Backend, verdict: Verdict, findings: Vec<Finding>) -> CheckResult {
@@ -229,11 +246,30 @@ fn result(backend: Backend, verdict: Verdict, findings: Vec<Finding>) -> CheckRe
 pub fn judge(case: &Case, rendered: &Rendered, backend: Backend, outcome: &Outcome) -> CheckResult {
     let (v, round_trip) = match outcome {
         Outcome::Hang { after } => {
-            return result(backend, Verdict::Hang, vec![finding(Verdict::Hang, format!("no answer within {after:.1?}"))]);
+            return result(
+                backend,
+                Verdict::Hang,
+                vec![finding(
+                    Verdict::Hang,
+                    format!("no answer within {after:.1?}"),
+                )],
+            );
         }
-        Outcome::Crash { status, stderr_tail } => {
-            let last = stderr_tail.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").to_string();
-            return result(backend, Verdict::Crash, vec![finding(Verdict::Crash, format!("worker {status}: {last}"))]);
+        Outcome::Crash {
+            status,
+            stderr_tail,
+        } => {
+            let last = stderr_tail
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .to_string();
+            return result(
+                backend,
+                Verdict::Crash,
+                vec![finding(Verdict::Crash, format!("worker {status}: {last}"))],
+            );
         }
         Outcome::Reply { value, round_trip } => (value, *round_trip),
     };
@@ -245,7 +281,8 @@ pub fn judge(case: &Case, rendered: &Rendered, backend: Backend, outcome: &Outco
         probes_s: secs(v, "probes"),
         ..Default::default()
     };
-    let worker_total = timings.load_s + timings.eager_s + timings.export_s + timings.inspect_s + timings.probes_s;
+    let worker_total =
+        timings.load_s + timings.eager_s + timings.export_s + timings.inspect_s + timings.probes_s;
     timings.ipc_s = (round_trip.as_secs_f64() - worker_total).max(0.0);
     let with_timings = |mut r: CheckResult| {
         r.timings = timings.clone();
@@ -253,18 +290,37 @@ pub fn judge(case: &Case, rendered: &Rendered, backend: Backend, outcome: &Outco
     };
 
     if v.get("ok") != Some(&Value::Bool(true)) {
-        let msg = v.get("error").map(err_text).unwrap_or_else(|| "worker error".into());
-        return with_timings(result(backend, Verdict::Invalid, vec![finding(Verdict::Invalid, first_line(&msg))]));
+        let msg = v
+            .get("error")
+            .map(err_text)
+            .unwrap_or_else(|| "worker error".into());
+        return with_timings(result(
+            backend,
+            Verdict::Invalid,
+            vec![finding(Verdict::Invalid, first_line(&msg))],
+        ));
     }
     if v["eager_export"]["ok"] != Value::Bool(true) {
-        let msg = format!("eager fails at the export sizes: {}", first_line(&err_text(&v["eager_export"]["error"])));
-        return with_timings(result(backend, Verdict::Invalid, vec![finding(Verdict::Invalid, msg)]));
+        let msg = format!(
+            "eager fails at the export sizes: {}",
+            first_line(&err_text(&v["eager_export"]["error"]))
+        );
+        return with_timings(result(
+            backend,
+            Verdict::Invalid,
+            vec![finding(Verdict::Invalid, msg)],
+        ));
     }
     let cause = trace_cause(case, rendered, v);
     if v["export"]["ok"] != Value::Bool(true) {
         let e = &v["export"]["error"];
         let mut f = finding(Verdict::ExportError, err_text(e));
-        f.kind = Some(e.get("kind").and_then(Value::as_str).unwrap_or("internal").to_string());
+        f.kind = Some(
+            e.get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or("internal")
+                .to_string(),
+        );
         let mut r = with_timings(result(backend, Verdict::ExportError, vec![f]));
         r.cause = cause;
         r.dims = dim_reports(case, v);
@@ -277,13 +333,22 @@ pub fn judge(case: &Case, rendered: &Rendered, backend: Backend, outcome: &Outco
     let mut edge = vec![];
     let probes = v["probes"].as_array().cloned().unwrap_or_default();
     // The module lists normal probes first, then the 0/1 class.
-    let ordered = case.probes.iter().filter(|p| !p.edge).chain(case.probes.iter().filter(|p| p.edge));
+    let ordered = case
+        .probes
+        .iter()
+        .filter(|p| !p.edge)
+        .chain(case.probes.iter().filter(|p| p.edge));
     for (p, case_probe) in probes.iter().zip(ordered) {
         let eager_ok = p["eager"]["ok"] == Value::Bool(true);
         let exported_ok = p["exported"]["ok"] == Value::Bool(true);
         let matches = p["match"].as_bool();
         if case_probe.edge {
-            edge.push(EdgeOutcome { sizes: case_probe.sizes.clone(), eager_ok, exported_ok, matches });
+            edge.push(EdgeOutcome {
+                sizes: case_probe.sizes.clone(),
+                eager_ok,
+                exported_ok,
+                matches,
+            });
             continue;
         }
         let mut pf = |verdict, message: String| {
@@ -292,15 +357,27 @@ pub fn judge(case: &Case, rendered: &Rendered, backend: Backend, outcome: &Outco
             findings.push(f);
         };
         if !eager_ok {
-            pf(Verdict::Invalid, format!("eager fails at probe: {}", first_line(&err_text(&p["eager"]["error"]))));
+            pf(
+                Verdict::Invalid,
+                format!(
+                    "eager fails at probe: {}",
+                    first_line(&err_text(&p["eager"]["error"]))
+                ),
+            );
         } else if p["eager"]["repeatable"] == Value::Bool(false) {
             pf(Verdict::Poisoned, "eager is not repeatable".into());
         } else if !exported_ok {
-            pf(Verdict::SpuriousGuard, first_line(&err_text(&p["exported"]["error"])));
+            pf(
+                Verdict::SpuriousGuard,
+                first_line(&err_text(&p["exported"]["error"])),
+            );
         } else if matches == Some(false) {
             let detail = p["detail"].as_str().unwrap_or("results differ").to_string();
             if p["eager"]["finite"] == Value::Bool(false) {
-                pf(Verdict::Poisoned, format!("non-finite eager result: {detail}"));
+                pf(
+                    Verdict::Poisoned,
+                    format!("non-finite eager result: {detail}"),
+                );
             } else {
                 pf(Verdict::Divergence, detail);
             }
@@ -316,13 +393,17 @@ pub fn judge(case: &Case, rendered: &Rendered, backend: Backend, outcome: &Outco
                 continue;
             }
             let placeholder = v["dims"].as_array().and_then(|a| {
-                a.iter().find(|x| x["input"].as_u64() == Some(i as u64) && x["dim"].as_u64() == Some(d as u64))
+                a.iter().find(|x| {
+                    x["input"].as_u64() == Some(i as u64) && x["dim"].as_u64() == Some(d as u64)
+                })
             });
             let name = input_name(i);
             if let Some(pinned) = placeholder.and_then(|p| p["pinned"].as_i64()) {
                 let mut f = finding(
                     Verdict::LostDim,
-                    format!("{name}.size({d}) was requested dynamic but the exported program pins it to {pinned}"),
+                    format!(
+                        "{name}.size({d}) was requested dynamic but the exported program pins it to {pinned}"
+                    ),
                 );
                 f.input = Some(name.clone());
                 f.dim = Some(d as u32);
@@ -333,12 +414,17 @@ pub fn judge(case: &Case, rendered: &Rendered, backend: Backend, outcome: &Outco
             dim.size.symbols(&mut syms);
             for s in syms {
                 let sname = symbol_name(s.0 as usize);
-                let Some(acc) = accepted.get(&sname).and_then(Value::as_array) else { continue };
-                let acc: Vec<[i64; 2]> =
-                    acc.iter().filter_map(|r| Some([r.get(0)?.as_i64()?, r.get(1)?.as_i64()?])).collect();
+                let Some(acc) = accepted.get(&sname).and_then(Value::as_array) else {
+                    continue;
+                };
+                let acc: Vec<[i64; 2]> = acc
+                    .iter()
+                    .filter_map(|r| Some([r.get(0)?.as_i64()?, r.get(1)?.as_i64()?]))
+                    .collect();
                 let inside = |n: i64, rs: &[[i64; 2]]| rs.iter().any(|r| r[0] <= n && n <= r[1]);
-                let lost: Vec<i64> =
-                    (2..=SCAN_MAX).filter(|&n| inside(n, &valid[s.0 as usize]) && !inside(n, &acc)).collect();
+                let lost: Vec<i64> = (2..=SCAN_MAX)
+                    .filter(|&n| inside(n, &valid[s.0 as usize]) && !inside(n, &acc))
+                    .collect();
                 if !lost.is_empty() {
                     let kept: Vec<i64> = (2..=SCAN_MAX).filter(|&n| inside(n, &acc)).collect();
                     let mut f = finding(
@@ -370,7 +456,11 @@ pub fn judge(case: &Case, rendered: &Rendered, backend: Backend, outcome: &Outco
     findings.sort_by_key(|f| rank(f.verdict));
     let verdict = findings.first().map(|f| f.verdict).unwrap_or(Verdict::Pass);
     let mut r = with_timings(result(backend, verdict, findings));
-    r.cause = if verdict == Verdict::Pass { None } else { cause };
+    r.cause = if verdict == Verdict::Pass {
+        None
+    } else {
+        cause
+    };
     r.dims = dim_reports(case, v);
     r.edge = edge;
     r
@@ -382,7 +472,15 @@ fn fmt_runs(r: &[[i64; 2]]) -> String {
     }
     let parts: Vec<String> = r
         .iter()
-        .map(|r| if r[0] == r[1] { format!("{}", r[0]) } else if r[1] == SCAN_MAX { format!("{}..", r[0]) } else { format!("{}..={}", r[0], r[1]) })
+        .map(|r| {
+            if r[0] == r[1] {
+                format!("{}", r[0])
+            } else if r[1] == SCAN_MAX {
+                format!("{}..", r[0])
+            } else {
+                format!("{}..={}", r[0], r[1])
+            }
+        })
         .collect();
     parts.join(", ")
 }
@@ -399,13 +497,23 @@ fn trace_cause(case: &Case, rendered: &Rendered, v: &Value) -> Option<Cause> {
             .and_then(|r| r.strip_suffix(')'))
             .and_then(|r| r.rsplit(", ").next())
             .is_some_and(|n| n.trim().parse::<i64>().is_ok());
-        if to_number { 0 } else if !e.starts_with("Eq(") { 1 } else { 2 }
+        if to_number {
+            0
+        } else if !e.starts_with("Eq(") {
+            1
+        } else {
+            2
+        }
     };
     let mut ordered: Vec<&Value> = guards.iter().collect();
     ordered.sort_by_key(rank);
     for g in ordered {
-        let Some(line) = g["line"].as_u64() else { continue };
-        let Some(node) = rendered.node_at_line(line as u32) else { continue };
+        let Some(line) = g["line"].as_u64() else {
+            continue;
+        };
+        let Some(node) = rendered.node_at_line(line as u32) else {
+            continue;
+        };
         let op = &case.nodes[node as usize];
         return Some(Cause {
             node,
@@ -423,7 +531,9 @@ fn dim_reports(case: &Case, v: &Value) -> Vec<DimReport> {
     for (i, input) in case.inputs.iter().enumerate() {
         for (d, dim) in input.dims.iter().enumerate() {
             let p = v["dims"].as_array().and_then(|a| {
-                a.iter().find(|x| x["input"].as_u64() == Some(i as u64) && x["dim"].as_u64() == Some(d as u64))
+                a.iter().find(|x| {
+                    x["input"].as_u64() == Some(i as u64) && x["dim"].as_u64() == Some(d as u64)
+                })
             });
             let kept = match p {
                 None => "unknown (export failed)".to_string(),
@@ -432,8 +542,14 @@ fn dim_reports(case: &Case, v: &Value) -> Vec<DimReport> {
                     None => match p["range"].as_array() {
                         Some(r) => format!(
                             "dynamic [{}, {}]",
-                            r.first().and_then(Value::as_i64).map(|x| x.to_string()).unwrap_or("?".into()),
-                            r.get(1).and_then(Value::as_i64).map(|x| x.to_string()).unwrap_or("inf".into())
+                            r.first()
+                                .and_then(Value::as_i64)
+                                .map(|x| x.to_string())
+                                .unwrap_or("?".into()),
+                            r.get(1)
+                                .and_then(Value::as_i64)
+                                .map(|x| x.to_string())
+                                .unwrap_or("inf".into())
                         ),
                         None => "dynamic".into(),
                     },
@@ -467,7 +583,9 @@ fn truth_name(t: &DimTruth) -> String {
     match t {
         DimTruth::Free => "free".into(),
         DimTruth::Static => "static".into(),
-        DimTruth::Tied { input, dim } => format!("tied to {}.size({dim})", input_name(*input as usize)),
+        DimTruth::Tied { input, dim } => {
+            format!("tied to {}.size({dim})", input_name(*input as usize))
+        }
         DimTruth::MultipleOf { k } => format!("multiple of {k}"),
         DimTruth::Bounded { runs } => format!("bounded: {}", fmt_runs(runs)),
     }

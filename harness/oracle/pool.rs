@@ -76,7 +76,9 @@ impl Worker {
         } else {
             cmd.env_remove("SHAPEFUZZ_WORKER_TEST_HOOKS");
         }
-        let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", env.python.display()))?;
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", env.python.display()))?;
         let stdin = child.stdin.take().unwrap();
         let stdout = child.stdout.take().unwrap();
         let mut stderr = child.stderr.take().unwrap();
@@ -103,10 +105,18 @@ impl Worker {
                 t.drain(..excess);
             }
         });
-        let mut w = Worker { child, stdin, lines: rx, stderr_tail: tail, served: 0, ready: Value::Null };
+        let mut w = Worker {
+            child,
+            stdin,
+            lines: rx,
+            stderr_tail: tail,
+            served: 0,
+            ready: Value::Null,
+        };
         match w.lines.recv_timeout(cfg.start_timeout) {
             Ok(line) => {
-                w.ready = serde_json::from_str(&line).map_err(|e| format!("worker said {line:?}: {e}"))?;
+                w.ready = serde_json::from_str(&line)
+                    .map_err(|e| format!("worker said {line:?}: {e}"))?;
                 Ok(w)
             }
             Err(_) => {
@@ -125,7 +135,11 @@ impl Worker {
 
     fn kill(mut self) -> String {
         let _ = self.child.kill();
-        let status = self.child.wait().map(|s| describe_status(&s)).unwrap_or_else(|e| e.to_string());
+        let status = self
+            .child
+            .wait()
+            .map(|s| describe_status(&s))
+            .unwrap_or_else(|e| e.to_string());
         // Let the stderr thread catch the last words.
         std::thread::sleep(Duration::from_millis(20));
         status
@@ -195,7 +209,10 @@ impl Pool {
 
     /// The ready line of some live worker (torch and Python versions).
     pub fn worker_info(&self) -> Value {
-        self.slots.iter().find_map(|s| s.lock().unwrap().as_ref().map(|w| w.ready.clone())).unwrap_or(Value::Null)
+        self.slots
+            .iter()
+            .find_map(|s| s.lock().unwrap().as_ref().map(|w| w.ready.clone()))
+            .unwrap_or(Value::Null)
     }
 
     /// Sends one request (an object; `id` is filled in) and waits for its outcome.
@@ -220,24 +237,39 @@ impl Pool {
         if guard.is_none() {
             match Worker::spawn(&self.env, &self.cfg) {
                 Ok(w) => *guard = Some(w),
-                Err(e) => return Outcome::Crash { status: "worker failed to start".into(), stderr_tail: e },
+                Err(e) => {
+                    return Outcome::Crash {
+                        status: "worker failed to start".into(),
+                        stderr_tail: e,
+                    };
+                }
             }
         }
-        let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         req["id"] = id.into();
         let line = serde_json::to_string(req).expect("requests serialize");
         let started = Instant::now();
         let w = guard.as_mut().unwrap();
-        if writeln!(w.stdin, "{line}").and_then(|_| w.stdin.flush()).is_err() {
+        if writeln!(w.stdin, "{line}")
+            .and_then(|_| w.stdin.flush())
+            .is_err()
+        {
             let w = guard.take().unwrap();
             let tail = w.tail();
-            return Outcome::Crash { status: w.kill(), stderr_tail: tail };
+            return Outcome::Crash {
+                status: w.kill(),
+                stderr_tail: tail,
+            };
         }
         loop {
             let left = self.cfg.timeout.saturating_sub(started.elapsed());
             match w.lines.recv_timeout(left) {
                 Ok(l) => {
-                    let Ok(v) = serde_json::from_str::<Value>(&l) else { continue };
+                    let Ok(v) = serde_json::from_str::<Value>(&l) else {
+                        continue;
+                    };
                     if v.get("id").and_then(Value::as_u64) != Some(id) {
                         continue; // a late answer to an earlier request
                     }
@@ -246,12 +278,17 @@ impl Pool {
                         let old = guard.take().unwrap();
                         retire(old);
                     }
-                    return Outcome::Reply { value: v, round_trip: started.elapsed() };
+                    return Outcome::Reply {
+                        value: v,
+                        round_trip: started.elapsed(),
+                    };
                 }
                 Err(RecvTimeoutError::Timeout) => {
                     let w = guard.take().unwrap();
                     w.kill();
-                    return Outcome::Hang { after: started.elapsed() };
+                    return Outcome::Hang {
+                        after: started.elapsed(),
+                    };
                 }
                 Err(RecvTimeoutError::Disconnected) => {
                     let w = guard.take().unwrap();
@@ -261,7 +298,10 @@ impl Pool {
                     let text = String::from_utf8_lossy(&bytes);
                     let lines: Vec<&str> = text.lines().collect();
                     let stderr_tail = lines[lines.len().saturating_sub(20)..].join("\n");
-                    return Outcome::Crash { status, stderr_tail };
+                    return Outcome::Crash {
+                        status,
+                        stderr_tail,
+                    };
                 }
             }
         }
@@ -269,7 +309,10 @@ impl Pool {
 
     /// Pids of live workers (for tests and memory measurements).
     pub fn pids(&self) -> Vec<u32> {
-        self.slots.iter().filter_map(|s| s.lock().unwrap().as_ref().map(|w| w.child.id())).collect()
+        self.slots
+            .iter()
+            .filter_map(|s| s.lock().unwrap().as_ref().map(|w| w.child.id()))
+            .collect()
     }
 }
 

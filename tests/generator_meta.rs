@@ -1,0 +1,177 @@
+//! Meta-test of the generator's distribution over 10,000 campaign seeds: every op family,
+//! channel and sink shows up, and channels and ties are common.
+
+use shapefuzz::cli::generate;
+use shapefuzz::ir::{Family, Op, Sink, SymId};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[test]
+fn ten_thousand_seeds_cover_the_op_set() {
+    let n = 10_000u64;
+    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    let mut families: BTreeMap<Family, u64> = BTreeMap::new();
+    let mut sinks: BTreeMap<Sink, u64> = BTreeMap::new();
+    let (mut with_channel, mut with_tie, mut int_half) = (0u64, 0u64, 0u64);
+    for seed in 0..n {
+        let case = generate(seed, true);
+        let mut fams = BTreeSet::new();
+        let mut case_kinds = BTreeSet::new();
+        for (i, op) in case.nodes.iter().enumerate() {
+            fams.insert(op.family());
+            case_kinds.insert(op.spelled_kind());
+            case_kinds.insert(op.kind());
+            for (s, _) in op.sinks() {
+                *sinks.entry(s).or_default() += 1;
+            }
+            if let Op::Round { a, f } = op
+                && f.name() == "int"
+                && matches!(
+                    case.nodes.get(a.index() as usize),
+                    Some(Op::TrueDiv { k: 2, .. })
+                )
+            {
+                let _ = i;
+                int_half += 1;
+            }
+        }
+        for f in &fams {
+            *families.entry(*f).or_default() += 1;
+        }
+        for k in case_kinds {
+            *kinds.entry(k).or_default() += 1;
+        }
+        if case
+            .nodes
+            .iter()
+            .any(|o| o.family() == Family::Channel || !o.sinks().is_empty())
+        {
+            with_channel += 1;
+        }
+        let syms: Vec<BTreeSet<SymId>> = case
+            .inputs
+            .iter()
+            .map(|i| {
+                let mut v = vec![];
+                i.dims.iter().for_each(|d| d.size.symbols(&mut v));
+                v.into_iter().collect()
+            })
+            .collect();
+        let tied =
+            (0..syms.len()).any(|a| (a + 1..syms.len()).any(|b| !syms[a].is_disjoint(&syms[b])));
+        if tied {
+            with_tie += 1;
+        }
+    }
+    let pct = |x: u64| 100.0 * x as f64 / n as f64;
+    let mut report = String::new();
+    use std::fmt::Write;
+    let _ = writeln!(report, "cases: {n}");
+    let _ = writeln!(
+        report,
+        "with a shape-to-value channel: {:.1}%",
+        pct(with_channel)
+    );
+    let _ = writeln!(
+        report,
+        "with two or more tied inputs: {:.1}%",
+        pct(with_tie)
+    );
+    let _ = writeln!(report, "int(n / 2) chains: {int_half}");
+    for (f, c) in &families {
+        let _ = writeln!(report, "family {f:?}: {:.1}% of cases", pct(*c));
+    }
+    for (s, c) in &sinks {
+        let _ = writeln!(report, "sink {s:?}: {c}");
+    }
+    let distinct_ops: BTreeSet<&str> = kinds.keys().map(|k| k.split(':').next().unwrap()).collect();
+    let _ = writeln!(report, "distinct op kinds: {}", distinct_ops.len());
+    for (k, c) in &kinds {
+        let _ = writeln!(report, "  {k}: {c}");
+    }
+    println!("{report}");
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    std::fs::create_dir_all(&out).ok();
+    std::fs::write(out.join("gen_meta_distribution.txt"), &report).ok();
+
+    for f in Family::ALL {
+        assert!(families.contains_key(f), "family {f:?} never generated");
+    }
+    for s in [
+        Sink::PadValue,
+        Sink::FillValue,
+        Sink::ArangeEnd,
+        Sink::ArangeStep,
+        Sink::LinspaceSteps,
+        Sink::OneHotClasses,
+        Sink::TopkK,
+        Sink::SplitSize,
+        Sink::SliceBound,
+        Sink::InterpolateSize,
+        Sink::ClampBound,
+        Sink::MaskedFillValue,
+        Sink::TensorData,
+        Sink::IfCondition,
+        Sink::LoopCount,
+    ] {
+        assert!(
+            sinks.contains_key(&s),
+            "sink {s:?} never fed by a size-derived value"
+        );
+    }
+    for k in [
+        "append_value:pad",
+        "append_value:cat",
+        "to_tensor:tensor_list",
+        "to_tensor:scalar_tensor",
+        "to_tensor:as_tensor",
+        "to_tensor:new_tensor",
+        "to_float",
+        "true_div",
+        "sqrt",
+        "round.int",
+        "round.ceil",
+        "round.floor",
+        "int.floordiv",
+        "int.mod",
+        "int_max:max_builtin",
+        "int_max:sym_max",
+        "size:shape_index",
+        "size:size_call",
+        "size:len",
+        "numel",
+        "topk",
+        "split",
+        "slice",
+        "interpolate",
+        "if",
+        "loop",
+        "item",
+        "tolist",
+        "nonzero",
+        "unique",
+        "masked_select",
+        "repeat_interleave",
+        "full",
+        "arange",
+        "linspace",
+        "one_hot",
+    ] {
+        assert!(kinds.contains_key(k), "{k} never generated");
+    }
+    assert!(int_half > 0, "int(n / 2) never generated");
+    assert!(
+        distinct_ops.len() >= 40,
+        "only {} distinct ops",
+        distinct_ops.len()
+    );
+    assert!(
+        pct(with_channel) >= 50.0,
+        "channels in {:.1}% of cases",
+        pct(with_channel)
+    );
+    assert!(
+        pct(with_tie) >= 100.0 / 3.0,
+        "ties in {:.1}% of cases",
+        pct(with_tie)
+    );
+}

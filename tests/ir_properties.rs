@@ -1,0 +1,71 @@
+//! Rust-only properties of cases: valid at every valuation, serde round trip, deterministic
+//! rendering, and compaction preserving validity.
+
+use arbitrary::{Arbitrary, Unstructured};
+use proptest::prelude::*;
+use shapefuzz::cli::generate;
+use shapefuzz::ir::Case;
+use shapefuzz::render::render;
+use shapefuzz::{GenConfig, case_from_seed};
+
+fn assert_case_ok(case: &Case) {
+    case.validate()
+        .unwrap_or_else(|e| panic!("invalid case: {e}\n{}", case.to_json()));
+    for v in case.checked_valuations() {
+        assert!(case.valid_at(&v), "not valid at {v:?}\n{}", case.to_json());
+    }
+    assert_eq!(
+        Case::from_json(&case.to_json(), "roundtrip").expect("reloads"),
+        *case
+    );
+    let (a, b) = (render(case), render(case));
+    assert_eq!(a, b, "rendering is deterministic");
+    assert_eq!(a.node_lines.len(), case.nodes.len());
+    for w in a.node_lines.windows(2) {
+        assert!(
+            w[0].0 <= w[0].1 && w[0].1 < w[1].0,
+            "node lines overlap: {:?}",
+            a.node_lines
+        );
+    }
+    let mut c = case.clone();
+    c.compact();
+    c.validate()
+        .unwrap_or_else(|e| panic!("compacted case invalid: {e}"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn default_config_cases_hold(seed in any::<u64>()) {
+        assert_case_ok(&case_from_seed(&GenConfig::default(), seed));
+    }
+
+    #[test]
+    fn swarm_cases_hold(seed in any::<u64>()) {
+        assert_case_ok(&generate(seed, true));
+    }
+
+    #[test]
+    fn cases_from_arbitrary_bytes_hold(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let mut u = Unstructured::new(&bytes);
+        if let Ok(case) = Case::arbitrary(&mut u) {
+            assert_case_ok(&case);
+        }
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_case() {
+    for s in 0..50 {
+        assert_eq!(generate(s, true), generate(s, true));
+    }
+}
+
+#[test]
+fn empty_bytes_still_close_validly() {
+    let mut u = Unstructured::new(&[]);
+    let case = Case::arbitrary(&mut u).expect("closes");
+    assert_case_ok(&case);
+}
