@@ -53,7 +53,12 @@ fn tuple(parts: Vec<String>) -> String {
 }
 
 /// The Python expression an op computes, or the full lines for ops that need statements.
-fn op_lines(op: &Op, out: &str, rank_of: &dyn Fn(ValueRef) -> usize) -> Vec<String> {
+fn op_lines(
+    op: &Op,
+    out: &str,
+    rank_of: &dyn Fn(ValueRef) -> usize,
+    is_int: &dyn Fn(ValueRef) -> bool,
+) -> Vec<String> {
     use Op::*;
     let n = value_name;
     let expr = match op {
@@ -212,10 +217,15 @@ fn op_lines(op: &Op, out: &str, rank_of: &dyn Fn(ValueRef) -> usize) -> Vec<Stri
         },
         ToTensor { s, spelling, like } => match (spelling, like) {
             (TensorSpelling::TensorList, _) => format!("torch.tensor([{}])", n(*s)),
-            (TensorSpelling::ScalarTensor, _) => format!(
-                "torch.scalar_tensor({0}, dtype=torch.int64 if isinstance({0}, int) else torch.float32)",
-                n(*s)
-            ),
+            (TensorSpelling::ScalarTensor, _) => {
+                // A SymInt is not an `int` under export, so the dtype comes from the IR.
+                let dtype = if is_int(*s) {
+                    "torch.int64"
+                } else {
+                    "torch.float32"
+                };
+                format!("torch.scalar_tensor({}, dtype={dtype})", n(*s))
+            }
             (TensorSpelling::AsTensor, _) => format!("torch.as_tensor({})", n(*s)),
             (TensorSpelling::NewTensor, Some(l)) => format!("{}.new_tensor([{}])", n(*l), n(*s)),
             (TensorSpelling::NewTensor, None) => format!("torch.tensor([{}])", n(*s)),
@@ -304,10 +314,11 @@ pub fn render(case: &Case) -> Rendered {
             .map(|t| t.rank())
             .unwrap_or(1)
     };
+    let is_int = |v: ValueRef| matches!(types.as_ref().and_then(|t| t.get(v)), Some(Type::Int(_)));
     let mut node_lines = Vec::with_capacity(case.nodes.len());
     for (i, op) in case.nodes.iter().enumerate() {
         let start = lines.len() as u32 + 1;
-        for l in op_lines(op, &format!("v{i}"), &rank_of) {
+        for l in op_lines(op, &format!("v{i}"), &rank_of, &is_int) {
             lines.push(format!("        {l}"));
         }
         node_lines.push((start, lines.len() as u32));
