@@ -428,8 +428,8 @@ impl<'c> Builder<'c> {
                 spelling: *u.choose(MaxSpelling::ALL)?,
             }),
             2 => {
-                pre.push(Op::TrueDiv { a: read, k: 2 });
                 let q = self.next_id(pre);
+                pre.push(Op::TrueDiv { a: read, k: 2 });
                 pre.push(Op::Round {
                     a: q,
                     f: *u.choose(RoundFn::ALL)?,
