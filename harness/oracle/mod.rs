@@ -19,7 +19,7 @@ use crate::ir::{Case, DimTruth, SCAN_MAX, input_name, runs, symbol_name};
 use crate::render::{Rendered, render};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -174,7 +174,7 @@ impl CheckResult {
 }
 
 /// Builds the worker request for a case.
-pub fn request_for(case: &Case, rendered: &Rendered, backend: Backend) -> Value {
+pub fn request_for(rendered: &Rendered, backend: Backend) -> Value {
     json!({
         "cmd": "check",
         "source": rendered.source,
@@ -182,7 +182,6 @@ pub fn request_for(case: &Case, rendered: &Rendered, backend: Backend) -> Value 
         "strict": backend == Backend::ExportStrict,
         "guard_scan_max": SCAN_MAX,
         "seed": 0,
-        "_nodes": case.nodes.len(),
     })
 }
 
@@ -191,7 +190,7 @@ pub fn check(pool: &Pool, case: &Case, backend: Backend) -> CheckResult {
     let t0 = Instant::now();
     let rendered = render(case);
     let render_s = t0.elapsed().as_secs_f64();
-    let outcome = pool.request(request_for(case, &rendered, backend));
+    let outcome = pool.request(request_for(&rendered, backend));
     let mut r = judge(case, &rendered, backend, &outcome);
     r.timings.render_s = render_s;
     r.timings.total_s = t0.elapsed().as_secs_f64();
@@ -604,9 +603,4 @@ pub fn describe_timings(t: &Timings) -> String {
         t.probes_s * 1e3,
         t.total_s * 1e3
     )
-}
-
-/// A duration for humans.
-pub fn human(d: Duration) -> String {
-    format!("{:.2}s", d.as_secs_f64())
 }
