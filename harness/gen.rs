@@ -709,12 +709,13 @@ impl<'c> Builder<'c> {
                             && u.arbitrary()?
                         {
                             // `int(n / 2)` on an even dim: pytorch issue 138853's pattern.
+                            let half = self.next_id(&pre);
                             pre.push(Op::TrueDiv { a: id, k: 2 });
+                            sz = self.next_id(&pre);
                             pre.push(Op::Round {
-                                a: ValueRef::Node(id_of(id) + 1),
+                                a: half,
                                 f: RoundFn::Int,
                             });
-                            sz = ValueRef::Node(id_of(id) + 2);
                         }
                         vec![ReshapeArg::Size(SizeArg::Value(sz)), ReshapeArg::Infer]
                     }
@@ -1130,8 +1131,4 @@ impl<'c> Builder<'c> {
         // symbol is named, under AUTO/DYNAMIC no Derived spec is produced.
         Ok(self.case)
     }
-}
-
-fn id_of(v: ValueRef) -> u32 {
-    v.index()
 }

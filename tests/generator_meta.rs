@@ -16,7 +16,7 @@ fn ten_thousand_seeds_cover_the_op_set() {
         let case = generate(seed, true);
         let mut fams = BTreeSet::new();
         let mut case_kinds = BTreeSet::new();
-        for (i, op) in case.nodes.iter().enumerate() {
+        for op in &case.nodes {
             fams.insert(op.family());
             case_kinds.insert(op.spelled_kind());
             case_kinds.insert(op.kind());
@@ -30,7 +30,6 @@ fn ten_thousand_seeds_cover_the_op_set() {
                     Some(Op::TrueDiv { k: 2, .. })
                 )
             {
-                let _ = i;
                 int_half += 1;
             }
         }

@@ -962,77 +962,49 @@ impl Op {
 
     /// The same semantics under every other spelling this op has.
     pub fn respellings(&self) -> Vec<Op> {
-        let mut out = vec![];
-        macro_rules! each {
-            ($field:ident, $ty:ty) => {
-                for alt in <$ty>::ALL {
-                    let mut o = self.clone();
-                    if let Some(slot) = o.spelling_slot::<$ty>() {
-                        if *slot != *alt {
-                            *slot = *alt;
-                            out.push(o);
-                        }
-                    }
-                }
-            };
+        fn others<T: Copy + PartialEq>(all: &[T], cur: T) -> impl Iterator<Item = T> + '_ {
+            all.iter().copied().filter(move |s| *s != cur)
         }
-        match self {
-            Op::AppendValue { .. } => each!(spelling, AppendSpelling),
-            Op::Size { dim, .. } => {
-                for alt in SizeSpelling::ALL {
-                    if let Op::Size {
-                        x,
-                        dim: d,
+        match *self {
+            Op::AppendValue { x, value, spelling } => others(AppendSpelling::ALL, spelling)
+                .map(|spelling| Op::AppendValue { x, value, spelling })
+                .collect(),
+            Op::Size { x, dim, spelling } => others(SizeSpelling::ALL, spelling)
+                .filter(|s| *s != SizeSpelling::Len || dim == 0)
+                .map(|spelling| Op::Size { x, dim, spelling })
+                .collect(),
+            // `new_tensor` hangs off a tensor; without one it has no spelling to switch to.
+            Op::ToTensor { s, spelling, like } => others(TensorSpelling::ALL, spelling)
+                .filter_map(|spelling| match (spelling, like) {
+                    (TensorSpelling::NewTensor, None) => None,
+                    (TensorSpelling::NewTensor, l) => Some(Op::ToTensor {
+                        s,
                         spelling,
-                    } = self
-                        && spelling != alt
-                        && (*alt != SizeSpelling::Len || *dim == 0)
-                    {
-                        out.push(Op::Size {
-                            x: *x,
-                            dim: *d,
-                            spelling: *alt,
-                        });
-                    }
-                }
-            }
-            Op::ToTensor { .. } => each!(spelling, TensorSpelling),
-            Op::IntMax { .. } => each!(spelling, MaxSpelling),
-            Op::Reshape { .. } => each!(spelling, ReshapeSpelling),
-            _ => {}
+                        like: l,
+                    }),
+                    _ => Some(Op::ToTensor {
+                        s,
+                        spelling,
+                        like: None,
+                    }),
+                })
+                .collect(),
+            Op::IntMax { a, k, spelling } => others(MaxSpelling::ALL, spelling)
+                .map(|spelling| Op::IntMax { a, k, spelling })
+                .collect(),
+            Op::Reshape {
+                x,
+                ref shape,
+                spelling,
+            } => others(ReshapeSpelling::ALL, spelling)
+                .map(|spelling| Op::Reshape {
+                    x,
+                    shape: shape.clone(),
+                    spelling,
+                })
+                .collect(),
+            _ => vec![],
         }
-        // `new_tensor` needs a tensor to hang off; the others must drop it.
-        out.retain(|o| {
-            !matches!(
-                o,
-                Op::ToTensor {
-                    spelling: TensorSpelling::NewTensor,
-                    like: None,
-                    ..
-                }
-            )
-        });
-        for o in &mut out {
-            if let Op::ToTensor { spelling, like, .. } = o
-                && *spelling != TensorSpelling::NewTensor
-            {
-                *like = None;
-            }
-        }
-        out
-    }
-
-    fn spelling_slot<T: 'static>(&mut self) -> Option<&mut T> {
-        use std::any::Any;
-        let slot: &mut dyn Any = match self {
-            Op::AppendValue { spelling, .. } => spelling,
-            Op::Size { spelling, .. } => spelling,
-            Op::ToTensor { spelling, .. } => spelling,
-            Op::IntMax { spelling, .. } => spelling,
-            Op::Reshape { spelling, .. } => spelling,
-            _ => return None,
-        };
-        slot.downcast_mut::<T>()
     }
 
     /// The serde tag of the variant.
@@ -1147,7 +1119,7 @@ impl Op {
                     hi: None,
                 })
             }
-            ScalarArith { x, s, f } => {
+            ScalarArith { x, s, f: _ } => {
                 let t = cx.tensor(*x)?;
                 let (s_lo, is_float) = match cx.ty(*s)? {
                     Type::Int(e) => (e.lower_bound(), false),
@@ -1161,7 +1133,6 @@ impl Op {
                     (Some(a), Some(b)) if a >= 0 && b >= 0 => Some(0),
                     _ => None,
                 };
-                let _ = f;
                 Type::Tensor(TensorType { lo, hi: None, ..t })
             }
             Clamp { x, min, max } => {

@@ -142,15 +142,14 @@ fn torch_version(python: &Path, want: &str) -> Result<String, EnvError> {
         })?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        let last = err
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("no output")
-            .to_string();
+        let last = super::last_line(&err);
         return Err(EnvError::Import {
             python: python.display().to_string(),
-            detail: last,
+            detail: if last.is_empty() {
+                "no output".into()
+            } else {
+                last.to_string()
+            },
             want: want.into(),
         });
     }
@@ -264,11 +263,7 @@ fn create_venv(venv: &Path, show_progress: bool) -> Result<(), EnvError> {
     match out {
         Ok(o) if o.status.success() => {}
         Ok(o) => {
-            let detail = String::from_utf8_lossy(&o.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
-                .to_string();
+            let detail = super::last_line(&String::from_utf8_lossy(&o.stderr)).to_string();
             return Err(EnvError::Venv {
                 path: venv.display().to_string(),
                 detail,

@@ -218,6 +218,15 @@ fn first_line(s: &str) -> String {
         .to_string()
 }
 
+/// The last non-blank line: where Python puts the exception of a traceback.
+pub(crate) fn last_line(s: &str) -> &str {
+    s.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+}
+
 fn finding(verdict: Verdict, message: String) -> Finding {
     Finding {
         verdict,
@@ -258,12 +267,7 @@ pub fn judge(case: &Case, rendered: &Rendered, backend: Backend, outcome: &Outco
             status,
             stderr_tail,
         } => {
-            let last = stderr_tail
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .to_string();
+            let last = last_line(stderr_tail);
             return result(
                 backend,
                 Verdict::Crash,

@@ -56,7 +56,7 @@ struct Worker {
     lines: Receiver<String>,
     stderr_tail: Arc<Mutex<VecDeque<u8>>>,
     served: usize,
-    pub ready: Value,
+    ready: Value,
 }
 
 const STDERR_KEEP: usize = 8192;
@@ -120,20 +120,22 @@ impl Worker {
                 Ok(w)
             }
             Err(_) => {
-                let _ = w.child.kill();
-                let status = w.child.wait().map(|s| s.to_string()).unwrap_or_default();
-                Err(format!("worker did not start ({status}): {}", w.tail()))
+                let (status, tail) = w.kill();
+                Err(format!("worker did not start ({status}): {tail}"))
             }
         }
     }
 
+    /// The last lines the worker wrote to stderr.
     fn tail(&self) -> String {
-        let t = self.stderr_tail.lock().unwrap();
-        let bytes: Vec<u8> = t.iter().copied().collect();
-        String::from_utf8_lossy(&bytes).into_owned()
+        let bytes: Vec<u8> = self.stderr_tail.lock().unwrap().iter().copied().collect();
+        let text = String::from_utf8_lossy(&bytes);
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
     }
 
-    fn kill(mut self) -> String {
+    /// Kills the worker; returns how it ended and its last words on stderr.
+    fn kill(mut self) -> (String, String) {
         let _ = self.child.kill();
         let status = self
             .child
@@ -142,7 +144,7 @@ impl Worker {
             .unwrap_or_else(|e| e.to_string());
         // Let the stderr thread catch the last words.
         std::thread::sleep(Duration::from_millis(20));
-        status
+        (status, self.tail())
     }
 }
 
@@ -256,11 +258,10 @@ impl Pool {
             .and_then(|_| w.stdin.flush())
             .is_err()
         {
-            let w = guard.take().unwrap();
-            let tail = w.tail();
+            let (status, stderr_tail) = guard.take().unwrap().kill();
             return Outcome::Crash {
-                status: w.kill(),
-                stderr_tail: tail,
+                status,
+                stderr_tail,
             };
         }
         loop {
@@ -284,20 +285,13 @@ impl Pool {
                     };
                 }
                 Err(RecvTimeoutError::Timeout) => {
-                    let w = guard.take().unwrap();
-                    w.kill();
+                    guard.take().unwrap().kill();
                     return Outcome::Hang {
                         after: started.elapsed(),
                     };
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    let w = guard.take().unwrap();
-                    let tail = w.stderr_tail.clone();
-                    let status = w.kill();
-                    let bytes: Vec<u8> = tail.lock().unwrap().iter().copied().collect();
-                    let text = String::from_utf8_lossy(&bytes);
-                    let lines: Vec<&str> = text.lines().collect();
-                    let stderr_tail = lines[lines.len().saturating_sub(20)..].join("\n");
+                    let (status, stderr_tail) = guard.take().unwrap().kill();
                     return Outcome::Crash {
                         status,
                         stderr_tail,
