@@ -1,19 +1,20 @@
-//! The command line: `gen`, `setup`, `check` and `fuzz`.
+//! The command line: `gen`, `setup`, `check`, `fuzz` and `replay`.
 //!
 //! Exit codes are for CI: 0 when nothing was found, 1 when a check or campaign found
 //! something, 2 when the harness itself could not do its job (bad input file, no Python,
 //! wrong torch). Errors are one line that names the file or the fix.
 
+use crate::campaign::{self, CampaignConfig, Limit, ReplayStatus};
 use crate::r#gen::{GenConfig, case_from_seed};
 use crate::ir::Case;
 use crate::oracle::{self, Backend, CheckResult, Pool, PoolConfig, PythonEnv, Verdict};
 use crate::render::render;
+use crate::report::KnownIssues;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -69,27 +70,48 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         timeout: u64,
     },
-    /// Run a fuzz campaign: generate, check, and record every verdict.
+    /// Run a fuzz campaign: generate, check, and record every verdict; write
+    /// results.jsonl, summary.md, summary.json, junit.xml and findings/ under --out.
     Fuzz {
-        /// Campaign seed: the same seed and torch give the same cases.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Stop after this many cases.
+        /// Campaign seed: the same seed and torch give the same cases [default: 0, or the
+        /// resumed campaign's].
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Stop after this many cases (counting those already recorded on --resume).
         #[arg(long, conflicts_with = "time")]
         cases: Option<u64>,
-        /// Stop after this long (e.g. 60s, 30m, 1h).
+        /// Stop after this long (e.g. 60s, 30m, 1h). Without --cases or --time: 100 cases.
         #[arg(long, value_parser = parse_duration)]
         time: Option<Duration>,
         /// Worker processes.
         #[arg(long, default_value_t = 2)]
         jobs: usize,
-        /// Output directory: results.jsonl (one line per case) and summary.json.
+        /// Output directory.
         #[arg(long, default_value = "fuzz-out")]
         out: PathBuf,
+        /// Continue the campaign in --out, skipping cases it already recorded.
+        #[arg(long)]
+        resume: bool,
+        /// known-issues.toml: findings whose signature matches a `pattern` are reported
+        /// with their upstream link and do not fail the run.
+        #[arg(long, value_name = "FILE")]
+        known: Option<PathBuf>,
         /// Use strict export.
         #[arg(long)]
         strict: bool,
-        /// Seconds a case may take before its worker is killed.
+        /// Seconds a case may take before its worker is killed (verdict `hang`).
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
+    /// Re-check stored findings (finding records or case files, or directories of them, such
+    /// as a campaign's --out or corpus/) on the installed torch: fixed, still failing, or
+    /// changed signature.
+    Replay {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// One JSON object per file.
+        #[arg(long)]
+        json: bool,
         #[arg(long, default_value_t = 60)]
         timeout: u64,
     },
@@ -205,6 +227,8 @@ fn run(cli: Cli) -> Result<i32> {
             time,
             jobs,
             out,
+            resume,
+            known,
             strict,
             timeout,
         } => {
@@ -213,15 +237,96 @@ fn run(cli: Cli) -> Result<i32> {
                 (None, Some(t)) => Limit::Time(t),
                 (None, None) => Limit::Cases(100),
             };
-            fuzz(
-                cli.python.as_deref(),
+            // Everything that can be wrong with the inputs is found before torch starts.
+            let known = match &known {
+                Some(p) => KnownIssues::load(p)?,
+                None => KnownIssues::none(),
+            };
+            let cfg = CampaignConfig {
                 seed,
                 limit,
-                jobs,
-                &out,
-                strict,
-                timeout,
-            )
+                out,
+                backend: if strict {
+                    Backend::ExportStrict
+                } else {
+                    Backend::Export
+                },
+                known,
+                resume,
+                progress: true,
+            };
+            let pool = start_pool(cli.python.as_deref(), jobs, timeout)?;
+            let stop = Box::leak(Box::new(AtomicBool::new(false)));
+            let flag: &'static AtomicBool = stop;
+            // First Ctrl-C: finish the cases in flight and report. Second: leave now.
+            let _ = ctrlc::set_handler(move || {
+                if flag.swap(true, Ordering::SeqCst) {
+                    std::process::exit(130);
+                }
+                eprintln!(
+                    "\nshapefuzz: stopping after the cases in flight (Ctrl-C again to quit now)"
+                );
+            });
+            let summary = campaign::run(&pool, &cfg, stop)?;
+            eprintln!(
+                "{} cases ({:.1} cases/s), validity {:.1}%: {}; {} new finding(s), {} known; reports in {}",
+                summary.cases,
+                summary.cases_per_s,
+                summary.validity_rate * 100.0,
+                summary
+                    .verdicts
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                summary.new_findings,
+                summary.known_findings,
+                cfg.out.display()
+            );
+            Ok(summary.exit_code())
+        }
+        Command::Replay {
+            paths,
+            json,
+            timeout,
+        } => {
+            let files = campaign::replay_inputs(&paths)?;
+            if files.is_empty() {
+                bail!(
+                    "no finding records or cases under {}",
+                    paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            let pool = start_pool(cli.python.as_deref(), 1, timeout)?;
+            let mut code = 0;
+            for f in files {
+                let o = campaign::replay_one(&pool, &f)?;
+                if matches!(o.status, ReplayStatus::StillFailing | ReplayStatus::Changed)
+                    || (o.status == ReplayStatus::Checked && o.verdict.is_finding())
+                {
+                    code = 1;
+                }
+                if json {
+                    println!("{}", serde_json::to_string(&o)?);
+                } else {
+                    let status = match o.status {
+                        ReplayStatus::Fixed => "fixed".to_string(),
+                        ReplayStatus::StillFailing => "still failing".to_string(),
+                        ReplayStatus::Changed => format!(
+                            "changed: {} -> {}",
+                            o.stored.as_deref().unwrap_or("-"),
+                            o.now.as_deref().unwrap_or("pass")
+                        ),
+                        ReplayStatus::Checked => format!("checked: {}", o.verdict.name()),
+                    };
+                    println!("{}: {status}", o.path);
+                }
+            }
+            Ok(code)
         }
     }
 }
@@ -316,128 +421,4 @@ pub fn describe(path: &Path, case: &Case, r: &CheckResult) -> String {
     }
     let _ = writeln!(s, "  time: {}", oracle::describe_timings(&r.timings));
     s
-}
-
-enum Limit {
-    Cases(u64),
-    Time(Duration),
-}
-
-fn fuzz(
-    python: Option<&Path>,
-    seed: u64,
-    limit: Limit,
-    jobs: usize,
-    out: &Path,
-    strict: bool,
-    timeout: u64,
-) -> Result<i32> {
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let pool = start_pool(python, jobs, timeout)?;
-    let backend = if strict {
-        Backend::ExportStrict
-    } else {
-        Backend::Export
-    };
-    let results_path = out.join("results.jsonl");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&results_path)?;
-    let sink = std::sync::Mutex::new(file);
-    let counts: std::sync::Mutex<BTreeMap<&'static str, u64>> = Default::default();
-    let bar = match limit {
-        Limit::Cases(n) => indicatif::ProgressBar::new(n),
-        Limit::Time(_) => indicatif::ProgressBar::new_spinner(),
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {pos} cases ({per_sec}) {wide_msg}",
-        )
-        .expect("valid template"),
-    );
-    bar.enable_steady_tick(Duration::from_millis(200));
-    let started = Instant::now();
-    let next = std::sync::atomic::AtomicU64::new(0);
-    let stop = |i: u64| match limit {
-        Limit::Cases(n) => i >= n,
-        Limit::Time(t) => started.elapsed() >= t,
-    };
-    let error: std::sync::Mutex<Option<anyhow::Error>> = Default::default();
-    std::thread::scope(|s| {
-        for _ in 0..pool.jobs() {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if stop(i) {
-                        break;
-                    }
-                    let case_seed = seed.wrapping_add(i);
-                    let case = generate(case_seed, true);
-                    let r = oracle::check(&pool, &case, backend);
-                    let line = serde_json::json!({
-                        "index": i,
-                        "seed": case_seed,
-                        "verdict": r.verdict,
-                        "kind": r.kind(),
-                        "message": r.message().lines().next().unwrap_or(""),
-                        "ops": case.op_kinds(),
-                        "cause": r.cause,
-                        "total_s": r.timings.total_s,
-                    });
-                    {
-                        let mut f = sink.lock().unwrap();
-                        if let Err(e) = writeln!(f, "{line}").and_then(|_| f.flush()) {
-                            *error.lock().unwrap() = Some(e.into());
-                            break;
-                        }
-                    }
-                    let mut c = counts.lock().unwrap();
-                    *c.entry(r.verdict.name()).or_default() += 1;
-                    let msg: Vec<String> = c.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    bar.set_message(msg.join(" "));
-                    bar.inc(1);
-                }
-            });
-        }
-    });
-    bar.finish();
-    if let Some(e) = error.into_inner().unwrap() {
-        bail!("writing {}: {e}", results_path.display());
-    }
-    let counts = counts.into_inner().unwrap();
-    let total: u64 = counts.values().sum();
-    let findings: u64 = counts
-        .iter()
-        .filter(|(k, _)| {
-            Verdict::ALL
-                .iter()
-                .any(|v| v.name() == **k && v.is_finding())
-        })
-        .map(|(_, v)| v)
-        .sum();
-    let elapsed = started.elapsed();
-    let summary = serde_json::json!({
-        "seed": seed,
-        "cases": total,
-        "verdicts": counts,
-        "elapsed_s": elapsed.as_secs_f64(),
-        "cases_per_s": total as f64 / elapsed.as_secs_f64().max(1e-9),
-        "torch": pool.env().torch_version,
-    });
-    std::fs::write(
-        out.join("summary.json"),
-        serde_json::to_string_pretty(&summary)?,
-    )?;
-    eprintln!(
-        "{total} cases in {:.1}s: {}; results in {}",
-        elapsed.as_secs_f64(),
-        counts
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        results_path.display()
-    );
-    Ok(if findings > 0 { 1 } else { 0 })
 }

@@ -1,12 +1,17 @@
 //! shapefuzz: fuzzing and differential testing of `torch.export` with dynamic shapes.
 //!
-//! The pipeline, one module per stage: [`gen`] builds valid cases, [`render`] turns them
-//! into Python, [`oracle`] runs them through real PyTorch and classifies what it sees, and
-//! [`cli`] puts it in front of users. [`ir`] is the data model all of them share.
+//! The pipeline, one module per stage: [`gen`](r#gen) builds valid cases, [`render`] turns
+//! them into Python, [`oracle`] runs them through real PyTorch and classifies what it sees,
+//! [`corpus`] stores results and findings, [`report`] deduplicates and reports them,
+//! [`campaign`] drives generation and checking at scale, and [`cli`] puts it in front of
+//! users. [`ir`] is the data model all of them share.
 
+pub mod campaign;
 pub mod cli;
+pub mod corpus;
 pub mod r#gen;
 pub mod ir;
 pub mod oracle;
 pub mod render;
+pub mod report;
 pub use r#gen::{GenConfig, case_from_seed};

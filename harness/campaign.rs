@@ -1,0 +1,383 @@
+//! Campaigns: generate, check and record cases until a case count or a time budget is
+//! reached, then report; and `replay`, which re-checks stored findings on the installed torch.
+//!
+//! Promises: case `i` of a campaign with seed `S` is always `generate(case_seed(S, i))`, so
+//! the same seed and torch give the same cases. Every finished case is one flushed line of
+//! `results.jsonl`; `--resume` skips the indices already recorded, so after any kill each
+//! index ends with exactly one verdict. Ctrl-C stops taking new cases, lets the ones in
+//! flight finish, and still writes the reports.
+
+use crate::cli::generate;
+use crate::corpus::{self, FindingRecord, ResultLine, ResultsWriter};
+use crate::ir::Case;
+use crate::oracle::{self, Backend, Pool, Verdict};
+use crate::render::render;
+use crate::report::{self, KnownIssues, Summary};
+use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+/// When a campaign stops.
+#[derive(Clone, Copy, Debug)]
+pub enum Limit {
+    Cases(u64),
+    Time(Duration),
+}
+
+pub struct CampaignConfig {
+    /// `None` on `--resume` means "the seed the campaign was started with".
+    pub seed: Option<u64>,
+    pub limit: Limit,
+    pub out: PathBuf,
+    pub backend: Backend,
+    pub known: KnownIssues,
+    pub resume: bool,
+    pub progress: bool,
+}
+
+/// What `campaign.json` records so that `--resume` continues the same case list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct CampaignMeta {
+    seed: u64,
+    backend: Backend,
+    schema_version: u32,
+}
+
+/// The generator seed of case `index` of a campaign: SplitMix64 over both, so campaigns
+/// with nearby seeds do not share cases.
+pub fn case_seed(seed: u64, index: u64) -> u64 {
+    fn mix(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    mix(seed ^ mix(index))
+}
+
+/// The size a report compares cases by.
+pub fn case_size(case: &Case) -> usize {
+    case.inputs.len() + case.nodes.len()
+}
+
+/// Turns a check into the line `results.jsonl` stores.
+pub fn result_line(index: u64, case_seed: u64, case: &Case, r: &oracle::CheckResult) -> ResultLine {
+    ResultLine {
+        index,
+        case_seed,
+        verdict: r.verdict,
+        kind: r.kind().map(str::to_string),
+        message: r.message().lines().next().unwrap_or("").to_string(),
+        signature: report::signature(r),
+        ops: case.op_kinds(),
+        size: case_size(case),
+        cause: r.cause.clone(),
+        seconds: r.timings.total_s,
+    }
+}
+
+/// Runs a campaign to its limit (or Ctrl-C) and writes its reports.
+pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summary> {
+    let out = &cfg.out;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let meta_path = out.join("campaign.json");
+    let results_path = out.join("results.jsonl");
+    let meta = match (cfg.resume, meta_path.exists()) {
+        (true, true) => {
+            let m: CampaignMeta = serde_json::from_str(&std::fs::read_to_string(&meta_path)?)
+                .map_err(|e| {
+                    anyhow::anyhow!("{}: not a campaign record ({e})", meta_path.display())
+                })?;
+            if cfg.seed.is_some_and(|s| s != m.seed) || m.backend != cfg.backend {
+                bail!(
+                    "{} was started with seed {} on {}; resume it with those, or use another --out",
+                    out.display(),
+                    m.seed,
+                    m.backend.name()
+                );
+            }
+            m
+        }
+        (true, false) => bail!(
+            "{} holds no campaign to resume (no campaign.json)",
+            out.display()
+        ),
+        (false, _) => {
+            if results_path.metadata().is_ok_and(|m| m.len() > 0) {
+                bail!(
+                    "{} already holds a campaign; pass --resume to continue it, or choose another --out",
+                    out.display()
+                );
+            }
+            let m = CampaignMeta {
+                seed: cfg.seed.unwrap_or(0),
+                backend: cfg.backend,
+                schema_version: crate::ir::SCHEMA_VERSION,
+            };
+            corpus::write_atomic(&meta_path, serde_json::to_string_pretty(&m)?.as_bytes())?;
+            m
+        }
+    };
+    let previous = corpus::open_results(&results_path)?;
+    if previous.torn_bytes > 0 {
+        eprintln!(
+            "shapefuzz: dropped a torn last line ({} bytes) from {}; that case runs again",
+            previous.torn_bytes,
+            results_path.display()
+        );
+    }
+    let done: HashSet<u64> = previous.lines.iter().map(|l| l.index).collect();
+    let writer = Mutex::new(ResultsWriter::append(&results_path)?);
+    let all_lines = Mutex::new(previous.lines);
+
+    let started = Instant::now();
+    let limit = cfg.limit;
+    let over_time = || matches!(limit, Limit::Time(t) if started.elapsed() >= t);
+    let bar = match limit {
+        Limit::Cases(n) if cfg.progress => indicatif::ProgressBar::new(n),
+        _ if cfg.progress => indicatif::ProgressBar::new_spinner(),
+        _ => indicatif::ProgressBar::hidden(),
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {pos}{len} cases ({per_sec}) {wide_msg}",
+        )
+        .expect("valid template")
+        .with_key(
+            "len",
+            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                if let Some(l) = s.len() {
+                    let _ = write!(w, "/{l}");
+                }
+            },
+        ),
+    );
+    bar.set_position(done.len() as u64);
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let counts: Mutex<BTreeMap<&'static str, u64>> = Mutex::new(BTreeMap::new());
+    for l in all_lines.lock().unwrap().iter() {
+        *counts.lock().unwrap().entry(l.verdict.name()).or_default() += 1;
+    }
+    let write_error: Mutex<Option<std::io::Error>> = Mutex::new(None);
+
+    // Generation (rayon, in batches) feeds the checking threads through a bounded channel.
+    let (tx, rx) = mpsc::sync_channel::<(u64, u64, Case)>(64);
+    let rx = Arc::new(Mutex::new(rx));
+    let seed = meta.seed;
+    let checked = AtomicU64::new(0);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let mut next = 0u64;
+            loop {
+                if stop.load(Ordering::Relaxed) || over_time() {
+                    break;
+                }
+                let mut batch = vec![];
+                while batch.len() < 32 {
+                    if let Limit::Cases(n) = limit
+                        && next >= n
+                    {
+                        break;
+                    }
+                    if !done.contains(&next) {
+                        batch.push(next);
+                    }
+                    next += 1;
+                }
+                if batch.is_empty() {
+                    break;
+                }
+                let cases: Vec<(u64, u64, Case)> = batch
+                    .par_iter()
+                    .map(|&i| {
+                        let cs = case_seed(seed, i);
+                        (i, cs, generate(cs, true))
+                    })
+                    .collect();
+                for c in cases {
+                    if tx.send(c).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        for _ in 0..pool.jobs() {
+            let rx = rx.clone();
+            let (writer, all_lines, counts, bar, write_error, checked) =
+                (&writer, &all_lines, &counts, &bar, &write_error, &checked);
+            s.spawn(move || {
+                loop {
+                    if stop.load(Ordering::Relaxed) || over_time() {
+                        break;
+                    }
+                    let Ok((index, cs, case)) = rx.lock().unwrap().recv() else {
+                        break;
+                    };
+                    let r = oracle::check(pool, &case, cfg.backend);
+                    let line = result_line(index, cs, &case, &r);
+                    if let Err(e) = writer.lock().unwrap().write(&line) {
+                        *write_error.lock().unwrap() = Some(e);
+                        stop.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                    checked.fetch_add(1, Ordering::Relaxed);
+                    all_lines.lock().unwrap().push(line);
+                    let mut c = counts.lock().unwrap();
+                    *c.entry(r.verdict.name()).or_default() += 1;
+                    bar.set_message(
+                        c.iter()
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    );
+                    bar.inc(1);
+                }
+                // Dropping the receiver's last handle stops the generator.
+                drop(rx);
+            });
+        }
+        drop(rx);
+    });
+    bar.finish_and_clear();
+    if let Some(e) = write_error.into_inner().unwrap() {
+        bail!("writing {}: {e}", results_path.display());
+    }
+    let mut lines = all_lines.into_inner().unwrap();
+    lines.sort_by_key(|l| l.index);
+    let summary = Summary::new(
+        seed,
+        &pool.env().torch_version,
+        cfg.backend.name(),
+        &lines,
+        &cfg.known,
+        started.elapsed().as_secs_f64(),
+    );
+    write_reports(out, &summary, cfg.backend)?;
+    if stop.load(Ordering::Relaxed) {
+        eprintln!(
+            "shapefuzz: stopped after {} new case(s); `--resume` continues the campaign",
+            checked.load(Ordering::Relaxed)
+        );
+    }
+    Ok(summary)
+}
+
+/// `summary.json`, `summary.md`, `junit.xml`, and a finding record per signature.
+pub fn write_reports(out: &Path, summary: &Summary, backend: Backend) -> Result<()> {
+    let render_case = |seed: u64| render(&generate(seed, true)).source;
+    corpus::write_atomic(
+        &out.join("summary.json"),
+        serde_json::to_string_pretty(summary)?.as_bytes(),
+    )?;
+    corpus::write_atomic(
+        &out.join("summary.md"),
+        summary.markdown(&render_case).as_bytes(),
+    )?;
+    corpus::write_atomic(&out.join("junit.xml"), summary.junit().as_bytes())?;
+    for e in summary.signatures.iter().filter(|e| e.verdict.is_finding()) {
+        let record = FindingRecord {
+            signature: e.signature.clone(),
+            backend,
+            verdict: e.verdict,
+            kind: e
+                .signature
+                .split('/')
+                .nth(1)
+                .and_then(|v| v.split_once(':'))
+                .map(|(_, k)| k.to_string()),
+            message: e.message.clone(),
+            torch: summary.torch.clone(),
+            origin: format!(
+                "campaign seed {}, index {}, case seed {}",
+                summary.seed, e.smallest.index, e.smallest.case_seed
+            ),
+            workaround: None,
+            case: generate(e.smallest.case_seed, true),
+        };
+        record.save(
+            &out.join("findings")
+                .join(corpus::signature_file_name(&e.signature)),
+        )?;
+    }
+    Ok(())
+}
+
+/// How a stored finding fares on the installed torch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplayStatus {
+    Fixed,
+    StillFailing,
+    Changed,
+    /// A plain case file: no stored signature to compare with.
+    Checked,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReplayOutcome {
+    pub path: String,
+    pub status: ReplayStatus,
+    pub verdict: Verdict,
+    pub stored: Option<String>,
+    pub now: Option<String>,
+}
+
+/// The files `replay` takes from a path: the file itself, or every JSON file below a
+/// directory that is a finding record or a case (others, like `summary.json`, are skipped).
+pub fn replay_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = vec![];
+    for p in paths {
+        if p.is_dir() {
+            for f in corpus::scan_dir(p)? {
+                let keep = std::fs::read_to_string(&f)
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                    .is_some_and(|v| {
+                        (v.get("signature").is_some() && v.get("case").is_some())
+                            || (v.get("nodes").is_some() && v.get("inputs").is_some())
+                    });
+                if keep {
+                    files.push(f);
+                }
+            }
+        } else {
+            files.push(p.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Re-checks one file. Finding records are compared by signature.
+pub fn replay_one(pool: &Pool, path: &Path) -> Result<ReplayOutcome> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+    let is_record =
+        serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| v.get("case").is_some());
+    let (case, stored, backend) = if is_record {
+        let r = FindingRecord::load(path)?;
+        (r.case, Some(r.signature), r.backend)
+    } else {
+        (Case::load(path)?, None, Backend::Export)
+    };
+    let r = oracle::check(pool, &case, backend);
+    let now = report::signature(&r);
+    let status = match (&stored, &now) {
+        (None, _) => ReplayStatus::Checked,
+        (Some(_), None) => ReplayStatus::Fixed,
+        (Some(a), Some(b)) if a == b => ReplayStatus::StillFailing,
+        _ if r.verdict == Verdict::Pass => ReplayStatus::Fixed,
+        _ => ReplayStatus::Changed,
+    };
+    Ok(ReplayOutcome {
+        path: path.display().to_string(),
+        status,
+        verdict: r.verdict,
+        stored,
+        now,
+    })
+}

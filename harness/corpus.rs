@@ -1,0 +1,211 @@
+//! Storage: a campaign's `results.jsonl` and the finding records kept per signature.
+//!
+//! `results.jsonl` gets one line per finished case, appended and flushed as the case
+//! completes, so a killed campaign loses at most the cases in flight. On reopening, a torn
+//! last line (no newline, or not JSON) is cut off and reported; everything before it is
+//! kept. A `FindingRecord` is a case plus what it showed, written atomically (temp file and
+//! rename) so a reader never sees half of one.
+
+use crate::ir::Case;
+use crate::oracle::{Backend, Cause, Verdict};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// One finished case of a campaign.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResultLine {
+    /// Position in the campaign's case list.
+    pub index: u64,
+    /// The generator seed of this case (`shapefuzz gen --swarm --seed` rebuilds it).
+    pub case_seed: u64,
+    pub verdict: Verdict,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    pub message: String,
+    pub signature: Option<String>,
+    pub ops: Vec<String>,
+    /// Size of the case (inputs + nodes), to find the smallest per signature.
+    pub size: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
+    pub seconds: f64,
+}
+
+/// What a campaign directory already holds.
+#[derive(Debug, Default)]
+pub struct Results {
+    pub lines: Vec<ResultLine>,
+    /// Bytes cut from the end of the file because the last line was torn.
+    pub torn_bytes: usize,
+}
+
+/// Reads `results.jsonl`, cutting a torn last line off the file itself so that appends
+/// continue from a clean line boundary.
+pub fn open_results(path: &Path) -> anyhow::Result<Results> {
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Results::default()),
+        Err(e) => anyhow::bail!("{}: cannot read: {e}", path.display()),
+    };
+    let mut lines = vec![];
+    let mut good_end = 0usize;
+    let mut start = 0usize;
+    while start < text.len() {
+        let Some(nl) = text[start..].iter().position(|&b| b == b'\n') else {
+            break;
+        };
+        let line = &text[start..start + nl];
+        match serde_json::from_slice::<ResultLine>(line) {
+            Ok(r) => lines.push(r),
+            Err(_) if start + nl + 1 == text.len() => break, // torn but newline-terminated
+            Err(e) => anyhow::bail!(
+                "{}: line {} is not a result ({e}); the file is damaged in the middle: move it away to start over",
+                path.display(),
+                lines.len() + 1
+            ),
+        }
+        start += nl + 1;
+        good_end = start;
+    }
+    let torn_bytes = text.len() - good_end;
+    if torn_bytes > 0 {
+        let f = std::fs::OpenOptions::new().write(true).open(path)?;
+        f.set_len(good_end as u64)?;
+    }
+    Ok(Results { lines, torn_bytes })
+}
+
+/// Appends result lines, one write and flush per line.
+pub struct ResultsWriter {
+    file: std::fs::File,
+}
+
+impl ResultsWriter {
+    pub fn append(path: &Path) -> anyhow::Result<ResultsWriter> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| anyhow::anyhow!("{}: cannot open for appending: {e}", path.display()))?;
+        Ok(ResultsWriter { file })
+    }
+
+    pub fn write(&mut self, r: &ResultLine) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(r).expect("results serialize");
+        line.push(b'\n');
+        self.file.write_all(&line)?;
+        self.file.flush()
+    }
+}
+
+/// A stored finding: the case and what it showed on which torch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FindingRecord {
+    pub signature: String,
+    pub backend: Backend,
+    pub verdict: Verdict,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    pub message: String,
+    pub torch: String,
+    /// Where it came from: `seed <n>` of a campaign, `reduced from ...`, or a file.
+    pub origin: String,
+    /// The working rewrite, when a respelling of the causing node passes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workaround: Option<Case>,
+    pub case: Case,
+}
+
+impl FindingRecord {
+    pub fn load(path: &Path) -> anyhow::Result<FindingRecord> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+        let raw: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: not a finding record ({e}); fix or remove the file",
+                path.display()
+            )
+        })?;
+        // Check the embedded case through the case loader, for its version and validity.
+        let case_text = raw.get("case").map(|c| c.to_string()).unwrap_or_default();
+        Case::from_json(&case_text, &path.display().to_string())?;
+        serde_json::from_value(raw).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: not a finding record ({e}); fix or remove the file",
+                path.display()
+            )
+        })
+    }
+
+    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+        write_atomic(path, serde_json::to_string_pretty(self)?.as_bytes())
+    }
+}
+
+/// Writes through a temp file and a rename, so readers see the old or the new file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, bytes).map_err(|e| anyhow::anyhow!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(())
+}
+
+/// A file name for a signature: readable, short, and unique by a hash of the whole.
+pub fn signature_file_name(signature: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut slug: String = signature
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    while slug.contains("__") {
+        slug = slug.replace("__", "_");
+    }
+    let slug: String = slug.trim_matches('_').chars().take(60).collect();
+    let hash = Sha256::digest(signature.as_bytes());
+    format!(
+        "{}_{:02x}{:02x}{:02x}{:02x}.json",
+        slug.trim_end_matches('_'),
+        hash[0],
+        hash[1],
+        hash[2],
+        hash[3]
+    )
+}
+
+/// Finding records (`*.json` holding a `signature` and a `case`) and plain case files
+/// under a directory, sorted by path.
+pub fn scan_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = vec![];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d)
+            .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", d.display()))?;
+        for e in entries {
+            let p = e?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "json") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Counts per key, sorted, for reports.
+pub type Counts = BTreeMap<String, u64>;

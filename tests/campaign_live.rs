@@ -1,0 +1,255 @@
+//! Campaigns end to end with real torch: kill and resume, exit codes, JUnit, known issues,
+//! and replay. Each test drives the `shapefuzz` binary as a user would.
+
+use shapefuzz::campaign::case_seed;
+use shapefuzz::corpus::{FindingRecord, ResultLine};
+use shapefuzz::ir::Case;
+use shapefuzz::oracle::{Backend, Verdict};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_shapefuzz"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin()
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("shapefuzz runs")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("shapefuzz-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn results(dir: &Path) -> Vec<ResultLine> {
+    std::fs::read_to_string(dir.join("results.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every line is a result"))
+        .collect()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_killed_campaign_resumes_with_exactly_one_verdict_per_case() {
+    let dir = tmp("kill");
+    let d = dir.to_str().unwrap();
+    let mut child = bin()
+        .args([
+            "fuzz", "--seed", "3", "--cases", "60", "--jobs", "2", "--out", d,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    loop {
+        let n = std::fs::read_to_string(dir.join("results.jsonl"))
+            .map(|s| s.lines().count())
+            .unwrap_or(0);
+        if n >= 8 {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(180),
+            "campaign made no progress"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "campaign ended before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = results(&dir).len();
+    assert!(before < 60, "killed too late to test anything");
+    // A write torn by the kill.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("results.jsonl"))
+        .unwrap();
+    std::io::Write::write_all(&mut f, b"{\"index\": 59, \"case_se").unwrap();
+    drop(f);
+
+    let o = run(&[
+        "fuzz", "--resume", "--cases", "60", "--jobs", "2", "--out", d,
+    ]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    assert!(stderr(&o).contains("torn"), "{}", stderr(&o));
+    let lines = results(&dir);
+    let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
+    for l in &lines {
+        *seen.entry(l.index).or_default() += 1;
+        // The same seed gives the same case list, also across a resume.
+        assert_eq!(l.case_seed, case_seed(3, l.index));
+    }
+    assert_eq!(
+        seen.keys().copied().collect::<Vec<_>>(),
+        (0..60).collect::<Vec<_>>()
+    );
+    assert!(seen.values().all(|&c| c == 1), "duplicates: {seen:?}");
+    // Resuming a finished campaign does nothing more.
+    let o = run(&["fuzz", "--resume", "--cases", "60", "--out", d]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    assert_eq!(results(&dir).len(), 60);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn exit_codes_junit_and_known_issue_suppression() {
+    let new = tmp("new");
+    let o = run(&[
+        "fuzz",
+        "--seed",
+        "1",
+        "--cases",
+        "30",
+        "--jobs",
+        "2",
+        "--out",
+        new.to_str().unwrap(),
+    ]);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(new.join("summary.json")).unwrap()).unwrap();
+    let findings = summary["new_findings"].as_u64().unwrap();
+    assert!(
+        findings > 0,
+        "seed 1's first 30 cases hold findings; the test needs them"
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "new findings exit 1: {}",
+        stderr(&o)
+    );
+    let junit = std::fs::read_to_string(new.join("junit.xml")).unwrap();
+    assert_eq!(junit.matches("<failure").count() as u64, findings);
+    assert!(junit.contains(&format!("failures=\"{findings}\"")));
+    let md = std::fs::read_to_string(new.join("summary.md")).unwrap();
+    assert!(md.contains("## New findings") && md.contains("```python"));
+    assert_eq!(
+        std::fs::read_dir(new.join("findings")).unwrap().count() as u64,
+        findings
+    );
+
+    // Every finding known: reported, skipped in JUnit with its link, and the run passes.
+    let known = new.with_extension("toml");
+    std::fs::write(&known, "[[known]]\npattern = '.*'\nlink = 'https://example.invalid/issue/1'\nnote = 'all of them'\n")
+        .unwrap();
+    let old = tmp("known");
+    let o = run(&[
+        "fuzz",
+        "--seed",
+        "1",
+        "--cases",
+        "30",
+        "--jobs",
+        "2",
+        "--out",
+        old.to_str().unwrap(),
+        "--known",
+        known.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "known findings do not fail: {}",
+        stderr(&o)
+    );
+    let junit = std::fs::read_to_string(old.join("junit.xml")).unwrap();
+    assert!(!junit.contains("<failure"));
+    assert!(
+        junit.contains("<skipped message=\"known: https://example.invalid/issue/1 all of them\"/>")
+    );
+    assert!(
+        std::fs::read_to_string(old.join("summary.md"))
+            .unwrap()
+            .contains("## Known findings")
+    );
+
+    // Harness errors exit 2 with one line naming the problem, and record nothing new.
+    std::fs::write(&known, "[[known]]\npattern = '('\nlink = 'x'\n").unwrap();
+    let o = run(&[
+        "fuzz",
+        "--cases",
+        "1",
+        "--out",
+        tmp("bad").to_str().unwrap(),
+        "--known",
+        known.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(known.to_str().unwrap()) && stderr(&o).trim().lines().count() == 1,
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["fuzz", "--cases", "1", "--out", new.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--resume"), "{}", stderr(&o));
+    assert_eq!(
+        results(&new).len(),
+        30,
+        "an existing campaign is left alone"
+    );
+
+    // Replay: the stored findings still fail on this torch.
+    let o = run(&["replay", new.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
+    assert_eq!(
+        out.matches(": still failing").count() as u64,
+        findings,
+        "{out}"
+    );
+    for d in [new, old] {
+        std::fs::remove_dir_all(d).ok();
+    }
+}
+
+#[test]
+fn replay_says_fixed_still_failing_or_changed() {
+    let dir = tmp("replay");
+    std::fs::create_dir_all(&dir).unwrap();
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/seeds");
+    let record = |case: &str, signature: &str| FindingRecord {
+        signature: signature.into(),
+        backend: Backend::Export,
+        verdict: Verdict::LostDim,
+        kind: None,
+        message: String::new(),
+        torch: "2.15.0".into(),
+        origin: "test".into(),
+        workaround: None,
+        case: Case::load(&seeds.join(case)).unwrap(),
+    };
+    let pinned = "export/lost_dim/append_value:pad/pinned to a constant";
+    record("seed_pad.json", pinned)
+        .save(&dir.join("a_still.json"))
+        .unwrap();
+    record("seed_cat.json", pinned)
+        .save(&dir.join("b_fixed.json"))
+        .unwrap();
+    record("one_hot.json", pinned)
+        .save(&dir.join("c_changed.json"))
+        .unwrap();
+    let o = run(&["replay", dir.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("a_still.json: still failing"), "{out}");
+    assert!(out.contains("b_fixed.json: fixed"), "{out}");
+    assert!(out.contains("c_changed.json: changed: export/lost_dim/append_value:pad/pinned to a constant -> export/lost_dim/one_hot/pinned to a constant"), "{out}");
+    assert_eq!(o.status.code(), Some(1));
+    std::fs::remove_dir_all(&dir).ok();
+}

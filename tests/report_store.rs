@@ -1,0 +1,156 @@
+//! Rust-only behaviour of results storage and reports: torn lines, signatures, grouping,
+//! known issues, JUnit.
+
+use shapefuzz::corpus::{ResultLine, ResultsWriter, open_results, signature_file_name};
+use shapefuzz::oracle::Verdict;
+use shapefuzz::report::{KnownIssues, Summary, group, normalize_message};
+
+fn line(index: u64, sig: Option<&str>, size: usize) -> ResultLine {
+    ResultLine {
+        index,
+        case_seed: index * 10,
+        verdict: if sig.is_some() {
+            Verdict::LostDim
+        } else {
+            Verdict::Pass
+        },
+        kind: None,
+        message: format!("message {index}"),
+        signature: sig.map(str::to_string),
+        ops: vec![],
+        size,
+        cause: None,
+        seconds: 0.01,
+    }
+}
+
+#[test]
+fn a_torn_last_line_is_dropped_and_the_file_repaired() {
+    let p = std::env::temp_dir().join(format!("shapefuzz-torn-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&p);
+    let mut w = ResultsWriter::append(&p).unwrap();
+    for i in 0..3 {
+        w.write(&line(i, None, 1)).unwrap();
+    }
+    drop(w);
+    let whole = std::fs::read(&p).unwrap();
+    std::fs::write(&p, [&whole[..], b"{\"index\": 3, \"ca"].concat()).unwrap();
+    let r = open_results(&p).unwrap();
+    assert_eq!(r.lines.len(), 3);
+    assert_eq!(r.torn_bytes, 16);
+    assert_eq!(
+        std::fs::read(&p).unwrap(),
+        whole,
+        "the torn bytes are cut off the file"
+    );
+    // A damaged middle is not silently dropped.
+    std::fs::write(&p, [b"garbage\n", &whole[..]].concat()).unwrap();
+    let err = open_results(&p).unwrap_err().to_string();
+    assert!(
+        err.contains("line 1") && err.contains(p.to_str().unwrap()),
+        "{err}"
+    );
+    std::fs::remove_file(&p).ok();
+}
+
+#[test]
+fn messages_normalize_to_their_class() {
+    assert_eq!(
+        normalize_message("AssertionError: Guard failed: y.size()[0] == 2"),
+        normalize_message("AssertionError: Guard failed: x.size()[0] == 13")
+    );
+    assert_eq!(
+        normalize_message(
+            "UserError: Constraints violated (L['x'].size()[0], L['y'].size()[1])! More"
+        ),
+        normalize_message("UserError: Constraints violated (s0)! More")
+    );
+    assert_ne!(
+        normalize_message("AssertionError: Guard failed: x.size()[0] <= 4"),
+        normalize_message("AssertionError: Guard failed: x.size()[0] == 4")
+    );
+}
+
+#[test]
+fn grouping_keeps_first_and_smallest_case_per_signature() {
+    let lines = vec![
+        line(5, Some("a"), 9),
+        line(2, Some("a"), 7),
+        line(3, None, 1),
+        line(4, Some("a"), 3),
+        line(1, Some("b"), 4),
+    ];
+    let g = group(&lines, &KnownIssues::none());
+    assert_eq!(g.len(), 2);
+    assert_eq!(
+        (
+            g[0].signature.as_str(),
+            g[0].count,
+            g[0].first.index,
+            g[0].smallest.index
+        ),
+        ("a", 3, 2, 4)
+    );
+    assert_eq!((g[1].signature.as_str(), g[1].count), ("b", 1));
+}
+
+#[test]
+fn known_issues_match_by_pattern_and_bad_files_say_why() {
+    let p = std::env::temp_dir().join(format!("shapefuzz-known-{}.toml", std::process::id()));
+    std::fs::write(&p, "[[known]]\npattern = 'lost_dim/size:len/'\nlink = 'https://github.com/pytorch/pytorch/issues/1'\nnote = 'len() is an int'\n").unwrap();
+    let k = KnownIssues::load(&p).unwrap();
+    assert!(
+        k.matching("export/lost_dim/size:len/pinned to a constant")
+            .is_some()
+    );
+    assert!(
+        k.matching("export/lost_dim/size:shape_index/pinned to a constant")
+            .is_none()
+    );
+    let lines = vec![
+        line(0, Some("export/lost_dim/size:len/pinned to a constant"), 3),
+        line(1, Some("other"), 3),
+    ];
+    let s = Summary::new(0, "2.15.0", "export", &lines, &k, 1.0);
+    assert_eq!((s.new_findings, s.known_findings, s.exit_code()), (1, 1, 1));
+    let junit = s.junit();
+    assert!(junit.contains("failures=\"1\" skipped=\"1\""), "{junit}");
+    assert!(junit.contains(
+        "<skipped message=\"known: https://github.com/pytorch/pytorch/issues/1 len() is an int\"/>"
+    ));
+    std::fs::write(&p, "known = 3").unwrap();
+    let err = KnownIssues::load(&p).unwrap_err().to_string();
+    assert!(
+        err.contains(p.to_str().unwrap()) && err.contains("[[known]]"),
+        "{err}"
+    );
+    std::fs::remove_file(&p).ok();
+}
+
+#[test]
+fn signature_file_names_are_safe_and_distinct() {
+    let a = signature_file_name("export/lost_dim/append_value:pad/pinned to a constant");
+    let b = signature_file_name("export/lost_dim/append_value:cat/pinned to a constant");
+    assert_ne!(a, b);
+    for n in [&a, &b] {
+        assert!(
+            n.ends_with(".json")
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'),
+            "{n}"
+        );
+    }
+}
+
+#[test]
+fn the_example_known_issues_file_loads() {
+    let k = KnownIssues::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/known-issues.example.toml"
+    )))
+    .unwrap();
+    let hit = k
+        .matching("export/lost_dim/round.int/pinned to a constant")
+        .expect("matches");
+    assert!(hit.link.ends_with("/138853"));
+}
