@@ -86,9 +86,9 @@ enum Command {
         /// Worker processes.
         #[arg(long, default_value_t = 2)]
         jobs: usize,
-        /// Output directory.
-        #[arg(long, default_value = "fuzz-out")]
-        out: PathBuf,
+        /// Output directory [default: a new fuzz-out/run-<time>].
+        #[arg(long)]
+        out: Option<PathBuf>,
         /// Continue the campaign in --out, skipping cases it already recorded.
         #[arg(long)]
         resume: bool,
@@ -241,6 +241,16 @@ fn run(cli: Cli) -> Result<i32> {
             let known = match &known {
                 Some(p) => KnownIssues::load(p)?,
                 None => KnownIssues::none(),
+            };
+            let out = match out {
+                Some(o) => o,
+                None if resume => bail!("--resume needs the --out of the campaign to continue"),
+                None => {
+                    let t = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap_or_default();
+                    PathBuf::from("fuzz-out").join(format!("run-{}", t.as_secs()))
+                }
             };
             let cfg = CampaignConfig {
                 seed,

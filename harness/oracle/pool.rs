@@ -71,6 +71,9 @@ impl Worker {
             .stderr(Stdio::piped())
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .env("OMP_NUM_THREADS", "1");
+        // Own process group: a Ctrl-C at the terminal stops the campaign, which lets the
+        // workers finish the cases in flight instead of dying with them.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         if cfg.test_hooks {
             cmd.env("SHAPEFUZZ_WORKER_TEST_HOOKS", "1");
         } else {
