@@ -11,8 +11,10 @@ use crate::cli::generate;
 use crate::corpus::{self, FindingRecord, ResultLine, ResultsWriter};
 use crate::ir::Case;
 use crate::oracle::{self, Backend, Pool, Verdict};
+use crate::reduce;
 use crate::render::render;
 use crate::report::{self, KnownIssues, Summary};
+use crate::repro::Repro;
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -38,6 +40,10 @@ pub struct CampaignConfig {
     pub known: KnownIssues,
     pub resume: bool,
     pub progress: bool,
+    /// Reduce each finding with at most this many oracle calls (`None`: keep it as seen).
+    pub reduce: Option<usize>,
+    /// Where finding records go (default: `<out>/findings`).
+    pub findings: Option<PathBuf>,
 }
 
 /// What `campaign.json` records so that `--resume` continues the same case list.
@@ -257,7 +263,16 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
         &cfg.known,
         started.elapsed().as_secs_f64(),
     );
-    write_reports(out, &summary, cfg.backend)?;
+    let findings_dir = cfg.findings.clone().unwrap_or_else(|| out.join("findings"));
+    write_reports(
+        pool,
+        out,
+        &summary,
+        cfg.backend,
+        cfg.reduce,
+        &findings_dir,
+        cfg.progress,
+    )?;
     if stop.load(Ordering::Relaxed) {
         eprintln!(
             "shapefuzz: stopped after {} new case(s); `--resume` continues the campaign",
@@ -267,9 +282,71 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
     Ok(summary)
 }
 
-/// `summary.json`, `summary.md`, `junit.xml`, and a finding record per signature.
-pub fn write_reports(out: &Path, summary: &Summary, backend: Backend) -> Result<()> {
-    let render_case = |seed: u64| render(&generate(seed, true)).source;
+/// `summary.json`, `summary.md`, `junit.xml`, and a finding record per signature in
+/// `findings_dir`: the smallest case seen, reduced unless `reduce` is off, with the
+/// workaround a respelling of its causing node gives.
+pub fn write_reports(
+    pool: &Pool,
+    out: &Path,
+    summary: &Summary,
+    backend: Backend,
+    reduce: Option<usize>,
+    findings_dir: &Path,
+    progress: bool,
+) -> Result<()> {
+    let findings: Vec<&report::SignatureEntry> = summary
+        .signatures
+        .iter()
+        .filter(|e| e.verdict.is_finding())
+        .collect();
+    let bar = if progress {
+        indicatif::ProgressBar::new(findings.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] recording findings {pos}/{len} {wide_msg}",
+        )
+        .expect("valid template"),
+    );
+    let mut rendered: BTreeMap<String, String> = BTreeMap::new();
+    for e in findings {
+        bar.set_message(e.signature.chars().take(60).collect::<String>());
+        let original = generate(e.smallest.case_seed, true);
+        let origin = format!(
+            "campaign seed {}, index {}, case seed {}",
+            summary.seed, e.smallest.index, e.smallest.case_seed
+        );
+        let (case, check) = match reduce {
+            Some(max_calls) => match reduce::Reducer::new(pool, backend)
+                .max_calls(max_calls)
+                .run(&original)
+            {
+                Ok(r) if report::signature(&r.check).as_deref() == Some(e.signature.as_str()) => {
+                    (r.case, r.check)
+                }
+                // Not reproducible on its own (a flaky finding): keep it as it was seen.
+                _ => (original.clone(), oracle::check(pool, &original, backend)),
+            },
+            None => (original.clone(), oracle::check(pool, &original, backend)),
+        };
+        let workaround = reduce::find_workaround(pool, backend, &case, &check);
+        let mut repro = Repro::from_check(&case, &check, workaround, &summary.torch);
+        // The record is filed under the campaign's signature even if a re-check differs.
+        repro.signature = Some(e.signature.clone());
+        let record = repro.to_record(&origin).expect("a finding has a signature");
+        record.save(&findings_dir.join(corpus::signature_file_name(&e.signature)))?;
+        rendered.insert(e.signature.clone(), render(&case).source);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let render_case = |sig: &str, seed: u64| {
+        rendered
+            .get(sig)
+            .cloned()
+            .unwrap_or_else(|| render(&generate(seed, true)).source)
+    };
     corpus::write_atomic(
         &out.join("summary.json"),
         serde_json::to_string_pretty(summary)?.as_bytes(),
@@ -279,31 +356,6 @@ pub fn write_reports(out: &Path, summary: &Summary, backend: Backend) -> Result<
         summary.markdown(&render_case).as_bytes(),
     )?;
     corpus::write_atomic(&out.join("junit.xml"), summary.junit().as_bytes())?;
-    for e in summary.signatures.iter().filter(|e| e.verdict.is_finding()) {
-        let record = FindingRecord {
-            signature: e.signature.clone(),
-            backend,
-            verdict: e.verdict,
-            kind: e
-                .signature
-                .split('/')
-                .nth(1)
-                .and_then(|v| v.split_once(':'))
-                .map(|(_, k)| k.to_string()),
-            message: e.message.clone(),
-            torch: summary.torch.clone(),
-            origin: format!(
-                "campaign seed {}, index {}, case seed {}",
-                summary.seed, e.smallest.index, e.smallest.case_seed
-            ),
-            workaround: None,
-            case: generate(e.smallest.case_seed, true),
-        };
-        record.save(
-            &out.join("findings")
-                .join(corpus::signature_file_name(&e.signature)),
-        )?;
-    }
     Ok(())
 }
 

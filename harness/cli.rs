@@ -1,15 +1,18 @@
-//! The command line: `gen`, `setup`, `check`, `fuzz` and `replay`.
+//! The command line: `gen`, `setup`, `check`, `fuzz`, `reduce`, `repro` and `replay`.
 //!
 //! Exit codes are for CI: 0 when nothing was found, 1 when a check or campaign found
 //! something, 2 when the harness itself could not do its job (bad input file, no Python,
 //! wrong torch). Errors are one line that names the file or the fix.
 
 use crate::campaign::{self, CampaignConfig, Limit, ReplayStatus};
+use crate::corpus::FindingRecord;
 use crate::r#gen::{GenConfig, case_from_seed};
 use crate::ir::Case;
 use crate::oracle::{self, Backend, CheckResult, Pool, PoolConfig, PythonEnv, Verdict};
+use crate::reduce::{Reducer, find_workaround};
 use crate::render::render;
 use crate::report::KnownIssues;
+use crate::repro::Repro;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -102,6 +105,47 @@ enum Command {
         /// Seconds a case may take before its worker is killed (verdict `hang`).
         #[arg(long, default_value_t = 60)]
         timeout: u64,
+        /// Keep findings as seen instead of reducing them.
+        #[arg(long)]
+        no_reduce: bool,
+        /// Oracle calls a reduction may spend per finding.
+        #[arg(long, default_value_t = 150)]
+        reduce_budget: usize,
+        /// Directory for finding records, e.g. corpus/findings [default: <out>/findings].
+        #[arg(long, value_name = "DIR")]
+        findings: Option<PathBuf>,
+    },
+    /// Minimize a case while it keeps its signature; write the smallest as a finding record.
+    Reduce {
+        #[arg(value_name = "CASE.json")]
+        case: PathBuf,
+        /// Where to write the finding record (updated atomically on every new smallest).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Worker processes checking candidates in parallel.
+        #[arg(long, default_value_t = 2)]
+        jobs: usize,
+        /// Most oracle calls to spend.
+        #[arg(long, default_value_t = 400)]
+        budget: usize,
+        #[arg(long)]
+        strict: bool,
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
+    /// Print a reproducer for a case or finding record: a standalone script (exit 1 while the
+    /// bug is present), a Markdown issue body with the workaround when one is found, or a
+    /// pytest test.
+    Repro {
+        #[arg(value_name = "CASE.json")]
+        case: PathBuf,
+        #[arg(long, value_enum, default_value_t = ReproFormat::Script)]
+        format: ReproFormat,
+        /// Check with strict export (for plain case files).
+        #[arg(long)]
+        strict: bool,
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
     },
     /// Re-check stored findings (finding records or case files, or directories of them, such
     /// as a campaign's --out or corpus/) on the installed torch: fixed, still failing, or
@@ -115,6 +159,13 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         timeout: u64,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ReproFormat {
+    Script,
+    Issue,
+    Pytest,
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -231,6 +282,9 @@ fn run(cli: Cli) -> Result<i32> {
             known,
             strict,
             timeout,
+            no_reduce,
+            reduce_budget,
+            findings,
         } => {
             let limit = match (cases, time) {
                 (Some(n), _) => Limit::Cases(n),
@@ -264,6 +318,8 @@ fn run(cli: Cli) -> Result<i32> {
                 known,
                 resume,
                 progress: true,
+                reduce: (!no_reduce).then_some(reduce_budget),
+                findings,
             };
             let pool = start_pool(cli.python.as_deref(), jobs, timeout)?;
             let stop = Box::leak(Box::new(AtomicBool::new(false)));
@@ -294,6 +350,103 @@ fn run(cli: Cli) -> Result<i32> {
                 cfg.out.display()
             );
             Ok(summary.exit_code())
+        }
+        Command::Reduce {
+            case,
+            out,
+            jobs,
+            budget,
+            strict,
+            timeout,
+        } => {
+            let original = Case::load(&case)?;
+            let backend = if strict {
+                Backend::ExportStrict
+            } else {
+                Backend::Export
+            };
+            let pool = start_pool(cli.python.as_deref(), jobs, timeout)?;
+            let torch = pool.env().torch_version.clone();
+            let origin = format!("reduced from {}", case.display());
+            let save = |c: &Case, r: &CheckResult| {
+                if let Some(path) = &out
+                    && let Some(rec) = Repro::from_check(c, r, None, &torch).to_record(&origin)
+                {
+                    // Each new smallest replaces the file whole: a kill never leaves half.
+                    let _ = rec.save(path);
+                }
+            };
+            let reduced = Reducer::new(&pool, backend)
+                .max_calls(budget)
+                .on_new_smallest(save)
+                .run(&original)?;
+            let workaround = find_workaround(&pool, backend, &reduced.case, &reduced.check);
+            let repro = Repro::from_check(&reduced.case, &reduced.check, workaround, &torch);
+            if let Some(path) = &out {
+                repro
+                    .to_record(&origin)
+                    .expect("reduced cases keep their finding")
+                    .save(path)?;
+            }
+            eprintln!(
+                "{}: {} -> {} nodes, {} -> {} inputs; {} oracle calls in {:.1}s; signature {}{}",
+                case.display(),
+                original.nodes.len(),
+                reduced.case.nodes.len(),
+                original.inputs.len(),
+                reduced.case.inputs.len(),
+                reduced.oracle_calls,
+                reduced.seconds,
+                repro.signature.as_deref().unwrap_or("-"),
+                if repro.workaround.is_some() {
+                    "; a respelling works around it"
+                } else {
+                    ""
+                }
+            );
+            print!("{}", render(&reduced.case).source);
+            Ok(0)
+        }
+        Command::Repro {
+            case,
+            format,
+            strict,
+            timeout,
+        } => {
+            let text = std::fs::read_to_string(&case)
+                .with_context(|| format!("{}: cannot read", case.display()))?;
+            let is_record = serde_json::from_str::<serde_json::Value>(&text)
+                .is_ok_and(|v| v.get("case").is_some());
+            let repro = if is_record {
+                Repro::from_record(&FindingRecord::load(&case)?)
+            } else {
+                let c = Case::load(&case)?;
+                let backend = if strict {
+                    Backend::ExportStrict
+                } else {
+                    Backend::Export
+                };
+                let pool = start_pool(cli.python.as_deref(), 1, timeout)?;
+                let r = oracle::check(&pool, &c, backend);
+                if r.verdict == Verdict::Pass {
+                    eprintln!(
+                        "shapefuzz: {} passes on torch {}; the reproducer will not reproduce anything",
+                        case.display(),
+                        pool.env().torch_version
+                    );
+                }
+                let workaround = find_workaround(&pool, backend, &c, &r);
+                Repro::from_check(&c, &r, workaround, &pool.env().torch_version)
+            };
+            print!(
+                "{}",
+                match format {
+                    ReproFormat::Script => repro.script(),
+                    ReproFormat::Issue => repro.issue(),
+                    ReproFormat::Pytest => repro.pytest(),
+                }
+            );
+            Ok(0)
         }
         Command::Replay {
             paths,

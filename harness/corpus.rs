@@ -112,6 +112,9 @@ pub struct FindingRecord {
     pub torch: String,
     /// Where it came from: `seed <n>` of a campaign, `reduced from ...`, or a file.
     pub origin: String,
+    /// Sizes (one per symbol) at which eager and the exported program part ways.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<Vec<i64>>,
     /// The working rewrite, when a respelling of the causing node passes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workaround: Option<Case>,

@@ -12,6 +12,8 @@ pub mod corpus;
 pub mod r#gen;
 pub mod ir;
 pub mod oracle;
+pub mod reduce;
 pub mod render;
 pub mod report;
+pub mod repro;
 pub use r#gen::{GenConfig, case_from_seed};

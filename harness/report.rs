@@ -260,8 +260,9 @@ impl Summary {
         if self.new_findings > 0 { 1 } else { 0 }
     }
 
-    /// `summary.md`; `render_case` gives the Python of a case seed for the smallest cases.
-    pub fn markdown(&self, render_case: &dyn Fn(u64) -> String) -> String {
+    /// `summary.md`; `render_case(signature, case_seed)` gives the Python of each finding's
+    /// smallest (or reduced) case.
+    pub fn markdown(&self, render_case: &dyn Fn(&str, u64) -> String) -> String {
         use std::fmt::Write;
         let mut s = String::new();
         let _ = writeln!(s, "# shapefuzz campaign\n");
@@ -313,9 +314,9 @@ impl Summary {
                 let _ = writeln!(s, "> {}\n", e.message.lines().next().unwrap_or(""));
                 let _ = writeln!(
                     s,
-                    "Smallest case (`shapefuzz gen --swarm --seed {}`):\n\n```python\n{}```\n",
+                    "Smallest case (from `shapefuzz gen --swarm --seed {}`, reduced):\n\n```python\n{}```\n",
                     e.smallest.case_seed,
-                    render_case(e.smallest.case_seed)
+                    render_case(&e.signature, e.smallest.case_seed)
                 );
             }
         }

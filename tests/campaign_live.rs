@@ -232,6 +232,7 @@ fn replay_says_fixed_still_failing_or_changed() {
         message: String::new(),
         torch: "2.15.0".into(),
         origin: "test".into(),
+        probe: None,
         workaround: None,
         case: Case::load(&seeds.join(case)).unwrap(),
     };
@@ -252,4 +253,25 @@ fn replay_says_fixed_still_failing_or_changed() {
     assert!(out.contains("c_changed.json: changed: export/lost_dim/append_value:pad/pinned to a constant -> export/lost_dim/one_hot/pinned to a constant"), "{out}");
     assert_eq!(o.status.code(), Some(1));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_committed_corpus_still_reproduces_on_the_pinned_torch() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let o = run(&["replay", "--json", corpus.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let records = std::fs::read_dir(corpus.join("findings")).unwrap().count();
+    let still: Vec<&serde_json::Value> = rows
+        .iter()
+        .filter(|r| r["status"] == "still_failing")
+        .collect();
+    assert_eq!(still.len(), records, "{rows:#?}");
+    // Plain cases (the seeds) are checked and reported with their verdict.
+    assert!(rows.iter().any(|r| r["status"] == "checked"
+        && r["path"].as_str().unwrap().ends_with("seed_cat.json")
+        && r["verdict"] == "pass"));
 }

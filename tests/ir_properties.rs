@@ -69,3 +69,19 @@ fn empty_bytes_still_close_validly() {
     let case = Case::arbitrary(&mut u).expect("closes");
     assert_case_ok(&case);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Every candidate the reducer proposes is a valid case, strictly no bigger.
+    #[test]
+    fn reducer_candidates_are_valid(seed in any::<u64>()) {
+        let case = generate(seed, true);
+        let size = |c: &Case| c.nodes.len() + c.inputs.len();
+        for cand in shapefuzz::reduce::candidates(&case) {
+            cand.validate().unwrap_or_else(|e| panic!("invalid candidate: {e}\n{}", cand.to_json()));
+            assert!(size(&cand) <= size(&case), "a candidate grew:\n{}", cand.to_json());
+            assert_ne!(cand, case);
+        }
+    }
+}

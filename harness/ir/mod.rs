@@ -275,6 +275,20 @@ impl Case {
                         dim.size
                     )));
                 }
+                // The spec must be expressible for this size, or the rendered call is wrong.
+                let spec_ok = match (&dim.spec, &dim.size) {
+                    (DimSpec::Named { .. }, DimExpr::Sym(_)) => true,
+                    (DimSpec::Named { .. }, _) => false,
+                    (DimSpec::Derived { k }, DimExpr::Mul(c, _)) => c.as_const() == Some(*k),
+                    (DimSpec::Derived { .. }, _) => false,
+                    _ => true,
+                };
+                if !spec_ok {
+                    return Err(Invalid(format!(
+                        "input {i} dim {d}: spec {:?} does not fit size {}",
+                        dim.spec, dim.size
+                    )));
+                }
             }
         }
         // Types first: a broken model explains itself better than the truth it breaks.

@@ -401,49 +401,50 @@ pub fn judge(case: &Case, rendered: &Rendered, backend: Backend, outcome: &Outco
                 })
             });
             let name = input_name(i);
-            if let Some(pinned) = placeholder.and_then(|p| p["pinned"].as_i64()) {
-                let mut f = finding(
-                    Verdict::LostDim,
-                    format!(
-                        "{name}.size({d}) was requested dynamic but the exported program pins it to {pinned}"
-                    ),
-                );
-                f.input = Some(name.clone());
-                f.dim = Some(d as u32);
-                findings.push(f);
-                continue;
-            }
             let mut syms = vec![];
             dim.size.symbols(&mut syms);
-            for s in syms {
-                let sname = symbol_name(s.0 as usize);
-                let Some(acc) = accepted.get(&sname).and_then(Value::as_array) else {
-                    continue;
-                };
-                let acc: Vec<[i64; 2]> = acc
-                    .iter()
-                    .filter_map(|r| Some([r.get(0)?.as_i64()?, r.get(1)?.as_i64()?]))
-                    .collect();
-                let inside = |n: i64, rs: &[[i64; 2]]| rs.iter().any(|r| r[0] <= n && n <= r[1]);
-                let lost: Vec<i64> = (2..=SCAN_MAX)
-                    .filter(|&n| inside(n, &valid[s.0 as usize]) && !inside(n, &acc))
-                    .collect();
-                if !lost.is_empty() {
+            let Some(&s) = syms.first() else { continue };
+            let sname = symbol_name(s.0 as usize);
+            let acc: Vec<[i64; 2]> = accepted
+                .get(&sname)
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|r| Some([r.get(0)?.as_i64()?, r.get(1)?.as_i64()?]))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let inside = |n: i64, rs: &[[i64; 2]]| rs.iter().any(|r| r[0] <= n && n <= r[1]);
+            // Sizes eager accepts that the exported program's guards reject.
+            let lost: Vec<i64> = (2..=SCAN_MAX)
+                .filter(|&n| inside(n, &valid[s.0 as usize]) && !inside(n, &acc))
+                .collect();
+            let pinned = placeholder.and_then(|p| p["pinned"].as_i64());
+            let message = match pinned {
+                Some(p) => format!(
+                    "{name}.size({d}) was requested dynamic but the exported program pins it to {p}"
+                ),
+                None if !lost.is_empty() => {
                     let kept: Vec<i64> = (2..=SCAN_MAX).filter(|&n| inside(n, &acc)).collect();
-                    let mut f = finding(
-                        Verdict::LostDim,
-                        format!(
-                            "{name}.size({d}) was requested dynamic; with {d_expr}, eager accepts {sname} = {} but the exported program only {}",
-                            fmt_runs(&valid[s.0 as usize]),
-                            fmt_runs(&runs(&kept)),
-                            d_expr = format_args!("{name}.size({d}) = {}", dim.size),
-                        ),
-                    );
-                    f.input = Some(name.clone());
-                    f.dim = Some(d as u32);
-                    findings.push(f);
+                    format!(
+                        "{name}.size({d}) was requested dynamic; with {name}.size({d}) = {}, eager accepts {sname} = {} but the exported program only {}",
+                        dim.size,
+                        fmt_runs(&valid[s.0 as usize]),
+                        fmt_runs(&runs(&kept))
+                    )
                 }
-            }
+                None => continue,
+            };
+            let mut f = finding(Verdict::LostDim, message);
+            f.input = Some(name);
+            f.dim = Some(d as u32);
+            // A size to show it with: the first one eager accepts and the program refuses.
+            f.probe = lost.first().map(|&n| {
+                let mut w = case.export.clone();
+                w[s.0 as usize] = n;
+                w
+            });
+            findings.push(f);
         }
     }
 
@@ -570,7 +571,8 @@ fn dim_reports(case: &Case, v: &Value) -> Vec<DimReport> {
     out
 }
 
-fn spec_name(s: &crate::ir::DimSpec) -> String {
+/// How a dim spec reads in a report.
+pub fn spec_name(s: &crate::ir::DimSpec) -> String {
     use crate::ir::DimSpec::*;
     match s {
         Unspecified => "unspecified (static)".into(),

@@ -1,0 +1,180 @@
+//! The reducer and the reproducers against real torch.
+
+use shapefuzz::cli::generate;
+use shapefuzz::ir::Case;
+use shapefuzz::oracle::{self, Backend, Pool, PoolConfig, PythonEnv, Verdict};
+use shapefuzz::reduce::{Reducer, find_workaround};
+use shapefuzz::report::signature;
+use std::path::Path;
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn env() -> PythonEnv {
+    static ENV: OnceLock<PythonEnv> = OnceLock::new();
+    ENV.get_or_init(|| {
+        PythonEnv::ensure(None, true).unwrap_or_else(|e| panic!("Python environment: {e}"))
+    })
+    .clone()
+}
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        Pool::new(
+            env(),
+            PoolConfig {
+                jobs: 2,
+                ..Default::default()
+            },
+        )
+        .expect("workers start")
+    })
+}
+
+fn seed(name: &str) -> Case {
+    Case::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("corpus/seeds")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// A generated case (campaign seed 2) where a size feeds `F.pad(value=)` among other ops.
+const SEED_CLASS_CASE: u64 = 6927606064160003191;
+
+#[test]
+fn a_generated_seed_class_finding_reduces_to_the_seed_document_size() {
+    let case = generate(SEED_CLASS_CASE, true);
+    assert!(
+        case.nodes.len() >= 8 && case.inputs.len() == 2,
+        "the test wants a big original"
+    );
+    let mut steps = 0;
+    let reduced = Reducer::new(pool(), Backend::Export)
+        .on_new_smallest(|c, _| {
+            c.validate().expect("every new smallest is valid");
+            steps += 1;
+        })
+        .run(&case)
+        .expect("the original is interesting");
+    assert!(steps > 0);
+    assert_eq!(
+        signature(&reduced.check).as_deref(),
+        Some("export/lost_dim/append_value:pad/pinned to a constant")
+    );
+    assert!(
+        reduced.case.nodes.len() <= 3,
+        "{} nodes:\n{}",
+        reduced.case.nodes.len(),
+        reduced.case.to_json()
+    );
+    assert!(reduced.case.inputs.len() <= 2);
+    // The spelling swap finds the seed document's rewrite.
+    let fixed =
+        find_workaround(pool(), Backend::Export, &reduced.case, &reduced.check).expect("cat works");
+    assert!(
+        fixed
+            .nodes
+            .iter()
+            .any(|op| op.spelled_kind() == "append_value:cat")
+    );
+    assert_eq!(
+        oracle::check(pool(), &fixed, Backend::Export).verdict,
+        Verdict::Pass
+    );
+    println!(
+        "reduced in {} oracle calls, {:.1}s",
+        reduced.oracle_calls, reduced.seconds
+    );
+}
+
+#[test]
+fn the_reducer_refuses_a_case_that_shows_nothing() {
+    let err = Reducer::new(pool(), Backend::Export)
+        .run(&seed("seed_cat.json"))
+        .unwrap_err();
+    assert!(err.to_string().contains("nothing to reduce"), "{err}");
+}
+
+fn repro(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_shapefuzz"))
+        .arg("repro")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn run_python(name: &str, source: &str, args: &[&str]) -> (i32, String) {
+    let p = std::env::temp_dir().join(format!("{name}_{}.py", std::process::id()));
+    std::fs::write(&p, source).unwrap();
+    let out = Command::new(env().python)
+        .args(args)
+        .arg(&p)
+        .output()
+        .unwrap();
+    std::fs::remove_file(&p).ok();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn the_seed_pad_script_exits_1_and_shows_the_guard() {
+    let pad = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/seeds/seed_pad.json");
+    let script = repro(&[pad.to_str().unwrap()]);
+    let (code, out) = run_python("repro_pad", &script, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Guard failed: y.size()[0] == 2"), "{out}");
+    // The same script for the cat spelling: nothing to reproduce, exit 0.
+    let cat = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/seeds/seed_cat.json");
+    let (code, out) = run_python("repro_cat", &repro(&[cat.to_str().unwrap()]), &[]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn the_seed_pad_issue_carries_the_cat_workaround() {
+    let pad = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/seeds/seed_pad.json");
+    let issue = repro(&[pad.to_str().unwrap(), "--format", "issue"]);
+    assert!(
+        issue.contains("- v1 = F.pad(x, (0, 1), value=v0)"),
+        "{issue}"
+    );
+    assert!(
+        issue.contains("+ v1 = torch.cat([x, torch.tensor([v0], dtype=x.dtype)], dim=0)"),
+        "{issue}"
+    );
+    assert!(issue.contains("Guard failed: y.size()[0] == 2"), "{issue}");
+    assert!(
+        issue.contains("### Versions") && issue.contains("torch: 2.15.0"),
+        "{issue}"
+    );
+}
+
+#[test]
+fn the_pytest_reproducer_fails_while_the_bug_is_there() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/seeds");
+    let pytest = |name: &str| {
+        let test = repro(&[dir.join(name).to_str().unwrap(), "--format", "pytest"]);
+        run_python(
+            &format!("test_{}", name.replace('.', "_")),
+            &test,
+            &["-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        )
+    };
+    let (code, out) = pytest("seed_pad.json");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("1 failed"), "{out}");
+    let (code, out) = pytest("seed_cat.json");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("1 passed"), "{out}");
+}
