@@ -318,7 +318,8 @@ pub fn write_reports(
             "campaign seed {}, index {}, case seed {}",
             summary.seed, e.smallest.index, e.smallest.case_seed
         );
-        let (case, check) = match reduce {
+        // Known findings are filed as seen; only new ones are worth the reduction.
+        let (case, check) = match reduce.filter(|_| e.is_new()) {
             Some(max_calls) => match reduce::Reducer::new(pool, backend)
                 .max_calls(max_calls)
                 .run(&original)

@@ -147,6 +147,17 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         timeout: u64,
     },
+    /// Turn a libFuzzer input or artifact (of the `export_diff` or `generate` target) into a
+    /// case file, and print its reproducer script.
+    ImportArtifact {
+        #[arg(value_name = "FILE")]
+        artifact: PathBuf,
+        /// Where to write the case [default: FILE.json].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
     /// Re-check stored findings (finding records or case files, or directories of them, such
     /// as a campaign's --out or corpus/) on the installed torch: fixed, still failing, or
     /// changed signature.
@@ -447,6 +458,40 @@ fn run(cli: Cli) -> Result<i32> {
                 }
             );
             Ok(0)
+        }
+        Command::ImportArtifact {
+            artifact,
+            out,
+            timeout,
+        } => {
+            let data = std::fs::read(&artifact)
+                .with_context(|| format!("{}: cannot read", artifact.display()))?;
+            let Some(case) = crate::r#gen::case_from_bytes(&data) else {
+                bail!("{}: these bytes decode to no case", artifact.display());
+            };
+            let out = out.unwrap_or_else(|| {
+                let mut p = artifact.clone().into_os_string();
+                p.push(".json");
+                PathBuf::from(p)
+            });
+            crate::corpus::write_atomic(&out, case.to_json().as_bytes())?;
+            let pool = start_pool(cli.python.as_deref(), 1, timeout)?;
+            let r = oracle::check(&pool, &case, Backend::Export);
+            let workaround = find_workaround(&pool, Backend::Export, &case, &r);
+            let repro = Repro::from_check(&case, &r, workaround, &pool.env().torch_version);
+            eprintln!(
+                "{} -> {}: {}{}",
+                artifact.display(),
+                out.display(),
+                repro.signature.as_deref().unwrap_or(r.verdict.name()),
+                if repro.workaround.is_some() {
+                    " (a respelling works around it)"
+                } else {
+                    ""
+                }
+            );
+            print!("{}", repro.script());
+            Ok(if r.verdict.is_finding() { 1 } else { 0 })
         }
         Command::Replay {
             paths,

@@ -93,6 +93,12 @@ impl<'a> Arbitrary<'a> for Case {
     }
 }
 
+/// The case libFuzzer's bytes stand for (the `fuzz/` targets and `import-artifact` agree on
+/// this decoding): a swarm configuration, then the case, from the same bytes.
+pub fn case_from_bytes(data: &[u8]) -> Option<Case> {
+    Case::arbitrary(&mut Unstructured::new(data)).ok()
+}
+
 /// A case from a 64-bit seed: the bytes come from a ChaCha stream, so the same seed gives
 /// the same case on every machine.
 pub fn case_from_seed(config: &GenConfig, seed: u64) -> Case {

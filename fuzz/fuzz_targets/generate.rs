@@ -1,0 +1,16 @@
+//! `cargo fuzz run --sanitizer none generate`: the generator's promises (no torch).
+#![cfg_attr(fuzzing, no_main)]
+
+#[cfg(fuzzing)]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = shapefuzz_fuzz::generate::run(&mut arbitrary::Unstructured::new(data));
+});
+
+/// Without libFuzzer: run the oracle over the files named on the command line.
+#[cfg(not(fuzzing))]
+fn main() {
+    for path in std::env::args().skip(1) {
+        let data = std::fs::read(&path).expect("readable input");
+        let _ = shapefuzz_fuzz::generate::run(&mut arbitrary::Unstructured::new(&data));
+    }
+}
