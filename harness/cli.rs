@@ -588,13 +588,13 @@ pub fn describe(path: &Path, case: &Case, r: &CheckResult) -> String {
             .probe
             .as_ref()
             .map(|p| {
-                let shapes = case.input_shapes(p);
-                let names: Vec<String> = shapes
-                    .iter()
-                    .enumerate()
-                    .map(|(i, sh)| format!("{}={:?}", crate::ir::input_name(i), sh))
-                    .collect();
-                format!(" at probe {}", names.join(" "))
+                // A lost dim's sizes are a witness from the guard scan, not a probe.
+                let at = if f.verdict == Verdict::LostDim {
+                    "e.g. at"
+                } else {
+                    "at probe"
+                };
+                format!(" {at} {}", case.shapes_text(p))
             })
             .unwrap_or_default();
         let first = f.message.lines().next().unwrap_or("");

@@ -46,16 +46,10 @@ impl Repro {
             && f.message != r.message()
             && let Some(p) = &f.probe
         {
-            let shapes = case.input_shapes(p);
-            let at: Vec<String> = shapes
-                .iter()
-                .enumerate()
-                .map(|(i, s)| format!("{}={s:?}", input_name(i)))
-                .collect();
             let _ = write!(
                 message,
                 "\nat {}: eager runs; the exported program: {}",
-                at.join(" "),
+                case.shapes_text(p),
                 f.message
             );
         }

@@ -379,6 +379,17 @@ impl Case {
             .collect()
     }
 
+    /// Input shapes at a valuation as people read them: `x=[3] y=[3]`.
+    pub fn shapes_text(&self, v: &Valuation) -> String {
+        let shapes = self.input_shapes(v);
+        let parts: Vec<String> = shapes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("{}={s:?}", input_name(i)))
+            .collect();
+        parts.join(" ")
+    }
+
     /// Op kinds in the case, sorted and de-duplicated.
     pub fn op_kinds(&self) -> Vec<String> {
         let mut k: Vec<String> = self.nodes.iter().map(|o| o.kind()).collect();
