@@ -39,7 +39,6 @@ pub fn candidates(case: &Case) -> Vec<Case> {
 
 /// Compacts, makes specs fit the sizes, and keeps the candidate only if it is valid.
 fn finish(mut c: Case) -> Option<Case> {
-    c.outputs.dedup();
     let mut seen = HashSet::new();
     c.outputs.retain(|o| seen.insert(*o));
     c.compact();
