@@ -8,7 +8,7 @@
 //! flight finish, and still writes the reports.
 
 use crate::cli::generate;
-use crate::corpus::{self, FindingRecord, ResultLine, ResultsWriter};
+use crate::corpus::{self, ResultLine, ResultsWriter};
 use crate::ir::Case;
 use crate::oracle::{self, Backend, Pool, Verdict};
 use crate::reduce;
@@ -407,15 +407,9 @@ pub fn replay_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 /// Re-checks one file. Finding records are compared by signature.
 pub fn replay_one(pool: &Pool, path: &Path) -> Result<ReplayOutcome> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
-    let is_record =
-        serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| v.get("case").is_some());
-    let (case, stored, backend) = if is_record {
-        let r = FindingRecord::load(path)?;
-        (r.case, Some(r.signature), r.backend)
-    } else {
-        (Case::load(path)?, None, Backend::Export)
+    let (case, stored, backend) = match corpus::load_stored(path)? {
+        corpus::Stored::Record(r) => (r.case, Some(r.signature), r.backend),
+        corpus::Stored::Case(c) => (c, None, Backend::Export),
     };
     let r = oracle::check(pool, &case, backend);
     let now = report::signature(&r);

@@ -5,7 +5,7 @@
 //! wrong torch). Errors are one line that names the file or the fix.
 
 use crate::campaign::{self, CampaignConfig, Limit, ReplayStatus};
-use crate::corpus::FindingRecord;
+use crate::corpus::Stored;
 use crate::r#gen::{GenConfig, case_from_seed};
 use crate::ir::Case;
 use crate::oracle::{self, Backend, CheckResult, Pool, PoolConfig, PythonEnv, Verdict};
@@ -424,30 +424,26 @@ fn run(cli: Cli) -> Result<i32> {
             strict,
             timeout,
         } => {
-            let text = std::fs::read_to_string(&case)
-                .with_context(|| format!("{}: cannot read", case.display()))?;
-            let is_record = serde_json::from_str::<serde_json::Value>(&text)
-                .is_ok_and(|v| v.get("case").is_some());
-            let repro = if is_record {
-                Repro::from_record(&FindingRecord::load(&case)?)
-            } else {
-                let c = Case::load(&case)?;
-                let backend = if strict {
-                    Backend::ExportStrict
-                } else {
-                    Backend::Export
-                };
-                let pool = start_pool(cli.python.as_deref(), 1, timeout)?;
-                let r = oracle::check(&pool, &c, backend);
-                if r.verdict == Verdict::Pass {
-                    eprintln!(
-                        "shapefuzz: {} passes on torch {}; the reproducer will not reproduce anything",
-                        case.display(),
-                        pool.env().torch_version
-                    );
+            let repro = match crate::corpus::load_stored(&case)? {
+                Stored::Record(rec) => Repro::from_record(&rec),
+                Stored::Case(c) => {
+                    let backend = if strict {
+                        Backend::ExportStrict
+                    } else {
+                        Backend::Export
+                    };
+                    let pool = start_pool(cli.python.as_deref(), 1, timeout)?;
+                    let r = oracle::check(&pool, &c, backend);
+                    if r.verdict == Verdict::Pass {
+                        eprintln!(
+                            "shapefuzz: {} passes on torch {}; the reproducer will not reproduce anything",
+                            case.display(),
+                            pool.env().torch_version
+                        );
+                    }
+                    let workaround = find_workaround(&pool, backend, &c, &r);
+                    Repro::from_check(&c, &r, workaround, &pool.env().torch_version)
                 }
-                let workaround = find_workaround(&pool, backend, &c, &r);
-                Repro::from_check(&c, &r, workaround, &pool.env().torch_version)
             };
             print!(
                 "{}",

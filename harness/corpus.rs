@@ -147,6 +147,25 @@ impl FindingRecord {
     }
 }
 
+/// What a stored file holds: a finding record, or a plain case.
+pub enum Stored {
+    Record(Box<FindingRecord>),
+    Case(Case),
+}
+
+/// Loads a finding record or a case file, telling them apart by the record's `case` field.
+pub fn load_stored(path: &Path) -> anyhow::Result<Stored> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+    let is_record =
+        serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| v.get("case").is_some());
+    Ok(if is_record {
+        Stored::Record(Box::new(FindingRecord::load(path)?))
+    } else {
+        Stored::Case(Case::from_json(&text, &path.display().to_string())?)
+    })
+}
+
 /// Writes through a temp file and a rename, so readers see the old or the new file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));

@@ -261,7 +261,8 @@ fn op_lines(
     vec![format!("{out} = {expr}")]
 }
 
-fn sizes_dict(v: &[i64]) -> String {
+/// A valuation as the Python dict the module uses (`{"s0": 3}`).
+pub fn sizes_dict(v: &[i64]) -> String {
     let items: Vec<String> = v
         .iter()
         .enumerate()

@@ -7,7 +7,7 @@
 //! the model the oracle checked.
 
 use crate::corpus::FindingRecord;
-use crate::ir::{Case, input_name, symbol_name};
+use crate::ir::{Case, input_name};
 use crate::oracle::{Backend, CheckResult, Verdict};
 use crate::render::render;
 use std::fmt::Write;
@@ -97,16 +97,7 @@ impl Repro {
     }
 
     fn sizes_py(&self) -> String {
-        let v = self
-            .probe
-            .clone()
-            .unwrap_or_else(|| self.case.export.clone());
-        let items: Vec<String> = v
-            .iter()
-            .enumerate()
-            .map(|(i, x)| format!("\"{}\": {x}", symbol_name(i)))
-            .collect();
-        format!("{{{}}}", items.join(", "))
+        crate::render::sizes_dict(self.probe.as_deref().unwrap_or(&self.case.export))
     }
 
     fn strict(&self) -> &'static str {

@@ -1,43 +1,13 @@
 //! Live tests: real torch 2.15 through the worker pool. The Python environment is created
 //! on first use (shapefuzz's own venv, cached by requirements hash); these tests never skip.
 
+mod common;
+
+use common::{env, pool, seed};
 use serde_json::json;
 use shapefuzz::ir::{Case, DimSpec};
-use shapefuzz::oracle::{
-    self, Backend, CheckResult, Outcome, Pool, PoolConfig, PythonEnv, Verdict,
-};
-use std::path::Path;
-use std::sync::OnceLock;
+use shapefuzz::oracle::{self, Backend, CheckResult, Outcome, Pool, PoolConfig, Verdict};
 use std::time::Duration;
-
-fn env() -> PythonEnv {
-    static ENV: OnceLock<PythonEnv> = OnceLock::new();
-    ENV.get_or_init(|| {
-        PythonEnv::ensure(None, true).unwrap_or_else(|e| panic!("Python environment: {e}"))
-    })
-    .clone()
-}
-
-fn pool() -> &'static Pool {
-    static POOL: OnceLock<Pool> = OnceLock::new();
-    POOL.get_or_init(|| {
-        let cfg = PoolConfig {
-            jobs: 2,
-            timeout: Duration::from_secs(120),
-            ..Default::default()
-        };
-        Pool::new(env(), cfg).expect("workers start")
-    })
-}
-
-fn seed(name: &str) -> Case {
-    Case::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("corpus/seeds")
-            .join(name),
-    )
-    .expect("seed loads")
-}
 
 fn check(case: &Case) -> CheckResult {
     oracle::check(pool(), case, Backend::Export)

@@ -1,44 +1,14 @@
 //! The reducer and the reproducers against real torch.
 
+mod common;
+
+use common::{env, pool, seed};
 use shapefuzz::cli::generate;
-use shapefuzz::ir::Case;
-use shapefuzz::oracle::{self, Backend, Pool, PoolConfig, PythonEnv, Verdict};
+use shapefuzz::oracle::{self, Backend, Verdict};
 use shapefuzz::reduce::{Reducer, find_workaround};
 use shapefuzz::report::signature;
 use std::path::Path;
 use std::process::Command;
-use std::sync::OnceLock;
-
-fn env() -> PythonEnv {
-    static ENV: OnceLock<PythonEnv> = OnceLock::new();
-    ENV.get_or_init(|| {
-        PythonEnv::ensure(None, true).unwrap_or_else(|e| panic!("Python environment: {e}"))
-    })
-    .clone()
-}
-
-fn pool() -> &'static Pool {
-    static POOL: OnceLock<Pool> = OnceLock::new();
-    POOL.get_or_init(|| {
-        Pool::new(
-            env(),
-            PoolConfig {
-                jobs: 2,
-                ..Default::default()
-            },
-        )
-        .expect("workers start")
-    })
-}
-
-fn seed(name: &str) -> Case {
-    Case::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("corpus/seeds")
-            .join(name),
-    )
-    .unwrap()
-}
 
 /// A generated case (campaign seed 2) where a size feeds `F.pad(value=)` among other ops.
 const SEED_CLASS_CASE: u64 = 6927606064160003191;
