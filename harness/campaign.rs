@@ -7,14 +7,13 @@
 //! index ends with exactly one verdict. Ctrl-C stops taking new cases, lets the ones in
 //! flight finish, and still writes the reports.
 
-use crate::cli::generate;
 use crate::corpus::{self, ResultLine, ResultsWriter};
+use crate::r#gen::generate;
 use crate::ir::Case;
-use crate::oracle::{self, Backend, Pool, Verdict};
-use crate::reduce;
-use crate::render::render;
-use crate::report::{self, KnownIssues, Summary};
+use crate::oracle::{self, Backend, Class, Pool, Verdict};
+use crate::report::{KnownIssues, SignatureEntry, Summary};
 use crate::repro::Repro;
+use crate::triage;
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -44,6 +43,8 @@ pub struct CampaignConfig {
     pub reduce: Option<usize>,
     /// Where finding records go (default: `<out>/findings`).
     pub findings: Option<PathBuf>,
+    /// Classes whose new groups fail the run (exit 1).
+    pub fail_on: Vec<Class>,
 }
 
 /// What `campaign.json` records so that `--resume` continues the same case list.
@@ -77,12 +78,15 @@ pub fn result_line(index: u64, case_seed: u64, case: &Case, r: &oracle::CheckRes
         index,
         case_seed,
         verdict: r.verdict,
+        class: r.class(),
+        contract: r.contract(),
         kind: r.kind().map(str::to_string),
         message: r.message().lines().next().unwrap_or("").to_string(),
-        signature: report::signature(r),
+        signature: r.signature(),
         ops: case.op_kinds(),
         size: case_size(case),
-        cause: r.cause.clone(),
+        cause: r.cause().cloned(),
+        edge: r.edge.iter().map(corpus::EdgeRecord::from).collect(),
         seconds: r.timings.total_s,
     }
 }
@@ -262,6 +266,7 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
         &lines,
         &cfg.known,
         started.elapsed().as_secs_f64(),
+        &cfg.fail_on,
     );
     let findings_dir = cfg.findings.clone().unwrap_or_else(|| out.join("findings"));
     write_reports(
@@ -282,9 +287,10 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
     Ok(summary)
 }
 
-/// `summary.json`, `summary.md`, `junit.xml`, and a finding record per signature in
-/// `findings_dir`: the smallest case seen, reduced unless `reduce` is off, with the
-/// workaround a respelling of its causing node gives.
+/// `summary.json`, `summary.md`, `junit.xml`, and a finding record per bug and portability
+/// group in `findings_dir`: the smallest case seen, reduced (new groups only) unless
+/// `reduce` is off, with the workaround a respelling of its culprit node gives. Expected
+/// groups are counted in the reports and get no record.
 pub fn write_reports(
     pool: &Pool,
     out: &Path,
@@ -294,10 +300,10 @@ pub fn write_reports(
     findings_dir: &Path,
     progress: bool,
 ) -> Result<()> {
-    let findings: Vec<&report::SignatureEntry> = summary
+    let findings: Vec<&SignatureEntry> = summary
         .signatures
         .iter()
-        .filter(|e| e.verdict.is_finding())
+        .filter(|e| matches!(e.class, Some(Class::Bug | Class::Portability)))
         .collect();
     let bar = if progress {
         indicatif::ProgressBar::new(findings.len() as u64)
@@ -306,11 +312,11 @@ pub fn write_reports(
     };
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] recording findings {pos}/{len} {wide_msg}",
+            "{spinner} [{elapsed_precise}] reducing findings {pos}/{len} {wide_msg}",
         )
         .expect("valid template"),
     );
-    let mut rendered: BTreeMap<String, String> = BTreeMap::new();
+    let mut details: BTreeMap<String, String> = BTreeMap::new();
     for e in findings {
         bar.set_message(e.signature.chars().take(60).collect::<String>());
         let original = generate(e.smallest.case_seed, true);
@@ -318,46 +324,93 @@ pub fn write_reports(
             "campaign seed {}, index {}, case seed {}",
             summary.seed, e.smallest.index, e.smallest.case_seed
         );
+        let first = oracle::check(pool, &original, backend);
         // Known findings are filed as seen; only new ones are worth the reduction.
         let (case, check) = match reduce.filter(|_| e.is_new()) {
-            Some(max_calls) => match reduce::Reducer::new(pool, backend)
-                .max_calls(max_calls)
-                .run(&original)
-            {
-                Ok(r) if report::signature(&r.check).as_deref() == Some(e.signature.as_str()) => {
+            Some(max_tests) => match triage::reduce(
+                pool,
+                backend,
+                &original,
+                Some(first.clone()),
+                max_tests,
+                |_, _| Ok(()),
+            ) {
+                Ok(r) if r.check.signature().as_deref() == Some(e.signature.as_str()) => {
                     (r.case, r.check)
                 }
                 // Not reproducible on its own (a flaky finding): keep it as it was seen.
-                _ => (original.clone(), oracle::check(pool, &original, backend)),
+                _ => (original.clone(), first),
             },
-            None => (original.clone(), oracle::check(pool, &original, backend)),
+            None => (original.clone(), first),
         };
-        let workaround = reduce::find_workaround(pool, backend, &case, &check);
+        let workaround = triage::find_workaround(pool, backend, &case, &check);
         let mut repro = Repro::from_check(&case, &check, workaround, &summary.torch);
         // The record is filed under the campaign's signature even if a re-check differs.
         repro.signature = Some(e.signature.clone());
         let record = repro.to_record(&origin).expect("a finding has a signature");
-        record.save(&findings_dir.join(corpus::signature_file_name(&e.signature)))?;
-        rendered.insert(e.signature.clone(), render(&case).source);
+        let file = corpus::signature_file_name(&e.signature);
+        record.save(&findings_dir.join(&file))?;
+        details.insert(
+            e.signature.clone(),
+            group_detail(&repro, &findings_dir.join(&file)),
+        );
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let render_case = |sig: &str, seed: u64| {
-        rendered
-            .get(sig)
-            .cloned()
-            .unwrap_or_else(|| render(&generate(seed, true)).source)
-    };
+    let detail = |e: &SignatureEntry| details.get(&e.signature).cloned();
     corpus::write_atomic(
         &out.join("summary.json"),
         serde_json::to_string_pretty(summary)?.as_bytes(),
     )?;
     corpus::write_atomic(
         &out.join("summary.md"),
-        summary.markdown(&render_case).as_bytes(),
+        summary.markdown(&detail).as_bytes(),
     )?;
     corpus::write_atomic(&out.join("junit.xml"), summary.junit().as_bytes())?;
     Ok(())
+}
+
+/// What `summary.md` shows of a group with a record: for a bug the reduced reproducer and
+/// the promise it breaks; for a portability finding the culprit line and the workaround.
+fn group_detail(repro: &Repro, record: &Path) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    if let Some(code) = repro.culprit_code() {
+        let _ = writeln!(s, "Culprit: `{}`\n", crate::repro::markdown_code(&code));
+    }
+    match repro.class() {
+        Some(Class::Bug) => {
+            let _ = writeln!(
+                s,
+                "```python\n{}```\n",
+                crate::repro::markdown_fence_safe(&repro.script())
+            );
+            if let Some(c) = repro.contract {
+                let _ = writeln!(s, "**The promise:** {}\n", c.promise());
+            }
+        }
+        _ => match &repro.workaround {
+            Some(_) => {
+                let issue = repro.issue(None, None);
+                if let Some(diff) = issue
+                    .split("```diff\n")
+                    .nth(1)
+                    .and_then(|d| d.split("```").next())
+                {
+                    let _ = writeln!(s, "Workaround:\n\n```diff\n{diff}```\n");
+                }
+            }
+            None => {
+                let _ = writeln!(s, "No respelling keeps it dynamic.\n");
+            }
+        },
+    }
+    let _ = write!(
+        s,
+        "Record: `{}` (`shapefuzz repro --format issue <record>`)",
+        crate::repro::markdown_code(&record.display().to_string())
+    );
+    s
 }
 
 /// How a stored finding fares on the installed torch.
@@ -412,7 +465,7 @@ pub fn replay_one(pool: &Pool, path: &Path) -> Result<ReplayOutcome> {
         corpus::Stored::Case(c) => (c, None, Backend::Export),
     };
     let r = oracle::check(pool, &case, backend);
-    let now = report::signature(&r);
+    let now = r.signature();
     let status = match (&stored, &now) {
         (None, _) => ReplayStatus::Checked,
         (Some(_), None) => ReplayStatus::Fixed,

@@ -6,13 +6,13 @@
 
 use crate::campaign::{self, CampaignConfig, Limit, ReplayStatus};
 use crate::corpus::Stored;
-use crate::r#gen::{GenConfig, case_from_seed};
+pub use crate::r#gen::generate;
 use crate::ir::Case;
-use crate::oracle::{self, Backend, CheckResult, Pool, PoolConfig, PythonEnv, Verdict};
-use crate::reduce::{Reducer, find_workaround};
+use crate::oracle::{self, Backend, CheckResult, Class, Pool, PoolConfig, PythonEnv, Verdict};
 use crate::render::render;
 use crate::report::KnownIssues;
 use crate::repro::Repro;
+use crate::triage::{self, find_workaround};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -72,6 +72,9 @@ enum Command {
         /// Seconds a case may take before its worker is killed (verdict `hang`).
         #[arg(long, default_value_t = 60)]
         timeout: u64,
+        /// Classes that make the exit code 1: bug, portability, expected.
+        #[arg(long, value_delimiter = ',', default_value = "bug", value_parser = parse_class)]
+        fail_on: Vec<Class>,
     },
     /// Run a fuzz campaign: generate, check, and record every verdict; write
     /// results.jsonl, summary.md, summary.json, junit.xml and findings/ under --out.
@@ -114,6 +117,9 @@ enum Command {
         /// Directory for finding records, e.g. corpus/findings [default: <out>/findings].
         #[arg(long, value_name = "DIR")]
         findings: Option<PathBuf>,
+        /// Classes whose new groups fail the run (exit 1): bug, portability, expected.
+        #[arg(long, value_delimiter = ',', default_value = "bug", value_parser = parse_class)]
+        fail_on: Vec<Class>,
     },
     /// Minimize a case while it keeps its signature; write the smallest as a finding record.
     Reduce {
@@ -177,6 +183,11 @@ enum ReproFormat {
     Script,
     Issue,
     Pytest,
+}
+
+fn parse_class(s: &str) -> Result<Class, String> {
+    Class::parse(s.trim())
+        .ok_or_else(|| format!("unknown class {s:?} (use bug, portability or expected)"))
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -255,6 +266,7 @@ fn run(cli: Cli) -> Result<i32> {
             json,
             strict,
             timeout,
+            fail_on,
         } => {
             // Read every file first: a bad file is reported before any torch start-up.
             let loaded: Vec<(PathBuf, Case)> = cases
@@ -270,7 +282,8 @@ fn run(cli: Cli) -> Result<i32> {
             let mut code = 0;
             for (path, case) in loaded {
                 let r = oracle::check(&pool, &case, backend);
-                if r.verdict.is_finding() || r.verdict == Verdict::Invalid {
+                if r.class().is_some_and(|c| fail_on.contains(&c)) || r.verdict == Verdict::Invalid
+                {
                     code = 1;
                 }
                 if json {
@@ -296,6 +309,7 @@ fn run(cli: Cli) -> Result<i32> {
             no_reduce,
             reduce_budget,
             findings,
+            fail_on,
         } => {
             let limit = match (cases, time) {
                 (Some(n), _) => Limit::Cases(n),
@@ -331,6 +345,7 @@ fn run(cli: Cli) -> Result<i32> {
                 progress: true,
                 reduce: (!no_reduce).then_some(reduce_budget),
                 findings,
+                fail_on,
             };
             let pool = start_pool(cli.python.as_deref(), jobs, timeout)?;
             let stop = Box::leak(Box::new(AtomicBool::new(false)));
@@ -346,17 +361,12 @@ fn run(cli: Cli) -> Result<i32> {
             });
             let summary = campaign::run(&pool, &cfg, stop)?;
             eprintln!(
-                "{} cases ({:.1} cases/s), validity {:.1}%: {}; {} new finding(s), {} known; reports in {}",
+                "{} cases ({:.1} cases/s), validity {:.1}%: {}; {} new failing group(s), {} known; reports in {}",
                 summary.cases,
                 summary.cases_per_s,
                 summary.validity_rate * 100.0,
-                summary
-                    .verdicts
-                    .iter()
-                    .map(|(k, v)| format!("{k} {v}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                summary.new_findings,
+                summary.class_line(),
+                summary.new_failing,
                 summary.known_findings,
                 cfg.out.display()
             );
@@ -379,18 +389,16 @@ fn run(cli: Cli) -> Result<i32> {
             let pool = start_pool(cli.python.as_deref(), jobs, timeout)?;
             let torch = pool.env().torch_version.clone();
             let origin = format!("reduced from {}", case.display());
-            let save = |c: &Case, r: &CheckResult| {
+            let save = |c: &Case, r: &CheckResult| -> Result<()> {
                 if let Some(path) = &out
                     && let Some(rec) = Repro::from_check(c, r, None, &torch).to_record(&origin)
                 {
                     // Each new smallest replaces the file whole: a kill never leaves half.
-                    let _ = rec.save(path);
+                    rec.save(path)?;
                 }
+                Ok(())
             };
-            let reduced = Reducer::new(&pool, backend)
-                .max_calls(budget)
-                .on_new_smallest(save)
-                .run(&original)?;
+            let reduced = triage::reduce(&pool, backend, &original, None, budget, save)?;
             let workaround = find_workaround(&pool, backend, &reduced.case, &reduced.check);
             let repro = Repro::from_check(&reduced.case, &reduced.check, workaround, &torch);
             if let Some(path) = &out {
@@ -406,7 +414,7 @@ fn run(cli: Cli) -> Result<i32> {
                 reduced.case.nodes.len(),
                 original.inputs.len(),
                 reduced.case.inputs.len(),
-                reduced.oracle_calls,
+                reduced.tests,
                 reduced.seconds,
                 repro.signature.as_deref().unwrap_or("-"),
                 if repro.workaround.is_some() {
@@ -424,8 +432,8 @@ fn run(cli: Cli) -> Result<i32> {
             strict,
             timeout,
         } => {
-            let repro = match crate::corpus::load_stored(&case)? {
-                Stored::Record(rec) => Repro::from_record(&rec),
+            let (repro, pool) = match crate::corpus::load_stored(&case)? {
+                Stored::Record(rec) => (Repro::from_record(&rec), None),
                 Stored::Case(c) => {
                     let backend = if strict {
                         Backend::ExportStrict
@@ -442,17 +450,30 @@ fn run(cli: Cli) -> Result<i32> {
                         );
                     }
                     let workaround = find_workaround(&pool, backend, &c, &r);
-                    Repro::from_check(&c, &r, workaround, &pool.env().torch_version)
+                    let repro = Repro::from_check(&c, &r, workaround, &pool.env().torch_version);
+                    (repro, Some(pool))
                 }
             };
-            print!(
-                "{}",
-                match format {
-                    ReproFormat::Script => repro.script(),
-                    ReproFormat::Issue => repro.issue(),
-                    ReproFormat::Pytest => repro.pytest(),
+            let text = match format {
+                ReproFormat::Script => repro.script(),
+                ReproFormat::Pytest => repro.pytest(),
+                ReproFormat::Issue => {
+                    // The report shows what the script prints on this machine's torch, and
+                    // torch's own environment report.
+                    let pool = match pool {
+                        Some(p) => p,
+                        None => start_pool(cli.python.as_deref(), 1, timeout)?,
+                    };
+                    let (_, observed) = crate::repro::run_script(
+                        &pool.env().python,
+                        &repro.script(),
+                        Duration::from_secs(timeout),
+                    )?;
+                    let versions = oracle::env_info(&pool);
+                    repro.issue(Some(&observed), versions.as_deref())
                 }
-            );
+            };
+            print!("{text}");
             Ok(0)
         }
         Command::ImportArtifact {
@@ -475,8 +496,9 @@ fn run(cli: Cli) -> Result<i32> {
             let r = oracle::check(&pool, &case, Backend::Export);
             let workaround = find_workaround(&pool, Backend::Export, &case, &r);
             let repro = Repro::from_check(&case, &r, workaround, &pool.env().torch_version);
+            let class = r.class().map_or(r.verdict.name(), Class::name);
             eprintln!(
-                "{} -> {}: {}{}",
+                "{} -> {}: {class}: {}{}",
                 artifact.display(),
                 out.display(),
                 repro.signature.as_deref().unwrap_or(r.verdict.name()),
@@ -487,7 +509,7 @@ fn run(cli: Cli) -> Result<i32> {
                 }
             );
             print!("{}", repro.script());
-            Ok(if r.verdict.is_finding() { 1 } else { 0 })
+            Ok(if r.class() == Some(Class::Bug) { 1 } else { 0 })
         }
         Command::Replay {
             paths,
@@ -535,21 +557,6 @@ fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-/// The case a campaign seed produces: a swarm configuration drawn from the seed, then the
-/// case from the same byte stream.
-pub fn generate(seed: u64, swarm: bool) -> Case {
-    if !swarm {
-        return case_from_seed(&GenConfig::default(), seed);
-    }
-    use rand::{RngCore, SeedableRng};
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let mut bytes = vec![0u8; 4096];
-    rng.fill_bytes(&mut bytes);
-    let mut u = arbitrary::Unstructured::new(&bytes);
-    u.arbitrary::<Case>()
-        .expect("generation never fails on a byte stream")
-}
-
 fn start_pool(python: Option<&Path>, jobs: usize, timeout: u64) -> Result<Pool> {
     let e = env(python)?;
     let cfg = PoolConfig {
@@ -565,9 +572,13 @@ pub fn describe(path: &Path, case: &Case, r: &CheckResult) -> String {
     let mut s = String::new();
     use std::fmt::Write as _;
     let kind = r.kind().map(|k| format!(" ({k})")).unwrap_or_default();
+    let class = match (r.class(), r.contract()) {
+        (Some(c), Some(k)) => format!(": {} ({})", c.name(), k.name()),
+        _ => String::new(),
+    };
     let _ = writeln!(
         s,
-        "{}: {}{kind} [{}]",
+        "{}: {}{kind} [{}]{class}",
         path.display(),
         r.verdict.name(),
         r.backend.name()
@@ -575,8 +586,8 @@ pub fn describe(path: &Path, case: &Case, r: &CheckResult) -> String {
     for d in &r.dims {
         let _ = writeln!(
             s,
-            "  {}.size({}): requested {}, truth {}, torch kept {}",
-            d.input, d.dim, d.requested, d.truth, d.kept
+            "  {}.size({}): requested {}, truth {}, trace region {}, torch kept {}, accepts {}",
+            d.input, d.dim, d.requested, d.truth, d.trace_region, d.kept, d.accepts
         );
     }
     for f in &r.findings {
@@ -588,7 +599,7 @@ pub fn describe(path: &Path, case: &Case, r: &CheckResult) -> String {
                 let at = if f.verdict == Verdict::LostDim {
                     "e.g. at"
                 } else {
-                    "at probe"
+                    "at"
                 };
                 format!(" {at} {}", case.shapes_text(p))
             })
@@ -596,32 +607,40 @@ pub fn describe(path: &Path, case: &Case, r: &CheckResult) -> String {
         let first = f.message.lines().next().unwrap_or("");
         let what = match f.verdict {
             Verdict::SpuriousGuard => format!("eager runs, the exported program raises {first}"),
-            Verdict::Divergence => format!("eager and the exported program differ: {first}"),
             _ => first.to_string(),
         };
-        let _ = writeln!(s, "  {}{probe}: {what}", f.verdict.name());
-    }
-    if let Some(c) = &r.cause {
-        let spelled = c
-            .spelling
-            .as_ref()
-            .map(|sp| format!(" spelled {sp}"))
+        let class = f
+            .contract
+            .map(|c| format!(" [{} {}]", c.class().name(), c.name()))
             .unwrap_or_default();
-        let _ = writeln!(
-            s,
-            "  cause: v{} ({}{spelled}) at line {} added guard {}",
-            c.node, c.op, c.line, c.guard
-        );
+        let _ = writeln!(s, "  {}{class}{probe}: {what}", f.verdict.name());
+    }
+    if let Some(c) = r.cause() {
+        let node = match (c.node, &c.op) {
+            (Some(n), Some(_)) => format!("v{n} ({})", c.op_text()),
+            _ => "no node of the case".into(),
+        };
+        let line = c.line.map(|l| format!(" at line {l}")).unwrap_or_default();
+        let site = c
+            .site
+            .as_ref()
+            .map(|x| format!(" in {x}"))
+            .unwrap_or_default();
+        let _ = writeln!(s, "  cause: {node}{line}{site}: {}", c.guard);
+    }
+    if let Some(fix) = &r.fix {
+        let _ = writeln!(s, "  suggested fixes: {}", fix.replace('\n', " | "));
     }
     for e in &r.edge {
-        if e.eager_ok && (!e.exported_ok || e.matches == Some(false)) {
-            let _ = writeln!(
-                s,
-                "  note: 0/1 probe {:?}: eager runs, exported {}",
-                e.sizes,
-                if e.exported_ok { "differs" } else { "fails" }
-            );
-        }
+        let _ = writeln!(
+            s,
+            "  0/1 probe {}: {}",
+            case.shapes_text(&e.sizes),
+            e.outcome()
+        );
+    }
+    if let Some(sig) = r.signature() {
+        let _ = writeln!(s, "  group: {sig}");
     }
     let _ = writeln!(s, "  time: {}", oracle::describe_timings(&r.timings));
     s

@@ -7,7 +7,7 @@
 //! rename) so a reader never sees half of one.
 
 use crate::ir::Case;
-use crate::oracle::{Backend, Cause, Verdict};
+use crate::oracle::{Backend, Cause, Class, Contract, EdgeOutcome, Verdict};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -21,16 +21,42 @@ pub struct ResultLine {
     /// The generator seed of this case (`shapefuzz gen --swarm --seed` rebuilds it).
     pub case_seed: u64,
     pub verdict: Verdict,
+    /// What the finding means under torch.export's contract (none for pass, invalid,
+    /// poisoned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<Class>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<Contract>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     pub message: String,
+    /// The group key (see `CheckResult::signature`).
     pub signature: Option<String>,
     pub ops: Vec<String>,
     /// Size of the case (inputs + nodes), to find the smallest per signature.
     pub size: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<Cause>,
+    /// Every 0/1 probe: its sizes and `rejected` / `matches` / `differs` / `eager-fails`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edge: Vec<EdgeRecord>,
     pub seconds: f64,
+}
+
+/// A 0/1 probe as `results.jsonl` records it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EdgeRecord {
+    pub sizes: Vec<i64>,
+    pub outcome: String,
+}
+
+impl From<&EdgeOutcome> for EdgeRecord {
+    fn from(e: &EdgeOutcome) -> Self {
+        EdgeRecord {
+            sizes: e.sizes.clone(),
+            outcome: e.outcome().to_string(),
+        }
+    }
 }
 
 /// What a campaign directory already holds.
@@ -106,9 +132,21 @@ pub struct FindingRecord {
     pub signature: String,
     pub backend: Backend,
     pub verdict: Verdict,
+    /// The contract outcome, which fixes the class (bug / portability / expected).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<Contract>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     pub message: String,
+    /// The culprit: guard, error or decision, the IR node on its line, the torch site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
+    /// The export error's traceback as the worker saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceback: Option<String>,
+    /// torch's suggested fixes and what applying them did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
     pub torch: String,
     /// Where it came from: `seed <n>` of a campaign, `reduced from ...`, or a file.
     pub origin: String,

@@ -16,4 +16,5 @@ pub mod reduce;
 pub mod render;
 pub mod report;
 pub mod repro;
-pub use r#gen::{GenConfig, case_from_seed};
+pub mod triage;
+pub use r#gen::{GenConfig, case_from_seed, generate};

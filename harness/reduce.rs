@@ -4,14 +4,14 @@
 //! one of its operands, replace a subgraph by a fresh input, merge equal inputs, make a
 //! symbol's dims static, lower an input's rank, shrink sizes toward 2, use canonical
 //! spellings, drop probes. Every candidate is compacted and validated before it is tried, so
-//! only valid cases reach torch. "Interesting" means the same signature. Candidates are
-//! deduplicated by hash and checked in parallel through the worker pool, a chunk at a time;
-//! the first interesting one in pass order wins, so the result does not depend on timing.
-//! The reducer refuses to start when the original is not interesting.
+//! only valid cases reach torch, and keeps every derived size at 2 or more at the export
+//! sizes. "Interesting" is a predicate the caller gives (wasm-shrink's `IsInteresting`; for
+//! shapefuzz: the same group signature), which returns what it learnt about a case that is.
+//! Candidates are deduplicated by hash and tested in parallel, a chunk at a time; the first
+//! interesting one in pass order wins, so the result does not depend on timing. The reducer
+//! refuses to start when the original is not interesting.
 
 use crate::ir::*;
-use crate::oracle::{self, Backend, CheckResult, Pool};
-use crate::report;
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 
@@ -56,6 +56,11 @@ fn finish(mut c: Case) -> Option<Case> {
         }
     }
     c.validate().ok()?;
+    // A derived size of 0 or 1 at the export sizes is torch's 0/1 specialization by design:
+    // a candidate that needs one shows something else than the finding.
+    if c.small_derived_size_at_export().is_some() {
+        return None;
+    }
     Some(c)
 }
 
@@ -311,55 +316,64 @@ fn case_hash(c: &Case) -> u64 {
 
 /// How a reduction went.
 #[derive(Clone, Debug)]
-pub struct Reduced {
+pub struct Reduced<T> {
     pub case: Case,
-    pub check: CheckResult,
-    pub oracle_calls: usize,
+    /// What the predicate said of the smallest case.
+    pub check: T,
+    pub tests: usize,
     pub seconds: f64,
 }
 
-type OnNewSmallest<'a> = Box<dyn FnMut(&Case, &CheckResult) + 'a>;
+type OnNewSmallest<'a, T> = Box<dyn FnMut(&Case, &T) -> anyhow::Result<()> + 'a>;
 
-pub struct Reducer<'a> {
-    pool: &'a Pool,
-    backend: Backend,
-    max_calls: usize,
-    on_new_smallest: Option<OnNewSmallest<'a>>,
+pub struct Reducer<'a, T> {
+    jobs: usize,
+    max_tests: usize,
+    on_new_smallest: Option<OnNewSmallest<'a, T>>,
 }
 
-impl<'a> Reducer<'a> {
-    pub fn new(pool: &'a Pool, backend: Backend) -> Self {
+impl<'a, T: Send> Reducer<'a, T> {
+    /// Tests up to `jobs` candidates at once.
+    pub fn new(jobs: usize) -> Self {
         Reducer {
-            pool,
-            backend,
-            max_calls: 400,
+            jobs: jobs.max(1),
+            max_tests: 400,
             on_new_smallest: None,
         }
     }
 
-    /// Stop after this many oracle calls, keeping the smallest case so far.
-    pub fn max_calls(mut self, n: usize) -> Self {
-        self.max_calls = n;
+    /// Stop after this many tests, keeping the smallest case so far.
+    pub fn max_tests(mut self, n: usize) -> Self {
+        self.max_tests = n;
         self
     }
 
-    /// Called with every new smallest case (e.g. to write it atomically).
-    pub fn on_new_smallest(mut self, f: impl FnMut(&Case, &CheckResult) + 'a) -> Self {
+    /// Called with every new smallest case (e.g. to write it atomically); an error stops
+    /// the reduction.
+    pub fn on_new_smallest(mut self, f: impl FnMut(&Case, &T) -> anyhow::Result<()> + 'a) -> Self {
         self.on_new_smallest = Some(Box::new(f));
         self
     }
 
-    /// Reduces `case` while its signature stays the same.
-    pub fn run(mut self, case: &Case) -> anyhow::Result<Reduced> {
+    /// Reduces `case` while `interesting` says so. `first` is what the predicate already
+    /// said of `case` (a campaign has it); `None` tests `case` first.
+    pub fn run(
+        mut self,
+        case: &Case,
+        first: Option<T>,
+        interesting: impl Fn(&Case) -> Option<T> + Sync,
+    ) -> anyhow::Result<Reduced<T>> {
         let started = std::time::Instant::now();
-        let first = oracle::check(self.pool, case, self.backend);
-        let Some(target) = report::signature(&first) else {
-            anyhow::bail!(
-                "the case shows no finding ({}); there is nothing to reduce",
-                first.verdict.name()
-            );
+        let mut tests = 0;
+        let first = match first {
+            Some(t) => t,
+            None => {
+                tests += 1;
+                interesting(case).ok_or_else(|| {
+                    anyhow::anyhow!("the case is not interesting; there is nothing to reduce")
+                })?
+            }
         };
-        let mut calls = 1;
         let mut current = (case.clone(), first);
         let mut seen: HashSet<u64> = HashSet::from([case_hash(case)]);
         'outer: loop {
@@ -368,29 +382,27 @@ impl<'a> Reducer<'a> {
                     .into_iter()
                     .filter(|c| seen.insert(case_hash(c)))
                     .collect();
-                for chunk in fresh.chunks(self.pool.jobs().max(1)) {
-                    if calls >= self.max_calls {
+                for chunk in fresh.chunks(self.jobs) {
+                    if tests >= self.max_tests {
                         break 'outer;
                     }
-                    let results: Vec<CheckResult> = std::thread::scope(|s| {
-                        let handles: Vec<_> = chunk
-                            .iter()
-                            .map(|c| s.spawn(|| oracle::check(self.pool, c, self.backend)))
-                            .collect();
+                    let results: Vec<Option<T>> = std::thread::scope(|s| {
+                        let handles: Vec<_> =
+                            chunk.iter().map(|c| s.spawn(|| interesting(c))).collect();
                         handles
                             .into_iter()
-                            .map(|h| h.join().expect("check does not panic"))
+                            .map(|h| h.join().expect("the predicate does not panic"))
                             .collect()
                     });
-                    calls += chunk.len();
+                    tests += chunk.len();
                     let hit = chunk
                         .iter()
                         .zip(results)
-                        .find(|(_, r)| report::signature(r).as_deref() == Some(target.as_str()));
-                    if let Some((c, r)) = hit {
-                        current = (c.clone(), r);
+                        .find_map(|(c, r)| r.map(|r| (c.clone(), r)));
+                    if let Some(hit) = hit {
+                        current = hit;
                         if let Some(f) = &mut self.on_new_smallest {
-                            f(&current.0, &current.1);
+                            f(&current.0, &current.1)?;
                         }
                         continue 'outer;
                     }
@@ -401,30 +413,8 @@ impl<'a> Reducer<'a> {
         Ok(Reduced {
             case: current.0,
             check: current.1,
-            oracle_calls: calls,
+            tests,
             seconds: started.elapsed().as_secs_f64(),
         })
     }
-}
-
-/// Tries every other spelling of the node that caused the finding; the first that passes
-/// is the workaround.
-pub fn find_workaround(
-    pool: &Pool,
-    backend: Backend,
-    case: &Case,
-    check: &CheckResult,
-) -> Option<Case> {
-    let node = check.cause.as_ref()?.node as usize;
-    for alt in case.nodes.get(node)?.respellings() {
-        let mut c = case.clone();
-        c.nodes[node] = alt;
-        if c.validate().is_err() {
-            continue;
-        }
-        if oracle::check(pool, &c, backend).verdict == oracle::Verdict::Pass {
-            return Some(c);
-        }
-    }
-    None
 }

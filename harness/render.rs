@@ -293,6 +293,176 @@ fn spec_py(d: &InputDim) -> Option<String> {
     })
 }
 
+/// The parts of a standalone reproducer: only what its script uses, in the words a person
+/// would write (named dims as `Dim("s0", max=4)`, sizes as arguments of `make_inputs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Standalone {
+    /// Imports, `Model`, `make_inputs(s0, ...)` and the `dynamic_shapes` assignment.
+    pub source: String,
+    /// The source line of each node, without its leading `vN = `, for titles and diffs.
+    pub node_code: Vec<String>,
+}
+
+/// `make_inputs(5, 7)`: the call that builds inputs at a valuation.
+pub fn make_inputs_call(v: &[i64]) -> String {
+    format!(
+        "make_inputs({})",
+        v.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// Renders a case as the top of a standalone script.
+pub fn render_standalone(case: &Case) -> Standalone {
+    let module = render(case);
+    let all: Vec<&str> = module.source.lines().collect();
+    let names: Vec<String> = (0..case.inputs.len()).map(input_name).collect();
+    // The model, exactly as the worker ran it (its lines are the ones guards point at).
+    let class_start = all
+        .iter()
+        .position(|l| l.starts_with("class Model"))
+        .unwrap_or(0);
+    let class_end = all
+        .iter()
+        .position(|l| l.starts_with("INPUT_NAMES"))
+        .unwrap_or(all.len());
+    let model: Vec<&str> = all[class_start..class_end]
+        .iter()
+        .copied()
+        .collect::<Vec<_>>();
+    let model_text = model.join("\n").trim_end().to_string();
+    let node_code = module
+        .node_lines
+        .iter()
+        .map(|&(a, b)| {
+            let text: Vec<&str> = all[(a as usize - 1)..(b as usize)]
+                .iter()
+                .map(|l| l.trim())
+                .collect();
+            let joined = text.join(" ");
+            match joined.split_once(" = ") {
+                Some((lhs, rhs)) if a == b && lhs.starts_with('v') => rhs.to_string(),
+                _ => joined,
+            }
+        })
+        .collect();
+
+    let mut out: Vec<String> = vec![];
+    if model_text.contains("math.") {
+        out.push("import math".into());
+    }
+    out.push("import torch".into());
+    if model_text.contains("F.") {
+        out.push("import torch.nn.functional as F".into());
+    }
+    let uses_dim = case
+        .inputs
+        .iter()
+        .flat_map(|i| &i.dims)
+        .any(|d| !matches!(d.spec, DimSpec::Unspecified));
+    if uses_dim {
+        out.push("from torch.export import Dim".into());
+    }
+    out.push(String::new());
+    out.push(String::new());
+    out.push(model_text);
+    out.push(String::new());
+    out.push(String::new());
+
+    let syms: Vec<String> = (0..case.symbol_count()).map(symbol_name).collect();
+    out.push(format!("def make_inputs({}):", syms.join(", ")));
+    out.push("    g = torch.Generator().manual_seed(0)".into());
+    for (i, input) in case.inputs.iter().enumerate() {
+        let shape = tuple(
+            input
+                .dims
+                .iter()
+                .map(|d| d.size.to_python(&|s| symbol_name(s.0 as usize)))
+                .collect(),
+        );
+        let shape = if shape == "()," {
+            "()".to_string()
+        } else {
+            shape
+        };
+        let make = match input.dtype {
+            DType::F32 => format!("torch.randn({shape}, generator=g)"),
+            DType::I64 => {
+                format!("torch.randint(0, 2, {shape}, generator=g, dtype=torch.int64)")
+            }
+            DType::Bool => format!("torch.randint(0, 2, {shape}, generator=g).bool()"),
+        };
+        out.push(format!("    {} = {make}", names[i]));
+    }
+    out.push(format!("    return {}", tuple(names.clone())));
+    out.push(String::new());
+    out.push(String::new());
+
+    for (s, min, max) in named_dims(case) {
+        let mut args = vec![format!("\"{}\"", symbol_name(s))];
+        if let Some(m) = min {
+            args.push(format!("min={m}"));
+        }
+        if let Some(m) = max {
+            args.push(format!("max={m}"));
+        }
+        out.push(format!("{} = Dim({})", symbol_name(s), args.join(", ")));
+    }
+    out.push(format!("dynamic_shapes = {}", dynamic_shapes_dict(case)));
+    let mut source = out.join("\n");
+    source.push('\n');
+    Standalone { source, node_code }
+}
+
+/// Named dims by symbol, with their bounds, in symbol order.
+fn named_dims(case: &Case) -> Vec<(usize, Option<i64>, Option<i64>)> {
+    let mut named: Vec<(usize, Option<i64>, Option<i64>)> = vec![];
+    for input in &case.inputs {
+        for d in &input.dims {
+            let mut syms = vec![];
+            d.size.symbols(&mut syms);
+            let (min, max) = match &d.spec {
+                DimSpec::Named { min, max } => (*min, *max),
+                DimSpec::Derived { .. } => (None, None),
+                _ => continue,
+            };
+            if let Some(s) = syms.first()
+                && !named.iter().any(|(k, ..)| *k == s.0 as usize)
+            {
+                named.push((s.0 as usize, min, max));
+            }
+        }
+    }
+    named.sort();
+    named
+}
+
+/// `{"x": {0: Dim.AUTO}, "y": None}`.
+fn dynamic_shapes_dict(case: &Case) -> String {
+    let entries: Vec<String> = case
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| {
+            let dims: Vec<String> = input
+                .dims
+                .iter()
+                .enumerate()
+                .filter_map(|(d, dim)| spec_py(dim).map(|s| format!("{d}: {s}")))
+                .collect();
+            let v = if dims.is_empty() {
+                "None".to_string()
+            } else {
+                format!("{{{}}}", dims.join(", "))
+            };
+            format!("\"{}\": {v}", input_name(i))
+        })
+        .collect();
+    format!("{{{}}}", entries.join(", "))
+}
+
 /// Renders the whole module.
 pub fn render(case: &Case) -> Rendered {
     let mut lines: Vec<String> = vec![
@@ -392,25 +562,7 @@ pub fn render(case: &Case) -> Rendered {
 
     lines.push("def dynamic_shapes():".into());
     lines.push("    Dim = torch.export.Dim".into());
-    let mut named: Vec<(usize, Option<i64>, Option<i64>)> = vec![];
-    for input in &case.inputs {
-        for d in &input.dims {
-            let mut syms = vec![];
-            d.size.symbols(&mut syms);
-            let (min, max) = match &d.spec {
-                DimSpec::Named { min, max } => (*min, *max),
-                DimSpec::Derived { .. } => (None, None),
-                _ => continue,
-            };
-            if let Some(s) = syms.first()
-                && !named.iter().any(|(k, ..)| *k == s.0 as usize)
-            {
-                named.push((s.0 as usize, min, max));
-            }
-        }
-    }
-    named.sort();
-    for (s, min, max) in named {
+    for (s, min, max) in named_dims(case) {
         let mut args = vec![format!("\"{}\"", symbol_name(s))];
         if let Some(m) = min {
             args.push(format!("min={m}"));
@@ -420,26 +572,7 @@ pub fn render(case: &Case) -> Rendered {
         }
         lines.push(format!("    {} = Dim({})", symbol_name(s), args.join(", ")));
     }
-    let entries: Vec<String> = case
-        .inputs
-        .iter()
-        .enumerate()
-        .map(|(i, input)| {
-            let dims: Vec<String> = input
-                .dims
-                .iter()
-                .enumerate()
-                .filter_map(|(d, dim)| spec_py(dim).map(|s| format!("{d}: {s}")))
-                .collect();
-            let v = if dims.is_empty() {
-                "None".to_string()
-            } else {
-                format!("{{{}}}", dims.join(", "))
-            };
-            format!("\"{}\": {v}", names[i])
-        })
-        .collect();
-    lines.push(format!("    return {{{}}}", entries.join(", ")));
+    lines.push(format!("    return {}", dynamic_shapes_dict(case)));
     let mut source = lines.join("\n");
     source.push('\n');
     Rendered { source, node_lines }

@@ -1,86 +1,21 @@
-//! Reporting: signatures that deduplicate findings, known-issue triage, and the campaign
-//! reports (`summary.md` for people, `summary.json` for machines, `junit.xml` for CI).
+//! Reporting: root-cause groups, known-issue triage, and the campaign reports
+//! (`summary.md` for people, `summary.json` for machines, `junit.xml` for CI).
 //!
-//! A signature is `backend/verdict[:kind]/cause/message` where the cause is the op kind (and
-//! spelling) of the node that added the guard, and the message is the finding's first line
-//! with every number, size symbol, input name and parenthesized list erased (for a lost dim:
-//! "pinned to a constant" or "range narrowed"). Two findings with the same
-//! signature are one finding. Reports are deterministic for the same results.
+//! Findings group by their signature, `backend/class/contract/cause-op[:spelling]/site`
+//! (see `CheckResult::signature`): the same promise kept or broken the same way, by the same
+//! op and spelling, at the same torch function. Whether torch pinned or narrowed, the verdict
+//! and its sub-kind, and the message are attributes of a group. Reports list bugs first by
+//! severity (divergence, internal error, broken spec promise, crash or hang), then
+//! portability groups with their workarounds, then a collapsed count of expected groups.
+//! Only a new group of a class in `fail_on` (by default: bug) fails a run. Reports are
+//! deterministic for the same results.
 
 use crate::corpus::ResultLine;
-use crate::oracle::{CheckResult, Verdict};
+use crate::oracle::{Class, Contract, Verdict};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::LazyLock;
-
-/// The message part of a signature: numbers, symbols and names erased.
-pub fn normalize_message(message: &str) -> String {
-    static RULES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
-        [
-            // Input names in `x.size(0)`, `L['x']`, `y.size()[0]`.
-            (r"\b[a-z]\.size\(", "_.size("),
-            (r"L\['[a-z]+'\]", "L['_']"),
-            // Symbols: s0, s77, u0; then any number.
-            (r"\b[su]\d+\b", "s"),
-            (r"0x[0-9a-f]+", "0x"),
-            (r"\d+(\.\d+)?", "N"),
-            (r"\s+", " "),
-        ]
-        .into_iter()
-        .map(|(p, r)| (Regex::new(p).expect("valid pattern"), r))
-        .collect()
-    });
-    let first = message
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim();
-    let mut s: String = first.chars().take(240).collect();
-    for (re, rep) in RULES.iter() {
-        s = re.replace_all(&s, *rep).into_owned();
-    }
-    // Parenthesized lists say which dims or sizes, not what went wrong; collapse them from
-    // the innermost out.
-    static PARENS: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"\([^()]*\)").expect("valid pattern"));
-    loop {
-        let next = PARENS.replace_all(&s, "\u{27e8}\u{27e9}").into_owned();
-        if next == s {
-            break;
-        }
-        s = next;
-    }
-    s.replace("\u{27e8}\u{27e9}", "(…)")
-}
-
-/// The signature of a check, or `None` when it found nothing.
-pub fn signature(r: &CheckResult) -> Option<String> {
-    if !r.verdict.is_finding() && r.verdict != Verdict::Invalid {
-        return None;
-    }
-    let verdict = match r.kind() {
-        Some(k) => format!("{}:{k}", r.verdict.name()),
-        None => r.verdict.name().to_string(),
-    };
-    // A lost dim is one story whether torch pinned it or narrowed it to some sizes.
-    let message = match r.verdict {
-        Verdict::LostDim if r.message().contains("pins it to") => {
-            "pinned to a constant".to_string()
-        }
-        Verdict::LostDim => "range narrowed".to_string(),
-        _ => normalize_message(r.message()),
-    };
-    let cause = match &r.cause {
-        Some(c) => match &c.spelling {
-            Some(s) => format!("{}:{s}", c.op),
-            None => c.op.clone(),
-        },
-        None => "-".into(),
-    };
-    Some(format!("{}/{verdict}/{cause}/{message}", r.backend.name()))
-}
 
 /// One entry of `known-issues.toml`.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -140,7 +75,7 @@ impl KnownIssues {
     }
 }
 
-/// A case seen for a signature.
+/// A case seen for a group.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CaseRef {
     pub index: u64,
@@ -148,11 +83,17 @@ pub struct CaseRef {
     pub size: usize,
 }
 
-/// One deduplicated finding of a campaign.
+/// One root-cause group of a campaign.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SignatureEntry {
     pub signature: String,
+    /// None for what cannot be judged (invalid, poisoned).
+    pub class: Option<Class>,
+    pub contract: Option<Contract>,
+    /// The verdict of the first case.
     pub verdict: Verdict,
+    /// How often each `verdict[:kind]` occurred in the group.
+    pub verdicts: BTreeMap<String, u64>,
     pub count: u64,
     pub first: CaseRef,
     pub smallest: CaseRef,
@@ -165,10 +106,22 @@ impl SignatureEntry {
     pub fn is_new(&self) -> bool {
         self.known.is_none()
     }
+    /// Whether it is a finding about torch (bug, portability or expected).
+    pub fn is_finding(&self) -> bool {
+        self.class.is_some()
+    }
+    fn order(&self) -> (u8, u8, String) {
+        (
+            self.class.map_or(9, |c| c as u8),
+            self.contract.map_or(99, Contract::severity),
+            self.signature.clone(),
+        )
+    }
 }
 
-/// Groups results by signature, in signature order. "First" is the lowest index, so the
-/// grouping does not depend on which worker finished first.
+/// Groups results by signature: bugs first by severity, then portability, then expected,
+/// then what cannot be judged. "First" is the lowest index, so the grouping does not depend
+/// on which worker finished first.
 pub fn group(lines: &[ResultLine], known: &KnownIssues) -> Vec<SignatureEntry> {
     let mut by: BTreeMap<String, SignatureEntry> = BTreeMap::new();
     for l in lines {
@@ -180,7 +133,10 @@ pub fn group(lines: &[ResultLine], known: &KnownIssues) -> Vec<SignatureEntry> {
         };
         let e = by.entry(sig.clone()).or_insert_with(|| SignatureEntry {
             signature: sig.clone(),
+            class: l.class,
+            contract: l.contract,
             verdict: l.verdict,
+            verdicts: BTreeMap::new(),
             count: 0,
             first: here.clone(),
             smallest: here.clone(),
@@ -188,15 +144,31 @@ pub fn group(lines: &[ResultLine], known: &KnownIssues) -> Vec<SignatureEntry> {
             known: known.matching(sig).cloned(),
         });
         e.count += 1;
+        let v = match &l.kind {
+            Some(k) => format!("{}:{k}", l.verdict.name()),
+            None => l.verdict.name().to_string(),
+        };
+        *e.verdicts.entry(v).or_default() += 1;
         if here.index < e.first.index {
             e.first = here.clone();
             e.message = l.message.clone();
+            e.verdict = l.verdict;
         }
         if (here.size, here.index) < (e.smallest.size, e.smallest.index) {
             e.smallest = here;
         }
     }
-    by.into_values().collect()
+    let mut out: Vec<SignatureEntry> = by.into_values().collect();
+    out.sort_by_key(SignatureEntry::order);
+    out
+}
+
+/// Per class: cases, groups, and groups not in the known-issues file.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClassCount {
+    pub cases: u64,
+    pub groups: u64,
+    pub new_groups: u64,
 }
 
 /// Everything the reports say about a campaign.
@@ -207,11 +179,16 @@ pub struct Summary {
     pub backend: String,
     pub cases: u64,
     pub verdicts: BTreeMap<String, u64>,
+    /// `bug`, `portability`, `expected`, and `pass` / `invalid` / `poisoned` for the rest.
+    pub classes: BTreeMap<String, ClassCount>,
     /// Share of cases eager accepted (1 - invalid / cases).
     pub validity_rate: f64,
     pub elapsed_s: f64,
     pub cases_per_s: f64,
-    pub new_findings: u64,
+    /// Classes whose new groups fail the run.
+    pub fail_on: Vec<Class>,
+    /// New groups of the classes in `fail_on`.
+    pub new_failing: u64,
     pub known_findings: u64,
     pub signatures: Vec<SignatureEntry>,
 }
@@ -224,24 +201,36 @@ impl Summary {
         lines: &[ResultLine],
         known: &KnownIssues,
         elapsed_s: f64,
+        fail_on: &[Class],
     ) -> Summary {
         let mut verdicts: BTreeMap<String, u64> = BTreeMap::new();
+        let mut classes: BTreeMap<String, ClassCount> = BTreeMap::new();
         for l in lines {
             *verdicts.entry(l.verdict.name().to_string()).or_default() += 1;
+            let c = match l.class {
+                Some(c) => c.name().to_string(),
+                None => l.verdict.name().to_string(),
+            };
+            classes.entry(c).or_default().cases += 1;
         }
         let cases = lines.len() as u64;
         let invalid = verdicts.get("invalid").copied().unwrap_or(0);
         let signatures = group(lines, known);
-        let findings: Vec<&SignatureEntry> = signatures
-            .iter()
-            .filter(|s| s.verdict.is_finding())
-            .collect();
+        for e in &signatures {
+            if let Some(c) = e.class {
+                let cc = classes.entry(c.name().to_string()).or_default();
+                cc.groups += 1;
+                cc.new_groups += e.is_new() as u64;
+            }
+        }
+        let failing = |e: &&SignatureEntry| e.class.is_some_and(|c| fail_on.contains(&c));
         Summary {
             seed,
             torch: torch.to_string(),
             backend: backend.to_string(),
             cases,
             verdicts,
+            classes,
             validity_rate: if cases == 0 {
                 1.0
             } else {
@@ -249,20 +238,52 @@ impl Summary {
             },
             elapsed_s,
             cases_per_s: cases as f64 / elapsed_s.max(1e-9),
-            new_findings: findings.iter().filter(|s| s.is_new()).count() as u64,
-            known_findings: findings.iter().filter(|s| !s.is_new()).count() as u64,
+            fail_on: fail_on.to_vec(),
+            new_failing: signatures
+                .iter()
+                .filter(failing)
+                .filter(|e| e.is_new())
+                .count() as u64,
+            known_findings: signatures
+                .iter()
+                .filter(|e| e.is_finding() && !e.is_new())
+                .count() as u64,
             signatures,
         }
     }
 
-    /// 0 when nothing new was found, 1 otherwise.
+    /// 0 when no new group of a failing class was found, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
-        if self.new_findings > 0 { 1 } else { 0 }
+        if self.new_failing > 0 { 1 } else { 0 }
     }
 
-    /// `summary.md`; `render_case(signature, case_seed)` gives the Python of each finding's
-    /// smallest (or reduced) case.
-    pub fn markdown(&self, render_case: &dyn Fn(&str, u64) -> String) -> String {
+    fn groups_of(&self, class: Class) -> impl Iterator<Item = &SignatureEntry> {
+        self.signatures
+            .iter()
+            .filter(move |e| e.class == Some(class))
+    }
+
+    /// One line per class: `bug 3 groups (2 new), portability 14, expected 9`.
+    pub fn class_line(&self) -> String {
+        Class::ALL
+            .iter()
+            .map(|c| {
+                let cc = self.classes.get(c.name()).cloned().unwrap_or_default();
+                format!(
+                    "{} {} group(s) ({} new) in {} case(s)",
+                    c.name(),
+                    cc.groups,
+                    cc.new_groups,
+                    cc.cases
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// `summary.md`; `detail(signature)` gives the reproducer (or note) of a group that has
+    /// a finding record, `None` for the others.
+    pub fn markdown(&self, detail: &dyn Fn(&SignatureEntry) -> Option<String>) -> String {
         use std::fmt::Write;
         let mut s = String::new();
         let _ = writeln!(s, "# shapefuzz campaign\n");
@@ -270,89 +291,145 @@ impl Summary {
             s,
             "seed {} · torch {} · backend {} · {} cases in {:.1} s ({:.1} cases/s) · validity {:.1}%\n",
             self.seed,
-            self.torch,
-            self.backend,
+            md(&self.torch),
+            md(&self.backend),
             self.cases,
             self.elapsed_s,
             self.cases_per_s,
             self.validity_rate * 100.0
         );
+        let fail_on: Vec<&str> = self.fail_on.iter().map(|c| c.name()).collect();
         let _ = writeln!(
             s,
-            "**{} new finding(s), {} known.**\n",
-            self.new_findings, self.known_findings
+            "**{} new group(s) of {} (these fail the run); {} known.**\n",
+            self.new_failing,
+            fail_on.join(", "),
+            self.known_findings
         );
-        let _ = writeln!(s, "| verdict | cases |\n|---|---|");
+        let _ = writeln!(
+            s,
+            "| class | cases | groups | new groups |\n|---|---|---|---|"
+        );
+        for c in Class::ALL {
+            let cc = self.classes.get(c.name()).cloned().unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                c.name(),
+                cc.cases,
+                cc.groups,
+                cc.new_groups
+            );
+        }
+        for other in ["pass", "invalid", "poisoned"] {
+            if let Some(cc) = self.classes.get(other) {
+                let _ = writeln!(s, "| {other} | {} | | |", cc.cases);
+            }
+        }
+        let _ = writeln!(s, "\n| verdict | cases |\n|---|---|");
         for (v, c) in &self.verdicts {
             let _ = writeln!(s, "| {v} | {c} |");
         }
-        for (title, new) in [("New findings", true), ("Known findings", false)] {
-            let entries: Vec<&SignatureEntry> = self
-                .signatures
+        let header = |s: &mut String, e: &SignatureEntry| {
+            let _ = writeln!(s, "### `{}`\n", md_code(&e.signature));
+            let verdicts: Vec<String> = e
+                .verdicts
                 .iter()
-                .filter(|e| e.verdict.is_finding() && e.is_new() == new)
+                .map(|(k, v)| format!("{k} ×{v}"))
                 .collect();
-            if entries.is_empty() {
-                continue;
+            let _ = writeln!(
+                s,
+                "{} case(s) ({}); first: index {} (case seed {}); smallest: index {} (case seed {}, size {}).\n",
+                e.count,
+                verdicts.join(", "),
+                e.first.index,
+                e.first.case_seed,
+                e.smallest.index,
+                e.smallest.case_seed,
+                e.smallest.size
+            );
+            if let Some(k) = &e.known {
+                let _ = writeln!(s, "Known: <{}> {}\n", md(&k.link), md(&k.note));
             }
-            let _ = writeln!(s, "\n## {title}\n");
-            for e in entries {
-                let _ = writeln!(s, "### `{}`\n", e.signature);
-                let _ = writeln!(
-                    s,
-                    "{} case(s); first: index {} (seed {}); smallest: index {} (seed {}, size {}).\n",
-                    e.count,
-                    e.first.index,
-                    e.first.case_seed,
-                    e.smallest.index,
-                    e.smallest.case_seed,
-                    e.smallest.size
-                );
-                if let Some(k) = &e.known {
-                    let _ = writeln!(s, "Known: <{}> {}\n", k.link, k.note);
+            let _ = writeln!(s, "> {}\n", md(e.message.lines().next().unwrap_or("")));
+        };
+        let bugs: Vec<&SignatureEntry> = self.groups_of(Class::Bug).collect();
+        if !bugs.is_empty() {
+            let _ = writeln!(s, "\n## Bugs (torch broke its contract)\n");
+            for e in bugs {
+                header(&mut s, e);
+                if let Some(d) = detail(e) {
+                    let _ = writeln!(s, "{d}\n");
                 }
-                let _ = writeln!(s, "> {}\n", e.message.lines().next().unwrap_or(""));
+            }
+        }
+        let port: Vec<&SignatureEntry> = self.groups_of(Class::Portability).collect();
+        if !port.is_empty() {
+            let _ = writeln!(
+                s,
+                "\n## Portability (a specialization the model does not force; notes for model authors)\n"
+            );
+            for e in port {
+                header(&mut s, e);
+                if let Some(d) = detail(e) {
+                    let _ = writeln!(s, "{d}\n");
+                }
+            }
+        }
+        let exp: Vec<&SignatureEntry> = self.groups_of(Class::Expected).collect();
+        if !exp.is_empty() {
+            let _ = writeln!(
+                s,
+                "\n## Expected ({} group(s), {} case(s): torch.export working as documented)\n",
+                exp.len(),
+                exp.iter().map(|e| e.count).sum::<u64>()
+            );
+            let _ = writeln!(s, "| group | cases | first case seed |\n|---|---|---|");
+            for e in exp {
                 let _ = writeln!(
                     s,
-                    "Smallest case (from `shapefuzz gen --swarm --seed {}`, reduced):\n\n```python\n{}```\n",
-                    e.smallest.case_seed,
-                    render_case(&e.signature, e.smallest.case_seed)
+                    "| `{}` | {} | {} |",
+                    md_code(&e.signature),
+                    e.count,
+                    e.first.case_seed
                 );
             }
         }
-        let invalid: Vec<&SignatureEntry> = self
-            .signatures
-            .iter()
-            .filter(|e| e.verdict == Verdict::Invalid)
-            .collect();
-        if !invalid.is_empty() {
-            let _ = writeln!(s, "\n## Generator problems (invalid cases)\n");
-            for e in invalid {
+        let unjudged: Vec<&SignatureEntry> =
+            self.signatures.iter().filter(|e| !e.is_finding()).collect();
+        if !unjudged.is_empty() {
+            let _ = writeln!(s, "\n## Not judged (generator problems, poisoned cases)\n");
+            for e in unjudged {
                 let _ = writeln!(
                     s,
-                    "- `{}`: {} case(s), first seed {}",
-                    e.signature, e.count, e.first.case_seed
+                    "- `{}`: {} case(s), first case seed {}",
+                    md_code(&e.signature),
+                    e.count,
+                    e.first.case_seed
                 );
             }
         }
         s
     }
 
-    /// `junit.xml`: a test case per finding signature (new = failure, known = skipped).
+    /// `junit.xml`: a test case per bug and portability group (new in a failing class =
+    /// failure, known = skipped), and one for the expected groups together.
     pub fn junit(&self) -> String {
         use std::fmt::Write;
-        let findings: Vec<&SignatureEntry> = self
+        let groups: Vec<&SignatureEntry> = self
             .signatures
             .iter()
-            .filter(|e| e.verdict.is_finding())
+            .filter(|e| matches!(e.class, Some(Class::Bug | Class::Portability)))
             .collect();
-        let failures = findings.iter().filter(|e| e.is_new()).count();
-        let skipped = findings.len() - failures;
+        let fails =
+            |e: &SignatureEntry| e.is_new() && e.class.is_some_and(|c| self.fail_on.contains(&c));
+        let failures = groups.iter().filter(|e| fails(e)).count();
+        let skipped = groups.iter().filter(|e| !e.is_new()).count();
         let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let _ = writeln!(
             s,
             "<testsuites><testsuite name=\"shapefuzz\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{:.3}\">",
-            findings.len() + 1,
+            groups.len() + 2,
             self.elapsed_s
         );
         let _ = writeln!(
@@ -361,26 +438,24 @@ impl Summary {
             self.cases,
             self.validity_rate * 100.0
         );
-        for e in findings {
+        let exp = self.groups_of(Class::Expected).count();
+        let _ = writeln!(
+            s,
+            "  <testcase classname=\"shapefuzz.expected\" name=\"{exp} expected group(s)\"/>"
+        );
+        for e in groups {
+            let class = e.class.map_or("-", Class::name);
             let _ = write!(
                 s,
                 "  <testcase classname=\"shapefuzz.{}\" name=\"{}\">",
-                xml_escape(e.verdict.name()),
+                xml_escape(class),
                 xml_escape(&e.signature)
             );
             let detail = format!(
-                "{} case(s); smallest: shapefuzz gen --swarm --seed {}\n{}",
+                "{} case(s); smallest: case seed {}\n{}",
                 e.count, e.smallest.case_seed, e.message
             );
             match &e.known {
-                None => {
-                    let _ = write!(
-                        s,
-                        "<failure message=\"{}\">{}</failure>",
-                        xml_escape(e.message.lines().next().unwrap_or("")),
-                        xml_escape(&detail)
-                    );
-                }
                 Some(k) => {
                     let _ = write!(
                         s,
@@ -389,12 +464,32 @@ impl Summary {
                         xml_escape(&k.note)
                     );
                 }
+                None if fails(e) => {
+                    let _ = write!(
+                        s,
+                        "<failure message=\"{}\">{}</failure>",
+                        xml_escape(e.message.lines().next().unwrap_or("")),
+                        xml_escape(&detail)
+                    );
+                }
+                None => {
+                    let _ = write!(s, "<system-out>{}</system-out>", xml_escape(&detail));
+                }
             }
             let _ = writeln!(s, "</testcase>");
         }
         s.push_str("</testsuite></testsuites>\n");
         s
     }
+}
+
+/// Running Markdown text from a record: one line, specials escaped.
+fn md(s: &str) -> String {
+    crate::repro::markdown_text(s)
+}
+
+fn md_code(s: &str) -> String {
+    crate::repro::markdown_code(s)
 }
 
 fn xml_escape(s: &str) -> String {

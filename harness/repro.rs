@@ -1,15 +1,20 @@
-//! Reproducers: a finding rendered as something a PyTorch maintainer can run or read.
+//! Reproducers: a finding rendered as something a person can run or read, in the words its
+//! class calls for.
 //!
-//! Three formats: a standalone `script` (exit 1 while the bug is present, 0 once fixed), a
-//! Markdown `issue` body (description, the script, observed vs expected, the workaround when
-//! a respelling passes, a versions block), and a `pytest` test asserting that the exported
-//! program matches eager. All three are built from the rendered module, so they run exactly
-//! the model the oracle checked.
+//! Three formats. A standalone `script` that exits 1 while the behaviour is present and 0
+//! once it is gone; what it checks follows the contract outcome (a divergence compares
+//! results, a silently specialized `Dim.DYNAMIC` exports and probes, a failing suggested fix
+//! applies torch's own helper). A `pytest` test that the script passes. And `issue`: for a
+//! bug, a PyTorch bug report that states the broken promise with its source, the script, its
+//! real output on the reporter's torch, what torch should have done, and `collect_env`;
+//! for a portability finding, a note for model authors (the dim, the line, the workaround
+//! diff); for expected behaviour, a short explanation. Every string that comes from a record
+//! is made safe for the language it lands in.
 
 use crate::corpus::FindingRecord;
 use crate::ir::{Case, input_name};
-use crate::oracle::{Backend, CheckResult, Verdict};
-use crate::render::render;
+use crate::oracle::{Backend, Cause, CheckResult, Class, Contract, Verdict, spec_text};
+use crate::render::{make_inputs_call, render_standalone};
 use std::fmt::Write;
 
 /// Everything a reproducer says.
@@ -18,11 +23,15 @@ pub struct Repro {
     pub case: Case,
     pub backend: Backend,
     pub verdict: Verdict,
+    pub contract: Option<Contract>,
     pub kind: Option<String>,
     pub message: String,
     pub signature: Option<String>,
-    /// The sizes at which eager and the exported program part ways (none for export errors).
+    /// The sizes at which the behaviour shows (none for export errors).
     pub probe: Option<Vec<i64>>,
+    pub cause: Option<Cause>,
+    pub traceback: Option<String>,
+    pub fix: Option<String>,
     pub workaround: Option<Case>,
     pub torch: String,
 }
@@ -34,33 +43,19 @@ impl Repro {
         workaround: Option<Case>,
         torch: &str,
     ) -> Repro {
-        // Prefer a probe the exported program actually fails at: that is what the script shows.
-        let shown = r
-            .findings
-            .iter()
-            .find(|f| matches!(f.verdict, Verdict::SpuriousGuard | Verdict::Divergence))
-            .or(r.findings.first());
-        let probe = shown.and_then(|f| f.probe.clone());
-        let mut message = r.message().to_string();
-        if let Some(f) = shown
-            && f.message != r.message()
-            && let Some(p) = &f.probe
-        {
-            let _ = write!(
-                message,
-                "\nat {}: eager runs; the exported program: {}",
-                case.shapes_text(p),
-                f.message
-            );
-        }
+        let primary = r.primary();
         Repro {
             case: case.clone(),
             backend: r.backend,
             verdict: r.verdict,
+            contract: r.contract(),
             kind: r.kind().map(str::to_string),
-            message,
-            signature: crate::report::signature(r),
-            probe,
+            message: r.message().to_string(),
+            signature: r.signature(),
+            probe: primary.and_then(|f| f.probe.clone()),
+            cause: r.cause().cloned(),
+            traceback: r.traceback.clone(),
+            fix: r.fix.clone(),
             workaround,
             torch: torch.to_string(),
         }
@@ -71,10 +66,14 @@ impl Repro {
             case: rec.case.clone(),
             backend: rec.backend,
             verdict: rec.verdict,
+            contract: rec.contract,
             kind: rec.kind.clone(),
             message: rec.message.clone(),
             signature: Some(rec.signature.clone()),
             probe: rec.probe.clone(),
+            cause: rec.cause.clone(),
+            traceback: rec.traceback.clone(),
+            fix: rec.fix.clone(),
             workaround: rec.workaround.clone(),
             torch: rec.torch.clone(),
         }
@@ -86,8 +85,12 @@ impl Repro {
             signature: self.signature.clone()?,
             backend: self.backend,
             verdict: self.verdict,
+            contract: self.contract,
             kind: self.kind.clone(),
             message: self.message.clone(),
+            cause: self.cause.clone(),
+            traceback: self.traceback.clone(),
+            fix: self.fix.clone(),
             torch: self.torch.clone(),
             origin: origin.to_string(),
             probe: self.probe.clone(),
@@ -96,8 +99,8 @@ impl Repro {
         })
     }
 
-    fn sizes_py(&self) -> String {
-        crate::render::sizes_dict(self.probe.as_deref().unwrap_or(&self.case.export))
+    pub fn class(&self) -> Option<Class> {
+        self.contract.map(Contract::class)
     }
 
     fn strict(&self) -> &'static str {
@@ -108,94 +111,140 @@ impl Repro {
         }
     }
 
-    /// A standalone script: exit 1 while the bug is present, 0 once fixed.
+    /// The sizes the script shows the behaviour at.
+    fn probe_sizes(&self) -> Vec<i64> {
+        self.probe.clone().unwrap_or_else(|| {
+            // Export errors need no probe; others without one use a neighbour of export.
+            self.case.export.iter().map(|x| x + 1).collect()
+        })
+    }
+
+    fn export_call(&self, spec: &str) -> String {
+        format!(
+            "torch.export.export(model, {}, dynamic_shapes={spec}, strict={})",
+            make_inputs_call(&self.case.export),
+            self.strict()
+        )
+    }
+
+    /// The culprit's line of the model, as code.
+    pub fn culprit_code(&self) -> Option<String> {
+        let node = self.cause.as_ref()?.node? as usize;
+        render_standalone(&self.case).node_code.get(node).cloned()
+    }
+
+    /// A standalone script: exit 1 while the behaviour is present, 0 once it is gone.
     pub fn script(&self) -> String {
         let mut s = format!(
             "# shapefuzz reproducer: {}\n# {}\n",
-            self.signature.as_deref().unwrap_or(self.verdict.name()),
-            self.message.lines().next().unwrap_or("")
+            python_comment(self.signature.as_deref().unwrap_or(self.verdict.name())),
+            python_comment(self.message.lines().next().unwrap_or(""))
         );
-        s.push_str(&render(&self.case).source);
-        let _ = write!(
-            s,
-            r#"
+        s.push_str("import traceback\n\n");
+        s.push_str(&render_standalone(&self.case).source);
+        s.push_str("\n\n");
+        s.push_str(&self.main_body());
+        s.push_str("\n\nif __name__ == \"__main__\":\n    raise SystemExit(main())\n");
+        s
+    }
 
-def _describe(out):
-    return ", ".join(f"{{tuple(t.shape)}} {{t.dtype}}" for t in out)
-
-
-def main():
-    torch.manual_seed(0)
-    model = Model().eval()
+    fn main_body(&self) -> String {
+        let probe = make_inputs_call(&self.probe_sizes());
+        let shapes = self.case.shapes_text(&self.probe_sizes());
+        let export = self.export_call("dynamic_shapes");
+        let compare = format!(
+            r#"    expected = model(*args)
     try:
-        ep = torch.export.export(
-            model, make_inputs(EXPORT_SIZES), dynamic_shapes=dynamic_shapes(), strict={strict}
-        )
+        got = ep.module()(*args)
     except Exception as e:
-        print(f"torch.export.export failed: {{type(e).__name__}}: {{e}}")
+        print(f"the exported program rejects {shapes}, which eager runs: {{type(e).__name__}}: {{e}}")
         return 1
-    sizes = {sizes}
-    args = make_inputs(sizes)
-    shapes = ", ".join(f"{{n}}={{tuple(a.shape)}}" for n, a in zip(INPUT_NAMES, args))
-    print(f"inputs: {{shapes}} (exported with {{EXPORT_SIZES}})")
-    expected = model(*[a.clone() for a in args])
-    print(f"eager: {{_describe(expected)}}")
-    try:
-        got = ep.module()(*[a.clone() for a in args])
-    except Exception as e:
-        print(f"exported program: {{type(e).__name__}}: {{e}}")
-        return 1
-    print(f"exported program: {{_describe(got)}}")
     for i, (e, g) in enumerate(zip(expected, got)):
         try:
             torch.testing.assert_close(g, e, equal_nan=True)
         except AssertionError as err:
-            print(f"output {{i}} differs: {{err}}")
+            print(f"output {{i}} at {shapes} differs from eager: {{err}}")
             return 1
-    print("the exported program matches eager: not reproduced (fixed?)")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
-"#,
-            strict = self.strict(),
-            sizes = self.sizes_py(),
+    print("the exported program accepts {shapes} and matches eager")
+    return 0"#
         );
-        s
-    }
+        match self.contract {
+            Some(Contract::SuggestedFixFails) => format!(
+                r#"def main():
+    from torch.export.dynamic_shapes import refine_dynamic_shapes_from_suggested_fixes
 
-    /// A pytest test asserting that the exported program matches eager.
-    pub fn pytest(&self) -> String {
-        let mut s = format!(
-            "# shapefuzz: {}\n",
-            self.signature.as_deref().unwrap_or(self.verdict.name())
-        );
-        s.push_str(&render(&self.case).source);
-        let _ = write!(
-            s,
-            r#"
-
-def test_exported_program_matches_eager():
     model = Model().eval()
-    ep = torch.export.export(
-        model, make_inputs(EXPORT_SIZES), dynamic_shapes=dynamic_shapes(), strict={strict}
-    )
-    args = make_inputs({sizes})
-    expected = model(*[a.clone() for a in args])
-    got = ep.module()(*[a.clone() for a in args])
-    assert len(got) == len(expected)
-    for e, g in zip(expected, got):
-        torch.testing.assert_close(g, e, equal_nan=True)
-"#,
-            strict = self.strict(),
-            sizes = self.sizes_py(),
+    try:
+        {export}
+        print("export succeeds without a fix: not reproduced")
+        return 0
+    except torch._dynamo.exc.UserError as e:
+        msg = e.msg
+    print(msg)
+    try:
+        fixed = refine_dynamic_shapes_from_suggested_fixes(msg, dynamic_shapes)
+        print(f"with the suggested fixes applied: {{fixed}}")
+        {fixed_export}
+    except Exception:
+        traceback.print_exc()
+        print("torch's suggested fixes do not export")
+        return 1
+    print("export with the suggested fixes succeeds")
+    return 0"#,
+                fixed_export = self.export_call("fixed"),
+            ),
+            Some(
+                Contract::DynamicSpecializedSilently
+                | Contract::NamedDimNarrowedSilently
+                | Contract::NamedDimsRelatedSilently,
+            ) => {
+                format!(
+                    r#"def main():
+    model = Model().eval()
+    try:
+        ep = {export}
+    except torch._dynamo.exc.UserError as e:
+        print(f"export raises the promised constraint violation: {{e}}")
+        return 0
+    print(f"export succeeds; range_constraints: {{ep.range_constraints}}")
+    args = {probe}
+{compare}"#
+                )
+            }
+            _ if self.verdict == Verdict::ExportError => format!(
+                r#"def main():
+    model = Model().eval()
+    try:
+        {export}
+    except Exception:
+        traceback.print_exc()
+        return 1
+    print("export succeeds")
+    return 0"#
+            ),
+            _ => format!(
+                r#"def main():
+    model = Model().eval()
+    ep = {export}
+    args = {probe}
+{compare}"#
+            ),
+        }
+    }
+
+    /// A pytest test that passes once the behaviour is gone.
+    pub fn pytest(&self) -> String {
+        let mut s = self.script();
+        let cut = s.find("\n\nif __name__").unwrap_or(s.len());
+        s.truncate(cut);
+        s.push_str(
+            "\n\n\ndef test_exported_program_keeps_its_contract():\n    assert main() == 0\n",
         );
         s
     }
 
-    /// What the user asked for and what torch did, in words.
-    fn description(&self) -> String {
+    /// What the user asked for, as code: `x.size(0)` (Dim.AUTO), ...
+    fn asked(&self) -> String {
         let spec: Vec<String> = self
             .case
             .inputs
@@ -207,105 +256,348 @@ def test_exported_program_matches_eager():
                     .enumerate()
                     .filter(|(_, d)| d.spec.requests_dynamic())
                     .map(move |(d, dim)| {
-                        format!(
-                            "`{}.size({d})` ({})",
-                            input_name(i),
-                            crate::oracle::spec_name(&dim.spec)
-                        )
+                        format!("`{}.size({d})` as `{}`", input_name(i), spec_text(dim))
                     })
             })
             .collect();
-        let what = match self.verdict {
-            Verdict::LostDim => {
-                "the exported program specializes a dimension that was requested dynamic, and rejects sizes eager PyTorch accepts"
-            }
-            Verdict::SpuriousGuard => {
-                "the exported program rejects input sizes that eager PyTorch accepts"
-            }
-            Verdict::Divergence => {
-                "the exported program returns a different result from eager PyTorch"
-            }
-            Verdict::ExportError => {
-                "`torch.export.export` fails on a model that eager PyTorch runs"
-            }
-            Verdict::Crash => "the process dies",
-            Verdict::Hang => "the call does not return",
-            _ => "the exported program and eager PyTorch disagree",
-        };
-        format!(
-            "With `dynamic_shapes` asking for {} to be dynamic, {what}.",
-            if spec.is_empty() {
-                "no dimension".to_string()
-            } else {
-                spec.join(", ")
-            }
-        )
+        if spec.is_empty() {
+            "no dimension".into()
+        } else {
+            spec.join(", ")
+        }
     }
 
-    /// A Markdown body for a PyTorch bug report.
-    pub fn issue(&self) -> String {
-        let mut s = String::new();
-        let title = match self.verdict {
-            Verdict::LostDim | Verdict::SpuriousGuard => {
-                "torch.export: dynamic dim specialized, exported program rejects valid sizes"
+    fn title(&self) -> String {
+        let at = self
+            .culprit_code()
+            .map(|c| format!(" at `{}`", markdown_code(&c)))
+            .unwrap_or_default();
+        let what = match self.contract {
+            Some(Contract::SilentDivergence) => "exported program silently differs from eager",
+            Some(Contract::SilentDivergenceAtZeroOne) => {
+                "exported program accepts a size-0/1 input and silently differs from eager"
             }
-            Verdict::Divergence => "torch.export: exported program differs from eager",
-            Verdict::ExportError => "torch.export: export fails on a valid model",
-            _ => "torch.export: exported program disagrees with eager",
+            Some(Contract::InternalError) => "export fails with an internal error",
+            Some(Contract::SpuriousConstraintViolation) => {
+                "a constraint violation for guards that hold on the whole range"
+            }
+            Some(Contract::SuggestedFixFails) => {
+                "the suggested fixes of a constraint violation do not export"
+            }
+            Some(Contract::DynamicSpecializedSilently) => {
+                "Dim.DYNAMIC is specialized without an error"
+            }
+            Some(Contract::NamedDimNarrowedSilently) => {
+                "a named Dim is narrowed without a constraint violation"
+            }
+            Some(Contract::NamedDimsRelatedSilently) => {
+                "named Dims are related by a guard without a constraint violation"
+            }
+            Some(Contract::Crash) => "the process crashes",
+            Some(Contract::Hang) => "export does not return",
+            Some(Contract::AvoidableSpecialization) => "a dynamic dim is specialized",
+            Some(Contract::DataDependentInOp) => "a data-dependent guard inside an op",
+            Some(Contract::UnsupportedOnSymbolic) => "a Python operation needs a concrete size",
+            Some(Contract::TraceRegion) => "export keeps the traced path (expected)",
+            Some(Contract::ZeroOneSpecialization) => "0/1 specialization (expected)",
+            Some(Contract::DataDependentBranch) => "a branch on data (expected)",
+            None => "the exported program and eager disagree",
         };
-        let _ = writeln!(
-            s,
-            "### 🐛 Describe the bug\n\n**{title}**\n\n{}\n",
-            self.description()
-        );
-        let _ = writeln!(s, "```python\n{}```\n", self.script());
-        let _ = writeln!(
-            s,
-            "Observed ({}{}):\n",
-            self.verdict.name(),
-            self.kind
-                .as_ref()
-                .map(|k| format!(", {k}"))
-                .unwrap_or_default()
-        );
-        let _ = writeln!(s, "```\n{}\n```\n", self.message.trim());
-        let expected = match self.verdict {
-            Verdict::ExportError => {
-                "Export succeeds, since eager PyTorch runs the model at these sizes.".to_string()
-            }
-            _ => format!(
-                "The exported program accepts the sizes eager PyTorch accepts (here {}) and returns the same result.",
-                self.sizes_py()
+        format!("torch.export: {what}{at}")
+    }
+
+    /// What torch should have done instead.
+    fn should(&self) -> String {
+        let shapes = self.case.shapes_text(&self.probe_sizes());
+        match self.contract {
+            Some(Contract::SilentDivergence | Contract::SilentDivergenceAtZeroOne) => format!(
+                "At {shapes}, the exported program returns eager's values, or raises a guard failure if the trace does not cover these sizes."
             ),
+            Some(Contract::InternalError) => "A user-facing error (a `torch._dynamo.exc.UserError` naming the dim, with a suggested fix), or a successful export.".into(),
+            Some(Contract::SpuriousConstraintViolation) => "Export succeeds: every guard torch reports holds for every size in the specified range.".into(),
+            Some(Contract::SuggestedFixFails) => "Export succeeds with the dynamic shapes `refine_dynamic_shapes_from_suggested_fixes` produces from the message.".into(),
+            Some(
+                Contract::DynamicSpecializedSilently
+                | Contract::NamedDimNarrowedSilently
+                | Contract::NamedDimsRelatedSilently,
+            ) => format!(
+                "Export raises a constraint violation naming the dim (as it does for a direct specialization), or the exported program accepts {shapes}."
+            ),
+            Some(Contract::Crash | Contract::Hang) => "An error or a result, not a dead or stuck process.".into(),
+            _ => "—".into(),
+        }
+    }
+
+    /// The Markdown a finding is reported in: a bug report for a bug, a note for model
+    /// authors for a portability finding, an explanation for expected behaviour.
+    /// `observed` is the script's output on the reporter's torch (from [`run_script`]);
+    /// `versions` is `torch.utils.collect_env`'s report.
+    pub fn issue(&self, observed: Option<&str>, versions: Option<&str>) -> String {
+        match self.class() {
+            Some(Class::Bug) | None => self.bug_report(observed, versions),
+            Some(Class::Portability) => self.portability_note(observed),
+            Some(Class::Expected) => self.expected_note(observed),
+        }
+    }
+
+    fn observed_block(&self, observed: Option<&str>) -> String {
+        let text = match observed {
+            Some(o) => o.trim_end().to_string(),
+            None => {
+                let mut t = self.message.trim_end().to_string();
+                if let Some(tb) = &self.traceback {
+                    t = tb.trim_end().to_string();
+                }
+                t
+            }
         };
-        let _ = writeln!(s, "Expected: {expected}\n");
-        if let Some(w) = &self.workaround {
-            let (before, after) = changed_line(&self.case, w);
+        format!("```\n{}\n```\n", markdown_fence_safe(&text))
+    }
+
+    fn bug_report(&self, observed: Option<&str>, versions: Option<&str>) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "<!-- title: {} -->\n", markdown_comment(&self.title()));
+        let _ = writeln!(s, "### 🐛 Describe the bug\n");
+        let _ = writeln!(
+            s,
+            "With `dynamic_shapes` asking for {}, {}.\n",
+            self.asked(),
+            markdown_text(&self.happened())
+        );
+        let _ = writeln!(s, "```python\n{}```\n", markdown_fence_safe(&self.script()));
+        let _ = writeln!(s, "Output (the script exits 1 while the bug is present):\n");
+        s.push_str(&self.observed_block(observed));
+        if let Some(fix) = &self.fix {
             let _ = writeln!(
                 s,
-                "Workaround: spelling the same computation differently keeps the dimension dynamic:\n\n```diff\n- {}\n+ {}\n```\n",
-                before.trim(),
-                after.trim()
+                "\ntorch's suggested fixes, applied with `refine_dynamic_shapes_from_suggested_fixes`:\n\n```\n{}\n```",
+                markdown_fence_safe(fix.trim_end())
             );
         }
+        let _ = writeln!(s, "\n**Expected:** {}\n", self.should());
+        if let Some(c) = self.contract {
+            let _ = writeln!(s, "**The promise:** {}\n", c.promise());
+        }
+        if let Some(w) = &self.workaround {
+            let _ = writeln!(
+                s,
+                "A respelling avoids it:\n\n```diff\n{}```\n",
+                markdown_fence_safe(&self.diff(w))
+            );
+        }
+        let _ = writeln!(s, "### Versions\n");
+        let v = versions.map(str::to_string).unwrap_or_else(|| {
+            format!(
+                "torch {} (run `python -m torch.utils.collect_env` for the full report)",
+                self.torch
+            )
+        });
+        let _ = writeln!(s, "```\n{}\n```\n", markdown_fence_safe(v.trim_end()));
         let _ = writeln!(
             s,
-            "### Versions\n\n```\ntorch: {}\nbackend: torch.export.export(strict={})\nfound by: shapefuzz {} (signature `{}`)\n```",
-            self.torch,
-            self.strict(),
+            "<sub>Found by shapefuzz {} (`{}`).</sub>",
             env!("CARGO_PKG_VERSION"),
-            self.signature.as_deref().unwrap_or("-")
+            markdown_code(self.signature.as_deref().unwrap_or("-"))
         );
+        s
+    }
+
+    fn happened(&self) -> String {
+        match self.contract {
+            Some(Contract::SilentDivergence) => "the exported program accepts other sizes and returns a different result from eager PyTorch".into(),
+            Some(Contract::SilentDivergenceAtZeroOne) => "the exported program accepts an input of size 0 or 1 and returns a different result from eager PyTorch, instead of rejecting it".into(),
+            Some(Contract::InternalError) => "`torch.export.export` fails with an internal error on a model eager PyTorch runs".into(),
+            Some(Contract::SpuriousConstraintViolation) => "`torch.export.export` raises a constraint violation, although every guard it names holds for every size in the specified range".into(),
+            Some(Contract::SuggestedFixFails) => "export raises a constraint violation whose suggested fixes, applied with `refine_dynamic_shapes_from_suggested_fixes`, do not export".into(),
+            Some(Contract::DynamicSpecializedSilently) => "export specializes a `Dim.DYNAMIC` dimension to a single size and raises no error".into(),
+            Some(Contract::NamedDimNarrowedSilently) => "export narrows a named `Dim` without a constraint violation, and the exported program rejects sizes inside the declared range".into(),
+            Some(Contract::NamedDimsRelatedSilently) => "export relates two named `Dim`s by a guard without a constraint violation, and the exported program rejects sizes inside the declared ranges".into(),
+            Some(Contract::Crash) => "the process dies".into(),
+            Some(Contract::Hang) => "the call does not return".into(),
+            _ => self.message.lines().next().unwrap_or("").to_string(),
+        }
+    }
+
+    fn diff(&self, w: &Case) -> String {
+        let (a, b) = (
+            render_standalone(&self.case).source,
+            render_standalone(w).source,
+        );
+        let mut out = String::new();
+        for (x, y) in a.lines().zip(b.lines()) {
+            if x != y {
+                let _ = writeln!(out, "- {}", x.trim());
+                let _ = writeln!(out, "+ {}", y.trim());
+            }
+        }
+        out
+    }
+
+    fn portability_note(&self, observed: Option<&str>) -> String {
+        let mut s = String::new();
+        let line = self
+            .culprit_code()
+            .map(|c| format!("`{}`", markdown_code(&c)))
+            .unwrap_or_else(|| "a line of the model".into());
+        let _ = writeln!(
+            s,
+            "## Portability note for model authors (not a torch bug)\n\nWith `dynamic_shapes` asking for {}, {line} makes torch.export specialize a size that the model's own Python does not force:\n",
+            self.asked()
+        );
+        let _ = writeln!(
+            s,
+            "> {}\n",
+            markdown_text(self.message.lines().next().unwrap_or(""))
+        );
+        match &self.workaround {
+            Some(w) => {
+                let _ = writeln!(
+                    s,
+                    "Spelling the same computation differently keeps the dimension dynamic:\n\n```diff\n{}```\n",
+                    markdown_fence_safe(&self.diff(w))
+                );
+            }
+            None => {
+                let _ = writeln!(s, "No respelling shapefuzz knows keeps it dynamic.\n");
+            }
+        }
+        if let Some(c) = self.contract {
+            let _ = writeln!(s, "Why it is not a torch bug: {}\n", c.promise());
+        }
+        let _ = writeln!(s, "```python\n{}```\n", markdown_fence_safe(&self.script()));
+        let _ = writeln!(s, "Output:\n");
+        s.push_str(&self.observed_block(observed));
+        s
+    }
+
+    fn expected_note(&self, observed: Option<&str>) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "## Expected behaviour (not a torch bug)\n\n{}\n\n> {}\n",
+            self.contract.map(Contract::promise).unwrap_or(""),
+            markdown_text(self.message.lines().next().unwrap_or(""))
+        );
+        let _ = writeln!(s, "```python\n{}```\n", markdown_fence_safe(&self.script()));
+        let _ = writeln!(s, "Output:\n");
+        s.push_str(&self.observed_block(observed));
         s
     }
 }
 
-/// The first line that differs between two renderings of cases with the same shape.
-fn changed_line(a: &Case, b: &Case) -> (String, String) {
-    let (ra, rb) = (render(a).source, render(b).source);
-    ra.lines()
-        .zip(rb.lines())
-        .find(|(x, y)| x != y)
-        .map(|(x, y)| (x.to_string(), y.to_string()))
-        .unwrap_or_default()
+/// Text for a Python `#` comment: one line, no control characters.
+pub fn python_comment(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Text inside a Markdown code fence: a run of three backticks would close the fence.
+pub fn markdown_fence_safe(s: &str) -> String {
+    s.replace("```", "`\u{200b}``")
+}
+
+/// Text inside inline code: no backticks, one line.
+pub fn markdown_code(s: &str) -> String {
+    s.chars()
+        .map(|c| if c == '`' || c.is_control() { '\'' } else { c })
+        .collect()
+}
+
+/// Text inside an HTML comment.
+fn markdown_comment(s: &str) -> String {
+    python_comment(s).replace("--", "- -")
+}
+
+/// Running text: one line, HTML and Markdown specials escaped.
+pub fn markdown_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '`' | '*' | '_' | '[' | ']' | '|' | '\\' => {
+                out.push('\\');
+                out.push(c)
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Runs a reproducer script with `python` in a scratch directory and returns its exit code
+/// and output (stdout then stderr), with the scratch path and library paths removed.
+pub fn run_script(
+    python: &std::path::Path,
+    script: &str,
+    timeout: std::time::Duration,
+) -> anyhow::Result<(Option<i32>, String)> {
+    let dir = std::env::temp_dir().join(format!(
+        "shapefuzz-repro-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("repro.py");
+    std::fs::write(&path, script)?;
+    let mut child = std::process::Command::new(python)
+        .arg("repro.py")
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("cannot run {}: {e}", python.display()))?;
+    let (mut out, mut err) = (child.stdout.take(), child.stderr.take());
+    let reader = std::thread::spawn(move || {
+        use std::io::Read;
+        let mut o = String::new();
+        let mut e = String::new();
+        if let Some(x) = out.as_mut() {
+            let _ = x.read_to_string(&mut o);
+        }
+        if let Some(x) = err.as_mut() {
+            let _ = x.read_to_string(&mut e);
+        }
+        (o, e)
+    });
+    let started = std::time::Instant::now();
+    let code = loop {
+        if let Some(st) = child.try_wait()? {
+            break st.code();
+        }
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let (o, e) = reader.join().unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut text = o;
+    if !e.trim().is_empty() {
+        text.push_str(&e);
+    }
+    Ok((code, clean_paths(&text, &dir)))
+}
+
+/// No paths of this machine in a report: the scratch directory goes, library files are named
+/// from their package (`torch/...`).
+fn clean_paths(text: &str, dir: &std::path::Path) -> String {
+    use regex::Regex;
+    use std::sync::LazyLock;
+    static SITE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"/[^\s"']*?/(site|dist)-packages/"#).expect("valid pattern"));
+    static PY: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"/[^\s"']*?/lib/python3\.\d+/"#).expect("valid pattern"));
+    let t = text.replace(&format!("{}/", dir.display()), "");
+    let t = SITE.replace_all(&t, "").into_owned();
+    PY.replace_all(&t, "python3/").into_owned()
 }

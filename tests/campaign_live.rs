@@ -110,58 +110,86 @@ fn a_killed_campaign_resumes_with_exactly_one_verdict_per_case() {
 #[test]
 fn exit_codes_junit_and_known_issue_suppression() {
     let new = tmp("new");
-    let o = run(&[
-        "fuzz",
-        "--seed",
-        "1",
-        "--cases",
-        "30",
-        "--jobs",
-        "2",
-        "--out",
-        new.to_str().unwrap(),
-    ]);
+    let args = |out: &Path| {
+        vec![
+            "fuzz".to_string(),
+            "--seed".into(),
+            "1".into(),
+            "--cases".into(),
+            "30".into(),
+            "--jobs".into(),
+            "2".into(),
+            "--fail-on".into(),
+            "bug,portability".into(),
+            "--out".into(),
+            out.display().to_string(),
+        ]
+    };
+    let o = bin()
+        .args(args(&new))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(new.join("summary.json")).unwrap()).unwrap();
-    let findings = summary["new_findings"].as_u64().unwrap();
+    let findings = summary["new_failing"].as_u64().unwrap();
     assert!(
         findings > 0,
-        "seed 1's first 30 cases hold findings; the test needs them"
+        "seed 1's first 30 cases hold bug or portability groups; the test needs them"
     );
     assert_eq!(
         o.status.code(),
         Some(1),
-        "new findings exit 1: {}",
+        "new failing groups exit 1: {}",
         stderr(&o)
     );
     let junit = std::fs::read_to_string(new.join("junit.xml")).unwrap();
     assert_eq!(junit.matches("<failure").count() as u64, findings);
     assert!(junit.contains(&format!("failures=\"{findings}\"")));
     let md = std::fs::read_to_string(new.join("summary.md")).unwrap();
-    assert!(md.contains("## New findings") && md.contains("```python"));
+    assert!(
+        md.contains("## Portability") || md.contains("## Bugs"),
+        "{md}"
+    );
     assert_eq!(
         std::fs::read_dir(new.join("findings")).unwrap().count() as u64,
-        findings
+        findings,
+        "a record per bug and portability group"
     );
-
-    // Every finding known: reported, skipped in JUnit with its link, and the run passes.
-    let known = new.with_extension("toml");
-    std::fs::write(&known, "[[known]]\npattern = '.*'\nlink = 'https://example.invalid/issue/1'\nnote = 'all of them'\n")
-        .unwrap();
-    let old = tmp("known");
+    // The default fails only on bugs: the same cases pass unless one of them is a bug.
+    let bugs = summary["classes"]["bug"]["new_groups"]
+        .as_u64()
+        .unwrap_or(0);
+    let default_run = tmp("default");
     let o = run(&[
         "fuzz",
         "--seed",
         "1",
         "--cases",
         "30",
-        "--jobs",
-        "2",
+        "--no-reduce",
         "--out",
-        old.to_str().unwrap(),
-        "--known",
-        known.to_str().unwrap(),
+        default_run.to_str().unwrap(),
     ]);
+    assert_eq!(
+        o.status.code(),
+        Some(if bugs > 0 { 1 } else { 0 }),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&default_run).ok();
+
+    // Every finding known: reported, skipped in JUnit with its link, and the run passes.
+    let known = new.with_extension("toml");
+    std::fs::write(&known, "[[known]]\npattern = '.*'\nlink = 'https://example.invalid/issue/1'\nnote = 'all of them'\n")
+        .unwrap();
+    let old = tmp("known");
+    let o = bin()
+        .args(args(&old))
+        .args(["--known", known.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -176,7 +204,7 @@ fn exit_codes_junit_and_known_issue_suppression() {
     assert!(
         std::fs::read_to_string(old.join("summary.md"))
             .unwrap()
-            .contains("## Known findings")
+            .contains("Known: <https://example.invalid/issue/1>")
     );
 
     // Harness errors exit 2 with one line naming the problem, and record nothing new.
@@ -228,15 +256,19 @@ fn replay_says_fixed_still_failing_or_changed() {
         signature: signature.into(),
         backend: Backend::Export,
         verdict: Verdict::LostDim,
+        contract: None,
         kind: None,
         message: String::new(),
+        cause: None,
+        traceback: None,
+        fix: None,
         torch: "2.15.0".into(),
         origin: "test".into(),
         probe: None,
         workaround: None,
         case: Case::load(&seeds.join(case)).unwrap(),
     };
-    let pinned = "export/lost_dim/append_value:pad/pinned to a constant";
+    let pinned = "export/portability/avoidable-specialization/append_value:pad/torch/nn/functional.py in pad";
     record("seed_pad.json", pinned)
         .save(&dir.join("a_still.json"))
         .unwrap();
@@ -250,7 +282,12 @@ fn replay_says_fixed_still_failing_or_changed() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("a_still.json: still failing"), "{out}");
     assert!(out.contains("b_fixed.json: fixed"), "{out}");
-    assert!(out.contains("c_changed.json: changed: export/lost_dim/append_value:pad/pinned to a constant -> export/lost_dim/one_hot/pinned to a constant"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "c_changed.json: changed: {pinned} -> export/portability/avoidable-specialization/one_hot/"
+        )),
+        "{out}"
+    );
     assert_eq!(o.status.code(), Some(1));
     std::fs::remove_dir_all(&dir).ok();
 }

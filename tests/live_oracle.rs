@@ -6,7 +6,9 @@ mod common;
 use common::{env, pool, seed};
 use serde_json::json;
 use shapefuzz::ir::{Case, DimSpec};
-use shapefuzz::oracle::{self, Backend, CheckResult, Outcome, Pool, PoolConfig, Verdict};
+use shapefuzz::oracle::{
+    self, Backend, CheckResult, Class, Contract, Outcome, Pool, PoolConfig, Truth, Verdict,
+};
 use std::time::Duration;
 
 fn check(case: &Case) -> CheckResult {
@@ -24,6 +26,13 @@ fn seed_pad_with_auto_loses_y_and_guards_on_it() {
     let case = seed("seed_pad.json");
     let r = check(&case);
     assert_eq!(r.verdict, Verdict::LostDim, "{r:#?}");
+    // y is free and every size takes the same Python path: a portability finding.
+    assert_eq!(
+        r.contract(),
+        Some(Contract::AvoidableSpecialization),
+        "{r:#?}"
+    );
+    assert_eq!(r.class(), Some(Class::Portability));
     let lost = r
         .findings
         .iter()
@@ -44,10 +53,16 @@ fn seed_pad_with_auto_loses_y_and_guards_on_it() {
         "{}",
         at_y3.message
     );
-    let cause = r.cause.expect("cause traced");
-    assert_eq!(cause.op, "append_value");
+    let cause = r.cause().expect("cause traced");
+    assert_eq!(cause.op.as_deref(), Some("append_value"));
     assert_eq!(cause.spelling.as_deref(), Some("pad"));
-    assert_eq!(case.nodes[cause.node as usize].tag(), "append_value");
+    assert_eq!(
+        case.nodes[cause.node.unwrap() as usize].tag(),
+        "append_value"
+    );
+    assert_eq!(cause.site.as_deref(), Some("torch/nn/functional.py in pad"));
+    // The 0/1 probes are judged and recorded: y of size 0/1 is rejected (expected).
+    assert!(r.edge.iter().any(|e| e.outcome() == "rejected"), "{r:#?}");
 }
 
 #[test]
@@ -65,6 +80,16 @@ fn seed_pad_with_dynamic_is_a_constraint_violation() {
         r.message().contains("Constraints violated"),
         "{}",
         r.message()
+    );
+    // DYNAMIC kept its promise (it raised); the specialization is the model's avoidable one.
+    assert_eq!(
+        r.contract(),
+        Some(Contract::AvoidableSpecialization),
+        "{r:#?}"
+    );
+    assert_eq!(
+        r.cause().and_then(|c| c.op.clone()).as_deref(),
+        Some("append_value")
     );
 }
 
@@ -84,7 +109,8 @@ fn one_hot_num_classes_from_a_size_loses_the_dim() {
         has(&r, Verdict::SpuriousGuard, "x.size()[0] == 3"),
         "{r:#?}"
     );
-    assert_eq!(r.cause.as_ref().map(|c| c.op.as_str()), Some("one_hot"));
+    assert_eq!(r.class(), Some(Class::Portability), "{r:#?}");
+    assert_eq!(r.cause().and_then(|c| c.op.as_deref()), Some("one_hot"));
 }
 
 #[test]
@@ -98,18 +124,19 @@ fn int_of_half_a_size_pins_or_narrows_it() {
             .any(|f| f.verdict == Verdict::SpuriousGuard),
         "{r:#?}"
     );
-    let cause = r.cause.expect("cause traced");
-    assert!(
-        ["round.int", "reshape"].contains(&cause.op.as_str()),
-        "{cause:?}"
-    );
+    assert_eq!(r.class(), Some(Class::Portability), "{r:#?}");
+    let cause = r.cause().expect("cause traced");
+    assert_eq!(cause.op.as_deref(), Some("round.int"), "{cause:?}");
 }
 
 #[test]
-fn branch_on_a_size_narrows_the_range() {
+fn branch_on_a_size_narrows_the_range_to_the_trace_region() {
     let case = seed("branch.json");
     let r = check(&case);
     assert_eq!(r.verdict, Verdict::LostDim, "{r:#?}");
+    // Python decides on the size: torch keeps the traced path, as documented.
+    assert_eq!(r.contract(), Some(Contract::TraceRegion), "{r:#?}");
+    assert_eq!(r.class(), Some(Class::Expected));
     assert!(has(&r, Verdict::LostDim, "only 2..=4"), "{r:#?}");
     let at6 = r
         .findings
@@ -123,7 +150,9 @@ fn branch_on_a_size_narrows_the_range() {
             .iter()
             .any(|f| f.probe.as_deref() == Some(&[4][..]))
     );
-    assert_eq!(r.cause.as_ref().map(|c| c.op.as_str()), Some("if"));
+    let cause = r.cause().expect("cause traced");
+    assert_eq!(cause.op.as_deref(), Some("if"), "{cause:?}");
+    assert_eq!(cause.site.as_deref(), Some("model in forward"), "{cause:?}");
 }
 
 #[test]
@@ -173,7 +202,7 @@ fn a_worker_killed_mid_case_is_a_crash_and_the_pool_carries_on() {
         stderr_tail: "boom".into(),
     };
     assert_eq!(
-        oracle::judge(&case, &rendered, Backend::Export, &crash).verdict,
+        oracle::judge(&case, &rendered, Backend::Export, &Truth::of(&case), &crash).verdict,
         Verdict::Crash
     );
     // A fresh worker takes the next case.
@@ -203,7 +232,7 @@ fn a_case_that_outlives_the_timeout_is_a_hang() {
         after: Duration::from_secs(3),
     };
     assert_eq!(
-        oracle::judge(&case, &rendered, Backend::Export, &hang).verdict,
+        oracle::judge(&case, &rendered, Backend::Export, &Truth::of(&case), &hang).verdict,
         Verdict::Hang
     );
     assert!(matches!(
@@ -241,4 +270,83 @@ fn workers_are_recycled() {
         Outcome::Reply { .. }
     ));
     assert_ne!(pool.pids(), first);
+}
+
+/// The torch bugs the contract must call bugs, each with the promise it breaks.
+fn assert_bug(r: &CheckResult, contract: Contract, op: Option<&str>) {
+    assert_eq!(r.class(), Some(Class::Bug), "{r:#?}");
+    assert_eq!(r.contract(), Some(contract), "{r:#?}");
+    if let Some(op) = op {
+        assert_eq!(r.cause().and_then(|c| c.op.as_deref()), Some(op), "{r:#?}");
+    }
+    assert!(
+        r.signature()
+            .unwrap()
+            .starts_with(&format!("export/bug/{}/", contract.name())),
+        "{r:#?}"
+    );
+}
+
+#[test]
+fn an_internal_solver_assertion_is_a_bug_not_a_user_error() {
+    // pytorch/pytorch#121286: a named Dim and `if 2*n >= 7` reach an AssertionError in
+    // DimConstraints.prettify_results instead of a constraint violation with a fix.
+    let r = check(&seed("prettify_internal.json"));
+    assert_eq!(r.verdict, Verdict::ExportError, "{r:#?}");
+    assert_eq!(r.kind(), Some("internal"));
+    assert_bug(&r, Contract::InternalError, Some("if"));
+    let site = r.cause().and_then(|c| c.site.clone()).unwrap_or_default();
+    assert!(site.ends_with("in prettify_results"), "{site}");
+    assert!(
+        r.traceback
+            .as_deref()
+            .is_some_and(|t| t.contains("prettify_results")
+                && !t.contains("/tmp/")
+                && !t.contains("site-packages")),
+        "{:?}",
+        r.traceback
+    );
+}
+
+#[test]
+fn dynamic_pinned_through_a_float_guard_without_an_error_is_a_bug() {
+    // `torch.as_tensor(x.shape[0] / 2)` adds `s/2 == 2.5`: one size left, no error.
+    let r = check(&seed("dynamic_float_pin.json"));
+    assert_eq!(r.verdict, Verdict::LostDim, "{r:#?}");
+    assert_bug(&r, Contract::DynamicSpecializedSilently, Some("to_tensor"));
+}
+
+#[test]
+fn a_constraint_violation_for_guards_that_always_hold_is_a_bug() {
+    // `torch.chunk(x, 1)` with a named Dim: torch cannot prove `(2n-1)//n == 1` and
+    // suggests specializing n, although the guard holds for every n.
+    let r = check(&seed("chunk_one_named.json"));
+    assert_eq!(r.kind(), Some("constraint_violation"), "{r:#?}");
+    assert_bug(&r, Contract::SpuriousConstraintViolation, Some("chunk"));
+    assert!(
+        r.fix.as_deref().is_some_and(|f| f.contains("s0 = 5")),
+        "{:?}",
+        r.fix
+    );
+}
+
+#[test]
+fn named_dims_tied_by_a_product_without_an_error_is_a_bug() {
+    // `x.new_tensor([math.floor(x.numel() / 2)])` with named Dims: a guard on s0*s1.
+    let case = shapefuzz::generate(16396932155903188552, true);
+    let r = check(&case);
+    assert_bug(&r, Contract::NamedDimsRelatedSilently, Some("to_tensor"));
+}
+
+#[test]
+fn a_branch_on_size_below_2_accepted_at_size_1_is_a_silent_divergence() {
+    // `if v1 < 2:` is traced as False; the program does not check that sizes are >= 2, so a
+    // size-1 input runs the other arm and returns another result than eager.
+    let case = shapefuzz::generate(580, true);
+    let r = check(&case);
+    assert_eq!(r.verdict, Verdict::Divergence, "{r:#?}");
+    assert_bug(&r, Contract::SilentDivergenceAtZeroOne, Some("compare"));
+    assert!(r.edge.iter().any(|e| e.outcome() == "differs"), "{r:#?}");
+    let probe = r.primary().and_then(|f| f.probe.clone()).unwrap();
+    assert!(probe.contains(&1) || probe.contains(&0), "{probe:?}");
 }

@@ -2,10 +2,10 @@
 //! known issues, JUnit.
 
 use shapefuzz::corpus::{ResultLine, ResultsWriter, open_results, signature_file_name};
-use shapefuzz::oracle::Verdict;
-use shapefuzz::report::{KnownIssues, Summary, group, normalize_message};
+use shapefuzz::oracle::{Class, Contract, Verdict, normalize_message};
+use shapefuzz::report::{KnownIssues, Summary, group};
 
-fn line(index: u64, sig: Option<&str>, size: usize) -> ResultLine {
+fn judged(index: u64, sig: Option<&str>, size: usize, contract: Option<Contract>) -> ResultLine {
     ResultLine {
         index,
         case_seed: index * 10,
@@ -14,14 +14,26 @@ fn line(index: u64, sig: Option<&str>, size: usize) -> ResultLine {
         } else {
             Verdict::Pass
         },
+        class: contract.map(Contract::class),
+        contract,
         kind: None,
         message: format!("message {index}"),
         signature: sig.map(str::to_string),
         ops: vec![],
         size,
         cause: None,
+        edge: vec![],
         seconds: 0.01,
     }
+}
+
+fn line(index: u64, sig: Option<&str>, size: usize) -> ResultLine {
+    judged(
+        index,
+        sig,
+        size,
+        sig.map(|_| Contract::AvoidableSpecialization),
+    )
 }
 
 #[test]
@@ -95,28 +107,71 @@ fn grouping_keeps_first_and_smallest_case_per_signature() {
 }
 
 #[test]
+fn groups_list_bugs_first_by_severity_then_portability_then_expected() {
+    let lines = vec![
+        judged(0, Some("e"), 1, Some(Contract::TraceRegion)),
+        judged(1, Some("p"), 1, Some(Contract::AvoidableSpecialization)),
+        judged(2, Some("crash"), 1, Some(Contract::Crash)),
+        judged(3, Some("div"), 1, Some(Contract::SilentDivergence)),
+        judged(4, Some("inv"), 1, None),
+    ];
+    let g = group(&lines, &KnownIssues::none());
+    let order: Vec<&str> = g.iter().map(|e| e.signature.as_str()).collect();
+    assert_eq!(order, ["div", "crash", "p", "e", "inv"]);
+    assert_eq!(g[0].class, Some(Class::Bug));
+}
+
+#[test]
+fn only_new_groups_of_failing_classes_fail_the_run() {
+    let lines = vec![
+        judged(0, Some("p"), 1, Some(Contract::AvoidableSpecialization)),
+        judged(1, Some("e"), 1, Some(Contract::TraceRegion)),
+    ];
+    let none = KnownIssues::none();
+    let s = Summary::new(0, "2.15.0", "export", &lines, &none, 1.0, &[Class::Bug]);
+    assert_eq!((s.new_failing, s.exit_code()), (0, 0));
+    assert!(s.junit().contains("failures=\"0\""), "{}", s.junit());
+    let s = Summary::new(
+        0,
+        "2.15.0",
+        "export",
+        &lines,
+        &none,
+        1.0,
+        &[Class::Bug, Class::Portability],
+    );
+    assert_eq!((s.new_failing, s.exit_code()), (1, 1));
+    let md = s.markdown(&|_| None);
+    let (bugs, port, exp) = (
+        md.find("## Bugs"),
+        md.find("## Portability"),
+        md.find("## Expected"),
+    );
+    assert!(bugs.is_none() && port.is_some() && exp.is_some(), "{md}");
+    assert!(port < exp);
+}
+
+#[test]
 fn known_issues_match_by_pattern_and_bad_files_say_why() {
     let p = std::env::temp_dir().join(format!("shapefuzz-known-{}.toml", std::process::id()));
-    std::fs::write(&p, "[[known]]\npattern = 'lost_dim/size:len/'\nlink = 'https://github.com/pytorch/pytorch/issues/1'\nnote = 'len() is an int'\n").unwrap();
+    std::fs::write(&p, "[[known]]\npattern = '/bug/internal-error/if/'\nlink = 'https://github.com/pytorch/pytorch/issues/1'\nnote = 'solver'\n").unwrap();
     let k = KnownIssues::load(&p).unwrap();
+    let known = "export/bug/internal-error/if/torch/x.py in f";
+    assert!(k.matching(known).is_some());
     assert!(
-        k.matching("export/lost_dim/size:len/pinned to a constant")
-            .is_some()
-    );
-    assert!(
-        k.matching("export/lost_dim/size:shape_index/pinned to a constant")
+        k.matching("export/bug/internal-error/cat/torch/x.py in f")
             .is_none()
     );
     let lines = vec![
-        line(0, Some("export/lost_dim/size:len/pinned to a constant"), 3),
-        line(1, Some("other"), 3),
+        judged(0, Some(known), 3, Some(Contract::InternalError)),
+        judged(1, Some("other"), 3, Some(Contract::InternalError)),
     ];
-    let s = Summary::new(0, "2.15.0", "export", &lines, &k, 1.0);
-    assert_eq!((s.new_findings, s.known_findings, s.exit_code()), (1, 1, 1));
+    let s = Summary::new(0, "2.15.0", "export", &lines, &k, 1.0, &[Class::Bug]);
+    assert_eq!((s.new_failing, s.known_findings, s.exit_code()), (1, 1, 1));
     let junit = s.junit();
     assert!(junit.contains("failures=\"1\" skipped=\"1\""), "{junit}");
     assert!(junit.contains(
-        "<skipped message=\"known: https://github.com/pytorch/pytorch/issues/1 len() is an int\"/>"
+        "<skipped message=\"known: https://github.com/pytorch/pytorch/issues/1 solver\"/>"
     ));
     std::fs::write(&p, "known = 3").unwrap();
     let err = KnownIssues::load(&p).unwrap_err().to_string();
@@ -150,7 +205,7 @@ fn the_example_known_issues_file_loads() {
     )))
     .unwrap();
     let hit = k
-        .matching("export/lost_dim/round.int/pinned to a constant")
+        .matching("export/portability/avoidable-specialization/round.int/model in forward")
         .expect("matches");
     assert!(hit.link.ends_with("/138853"));
 }

@@ -1,12 +1,13 @@
 //! The differential check against real torch, on arbitrary bytes.
 //!
-//! One worker pool serves the whole process (libFuzzer calls the target in a loop). A
-//! finding whose signature matches the known-issues file named by `SHAPEFUZZ_KNOWN` is not
-//! reported, so a campaign stops only on what is new.
+//! One worker pool serves the whole process (libFuzzer calls the target in a loop). Only a
+//! finding of a class in `SHAPEFUZZ_FAIL_ON` (comma-separated; default `bug`) whose
+//! signature the known-issues file named by `SHAPEFUZZ_KNOWN` does not list is reported, so
+//! a campaign stops only on what is new and worth a report.
 
 use arbitrary::Unstructured;
-use shapefuzz::oracle::{self, Backend, Pool, PoolConfig, PythonEnv};
-use shapefuzz::report::{KnownIssues, signature};
+use shapefuzz::oracle::{self, Backend, Class, Pool, PoolConfig, PythonEnv};
+use shapefuzz::report::KnownIssues;
 use std::sync::OnceLock;
 
 fn pool() -> &'static Pool {
@@ -32,14 +33,32 @@ fn known() -> &'static KnownIssues {
     })
 }
 
-/// The signature of a new (not known) finding the bytes lead to, if any.
+fn fail_on() -> &'static [Class] {
+    static FAIL_ON: OnceLock<Vec<Class>> = OnceLock::new();
+    FAIL_ON.get_or_init(|| match std::env::var("SHAPEFUZZ_FAIL_ON") {
+        Ok(v) => v
+            .split(',')
+            .map(|c| {
+                Class::parse(c.trim()).unwrap_or_else(|| {
+                    panic!("SHAPEFUZZ_FAIL_ON: unknown class {c:?} (use bug, portability, expected)")
+                })
+            })
+            .collect(),
+        Err(_) => vec![Class::Bug],
+    })
+}
+
+/// The signature of a new (not known) finding of a failing class the bytes lead to, if any.
 pub fn run(u: &mut Unstructured) -> arbitrary::Result<Option<String>> {
     let data = u.bytes(u.len())?;
     let Some(case) = shapefuzz::r#gen::case_from_bytes(data) else {
         return Ok(None);
     };
     let r = oracle::check(pool(), &case, Backend::Export);
-    Ok(signature(&r).filter(|s| r.verdict.is_finding() && known().matching(s).is_none()))
+    let failing = r.class().is_some_and(|c| fail_on().contains(&c));
+    Ok(r
+        .signature()
+        .filter(|s| failing && known().matching(s).is_none()))
 }
 
 #[test]

@@ -9,9 +9,11 @@
 
 mod expr;
 mod ops;
+mod region;
 
 pub use expr::*;
 pub use ops::*;
+pub use region::*;
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;

@@ -1,24 +1,30 @@
-//! The oracle: runs a case through real PyTorch and says what it saw.
+//! The oracle: runs a case through real PyTorch and says what it saw, and what that means.
 //!
 //! `check` renders the case, sends it to a worker of the [`Pool`] (eager at the export
 //! sizes, `torch.export`, inspection, eager vs exported at every probe; see
-//! `harness/python/PROTOCOL.md`), and judges the worker's raw observations against the
-//! case's ground truth here in Rust: a requested-dynamic dim that eager accepts at a size
-//! the exported program rejects is `lost_dim`; a probe eager runs and the exported program
-//! refuses is `spurious_guard`; different results are `divergence`. Guards are traced
-//! through the renderer's line map to the IR node that added them. The oracle never judges
-//! what it cannot: a non-repeatable eager result is `poisoned`, not a finding.
+//! `harness/python/PROTOCOL.md`), and [`contract::judge`]s the worker's raw observations in
+//! Rust against the case's ground truth and torch.export's own contract
+//! (`harness/oracle/CONTRACT.md`). A verdict says what happened (`lost_dim`,
+//! `divergence`, ...); its [`Class`] says whether torch broke a promise (`bug`), the model
+//! has an avoidable specialization (`portability`), or torch did what its documentation
+//! says (`expected`). The oracle never judges what it cannot: a non-repeatable eager result
+//! or a reply that breaks the protocol is `poisoned`, not a finding.
 
+pub mod contract;
 pub mod env;
 pub mod pool;
+pub mod protocol;
 
+pub use contract::{Truth, judge};
 pub use env::{EnvError, PythonEnv};
 pub use pool::{Outcome, Pool, PoolConfig};
 
-use crate::ir::{Case, DimTruth, SCAN_MAX, input_name, runs, symbol_name};
+use crate::ir::{Case, DimExpr, DimSpec, InputDim, SCAN_MAX, in_runs, symbol_name};
 use crate::render::{Rendered, render};
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::sync::LazyLock;
 use std::time::Instant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -67,6 +73,148 @@ impl Verdict {
     }
 }
 
+/// What a finding means to a user: did torch break its contract?
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Class {
+    /// torch broke a documented promise: an issue for torch maintainers.
+    Bug,
+    /// A size inside the trace region is lost to a specialization the model did not force,
+    /// usually avoidable with another spelling: a note for model authors.
+    Portability,
+    /// torch did what its documentation says (the trace region, 0/1 specialization, a
+    /// data-dependent branch): counted, collapsed.
+    Expected,
+}
+
+impl Class {
+    pub const ALL: &'static [Class] = &[Class::Bug, Class::Portability, Class::Expected];
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Bug => "bug",
+            Class::Portability => "portability",
+            Class::Expected => "expected",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Class> {
+        Class::ALL.iter().copied().find(|c| c.name() == s)
+    }
+}
+
+/// The contract outcome: which rule of `CONTRACT.md` a finding falls under. Each belongs to
+/// one class; bugs are listed by severity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Contract {
+    /// The exported program accepted a probe and returned another result than eager.
+    SilentDivergence,
+    /// The same at a size of 0 or 1, which the program accepts without checking.
+    SilentDivergenceAtZeroOne,
+    /// Export raised an error that is not a user-facing one.
+    InternalError,
+    /// Export raised a constraint violation although everything torch concluded about the
+    /// sizes holds at every size the spec allows and eager accepts.
+    SpuriousConstraintViolation,
+    /// torch's "Suggested fixes", applied with its own helper, do not export.
+    SuggestedFixFails,
+    /// A `Dim.DYNAMIC` dim was specialized to a single size without an error.
+    DynamicSpecializedSilently,
+    /// A named `Dim` was narrowed by a guard on it alone without a constraint violation.
+    NamedDimNarrowedSilently,
+    /// A named `Dim` was narrowed by a guard relating it to another dim (`n <= m`,
+    /// `n*m == 6`) without a constraint violation.
+    NamedDimsRelatedSilently,
+    /// The worker died on a model eager runs.
+    Crash,
+    /// The worker did not answer in time.
+    Hang,
+    /// A size inside the trace region is rejected (or raised as a constraint violation).
+    AvoidableSpecialization,
+    /// Export stopped at a data-dependent guard inside a torch op.
+    DataDependentInOp,
+    /// Export raised because Python cannot handle a symbolic size here.
+    UnsupportedOnSymbolic,
+    /// Rejected sizes are all outside the trace region.
+    TraceRegion,
+    /// Rejected at size 0 or 1: torch's 0/1 specialization.
+    ZeroOneSpecialization,
+    /// Export stopped at Python control flow on a data-dependent value.
+    DataDependentBranch,
+}
+
+impl Contract {
+    pub fn class(self) -> Class {
+        use Contract::*;
+        match self {
+            SilentDivergence
+            | SilentDivergenceAtZeroOne
+            | InternalError
+            | SpuriousConstraintViolation
+            | SuggestedFixFails
+            | DynamicSpecializedSilently
+            | NamedDimNarrowedSilently
+            | NamedDimsRelatedSilently
+            | Crash
+            | Hang => Class::Bug,
+            AvoidableSpecialization | DataDependentInOp | UnsupportedOnSymbolic => {
+                Class::Portability
+            }
+            TraceRegion | ZeroOneSpecialization | DataDependentBranch => Class::Expected,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        use Contract::*;
+        match self {
+            SilentDivergence => "silent-divergence",
+            SilentDivergenceAtZeroOne => "silent-divergence-at-0-1",
+            InternalError => "internal-error",
+            SpuriousConstraintViolation => "spurious-constraint-violation",
+            SuggestedFixFails => "suggested-fix-fails",
+            DynamicSpecializedSilently => "dynamic-specialized-silently",
+            NamedDimNarrowedSilently => "named-dim-narrowed-silently",
+            NamedDimsRelatedSilently => "named-dims-related-silently",
+            Crash => "crash",
+            Hang => "hang",
+            AvoidableSpecialization => "avoidable-specialization",
+            DataDependentInOp => "data-dependent-in-op",
+            UnsupportedOnSymbolic => "unsupported-on-symbolic",
+            TraceRegion => "trace-region",
+            ZeroOneSpecialization => "zero-one-specialization",
+            DataDependentBranch => "data-dependent-branch",
+        }
+    }
+
+    /// Severity for ordering reports: lower is worse. Divergences first, then internal
+    /// errors, then broken spec promises, then crashes and hangs.
+    pub fn severity(self) -> u8 {
+        use Contract::*;
+        match self {
+            SilentDivergence => 0,
+            SilentDivergenceAtZeroOne => 1,
+            InternalError => 2,
+            SpuriousConstraintViolation => 3,
+            SuggestedFixFails => 3,
+            DynamicSpecializedSilently => 4,
+            NamedDimNarrowedSilently => 5,
+            NamedDimsRelatedSilently => 6,
+            Crash => 7,
+            Hang => 8,
+            AvoidableSpecialization => 10,
+            DataDependentInOp => 11,
+            UnsupportedOnSymbolic => 12,
+            TraceRegion => 20,
+            ZeroOneSpecialization => 21,
+            DataDependentBranch => 22,
+        }
+    }
+
+    /// What torch promises, and where it says so (the reproducer quotes it).
+    pub fn promise(self) -> &'static str {
+        contract::promise(self)
+    }
+}
+
 /// Which exporter path a check drives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -87,40 +235,87 @@ impl Backend {
     }
 }
 
-/// The IR node a guard was traced to.
+/// The culprit of a finding: the guard false at the witness sizes, the exception's line in
+/// the case, or the Python decision that changed; traced to the IR node on its line.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Cause {
-    pub node: u32,
-    pub op: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<u32>,
+    /// The node's op kind (`append_value`, `round.int`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spelling: Option<String>,
+    /// The culprit guard, error or decision as text.
     pub guard: String,
-    pub line: u32,
+    /// The line of the rendered case module.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// The torch function that emitted the guard or raised: `torch/nn/functional.py in pad`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+}
+
+impl Cause {
+    /// `op:spelling`, or `-` when no node was found.
+    pub fn op_text(&self) -> String {
+        match (&self.op, &self.spelling) {
+            (Some(op), Some(s)) => format!("{op}:{s}"),
+            (Some(op), None) => op.clone(),
+            _ => "-".into(),
+        }
+    }
 }
 
 /// One thing the oracle observed that is not as it should be.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub verdict: Verdict,
+    /// None for what cannot be judged (invalid, poisoned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<Contract>,
     /// Export-error sub-kind (constraint_violation, data_dependent, unsupported, internal).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     pub message: String,
-    /// For lost_dim: the input and dim; for probe findings: the probe's sizes.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// For lost_dim: the input and dim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dim: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Sizes (one per symbol) to show it at: the probe, or a witness size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<Vec<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
 }
 
-/// An edge (0/1) probe's outcome; reported, never a verdict.
+impl Finding {
+    pub fn class(&self) -> Option<Class> {
+        self.contract.map(Contract::class)
+    }
+}
+
+/// A 0/1 probe's outcome, recorded for every case.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EdgeOutcome {
     pub sizes: Vec<i64>,
     pub eager_ok: bool,
     pub exported_ok: bool,
     pub matches: Option<bool>,
+}
+
+impl EdgeOutcome {
+    /// `rejected` (0/1 specialization, expected), `matches`, `differs` (a bug), or
+    /// `eager-fails` (nothing to compare with).
+    pub fn outcome(&self) -> &'static str {
+        match (self.eager_ok, self.exported_ok, self.matches) {
+            (false, _, _) => "eager-fails",
+            (true, false, _) => "rejected",
+            (true, true, Some(false)) => "differs",
+            _ => "matches",
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -140,13 +335,18 @@ pub struct Timings {
 pub struct CheckResult {
     pub backend: Backend,
     pub verdict: Verdict,
-    /// The finding behind the verdict first, then the rest.
+    /// The finding behind the verdict first (the worst by class, then severity), then the
+    /// rest.
     pub findings: Vec<Finding>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cause: Option<Cause>,
-    /// Per input: the dynamic-shape spec asked for and what the exported program kept.
+    /// Per input dim: the spec asked for, the truth, the trace region, and what torch kept.
     pub dims: Vec<DimReport>,
     pub edge: Vec<EdgeOutcome>,
+    /// The export error's chained traceback (paths of the fuzzing machine removed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceback: Option<String>,
+    /// torch's "Suggested fixes" and what came of applying them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
     pub timings: Timings,
 }
 
@@ -156,25 +356,152 @@ pub struct DimReport {
     pub dim: u32,
     pub requested: String,
     pub truth: String,
-    /// What torch kept: "dynamic", "pinned to N", "narrowed to [...]".
+    /// Sizes of this dim's symbol on which the model's Python decides as at export.
+    pub trace_region: String,
+    /// What torch kept: "dynamic [2, inf]", "pinned to N", "unknown (export failed)".
     pub kept: String,
+    /// The sizes of the symbol the exported program accepts in `2..=SCAN_MAX`.
+    pub accepts: String,
 }
 
 impl CheckResult {
+    /// The finding behind the verdict.
+    pub fn primary(&self) -> Option<&Finding> {
+        self.findings.first()
+    }
     /// The message of the finding behind the verdict.
     pub fn message(&self) -> &str {
-        self.findings
-            .first()
-            .map(|f| f.message.as_str())
-            .unwrap_or("")
+        self.primary().map(|f| f.message.as_str()).unwrap_or("")
     }
     pub fn kind(&self) -> Option<&str> {
-        self.findings.first().and_then(|f| f.kind.as_deref())
+        self.primary().and_then(|f| f.kind.as_deref())
+    }
+    pub fn contract(&self) -> Option<Contract> {
+        self.primary().and_then(|f| f.contract)
+    }
+    pub fn class(&self) -> Option<Class> {
+        self.contract().map(Contract::class)
+    }
+    pub fn cause(&self) -> Option<&Cause> {
+        self.primary().and_then(|f| f.cause.as_ref())
+    }
+
+    /// The group a finding belongs to, as a stable string:
+    /// `backend/class/contract/cause-op[:spelling]/torch-site`. Findings with the same
+    /// signature share a root cause: the same promise, broken (or kept) the same way, by the
+    /// same op and spelling, at the same torch function. `None` for a pass. What cannot be
+    /// judged is `backend/invalid/<message>` or `backend/poisoned/<message>`.
+    pub fn signature(&self) -> Option<String> {
+        let f = self.primary()?;
+        if self.verdict == Verdict::Pass {
+            return None;
+        }
+        Some(match f.contract {
+            Some(c) => {
+                let (op, site) = match &f.cause {
+                    Some(cause) => (
+                        cause.op_text(),
+                        cause.site.clone().unwrap_or_else(|| "-".into()),
+                    ),
+                    None => ("-".into(), "-".into()),
+                };
+                format!(
+                    "{}/{}/{}/{op}/{site}",
+                    self.backend.name(),
+                    c.class().name(),
+                    c.name()
+                )
+            }
+            None => format!(
+                "{}/{}/{}",
+                self.backend.name(),
+                self.verdict.name(),
+                normalize_message(&f.message)
+            ),
+        })
     }
 }
 
+/// A message as part of a signature: its first line with every number, size symbol, input
+/// name and parenthesized list erased.
+pub fn normalize_message(message: &str) -> String {
+    static RULES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+        [
+            // Input names in `x.size(0)`, `L['x']`, `y.size()[0]`.
+            (r"\b[a-z]\.size\(", "_.size("),
+            (r"L\['[a-z]+'\]", "L['_']"),
+            // Symbols: s0, s77, u0; then any number.
+            (r"\b[su]\d+\b", "s"),
+            (r"0x[0-9a-f]+", "0x"),
+            (r"\d+(\.\d+)?", "N"),
+            (r"\s+", " "),
+        ]
+        .into_iter()
+        .map(|(p, r)| (Regex::new(p).expect("valid pattern"), r))
+        .collect()
+    });
+    let first = message
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    let mut s: String = first.chars().take(240).collect();
+    for (re, rep) in RULES.iter() {
+        s = re.replace_all(&s, *rep).into_owned();
+    }
+    // Parenthesized lists say which dims or sizes, not what went wrong; collapse them from
+    // the innermost out.
+    static PARENS: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\([^()]*\)").expect("valid pattern"));
+    loop {
+        let next = PARENS.replace_all(&s, "\u{27e8}\u{27e9}").into_owned();
+        if next == s {
+            break;
+        }
+        s = next;
+    }
+    s.replace("\u{27e8}\u{27e9}", "(…)")
+}
+
+/// Sizes just outside the trace region, per symbol (the nearest valid size below and above
+/// the export size's run): where a Python decision that torch did not guard would show as a
+/// silently different result.
+pub fn region_probes(case: &Case, truth: &Truth) -> Vec<Vec<i64>> {
+    let mut out: Vec<Vec<i64>> = vec![];
+    for s in 0..case.symbol_count() {
+        let here = case.export[s];
+        let outside = |n: &i64| in_runs(*n, &truth.valid[s]) && !in_runs(*n, &truth.region[s]);
+        let below = (2..here).rev().find(outside);
+        let above = (here + 1..=SCAN_MAX).find(outside);
+        for n in below.into_iter().chain(above) {
+            let mut v = case.export.clone();
+            v[s] = n;
+            if !out.contains(&v) && !case.probes.iter().any(|p| p.sizes == v) {
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
+fn runs_json(case: &Case, runs: &[Vec<[i64; 2]>]) -> Value {
+    let m: serde_json::Map<String, Value> = (0..case.symbol_count())
+        .map(|s| (symbol_name(s), json!(runs[s])))
+        .collect();
+    Value::Object(m)
+}
+
+fn sizes_json(v: &[i64]) -> Value {
+    let m: serde_json::Map<String, Value> = v
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (symbol_name(i), json!(x)))
+        .collect();
+    Value::Object(m)
+}
+
 /// Builds the worker request for a case.
-pub fn request_for(rendered: &Rendered, backend: Backend) -> Value {
+pub fn request_for(case: &Case, rendered: &Rendered, backend: Backend, truth: &Truth) -> Value {
     json!({
         "cmd": "check",
         "source": rendered.source,
@@ -182,6 +509,9 @@ pub fn request_for(rendered: &Rendered, backend: Backend) -> Value {
         "strict": backend == Backend::ExportStrict,
         "guard_scan_max": SCAN_MAX,
         "seed": 0,
+        "valid": runs_json(case, &truth.valid),
+        "region": runs_json(case, &truth.region),
+        "region_probes": region_probes(case, truth).iter().map(|v| sizes_json(v)).collect::<Vec<_>>(),
     })
 }
 
@@ -189,28 +519,24 @@ pub fn request_for(rendered: &Rendered, backend: Backend) -> Value {
 pub fn check(pool: &Pool, case: &Case, backend: Backend) -> CheckResult {
     let t0 = Instant::now();
     let rendered = render(case);
+    let truth = Truth::of(case);
     let render_s = t0.elapsed().as_secs_f64();
-    let outcome = pool.request(request_for(&rendered, backend));
-    let mut r = judge(case, &rendered, backend, &outcome);
+    let outcome = pool.request(request_for(case, &rendered, backend, &truth));
+    let mut r = judge(case, &rendered, backend, &truth, &outcome);
     r.timings.render_s = render_s;
     r.timings.total_s = t0.elapsed().as_secs_f64();
     r
 }
 
-fn secs(v: &Value, k: &str) -> f64 {
-    v.get("timings")
-        .and_then(|t| t.get(k))
-        .and_then(Value::as_f64)
-        .unwrap_or(0.0)
+/// Runs torch's `collect_env` in a worker: the versions block of a bug report.
+pub fn env_info(pool: &Pool) -> Option<String> {
+    match pool.request(json!({"cmd": "env_info"})) {
+        Outcome::Reply { value, .. } => value.get("text")?.as_str().map(str::to_string),
+        _ => None,
+    }
 }
 
-fn err_text(e: &Value) -> String {
-    let ty = e.get("type").and_then(Value::as_str).unwrap_or("Error");
-    let msg = e.get("message").and_then(Value::as_str).unwrap_or("");
-    format!("{ty}: {msg}")
-}
-
-fn first_line(s: &str) -> String {
+pub(crate) fn first_line(s: &str) -> String {
     s.lines()
         .find(|l| !l.trim().is_empty())
         .unwrap_or("")
@@ -227,250 +553,7 @@ pub(crate) fn last_line(s: &str) -> &str {
         .trim()
 }
 
-fn finding(verdict: Verdict, message: String) -> Finding {
-    Finding {
-        verdict,
-        kind: None,
-        message,
-        input: None,
-        dim: None,
-        probe: None,
-    }
-}
-
-fn result(backend: Backend, verdict: Verdict, findings: Vec<Finding>) -> CheckResult {
-    CheckResult {
-        backend,
-        verdict,
-        findings,
-        cause: None,
-        dims: vec![],
-        edge: vec![],
-        timings: Timings::default(),
-    }
-}
-
-/// Turns a worker outcome into a verdict against the case's ground truth.
-pub fn judge(case: &Case, rendered: &Rendered, backend: Backend, outcome: &Outcome) -> CheckResult {
-    let (v, round_trip) = match outcome {
-        Outcome::Hang { after } => {
-            return result(
-                backend,
-                Verdict::Hang,
-                vec![finding(
-                    Verdict::Hang,
-                    format!("no answer within {after:.1?}"),
-                )],
-            );
-        }
-        Outcome::Crash {
-            status,
-            stderr_tail,
-        } => {
-            let last = last_line(stderr_tail);
-            return result(
-                backend,
-                Verdict::Crash,
-                vec![finding(Verdict::Crash, format!("worker {status}: {last}"))],
-            );
-        }
-        Outcome::Reply { value, round_trip } => (value, *round_trip),
-    };
-    let mut timings = Timings {
-        load_s: secs(v, "load"),
-        eager_s: secs(v, "eager"),
-        export_s: secs(v, "export"),
-        inspect_s: secs(v, "inspect"),
-        probes_s: secs(v, "probes"),
-        ..Default::default()
-    };
-    let worker_total =
-        timings.load_s + timings.eager_s + timings.export_s + timings.inspect_s + timings.probes_s;
-    timings.ipc_s = (round_trip.as_secs_f64() - worker_total).max(0.0);
-    let with_timings = |mut r: CheckResult| {
-        r.timings = timings.clone();
-        r
-    };
-
-    if v.get("ok") != Some(&Value::Bool(true)) {
-        let msg = v
-            .get("error")
-            .map(err_text)
-            .unwrap_or_else(|| "worker error".into());
-        return with_timings(result(
-            backend,
-            Verdict::Invalid,
-            vec![finding(Verdict::Invalid, first_line(&msg))],
-        ));
-    }
-    if v["eager_export"]["ok"] != Value::Bool(true) {
-        let msg = format!(
-            "eager fails at the export sizes: {}",
-            first_line(&err_text(&v["eager_export"]["error"]))
-        );
-        return with_timings(result(
-            backend,
-            Verdict::Invalid,
-            vec![finding(Verdict::Invalid, msg)],
-        ));
-    }
-    let cause = trace_cause(case, rendered, v);
-    if v["export"]["ok"] != Value::Bool(true) {
-        let e = &v["export"]["error"];
-        let mut f = finding(Verdict::ExportError, err_text(e));
-        f.kind = Some(
-            e.get("kind")
-                .and_then(Value::as_str)
-                .unwrap_or("internal")
-                .to_string(),
-        );
-        let mut r = with_timings(result(backend, Verdict::ExportError, vec![f]));
-        r.cause = cause;
-        r.dims = dim_reports(case, v);
-        return r;
-    }
-
-    let mut findings = vec![];
-    // Eager itself: at every normal probe it must run (else the generator was wrong) and
-    // be repeatable (else nothing can be judged).
-    let mut edge = vec![];
-    let probes = v["probes"].as_array().cloned().unwrap_or_default();
-    // The module lists normal probes first, then the 0/1 class.
-    let ordered = case
-        .probes
-        .iter()
-        .filter(|p| !p.edge)
-        .chain(case.probes.iter().filter(|p| p.edge));
-    for (p, case_probe) in probes.iter().zip(ordered) {
-        let eager_ok = p["eager"]["ok"] == Value::Bool(true);
-        let exported_ok = p["exported"]["ok"] == Value::Bool(true);
-        let matches = p["match"].as_bool();
-        if case_probe.edge {
-            edge.push(EdgeOutcome {
-                sizes: case_probe.sizes.clone(),
-                eager_ok,
-                exported_ok,
-                matches,
-            });
-            continue;
-        }
-        let mut pf = |verdict, message: String| {
-            let mut f = finding(verdict, message);
-            f.probe = Some(case_probe.sizes.clone());
-            findings.push(f);
-        };
-        if !eager_ok {
-            pf(
-                Verdict::Invalid,
-                format!(
-                    "eager fails at probe: {}",
-                    first_line(&err_text(&p["eager"]["error"]))
-                ),
-            );
-        } else if p["eager"]["repeatable"] == Value::Bool(false) {
-            pf(Verdict::Poisoned, "eager is not repeatable".into());
-        } else if !exported_ok {
-            pf(
-                Verdict::SpuriousGuard,
-                first_line(&err_text(&p["exported"]["error"])),
-            );
-        } else if matches == Some(false) {
-            let detail = p["detail"].as_str().unwrap_or("results differ").to_string();
-            if p["eager"]["finite"] == Value::Bool(false) {
-                pf(
-                    Verdict::Poisoned,
-                    format!("non-finite eager result: {detail}"),
-                );
-            } else {
-                pf(Verdict::Divergence, detail);
-            }
-        }
-    }
-
-    // Dims: pinned by the placeholder, or narrowed by the guards.
-    let valid = case.valid_runs();
-    let accepted = &v["accepted"];
-    for (i, input) in case.inputs.iter().enumerate() {
-        for (d, dim) in input.dims.iter().enumerate() {
-            if !dim.spec.requests_dynamic() || dim.truth == DimTruth::Static {
-                continue;
-            }
-            let placeholder = v["dims"].as_array().and_then(|a| {
-                a.iter().find(|x| {
-                    x["input"].as_u64() == Some(i as u64) && x["dim"].as_u64() == Some(d as u64)
-                })
-            });
-            let name = input_name(i);
-            let mut syms = vec![];
-            dim.size.symbols(&mut syms);
-            let Some(&s) = syms.first() else { continue };
-            let sname = symbol_name(s.0 as usize);
-            let acc: Vec<[i64; 2]> = accepted
-                .get(&sname)
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|r| Some([r.get(0)?.as_i64()?, r.get(1)?.as_i64()?]))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let inside = |n: i64, rs: &[[i64; 2]]| rs.iter().any(|r| r[0] <= n && n <= r[1]);
-            // Sizes eager accepts that the exported program's guards reject.
-            let lost: Vec<i64> = (2..=SCAN_MAX)
-                .filter(|&n| inside(n, &valid[s.0 as usize]) && !inside(n, &acc))
-                .collect();
-            let pinned = placeholder.and_then(|p| p["pinned"].as_i64());
-            let message = match pinned {
-                Some(p) => format!(
-                    "{name}.size({d}) was requested dynamic but the exported program pins it to {p}"
-                ),
-                None if !lost.is_empty() => {
-                    let kept: Vec<i64> = (2..=SCAN_MAX).filter(|&n| inside(n, &acc)).collect();
-                    format!(
-                        "{name}.size({d}) was requested dynamic; with {name}.size({d}) = {}, eager accepts {sname} = {} but the exported program only {}",
-                        dim.size,
-                        fmt_runs(&valid[s.0 as usize]),
-                        fmt_runs(&runs(&kept))
-                    )
-                }
-                None => continue,
-            };
-            let mut f = finding(Verdict::LostDim, message);
-            f.input = Some(name);
-            f.dim = Some(d as u32);
-            // A size to show it with: the first one eager accepts and the program refuses.
-            f.probe = lost.first().map(|&n| {
-                let mut w = case.export.clone();
-                w[s.0 as usize] = n;
-                w
-            });
-            findings.push(f);
-        }
-    }
-
-    // A dim lost and the probe it fails at are one story; the most severe comes first.
-    let rank = |v: Verdict| match v {
-        Verdict::Invalid => 0,
-        Verdict::Poisoned => 1,
-        Verdict::Divergence => 2,
-        Verdict::LostDim => 3,
-        Verdict::SpuriousGuard => 4,
-        _ => 5,
-    };
-    findings.sort_by_key(|f| rank(f.verdict));
-    let verdict = findings.first().map(|f| f.verdict).unwrap_or(Verdict::Pass);
-    let mut r = with_timings(result(backend, verdict, findings));
-    r.cause = if verdict == Verdict::Pass {
-        None
-    } else {
-        cause
-    };
-    r.dims = dim_reports(case, v);
-    r.edge = edge;
-    r
-}
-
-fn fmt_runs(r: &[[i64; 2]]) -> String {
+pub(crate) fn fmt_runs(r: &[[i64; 2]]) -> String {
     if r.is_empty() {
         return "none".into();
     }
@@ -489,111 +572,38 @@ fn fmt_runs(r: &[[i64; 2]]) -> String {
     parts.join(", ")
 }
 
-/// The first guard the worker traced to a line of the case, mapped to its node.
-fn trace_cause(case: &Case, rendered: &Rendered, v: &Value) -> Option<Cause> {
-    let guards = v["guards"].as_array()?;
-    // A specialization to a number (`Eq(s17, 2)`) explains most findings, then range
-    // guards (`s77 <= 4`); equalities between two sizes are usually ties the model asks for.
-    let rank = |g: &&Value| {
-        let e = g["expr"].as_str().unwrap_or("");
-        let to_number = e
-            .strip_prefix("Eq(")
-            .and_then(|r| r.strip_suffix(')'))
-            .and_then(|r| r.rsplit(", ").next())
-            .is_some_and(|n| n.trim().parse::<i64>().is_ok());
-        if to_number {
-            0
-        } else if !e.starts_with("Eq(") {
-            1
-        } else {
-            2
+/// How a dim spec reads in a report, as it is written in Python.
+pub fn spec_text(d: &InputDim) -> String {
+    let mut syms = vec![];
+    d.size.symbols(&mut syms);
+    let name = syms
+        .first()
+        .map(|s| symbol_name(s.0 as usize))
+        .unwrap_or_default();
+    match &d.spec {
+        DimSpec::Unspecified => "unspecified (static)".into(),
+        DimSpec::Auto => "Dim.AUTO".into(),
+        DimSpec::Dynamic => "Dim.DYNAMIC".into(),
+        DimSpec::Static => "Dim.STATIC".into(),
+        DimSpec::Named { min, max } => {
+            let mut args = vec![format!("\"{name}\"")];
+            if let Some(m) = min {
+                args.push(format!("min={m}"));
+            }
+            if let Some(m) = max {
+                args.push(format!("max={m}"));
+            }
+            format!("Dim({})", args.join(", "))
         }
-    };
-    let mut ordered: Vec<&Value> = guards.iter().collect();
-    ordered.sort_by_key(rank);
-    for g in ordered {
-        let Some(line) = g["line"].as_u64() else {
-            continue;
-        };
-        let Some(node) = rendered.node_at_line(line as u32) else {
-            continue;
-        };
-        let op = &case.nodes[node as usize];
-        return Some(Cause {
-            node,
-            op: op.kind(),
-            spelling: op.spelling_name().map(str::to_string),
-            guard: g["expr"].as_str().unwrap_or("").to_string(),
-            line: line as u32,
-        });
-    }
-    None
-}
-
-fn dim_reports(case: &Case, v: &Value) -> Vec<DimReport> {
-    let mut out = vec![];
-    for (i, input) in case.inputs.iter().enumerate() {
-        for (d, dim) in input.dims.iter().enumerate() {
-            let p = v["dims"].as_array().and_then(|a| {
-                a.iter().find(|x| {
-                    x["input"].as_u64() == Some(i as u64) && x["dim"].as_u64() == Some(d as u64)
-                })
-            });
-            let kept = match p {
-                None => "unknown (export failed)".to_string(),
-                Some(p) => match p["pinned"].as_i64() {
-                    Some(n) => format!("pinned to {n}"),
-                    None => match p["range"].as_array() {
-                        Some(r) => format!(
-                            "dynamic [{}, {}]",
-                            r.first()
-                                .and_then(Value::as_i64)
-                                .map(|x| x.to_string())
-                                .unwrap_or("?".into()),
-                            r.get(1)
-                                .and_then(Value::as_i64)
-                                .map(|x| x.to_string())
-                                .unwrap_or("inf".into())
-                        ),
-                        None => "dynamic".into(),
-                    },
-                },
-            };
-            out.push(DimReport {
-                input: input_name(i),
-                dim: d as u32,
-                requested: spec_name(&dim.spec),
-                truth: truth_name(&dim.truth),
-                kept,
-            });
-        }
-    }
-    out
-}
-
-/// How a dim spec reads in a report.
-pub fn spec_name(s: &crate::ir::DimSpec) -> String {
-    use crate::ir::DimSpec::*;
-    match s {
-        Unspecified => "unspecified (static)".into(),
-        Auto => "Dim.AUTO".into(),
-        Dynamic => "Dim.DYNAMIC".into(),
-        Static => "Dim.STATIC".into(),
-        Named { min, max } => format!("Dim(min={min:?}, max={max:?})"),
-        Derived { k } => format!("{k} * Dim"),
+        DimSpec::Derived { k } => format!("{k} * Dim(\"{name}\")"),
     }
 }
 
-fn truth_name(t: &DimTruth) -> String {
-    match t {
-        DimTruth::Free => "free".into(),
-        DimTruth::Static => "static".into(),
-        DimTruth::Tied { input, dim } => {
-            format!("tied to {}.size({dim})", input_name(*input as usize))
-        }
-        DimTruth::MultipleOf { k } => format!("multiple of {k}"),
-        DimTruth::Bounded { runs } => format!("bounded: {}", fmt_runs(runs)),
-    }
+/// The symbol a dim's size is made of (input dims are `c`, `s` or `k*s`).
+pub(crate) fn dim_symbol(size: &DimExpr) -> Option<usize> {
+    let mut syms = vec![];
+    size.symbols(&mut syms);
+    syms.first().map(|s| s.0 as usize)
 }
 
 /// Worker start-up and a case's phases, as the `timings` of a report.

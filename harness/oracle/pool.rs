@@ -120,6 +120,16 @@ impl Worker {
             Ok(line) => {
                 w.ready = serde_json::from_str(&line)
                     .map_err(|e| format!("worker said {line:?}: {e}"))?;
+                let spoken = w.ready.get("protocol").and_then(Value::as_u64);
+                if spoken != Some(super::protocol::PROTOCOL_VERSION as u64) {
+                    let _ = w.kill();
+                    return Err(format!(
+                        "{} speaks protocol {}, this shapefuzz speaks {}; run `shapefuzz setup` to refresh it",
+                        env.worker.display(),
+                        spoken.map_or("none".into(), |v| v.to_string()),
+                        super::protocol::PROTOCOL_VERSION
+                    ));
+                }
                 Ok(w)
             }
             Err(_) => {

@@ -46,7 +46,12 @@ from torch._guards import SLoc, TracingContext  # noqa: E402
 from torch.export.graph_signature import InputKind  # noqa: E402
 from torch.fx.experimental import symbolic_shapes as _ss  # noqa: E402
 from torch.utils._sympy.value_ranges import bound_sympy  # noqa: E402
+from torch._dynamo.source import TensorProperty  # noqa: E402
+import sympy  # noqa: E402
+from torch.utils._sympy.numbers import int_oo  # noqa: E402
 
+# Bumped with harness/oracle/protocol.rs whenever a request or reply changes shape.
+PROTOCOL_VERSION = 2
 MAX_MSG = 4000
 MAX_LOG = 4000
 MAX_WARNINGS = 20
@@ -68,6 +73,7 @@ class _CaseState:
     """What the ShapeEnv patch needs to know about the case being exported."""
 
     file = None  # absolute path of the current case file, or None when no export is running
+    last_file = None  # the case file of the request being served (for tracebacks)
     envs = []  # ShapeEnvs seen during the current export (to report guards on failure)
 
 
@@ -122,8 +128,9 @@ def _fmt_floc(floc):
     if isinstance(floc, str):
         return floc
     fn = floc.filename
-    if fn == _CaseState.file:
-        fn = os.path.basename(fn)
+    if fn == _CaseState.last_file:
+        # Python in the model itself decided (an `if` on a size): no torch function did.
+        fn = "model"
     else:
         i = fn.rfind("site-packages/")
         if i >= 0:
@@ -149,15 +156,110 @@ logging.getLogger("torch").addHandler(_LOG_HANDLER)
 
 
 # --- errors -------------------------------------------------------------------------------------
-def _err(e, kind=False):
+def _err(e, kind=False, trace=False):
     d = {
         "type": type(e).__name__,
         "module": type(e).__module__,
-        "message": _cut(str(e)),
+        "message": _clean_paths(_cut(str(e))),
     }
     if kind:
         d["kind"] = classify(e)
+    if trace:
+        d["traceback"] = _clean_paths(_cut_tail(_format_chain(e), MAX_TRACEBACK))
+        d["case_line"] = _case_line(e)
+        d["site"] = _torch_site(e)
     return d
+
+
+MAX_TRACEBACK = 12000
+_SITE_PACKAGES = re.compile(r"/[^\s\"']*?/site-packages/")
+
+
+def _cut_tail(s, n):
+    """Keeps the end of a traceback: the innermost frames and the exception say the most."""
+    return s if len(s) <= n else "...\n" + s[-(n - 4):]
+
+
+def _clean_paths(s):
+    """No paths of this machine in what leaves the worker: the case file is `case.py`, library
+    files are named from their package (`torch/...`)."""
+    s = str(s)
+    if _CaseState.last_file:
+        s = s.replace(_CaseState.last_file, "case.py")
+    s = s.replace(_TMPDIR + os.sep, "")
+    return _SITE_PACKAGES.sub("", s)
+
+
+def _chain(e):
+    seen = set()
+    cur = e
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        yield cur
+        cur = cur.__cause__ or cur.__context__
+
+
+def _format_chain(e):
+    try:
+        return "".join(traceback.format_exception(e))
+    except Exception:
+        return f"{type(e).__name__}: {e}"
+
+
+def _frames_of(x):
+    """Frames of one exception, outermost first, then dynamo's user stack."""
+    out = []
+    try:
+        out.extend(traceback.extract_tb(x.__traceback__))
+    except Exception:
+        pass
+    stack = getattr(x, "real_stack", None)
+    if stack:
+        try:
+            out.extend(stack)
+        except Exception:
+            pass
+    return out
+
+
+_FILE_LINE = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+def _case_line(e):
+    """The innermost line of the case file in the traceback of the deepest exception of the
+    chain that passed through it (strict export puts the user's frames in the message)."""
+    path = _CaseState.last_file
+    if not path:
+        return None
+    line = None
+    for x in _chain(e):
+        here = None
+        for f in _frames_of(x):
+            if f.filename == path:
+                here = f.lineno
+        if here is None:
+            for m in _FILE_LINE.finditer(str(x)):
+                if m.group(1) == path:
+                    here = int(m.group(2))
+        if here is not None:
+            line = here
+    return line
+
+
+def _torch_site(e):
+    """Where the deepest exception of the chain was raised in a library:
+    `torch/<file> in <function>`, no line number, so that a site stays the same across
+    patch releases."""
+    site = None
+    for x in _chain(e):
+        for f in _frames_of(x):
+            fn = f.filename
+            if fn == _CaseState.last_file or fn == _THIS_FILE:
+                continue
+            i = fn.rfind("site-packages/")
+            if i >= 0:
+                site = f"{fn[i + len('site-packages/'):]} in {f.name}"
+    return site
 
 
 def _kind_one(e):
@@ -390,10 +492,13 @@ def _inspect_dims(ep, names):
 
 
 def _guards_of(shape_env):
+    """The shape env's guards (and the replacements the case's code caused) as reported, and
+    the same guards as sympy expressions for evaluation at other sizes."""
     guards = []
+    exprs = []
     repl = {}
     if shape_env is None:
-        return guards, repl
+        return guards, repl, exprs
     seen = set()
     covered = set()
     for g in list(shape_env.guards):
@@ -410,7 +515,12 @@ def _guards_of(shape_env):
         except Exception:
             pass
         if len(guards) < MAX_GUARDS:
-            guards.append({"expr": expr, "framework": fw, "line": line})
+            try:
+                nsym = len(g.expr.free_symbols)
+            except Exception:
+                nsym = 0
+            guards.append({"expr": expr, "framework": fw, "line": line, "symbols": nsym})
+            exprs.append(g.expr)
     for sym, tgt in list(shape_env.replacements.items()):
         repl[str(sym)] = str(tgt)
         if str(sym) in covered:
@@ -427,11 +537,195 @@ def _guards_of(shape_env):
                     "expr": f"Eq({sym}, {tgt})",
                     "framework": _fmt_floc(getattr(sloc, "framework_loc", None)),
                     "line": line,
+                    "symbols": 1,
                 }
             )
-    return guards, repl
+            try:
+                exprs.append(sympy.Eq(sym, tgt))
+            except Exception:
+                exprs.append(None)
+    return guards, repl, exprs
 
 
+# --- which guards a valuation breaks -----------------------------------------------------------
+def _source_of(src):
+    """(input name, dim) of a `x.size()[d]` source, else None."""
+    try:
+        if getattr(src, "prop", None) != TensorProperty.SIZE:
+            return None
+        base = src.base
+        while base is not None and not hasattr(base, "local_name"):
+            base = getattr(base, "base", None)
+        if base is None:
+            return None
+        return base.local_name, int(src.idx)
+    except Exception:
+        return None
+
+
+def _sym_values(shape_env, mod, names, valuation):
+    """torch's size symbols -> their values when the case's symbols take `valuation`."""
+    shapes = mod.input_shapes(valuation)
+    index = {n: i for i, n in enumerate(names)}
+    vals = {}
+    for sym, srcs in list(getattr(shape_env, "var_to_sources", {}).items()):
+        for src in srcs:
+            where = _source_of(src)
+            if where is None or where[0] not in index:
+                continue
+            shp = shapes[index[where[0]]]
+            if where[1] < len(shp):
+                vals[sym] = sympy.Integer(int(shp[where[1]]))
+                break
+    return vals
+
+
+def _false_guards(exprs, vals):
+    """Indices of the guards that are false at these symbol values (unknown ones skipped)."""
+    out = []
+    for i, e in enumerate(exprs):
+        if e is None:
+            continue
+        try:
+            r = e.xreplace(vals)
+            if r is sympy.false or r == sympy.false:
+                out.append(i)
+        except Exception:
+            pass
+    return out
+
+
+def _nearest(runs, center, exclude):
+    """Sizes in the runs, nearest to `center` first (the smaller on a tie)."""
+    sizes = [n for lo, hi in runs for n in range(lo, hi + 1) if n not in exclude]
+    return sorted(sizes, key=lambda n: (abs(n - center), n))
+
+
+def _all_constraints(shape_env):
+    """Everything the shape env concluded about sizes, as sympy booleans: its guards, every
+    replacement (with or without a case line) and every narrowed symbol range. A constraint
+    violation that none of these explains is not a real one."""
+    out = []
+    for g in list(shape_env.guards):
+        out.append(g.expr)
+    for sym, tgt in list(shape_env.replacements.items()):
+        try:
+            out.append(sympy.Eq(sym, tgt))
+        except Exception:
+            pass
+    for sym, vr in list(getattr(shape_env, "var_to_range", {}).items()):
+        try:
+            lo, hi = vr.lower, vr.upper
+            if _finite_int(lo) and int(lo) > 2:
+                out.append(sympy.Ge(sym, lo))
+            if _finite_int(hi):
+                out.append(sympy.Le(sym, hi))
+        except Exception:
+            pass
+    return out
+
+
+def _finite_int(x):
+    try:
+        return x not in (int_oo, -int_oo, sympy.oo, -sympy.oo) and bool(x.is_Integer)
+    except Exception:
+        return False
+
+
+def _eval_at(exprs, vals, changed):
+    """(indices of the expressions false at `vals`, whether any could not be decided),
+    skipping those that mention none of the `changed` symbols."""
+    false, unknown = [], False
+    for i, e in enumerate(exprs):
+        if e is None:
+            continue
+        try:
+            if changed is not None and not (e.free_symbols & changed):
+                continue
+            r = e.xreplace(vals)
+            if r is sympy.false or r == sympy.false:
+                false.append(i)
+            elif not (r is sympy.true or r == sympy.true):
+                unknown = True
+        except Exception:
+            unknown = True
+    return false, unknown
+
+
+# Sizes past the scan range at which a constraint violation may still be justified.
+_LARGE_SIZES = (100, 1000, 10007)
+
+
+def _witnesses(req, mod, shape_env, names, exprs, accepted):
+    """Per symbol, a size inside the trace region and one outside it (both valid in eager)
+    at which a guard is false, with the guards false there; with an exported program
+    (`accepted`), only sizes its guards reject are tried, the nearest to the export size
+    first. Also whether everything torch concluded holds at every valid size (only asked
+    without a program, to tell a real constraint violation from a spurious one): True,
+    False, or None when something could not be decided."""
+    if shape_env is None:
+        return [], None
+    region = req.get("region") or {}
+    valid = req.get("valid") or {}
+    base = dict(mod.EXPORT_SIZES)
+    out = []
+    every = _all_constraints(shape_env) if accepted is None else []
+    all_hold = True if accepted is None else None
+    for sym in list(getattr(mod, "SYMBOLS", [])):
+        here = base[sym]
+        inside = _nearest(region.get(sym, []), here, {here})
+        in_set = set(inside)
+        outside = [n for n in _nearest(valid.get(sym, []), here, {here}) if n not in in_set]
+        before = _sym_values(shape_env, mod, names, base)
+        for in_region, cands in ((True, inside), (False, outside)):
+            if accepted is not None:
+                acc = accepted.get(sym) or []
+                cands = [n for n in cands if not any(lo <= n <= hi for lo, hi in acc)][:1]
+            for n in cands:
+                v = dict(base)
+                v[sym] = n
+                try:
+                    vals = _sym_values(shape_env, mod, names, v)
+                    changed = {k for k in vals if vals[k] != before.get(k)}
+                    bad, _ = _eval_at(exprs, vals, None if accepted is not None else changed)
+                except Exception:
+                    bad = []
+                if bad or accepted is not None:
+                    out.append({"symbol": sym, "size": n, "in_region": in_region, "false_guards": bad})
+                    break
+        if all_hold:
+            for n in [m for lo, hi in valid.get(sym, []) for m in range(lo, hi + 1)] + list(_LARGE_SIZES):
+                v = dict(base)
+                v[sym] = n
+                try:
+                    vals = _sym_values(shape_env, mod, names, v)
+                    changed = {k for k in vals if vals[k] != before.get(k)}
+                    bad, unknown = _eval_at(every, vals, changed)
+                except Exception:
+                    bad, unknown = [], True
+                if bad:
+                    all_hold = False
+                    break
+                if unknown:
+                    all_hold = None
+                    break
+    return out, all_hold
+
+
+def _unproven(shape_env, exprs):
+    """Indices of the guards torch cannot prove from its symbol ranges: when every guard
+    holds everywhere yet export raised, these are the ones its solver tripped on."""
+    out = []
+    for i, e in enumerate(exprs):
+        if e is None:
+            continue
+        try:
+            r = shape_env._maybe_evaluate_static(e, axioms=())
+        except Exception:
+            r = None
+        if not (r is sympy.true or r == sympy.true):
+            out.append(i)
+    return out
 def _accepted(gm, mod, inputs, scan_max):
     symbols = list(getattr(mod, "SYMBOLS", []))
     base = dict(mod.EXPORT_SIZES)
@@ -459,8 +753,8 @@ def _accepted(gm, mod, inputs, scan_max):
     return acc
 
 
-def _probe(mod, model, gm, sizes, edge, seed):
-    res = {"sizes": sizes, "edge": edge, "eager": None, "exported": None, "match": None, "detail": None}
+def _probe(mod, model, gm, sizes, kind, seed):
+    res = {"sizes": sizes, "kind": kind, "eager": None, "exported": None, "match": None, "detail": None}
     eager_out = None
     try:
         inputs = _as_tuple(mod.make_inputs(dict(sizes), seed=0))
@@ -496,6 +790,34 @@ def _probe(mod, model, gm, sizes, edge, seed):
     return res
 
 
+def _check_suggested_fix(req, mod, model, inputs, strict, error):
+    """torch's constraint-violation message promises that its "Suggested fixes" make export
+    succeed; apply them with torch's own helper and export again."""
+    msg = str(getattr(error, "msg", None) or error)
+    if "Suggested fixes" not in msg:
+        return None
+    fix = {"suggested": _clean_paths(_cut(msg[msg.index("Suggested fixes"):], 1500)),
+           "refined": None, "export_ok": None, "error": None}
+    try:
+        from torch.export.dynamic_shapes import refine_dynamic_shapes_from_suggested_fixes
+
+        refined = refine_dynamic_shapes_from_suggested_fixes(msg, mod.dynamic_shapes())
+        fix["refined"] = _cut(repr(refined), 1000)
+    except BaseException as e:  # torch's own helper failing on torch's own message
+        fix["error"] = _err(e, kind=True, trace=True)
+        fix["stage"] = "refine"
+        return fix
+    try:
+        torch.manual_seed(int(req.get("seed", 0) or 0))
+        torch.export.export(model, _clone(inputs), dynamic_shapes=refined, strict=strict)
+        fix["export_ok"] = True
+    except BaseException as e:  # case code may raise anything
+        fix["export_ok"] = False
+        fix["error"] = _err(e, kind=True, trace=True)
+        fix["stage"] = "export"
+    return fix
+
+
 def _check(req):
     rid = req.get("id")
     seed = int(req.get("seed", 0) or 0)
@@ -512,12 +834,17 @@ def _check(req):
         "accepted": {},
         "guards": [],
         "replacements": {},
+        "witnesses": [],
+        "guards_hold": None,
+        "unproven": [],
+        "fix": None,
         "probes": [],
     }
     torch.manual_seed(seed)
 
     t = time.perf_counter()
     mod, modname, path = _load_case(req["source"], req.get("name"), rid)
+    _CaseState.last_file = path
     try:
         model = mod.Model().eval()
         names = list(getattr(mod, "INPUT_NAMES", []))
@@ -539,6 +866,7 @@ def _check(req):
         _CaseState.file = path
         _CaseState.envs = []
         ep = None
+        failed = None
         try:
             torch.manual_seed(seed)
             ep = torch.export.export(
@@ -546,16 +874,30 @@ def _check(req):
             )
             resp["export"] = {"ok": True}
         except BaseException as e:  # case code may raise anything
-            resp["export"] = {"ok": False, "error": _err(e, kind=True)}
-            # guards recorded before the failure, with their case lines
+            resp["export"] = {"ok": False, "error": _err(e, kind=True, trace=True)}
+            _CaseState.file = None
+            # guards recorded before the failure, with their case lines, and the sizes
+            # they rule out
             if _CaseState.envs:
                 try:
                     env = max(_CaseState.envs, key=lambda s: len(s.guards))
-                    resp["guards"], resp["replacements"] = _guards_of(env)
+                    resp["guards"], resp["replacements"], exprs = _guards_of(env)
+                    resp["witnesses"], resp["guards_hold"] = _witnesses(
+                        req, mod, env, names, exprs, None
+                    )
+                    if resp["guards_hold"]:
+                        resp["unproven"] = _unproven(env, exprs)
                 except Exception:
                     pass
+            if resp["export"]["error"]["kind"] == "constraint_violation":
+                failed = e
         finally:
             timings["export"] = round(time.perf_counter() - t, 6)
+        if failed is not None:
+            # Outside the handler, so that what the fix raises is not chained to the error.
+            t = time.perf_counter()
+            resp["fix"] = _check_suggested_fix(req, mod, model, inputs, strict, failed)
+            timings["export"] += round(time.perf_counter() - t, 6)
         if ep is None:
             return resp
 
@@ -563,22 +905,37 @@ def _check(req):
         resp["dims"], shape_env = _inspect_dims(ep, names)
         if shape_env is None and _CaseState.envs:
             shape_env = _CaseState.envs[-1]
-        resp["guards"], resp["replacements"] = _guards_of(shape_env)
+        resp["guards"], resp["replacements"], exprs = _guards_of(shape_env)
         _CaseState.file = None
         gm = ep.module()
         resp["accepted"] = _accepted(gm, mod, inputs, scan_max)
+        try:
+            resp["witnesses"], _ = _witnesses(req, mod, shape_env, names, exprs, resp["accepted"])
+        except Exception:
+            resp["witnesses"] = []
         timings["inspect"] = round(time.perf_counter() - t, 6)
 
         t = time.perf_counter()
-        for edge, key in ((False, "PROBES"), (True, "EDGE_PROBES")):
-            for sizes in getattr(mod, key, []) or []:
+        extra = [p for p in (req.get("region_probes") or []) if isinstance(p, dict)]
+        for kind, probes in (
+            ("normal", getattr(mod, "PROBES", []) or []),
+            ("edge", getattr(mod, "EDGE_PROBES", []) or []),
+            ("region", extra),
+        ):
+            for sizes in probes:
                 try:
-                    resp["probes"].append(_probe(mod, model, gm, sizes, edge, seed))
+                    res = _probe(mod, model, gm, sizes, kind, seed)
                 except BaseException as e:  # _probe guards itself; this is a last resort
-                    resp["probes"].append(
-                        {"sizes": sizes, "edge": edge, "eager": {"ok": False, "error": _err(e)},
-                         "exported": None, "match": None, "detail": None}
-                    )
+                    res = {"sizes": sizes, "kind": kind, "eager": {"ok": False, "error": _err(e)},
+                           "exported": None, "match": None, "detail": None}
+                if res["exported"] is not None and not res["exported"]["ok"] and shape_env is not None:
+                    try:
+                        res["false_guards"] = _false_guards(
+                            exprs, _sym_values(shape_env, mod, names, dict(sizes))
+                        )
+                    except Exception:
+                        pass
+                resp["probes"].append(res)
         timings["probes"] = round(time.perf_counter() - t, 6)
         return resp
     finally:
@@ -590,6 +947,14 @@ def _check(req):
             except Exception:
                 pass
         _unload_case(modname, path)
+        _CaseState.last_file = None
+
+
+def _env_info(req):
+    """torch's own environment report, for the versions block of a bug report."""
+    from torch.utils import collect_env
+
+    return {"id": req.get("id"), "ok": True, "text": _clean_paths(collect_env.get_pretty_env_info())}
 
 
 # --- main loop ----------------------------------------------------------------------------------
@@ -614,6 +979,8 @@ def _handle(req):
             time.sleep(3600)
     if cmd == "check":
         return _check(req)
+    if cmd == "env_info":
+        return _env_info(req)
     raise ValueError(f"unknown cmd {cmd!r}")
 
 
@@ -663,7 +1030,7 @@ def _sanitize(o):
 
 
 def main():
-    _send({"ready": True, "torch": torch.__version__, "python": platform.python_version(),
+    _send({"ready": True, "protocol": PROTOCOL_VERSION, "torch": torch.__version__, "python": platform.python_version(),
            "pid": os.getpid(), "import_s": round(_IMPORT_S, 3)})
     stdin = sys.stdin.buffer
     while True:

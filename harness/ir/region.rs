@@ -1,0 +1,248 @@
+//! The trace region: the valuations on which the model's Python takes the same path as at the
+//! export valuation.
+//!
+//! `torch.export` records one trace. Wherever Python rather than a tensor op decides (an `if`
+//! on a size, a loop's trip count, how many tensors `split`/`chunk` return, the length of a
+//! `tolist()`, which arm of a slice clamp or a builtin `max` applies) the trace is only good
+//! for the valuations that decide the same way, and torch is right to guard on it. Each such
+//! place is a [`Decision`] that evaluates at any valuation; the trace region is where every
+//! decision equals its value at the export valuation. Intermediate sizes of 0 or 1 are
+//! decisions too: torch specializes them by design (its 0/1 specialization), so a valuation
+//! that makes a derived size 0 or 1 is outside the region when the export valuation does not.
+//!
+//! What the region is for: a size outside it that the exported program rejects is expected
+//! behaviour; a size inside it that the program rejects is a specialization the model did
+//! not force (a portability problem, or a bug when the spec promised an error); a size
+//! outside it that the program accepts is where a silently wrong result can hide.
+
+use super::*;
+
+/// Why a decision exists; reports name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    /// `if <size comparison>:`
+    Branch,
+    /// `for _ in range(n)`
+    LoopCount,
+    /// The number of tensors `split`/`chunk` return.
+    OutputCount,
+    /// The length of a `tolist()`.
+    ListLength,
+    /// Whether a slice end or split size is clamped to the dim it cuts.
+    ClampArm,
+    /// Which argument a builtin `max(n, k)` returns.
+    MaxArm,
+    /// Whether a derived size is 0, 1 or larger.
+    SizeClass,
+}
+
+/// One place where the trace depends on the valuation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    pub node: u32,
+    pub kind: DecisionKind,
+    eval: DecisionExpr,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum DecisionExpr {
+    Cmp(DimExpr, CmpFn, i64),
+    Value(DimExpr),
+    /// `ceil(n / s)`: the number of pieces `split(n, s)` makes.
+    SplitCount(DimExpr, DimExpr),
+    /// The number of pieces `chunk(n, c)` makes.
+    ChunkCount(DimExpr, i64),
+    /// `a <= b`.
+    Le(DimExpr, DimExpr),
+    /// `min(e, 2)`: 0, 1, or "2 or more".
+    Class(DimExpr),
+}
+
+impl Decision {
+    /// The outcome at a valuation; `None` when it cannot be computed there (data, overflow).
+    pub fn at(&self, v: &[i64]) -> Option<i64> {
+        Some(match &self.eval {
+            DecisionExpr::Cmp(a, cmp, k) => {
+                let a = a.eval(v)?;
+                let r = match cmp {
+                    CmpFn::Gt => a > *k,
+                    CmpFn::Ge => a >= *k,
+                    CmpFn::Lt => a < *k,
+                    CmpFn::Le => a <= *k,
+                    CmpFn::Eq => a == *k,
+                    CmpFn::Ne => a != *k,
+                };
+                r as i64
+            }
+            DecisionExpr::Value(e) => e.eval(v)?,
+            DecisionExpr::SplitCount(n, s) => {
+                let (n, s) = (n.eval(v)?, s.eval(v)?);
+                if s < 1 {
+                    return None;
+                }
+                n.checked_add(s - 1)? / s
+            }
+            DecisionExpr::ChunkCount(n, c) => {
+                let n = n.eval(v)?;
+                if n <= 0 || *c < 1 {
+                    0
+                } else {
+                    let per = (n + c - 1) / c;
+                    (n + per - 1) / per
+                }
+            }
+            DecisionExpr::Le(a, b) => (a.eval(v)? <= b.eval(v)?) as i64,
+            DecisionExpr::Class(e) => e.eval(v)?.min(2),
+        })
+    }
+}
+
+fn symbolic(e: &DimExpr) -> bool {
+    e.as_const().is_none() && !e.has_data()
+}
+
+impl Case {
+    /// Every place where the model's Python decides, in node order. Uses structural types
+    /// only, so it works for any case whose operands type-check.
+    pub fn decisions(&self) -> Vec<Decision> {
+        let Ok(types) = self.infer_types(&[]) else {
+            return vec![];
+        };
+        let int = |v: ValueRef| types.get(v).and_then(Type::int).cloned();
+        let size = |a: &SizeArg| match a {
+            SizeArg::Const(c) => Some(DimExpr::Const(*c)),
+            SizeArg::Value(v) => int(*v),
+        };
+        let dim_of = |x: ValueRef, d: u8| {
+            types
+                .get(x)
+                .and_then(Type::tensor)
+                .and_then(|t| t.shape.get(d as usize).cloned())
+        };
+        let mut out = vec![];
+        for (i, op) in self.nodes.iter().enumerate() {
+            let node = i as u32;
+            let mut push = |kind, eval: Option<DecisionExpr>| {
+                if let Some(eval) = eval {
+                    out.push(Decision { node, kind, eval });
+                }
+            };
+            match op {
+                Op::Compare { a, cmp, k } => push(
+                    DecisionKind::Branch,
+                    int(*a).map(|e| DecisionExpr::Cmp(e, *cmp, *k)),
+                ),
+                Op::Loop { count, .. } => push(
+                    DecisionKind::LoopCount,
+                    int(*count).map(DecisionExpr::Value),
+                ),
+                Op::Split { x, size: s, dim } => {
+                    if let (Some(n), Some(s)) = (dim_of(*x, *dim), size(s)) {
+                        push(
+                            DecisionKind::OutputCount,
+                            Some(DecisionExpr::SplitCount(n.clone(), s.clone())),
+                        );
+                        push(DecisionKind::ClampArm, Some(DecisionExpr::Le(s, n)));
+                    }
+                }
+                Op::Chunk { x, chunks, dim } => push(
+                    DecisionKind::OutputCount,
+                    dim_of(*x, *dim).map(|n| DecisionExpr::ChunkCount(n, *chunks as i64)),
+                ),
+                Op::ToList { x, .. } => push(
+                    DecisionKind::ListLength,
+                    dim_of(*x, 0).map(DecisionExpr::Value),
+                ),
+                Op::Slice { x, dim, end, .. } => {
+                    if let (Some(n), Some(e)) = (dim_of(*x, *dim), size(end)) {
+                        push(DecisionKind::ClampArm, Some(DecisionExpr::Le(e, n)));
+                    }
+                }
+                Op::IntMax {
+                    a,
+                    k,
+                    spelling: MaxSpelling::Builtin,
+                } => push(
+                    DecisionKind::MaxArm,
+                    int(*a).map(|e| DecisionExpr::Le(DimExpr::Const(*k), e)),
+                ),
+                _ => {}
+            }
+            if let Some(Type::Tensor(t)) = types.get(ValueRef::Node(node)) {
+                for d in t.shape.iter().filter(|d| symbolic(d)) {
+                    out.push(Decision {
+                        node,
+                        kind: DecisionKind::SizeClass,
+                        eval: DecisionExpr::Class(d.clone()),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether `v` is valid and decides everything as the export valuation does.
+    pub fn in_trace_region(&self, v: &Valuation) -> bool {
+        let ds = self.decisions();
+        self.valid_at(v) && ds.iter().all(|d| d.at(v) == d.at(&self.export))
+    }
+
+    /// For each symbol, the inclusive runs of `2..=SCAN_MAX` inside the trace region with the
+    /// other symbols at their export sizes.
+    pub fn trace_region(&self) -> Vec<Vec<[i64; 2]>> {
+        let ds = self.decisions();
+        let at_export: Vec<Option<i64>> = ds.iter().map(|d| d.at(&self.export)).collect();
+        (0..self.symbol_count())
+            .map(|s| {
+                let ok: Vec<i64> = (2..=SCAN_MAX)
+                    .filter(|&n| {
+                        let mut v = self.export.clone();
+                        v[s] = n;
+                        self.valid_at(&v) && ds.iter().zip(&at_export).all(|(d, e)| d.at(&v) == *e)
+                    })
+                    .collect();
+                runs(&ok)
+            })
+            .collect()
+    }
+
+    /// The decision (if any) that differs between `v` and the export valuation: the first
+    /// one Python makes (a branch, a count, a clamp), else the first size whose 0/1 class
+    /// changed.
+    pub fn first_changed_decision(&self, v: &Valuation) -> Option<Decision> {
+        let changed: Vec<Decision> = self
+            .decisions()
+            .into_iter()
+            .filter(|d| d.at(v) != d.at(&self.export))
+            .collect();
+        changed
+            .iter()
+            .find(|d| d.kind != DecisionKind::SizeClass)
+            .or(changed.first())
+            .cloned()
+    }
+
+    /// Torch specializes sizes of 0 and 1 by design, so a case only says something about
+    /// dynamic shapes when every size derived from a symbol is at least 2 at the export
+    /// valuation. The first node that breaks this, or `None`.
+    pub fn small_derived_size_at_export(&self) -> Option<(u32, DimExpr, i64)> {
+        let types = self.infer_types(&[]).ok()?;
+        for (i, t) in types.nodes.iter().enumerate() {
+            let Type::Tensor(t) = t else { continue };
+            for d in t.shape.iter().filter(|d| symbolic(d)) {
+                if let Some(x) = d.eval(&self.export)
+                    && x < 2
+                {
+                    return Some((i as u32, d.clone(), x));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Whether `n` lies in one of the inclusive runs.
+pub fn in_runs(n: i64, runs: &[[i64; 2]]) -> bool {
+    runs.iter().any(|r| r[0] <= n && n <= r[1])
+}

@@ -1,0 +1,861 @@
+//! Judging: the worker's observations against the case's ground truth and torch.export's
+//! contract (the rules and their sources are in `CONTRACT.md` next to this file).
+//!
+//! Every finding gets a verdict (what happened) and a [`Contract`] outcome, which fixes its
+//! [`Class`](super::Class). The rules, in short:
+//! - a probe the exported program accepts and answers differently from eager is a bug, at
+//!   every size (0 and 1 included);
+//! - an export error that is not a user-facing error is a bug; torch's suggested fixes
+//!   that do not export are a bug;
+//! - `Dim.DYNAMIC` specialized to one size without an error, or a named `Dim` narrowed or
+//!   tied without a constraint violation, is a bug;
+//! - otherwise a rejected size (or a constraint violation) inside the trace region is
+//!   portability, and one outside it is expected; 0/1 rejections are expected;
+//! - data-dependent errors are expected at Python control flow and portability inside ops.
+//!
+//! The culprit of a rejection is a guard false at the witness sizes, traced to the IR node on
+//! its line; of an exception, the innermost case line of its traceback; of a divergence, the
+//! Python decision that differs between the probe and the export sizes.
+
+use super::protocol::{
+    CheckReply, ErrorInfo, FailedReply, GuardInfo, ProbeInfo, ProbeKind, WitnessInfo,
+};
+use super::*;
+use crate::ir::{Case, DecisionKind, DimSpec, DimTruth, Op, runs};
+
+/// The ground truth a judgement needs, per symbol (others at their export sizes): the sizes
+/// eager accepts and the trace region, as inclusive runs of `2..=SCAN_MAX`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Truth {
+    pub valid: Vec<Vec<[i64; 2]>>,
+    pub region: Vec<Vec<[i64; 2]>>,
+}
+
+impl Truth {
+    pub fn of(case: &Case) -> Truth {
+        Truth {
+            valid: case.valid_runs(),
+            region: case.trace_region(),
+        }
+    }
+}
+
+/// What torch promises for each contract outcome, with its source (quoted by reproducers;
+/// `CONTRACT.md` has the full quotes and line numbers for torch 2.15).
+pub fn promise(c: Contract) -> &'static str {
+    use Contract::*;
+    match c {
+        SilentDivergence => {
+            "An exported program \"records the set of shape constraints needed to show that this normalization and control-flow elimination is sound for future inputs\" and \"is considered valid only when these assumptions hold true\" (torch.export.export docstring, Soundness Guarantee); an input its guards accept must give eager's result."
+        }
+        SilentDivergenceAtZeroOne => {
+            "An exported program \"records the set of shape constraints needed to show that this normalization and control-flow elimination is sound for future inputs\" (torch.export.export docstring). Export traces sizes as 2 or more but the program does not check that bound, so a size 0/1 input is accepted and computed on a path eager does not take. torch documents the 0/1 assumption (export.md, \"Expressing Dynamism\"; StrictMinMaxConstraint's NB) and has treated reports of it as by design (pytorch/pytorch#105066, #122294): file it as a request to reject such inputs, or list it as known."
+        }
+        InternalError => {
+            "\"If any assumption can not be validated, a fatal error will be raised. When that happens, the error message will include suggested fixes to the specification\" (torch.export.export docstring): a user-facing torch._dynamo.exc.UserError, not an internal AssertionError or a failure inside torch's own solver."
+        }
+        SpuriousConstraintViolation => {
+            "\"Named Dims provide a stricter way of specifying dynamism, where exceptions are raised if the compiler infers constraints that do not match the user specification\" (torch/export/dynamic_shapes.py): here every guard torch recorded holds at every size in the specified range, so the spec matches and export should succeed; the message's claim \"Not all values ... satisfy the generated guard\" is false, and a suggested specialization would needlessly give up the dim."
+        }
+        SuggestedFixFails => {
+            "\"The error message may provide suggested fixes - changes that can be made to dynamic_shapes to export successfully\" (torch/export/dynamic_shapes.py, refine_dynamic_shapes_from_suggested_fixes); \"copy them verbatim into your code\" (torch.export.export docstring)."
+        }
+        DynamicSpecializedSilently => {
+            "\"DYNAMIC means dynamic, will error out if specialized\" (torch/export/dynamic_shapes.py, _DimHintType); Dim.DYNAMIC lowers to RelaxedUnspecConstraint: \"there must exist at least TWO possible values for the size at this dimension which satisfy the guards\" (torch/fx/experimental/symbolic_shapes.py). The same miss for integer ranges was fixed as a bug (pytorch/pytorch#122307). Note that the 2.15 export docstring's ShapesSpec section says Dim.DYNAMIC \"may silently specialize\"."
+        }
+        NamedDimNarrowedSilently => {
+            "A named Dim lowers to StrictMinMaxConstraint: \"there must not be any guards on this dimension which are not implied by the given lower and upper bound\" (torch/fx/experimental/symbolic_shapes.py); \"the dynamic shape specification must logically imply the generated guards, otherwise an error is raised at export time\" (export programming model)."
+        }
+        NamedDimsRelatedSilently => {
+            "\"The dynamic shape specification must logically imply the generated guards, otherwise an error is raised at export time (along with suggested fixes to the dynamic shape specification)\" (export programming model); \"Named Dims provide a stricter way of specifying dynamism, where exceptions are raised if the compiler infers constraints that do not match the user specification\" (torch/export/dynamic_shapes.py). torch's solver drops guards between two dims (code comments in symbolic_shapes.py call relational constraints unsupported), so the program narrows the declared range without an error."
+        }
+        Crash | Hang => {
+            "torch.export and the exported program return or raise on a model eager PyTorch runs; they do not kill the process or run forever."
+        }
+        AvoidableSpecialization => {
+            "Dim.AUTO \"will behave like Dim.DYNAMIC, but will not raise an error if the dimension is inferred to be static\" (export.md, Dim Hints), and the program rejects what it specialized away; here the model's Python does not force the specialization, and another spelling usually keeps the dim dynamic."
+        }
+        DataDependentInOp => {
+            "A guard on a data-dependent value inside a torch op raises GuardOnDataDependentSymNode, a user-facing error whose guidance is torch._check."
+        }
+        UnsupportedOnSymbolic => {
+            "Python operations that need a concrete int raise on a symbolic size; another spelling (torch.sym_*, //) keeps it symbolic."
+        }
+        TraceRegion => {
+            "Export \"specializes on the branches taken\" and emits guards for them (torch.export tutorial); list and tuple lengths are static (export programming model): sizes that take another path are rejected by design."
+        }
+        ZeroOneSpecialization => {
+            "\"export will specialize on sample input dimensions with value 0 or 1\" (torch.export tutorial, 0/1 specialization)."
+        }
+        DataDependentBranch => {
+            "Control flow on unbacked values \"must raise an error at export time\" (export programming model, Control Flow: Guards and Assertions)."
+        }
+    }
+}
+
+fn finding(verdict: Verdict, contract: Option<Contract>, message: String) -> Finding {
+    Finding {
+        verdict,
+        contract,
+        kind: None,
+        message,
+        input: None,
+        dim: None,
+        probe: None,
+        cause: None,
+    }
+}
+
+fn result(backend: Backend, verdict: Verdict, findings: Vec<Finding>) -> CheckResult {
+    CheckResult {
+        backend,
+        verdict,
+        findings,
+        dims: vec![],
+        edge: vec![],
+        traceback: None,
+        fix: None,
+        timings: Timings::default(),
+    }
+}
+
+/// `torch/nn/functional.py:5896 in pad` -> `torch/nn/functional.py in pad`: a site that
+/// stays the same across patch releases.
+fn site_of(framework: &str) -> String {
+    static LINE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r":\d+( in )").expect("valid pattern"));
+    LINE.replace(framework, "$1").into_owned()
+}
+
+/// What a check needs to trace causes: the case and its rendering.
+struct Ctx<'a> {
+    case: &'a Case,
+    rendered: &'a Rendered,
+}
+
+impl Ctx<'_> {
+    fn node_cause(&self, line: Option<u32>, guard: String, site: Option<String>) -> Cause {
+        let node = line.and_then(|l| self.rendered.node_at_line(l));
+        let op = node.map(|n| &self.case.nodes[n as usize]);
+        Cause {
+            node,
+            op: op.map(Op::kind),
+            spelling: op.and_then(|o| o.spelling_name()).map(str::to_string),
+            guard,
+            line,
+            site,
+        }
+    }
+
+    /// The culprit among the guards false at a witness: the first one the case's code
+    /// added (on a line of the case), else the first one at all.
+    fn guard_cause(&self, guards: &[GuardInfo], false_guards: &[usize]) -> Option<Cause> {
+        let pick = false_guards
+            .iter()
+            .filter_map(|&i| guards.get(i))
+            .find(|g| g.line.and_then(|l| self.rendered.node_at_line(l)).is_some())
+            .or_else(|| false_guards.iter().find_map(|&i| guards.get(i)))?;
+        Some(self.node_cause(
+            pick.line,
+            pick.expr.clone(),
+            pick.framework.as_deref().map(site_of),
+        ))
+    }
+
+    fn error_cause(&self, e: &ErrorInfo) -> Cause {
+        self.node_cause(e.case_line, first_line(&e.text()), e.site.clone())
+    }
+
+    /// The Python decision that differs between `sizes` and the export sizes.
+    fn decision_cause(&self, sizes: &[i64]) -> Option<Cause> {
+        let d = self.case.first_changed_decision(&sizes.to_vec())?;
+        let op = &self.case.nodes[d.node as usize];
+        let line = self.rendered.node_lines.get(d.node as usize).map(|l| l.0);
+        let code = line
+            .and_then(|l| self.rendered.source.lines().nth(l as usize - 1))
+            .unwrap_or("")
+            .trim();
+        let show = |x: Option<i64>| match (d.kind, x) {
+            (DecisionKind::Branch | DecisionKind::ClampArm | DecisionKind::MaxArm, Some(0)) => {
+                "False".to_string()
+            }
+            (DecisionKind::Branch | DecisionKind::ClampArm | DecisionKind::MaxArm, Some(1)) => {
+                "True".to_string()
+            }
+            (DecisionKind::SizeClass, Some(2)) => "2 or more".to_string(),
+            (_, Some(x)) => x.to_string(),
+            (_, None) => "unknown".to_string(),
+        };
+        Some(Cause {
+            node: Some(d.node),
+            op: Some(op.kind()),
+            spelling: op.spelling_name().map(str::to_string),
+            guard: format!(
+                "`{code}`: {} is {} here, {} at the export sizes",
+                decision_name(d.kind),
+                show(d.at(sizes)),
+                show(d.at(&self.case.export))
+            ),
+            line,
+            site: Some("model".into()),
+        })
+    }
+}
+
+fn decision_name(k: DecisionKind) -> &'static str {
+    match k {
+        DecisionKind::Branch => "the branch condition",
+        DecisionKind::LoopCount => "the loop count",
+        DecisionKind::OutputCount => "the number of outputs",
+        DecisionKind::ListLength => "the list length",
+        DecisionKind::ClampArm => "whether the bound is within the size",
+        DecisionKind::MaxArm => "which argument max() returns",
+        DecisionKind::SizeClass => "a derived size",
+    }
+}
+
+/// Turns a worker outcome into findings judged against the ground truth and the contract.
+pub fn judge(
+    case: &Case,
+    rendered: &Rendered,
+    backend: Backend,
+    truth: &Truth,
+    outcome: &Outcome,
+) -> CheckResult {
+    let (value, round_trip) = match outcome {
+        Outcome::Hang { after } => {
+            return result(
+                backend,
+                Verdict::Hang,
+                vec![finding(
+                    Verdict::Hang,
+                    Some(Contract::Hang),
+                    format!("no answer within {after:.1?}"),
+                )],
+            );
+        }
+        Outcome::Crash {
+            status,
+            stderr_tail,
+        } => {
+            let last = last_line(stderr_tail);
+            return result(
+                backend,
+                Verdict::Crash,
+                vec![finding(
+                    Verdict::Crash,
+                    Some(Contract::Crash),
+                    format!("worker {status}: {last}"),
+                )],
+            );
+        }
+        Outcome::Reply { value, round_trip } => (value, *round_trip),
+    };
+    if value.get("ok") != Some(&Value::Bool(true)) {
+        let msg = serde_json::from_value::<FailedReply>(value.clone())
+            .map(|f| f.error.text())
+            .unwrap_or_else(|_| "worker error".into());
+        return result(
+            backend,
+            Verdict::Invalid,
+            vec![finding(Verdict::Invalid, None, first_line(&msg))],
+        );
+    }
+    let reply: CheckReply = match serde_json::from_value(value.clone()) {
+        Ok(r) => r,
+        Err(e) => {
+            return result(
+                backend,
+                Verdict::Poisoned,
+                vec![finding(
+                    Verdict::Poisoned,
+                    None,
+                    format!("the worker's reply does not follow the protocol: {e}"),
+                )],
+            );
+        }
+    };
+    let t = &reply.timings;
+    let mut timings = Timings {
+        load_s: t.load,
+        eager_s: t.eager,
+        export_s: t.export,
+        inspect_s: t.inspect,
+        probes_s: t.probes,
+        ..Default::default()
+    };
+    let worker_total = t.load + t.eager + t.export + t.inspect + t.probes;
+    timings.ipc_s = (round_trip.as_secs_f64() - worker_total).max(0.0);
+    let cx = Ctx { case, rendered };
+    let mut r = judge_reply(&cx, backend, truth, &reply);
+    r.timings = timings;
+    r
+}
+
+fn judge_reply(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) -> CheckResult {
+    match &reply.eager_export {
+        Some(e) if e.ok => {}
+        other => {
+            let why = other
+                .as_ref()
+                .and_then(|e| e.error.as_ref())
+                .map(|e| first_line(&e.text()))
+                .unwrap_or_default();
+            return result(
+                backend,
+                Verdict::Invalid,
+                vec![finding(
+                    Verdict::Invalid,
+                    None,
+                    format!("eager fails at the export sizes: {why}"),
+                )],
+            );
+        }
+    }
+    let mut r = match reply.export.as_ref() {
+        Some(x) if x.ok => judge_program(cx, backend, truth, reply),
+        other => {
+            let e = other.and_then(|x| x.error.clone()).unwrap_or_default();
+            judge_export_error(cx, backend, reply, &e)
+        }
+    };
+    r.dims = dim_reports(cx.case, truth, reply);
+    r
+}
+
+/// Export raised: which kind of error, and whether the contract allows it.
+fn judge_export_error(
+    cx: &Ctx,
+    backend: Backend,
+    reply: &CheckReply,
+    e: &ErrorInfo,
+) -> CheckResult {
+    let kind = e.kind.clone().unwrap_or_else(|| "internal".into());
+    let message = e.text();
+    let mut fix_text = None;
+    let (contract, cause, probe) = match kind.as_str() {
+        "constraint_violation" => {
+            let failed_fix = reply
+                .fix
+                .as_ref()
+                .filter(|f| f.stage.as_deref() == Some("refine") || f.export_ok == Some(false));
+            if let Some(f) = &reply.fix {
+                let after = match (&f.export_ok, &f.error) {
+                    (Some(true), _) => "export succeeds with them".to_string(),
+                    (_, Some(err)) => format!(
+                        "{} fails: {}",
+                        if f.stage.as_deref() == Some("refine") {
+                            "refine_dynamic_shapes_from_suggested_fixes"
+                        } else {
+                            "export with them"
+                        },
+                        first_line(&err.text())
+                    ),
+                    _ => "not applied".into(),
+                };
+                fix_text = Some(format!("{}\n=> {after}", f.suggested.trim_end()));
+            }
+            match failed_fix {
+                Some(f) => {
+                    let cause = f
+                        .error
+                        .as_ref()
+                        .map(|err| cx.error_cause(err))
+                        .or_else(|| Some(cx.error_cause(e)));
+                    (Contract::SuggestedFixFails, cause, None)
+                }
+                None => constraint_violation(cx, reply, e),
+            }
+        }
+        "data_dependent" => {
+            let cause = cx.error_cause(e);
+            let at_branch = cause
+                .node
+                .is_some_and(|n| is_python_decision(&cx.case.nodes[n as usize]));
+            let c = if at_branch {
+                Contract::DataDependentBranch
+            } else {
+                Contract::DataDependentInOp
+            };
+            (c, Some(cause), None)
+        }
+        "unsupported" => (
+            Contract::UnsupportedOnSymbolic,
+            Some(cx.error_cause(e)),
+            None,
+        ),
+        _ => {
+            // Raised inside torch rather than on a line of the model: the culprit is the
+            // guard the failed export had recorded against a valid size, if any.
+            let own = cx.error_cause(e);
+            let cause = if own.node.is_some() {
+                own
+            } else {
+                [true, false]
+                    .iter()
+                    .find_map(|&inside| {
+                        reply
+                            .witnesses
+                            .iter()
+                            .filter(|w| w.in_region == inside)
+                            .find_map(|w| cx.guard_cause(&reply.guards, &w.false_guards))
+                    })
+                    .map(|mut c| {
+                        c.site = own.site.clone();
+                        c
+                    })
+                    .unwrap_or(own)
+            };
+            (Contract::InternalError, Some(cause), None)
+        }
+    };
+    let mut f = finding(Verdict::ExportError, Some(contract), message);
+    f.kind = Some(kind);
+    f.cause = cause;
+    f.probe = probe;
+    let mut r = result(backend, Verdict::ExportError, vec![f]);
+    r.traceback = e.traceback.clone();
+    r.fix = fix_text;
+    r
+}
+
+/// Python-level control flow: where a data-dependent value cannot be traced by design.
+fn is_python_decision(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Compare { .. } | Op::If { .. } | Op::Loop { .. } | Op::ToList { .. }
+    )
+}
+
+/// A constraint violation is expected when the sizes it rules out are outside the trace
+/// region, portability when it rules out a size inside it.
+fn constraint_violation(
+    cx: &Ctx,
+    reply: &CheckReply,
+    e: &ErrorInfo,
+) -> (Contract, Option<Cause>, Option<Vec<i64>>) {
+    let witness_at = |w: &WitnessInfo| sizes_at(cx.case, w);
+    for in_region in [true, false] {
+        if let Some(w) = reply
+            .witnesses
+            .iter()
+            .find(|w| w.in_region == in_region && !w.false_guards.is_empty())
+        {
+            let contract = if in_region {
+                Contract::AvoidableSpecialization
+            } else {
+                Contract::TraceRegion
+            };
+            return (
+                contract,
+                cx.guard_cause(&reply.guards, &w.false_guards),
+                witness_at(w),
+            );
+        }
+    }
+    let cause = Some(cx.error_cause(e));
+    // Nothing torch concluded rules out any size the spec allows: the violation is wrong,
+    // and the culprit is a guard torch could not prove.
+    if reply.guards_hold == Some(true) {
+        let culprit = cx.guard_cause(&reply.guards, &reply.unproven).or(cause);
+        return (Contract::SpuriousConstraintViolation, culprit, None);
+    }
+    // Something rules out sizes past the scan range, or could not be decided: say what the
+    // error says.
+    (Contract::AvoidableSpecialization, cause, None)
+}
+
+/// The valuation a witness stands for: its symbol at its size, the rest at export.
+fn sizes_at(case: &Case, w: &WitnessInfo) -> Option<Vec<i64>> {
+    let s = (0..case.symbol_count()).find(|&s| symbol_name(s) == w.symbol)?;
+    let mut v = case.export.clone();
+    v[s] = w.size;
+    Some(v)
+}
+
+fn probe_sizes(case: &Case, p: &ProbeInfo) -> Vec<i64> {
+    (0..case.symbol_count())
+        .map(|s| {
+            p.sizes
+                .get(&symbol_name(s))
+                .copied()
+                .unwrap_or(case.export[s])
+        })
+        .collect()
+}
+
+/// The spec a symbol is held to: the strictest spec among the dims it sizes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum SymbolSpec {
+    Auto,
+    Dynamic,
+    Named { lo: i64, hi: i64 },
+}
+
+fn symbol_spec(case: &Case, s: usize) -> Option<SymbolSpec> {
+    let mut best: Option<SymbolSpec> = None;
+    for d in case.inputs.iter().flat_map(|i| &i.dims) {
+        if dim_symbol(&d.size) != Some(s) || d.truth == DimTruth::Static {
+            continue;
+        }
+        let this = match &d.spec {
+            DimSpec::Auto => SymbolSpec::Auto,
+            DimSpec::Dynamic => SymbolSpec::Dynamic,
+            DimSpec::Named { min, max } => SymbolSpec::Named {
+                lo: min.unwrap_or(0).max(2),
+                hi: max.unwrap_or(SCAN_MAX).min(SCAN_MAX),
+            },
+            DimSpec::Derived { .. } => SymbolSpec::Named {
+                lo: 2,
+                hi: SCAN_MAX,
+            },
+            DimSpec::Unspecified | DimSpec::Static => continue,
+        };
+        best = Some(match (best, this) {
+            (Some(n @ SymbolSpec::Named { .. }), SymbolSpec::Named { .. }) => n,
+            (_, n @ SymbolSpec::Named { .. }) | (Some(n @ SymbolSpec::Named { .. }), _) => n,
+            (Some(SymbolSpec::Dynamic), _) | (_, SymbolSpec::Dynamic) => SymbolSpec::Dynamic,
+            _ => SymbolSpec::Auto,
+        });
+    }
+    best
+}
+
+fn accepted_runs(reply: &CheckReply, s: usize) -> Option<Vec<[i64; 2]>> {
+    reply.accepted.get(&symbol_name(s)).cloned().flatten()
+}
+
+/// The first input dim sized by symbol `s`, for messages.
+fn first_dim_of(case: &Case, s: usize) -> Option<(usize, usize)> {
+    case.inputs.iter().enumerate().find_map(|(i, inp)| {
+        inp.dims
+            .iter()
+            .position(|d| dim_symbol(&d.size) == Some(s) && d.spec.requests_dynamic())
+            .map(|d| (i, d))
+    })
+}
+
+/// Export succeeded: the probes, and what became of every dim asked to be dynamic.
+fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) -> CheckResult {
+    let case = cx.case;
+    let mut findings = vec![];
+    let mut edge = vec![];
+    for p in &reply.probes {
+        let sizes = probe_sizes(case, p);
+        let eager_ok = p.eager.as_ref().is_some_and(|e| e.ok);
+        let exported_ok = p.exported.as_ref().is_some_and(|e| e.ok);
+        if p.kind == ProbeKind::Edge {
+            edge.push(EdgeOutcome {
+                sizes: sizes.clone(),
+                eager_ok,
+                exported_ok,
+                matches: p.matches,
+            });
+            if eager_ok && exported_ok && p.matches == Some(false) {
+                let detail = p.detail.clone().unwrap_or_else(|| "results differ".into());
+                if p.eager.as_ref().and_then(|e| e.finite) == Some(false) {
+                    continue;
+                }
+                let mut f = finding(
+                    Verdict::Divergence,
+                    Some(Contract::SilentDivergenceAtZeroOne),
+                    format!(
+                        "at size 0/1 ({}) the exported program runs and differs from eager: {detail}",
+                        case.shapes_text(&sizes)
+                    ),
+                );
+                f.probe = Some(sizes.clone());
+                f.cause = cx.decision_cause(&sizes);
+                findings.push(f);
+            }
+            continue;
+        }
+        let mut f = match (&p.eager, &p.exported) {
+            (Some(e), _) if !e.ok => finding(
+                Verdict::Invalid,
+                None,
+                format!(
+                    "eager fails at a probe the generator promised valid: {}",
+                    e.error
+                        .as_ref()
+                        .map(|x| first_line(&x.text()))
+                        .unwrap_or_default()
+                ),
+            ),
+            (Some(e), _) if e.repeatable == Some(false) => {
+                finding(Verdict::Poisoned, None, "eager is not repeatable".into())
+            }
+            (_, Some(x)) if !x.ok => {
+                let text = x
+                    .error
+                    .as_ref()
+                    .map(|x| first_line(&x.text()))
+                    .unwrap_or_default();
+                let inside = case.in_trace_region(&sizes);
+                let contract = if inside {
+                    Contract::AvoidableSpecialization
+                } else {
+                    Contract::TraceRegion
+                };
+                let mut f = finding(Verdict::SpuriousGuard, Some(contract), text);
+                f.cause = cx.guard_cause(&reply.guards, &p.false_guards).or_else(|| {
+                    if inside {
+                        None
+                    } else {
+                        cx.decision_cause(&sizes)
+                    }
+                });
+                f
+            }
+            _ if p.matches == Some(false) => {
+                let detail = p.detail.clone().unwrap_or_else(|| "results differ".into());
+                if p.eager.as_ref().and_then(|e| e.finite) == Some(false) {
+                    finding(
+                        Verdict::Poisoned,
+                        None,
+                        format!("non-finite eager result: {detail}"),
+                    )
+                } else {
+                    let mut f = finding(
+                        Verdict::Divergence,
+                        Some(Contract::SilentDivergence),
+                        format!(
+                            "at {} the exported program runs and differs from eager: {detail}",
+                            case.shapes_text(&sizes)
+                        ),
+                    );
+                    f.cause = cx.decision_cause(&sizes);
+                    f
+                }
+            }
+            _ => continue,
+        };
+        f.probe = Some(sizes);
+        findings.push(f);
+    }
+
+    for s in 0..case.symbol_count() {
+        if let Some(f) = judge_symbol(cx, truth, reply, s) {
+            findings.push(f);
+        }
+    }
+
+    findings.sort_by_key(rank);
+    let verdict = findings.first().map(|f| f.verdict).unwrap_or(Verdict::Pass);
+    let mut r = result(backend, verdict, findings);
+    r.edge = edge;
+    r
+}
+
+/// Orders findings so the one behind the verdict comes first: what cannot be judged, then
+/// by class and severity, then by verdict.
+fn rank(f: &Finding) -> (u8, u8, u8) {
+    let verdict = match f.verdict {
+        Verdict::Divergence => 0,
+        Verdict::LostDim => 1,
+        Verdict::SpuriousGuard => 2,
+        _ => 3,
+    };
+    match (f.verdict, f.contract) {
+        (Verdict::Invalid, _) => (0, 0, 0),
+        (Verdict::Poisoned, _) => (1, 0, 0),
+        (_, Some(c)) => (2, c.severity(), verdict),
+        (_, None) => (3, 0, verdict),
+    }
+}
+
+/// What became of a symbol asked to be dynamic, against its spec's promise and the trace
+/// region.
+fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option<Finding> {
+    let case = cx.case;
+    let spec = symbol_spec(case, s)?;
+    let acc = accepted_runs(reply, s)?;
+    let (valid, region) = (&truth.valid[s], &truth.region[s]);
+    let scan: Vec<i64> = (2..=SCAN_MAX).collect();
+    let accepted: Vec<i64> = scan.iter().copied().filter(|&n| in_runs(n, &acc)).collect();
+    let (i, d) = first_dim_of(case, s)?;
+    let name = format!("{}.size({d})", crate::ir::input_name(i));
+    let spec_written = spec_text(&case.inputs[i].dims[d]);
+    let sname = symbol_name(s);
+    let here = case.export[s];
+    let nearest = |set: &dyn Fn(i64) -> bool| {
+        let mut c: Vec<i64> = scan.iter().copied().filter(|&n| set(n)).collect();
+        c.sort_by_key(|&n| ((n - here).abs(), n));
+        c.first().copied()
+    };
+    let witness = |size: i64, in_region: bool| {
+        reply
+            .witnesses
+            .iter()
+            .find(|w| w.symbol == sname && w.size == size && w.in_region == in_region)
+    };
+    let pinned = reply
+        .dims
+        .iter()
+        .filter(|p| {
+            case.inputs
+                .get(p.input as usize)
+                .and_then(|inp| inp.dims.get(p.dim as usize))
+                .is_some_and(|dim| dim_symbol(&dim.size) == Some(s))
+        })
+        .find_map(|p| p.pinned)
+        .or_else(|| (accepted.len() == 1).then(|| accepted[0]));
+    let accepts_text = fmt_runs(&runs(&accepted));
+
+    let (contract, size, in_region, message) = match spec {
+        SymbolSpec::Named { lo, hi } if (lo..=hi).any(|n| !in_runs(n, &acc)) => {
+            let missing = |n: i64| (lo..=hi).contains(&n) && !in_runs(n, &acc);
+            let size =
+                nearest(&|n| missing(n) && in_runs(n, region)).or_else(|| nearest(&missing))?;
+            (
+                Contract::NamedDimNarrowedSilently,
+                size,
+                in_runs(size, region),
+                format!(
+                    "{name} is {spec_written}, so its range is [{lo}, {hi}], but the exported program accepts only {sname} in {accepts_text}, and export raised no constraint violation"
+                ),
+            )
+        }
+        SymbolSpec::Dynamic if pinned.is_some() => {
+            let p = pinned.unwrap_or(here);
+            let size = nearest(&|n| n != p && in_runs(n, valid))?;
+            (
+                Contract::DynamicSpecializedSilently,
+                size,
+                in_runs(size, region),
+                format!(
+                    "{name} is Dim.DYNAMIC, but the exported program accepts only {sname} = {p} (of {}), and export raised no error",
+                    fmt_runs(valid)
+                ),
+            )
+        }
+        _ => {
+            let lost = |n: i64| in_runs(n, valid) && !in_runs(n, &acc);
+            if let Some(size) = nearest(&|n| lost(n) && in_runs(n, region)) {
+                let what = match pinned {
+                    Some(p) => format!("pins {sname} to {p}"),
+                    None => format!("accepts only {sname} in {accepts_text}"),
+                };
+                (
+                    Contract::AvoidableSpecialization,
+                    size,
+                    true,
+                    format!(
+                        "{name} ({spec_written}) was requested dynamic; the exported program {what}, rejecting {sname} = {size} inside the trace region ({}) where eager runs the same Python path",
+                        fmt_runs(region)
+                    ),
+                )
+            } else if let Some(size) = nearest(&lost) {
+                (
+                    Contract::TraceRegion,
+                    size,
+                    false,
+                    format!(
+                        "{name} ({spec_written}) is narrowed to the trace region: the exported program accepts {sname} in {accepts_text}; the model's Python takes the export path only for {}",
+                        fmt_runs(region)
+                    ),
+                )
+            } else {
+                return None;
+            }
+        }
+    };
+    let mut f = finding(Verdict::LostDim, Some(contract), message);
+    f.input = Some(crate::ir::input_name(i));
+    f.dim = Some(d as u32);
+    let mut v = case.export.clone();
+    v[s] = size;
+    f.cause = witness(size, in_region)
+        .and_then(|w| cx.guard_cause(&reply.guards, &w.false_guards))
+        .or_else(|| {
+            reply
+                .witnesses
+                .iter()
+                .filter(|w| w.symbol == sname)
+                .find_map(|w| cx.guard_cause(&reply.guards, &w.false_guards))
+        })
+        .or_else(|| {
+            if in_region {
+                None
+            } else {
+                cx.decision_cause(&v)
+            }
+        });
+    // A guard that relates two dims is a different gap in torch than one on a dim alone.
+    if contract == Contract::NamedDimNarrowedSilently
+        && let Some(c) = &f.cause
+        && reply
+            .guards
+            .iter()
+            .any(|g| g.expr == c.guard && g.symbols >= 2)
+    {
+        f.contract = Some(Contract::NamedDimsRelatedSilently);
+    }
+    f.probe = Some(v);
+    Some(f)
+}
+
+fn dim_reports(case: &Case, truth: &Truth, reply: &CheckReply) -> Vec<DimReport> {
+    let exported = reply.export.as_ref().is_some_and(|e| e.ok);
+    let mut out = vec![];
+    for (i, input) in case.inputs.iter().enumerate() {
+        for (d, dim) in input.dims.iter().enumerate() {
+            let s = dim_symbol(&dim.size);
+            let p = reply
+                .dims
+                .iter()
+                .find(|x| x.input == i as u32 && x.dim == d as u32);
+            let kept = match p {
+                None if !exported => "unknown (export failed)".to_string(),
+                None => "unknown".to_string(),
+                Some(p) => match (p.pinned, p.range) {
+                    (Some(n), _) => format!("pinned to {n}"),
+                    (None, Some([lo, hi])) => format!(
+                        "dynamic [{}, {}]",
+                        lo.map_or("?".into(), |x| x.to_string()),
+                        hi.map_or("inf".into(), |x| x.to_string())
+                    ),
+                    (None, None) => "dynamic".into(),
+                },
+            };
+            let (region, accepts) = match s {
+                Some(s) => (
+                    fmt_runs(&truth.region[s]),
+                    accepted_runs(reply, s)
+                        .map(|a| {
+                            let acc: Vec<i64> =
+                                (2..=SCAN_MAX).filter(|&n| in_runs(n, &a)).collect();
+                            fmt_runs(&runs(&acc))
+                        })
+                        .unwrap_or_else(|| "-".into()),
+                ),
+                None => ("-".into(), "-".into()),
+            };
+            out.push(DimReport {
+                input: crate::ir::input_name(i),
+                dim: d as u32,
+                requested: spec_text(dim),
+                truth: truth_name(&dim.truth),
+                trace_region: region,
+                kept,
+                accepts,
+            });
+        }
+    }
+    out
+}
+
+fn truth_name(t: &DimTruth) -> String {
+    match t {
+        DimTruth::Free => "free".into(),
+        DimTruth::Static => "static".into(),
+        DimTruth::Tied { input, dim } => {
+            format!(
+                "tied to {}.size({dim})",
+                crate::ir::input_name(*input as usize)
+            )
+        }
+        DimTruth::MultipleOf { k } => format!("multiple of {k}"),
+        DimTruth::Bounded { runs } => format!("bounded: {}", fmt_runs(runs)),
+    }
+}

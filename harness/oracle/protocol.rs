@@ -1,0 +1,168 @@
+//! The worker's replies as types (see `harness/python/PROTOCOL.md`).
+//!
+//! Every field the judge reads is declared here, and fields the worker always sends are
+//! required: a reply that lost or renamed one fails to parse and is reported as a protocol
+//! error, instead of silently reading as "absent" and changing verdicts.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// Bumped whenever the request or reply of `check` changes shape; the worker reports its
+/// own in its hello line and the pool refuses a worker that disagrees.
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// A reply to `check`, when the worker could handle the request at all.
+#[derive(Clone, Debug, Deserialize)]
+pub struct CheckReply {
+    #[serde(default)]
+    pub timings: PhaseTimings,
+    pub eager_export: Option<Ran>,
+    pub export: Option<Ran>,
+    pub dims: Vec<DimInfo>,
+    /// Per symbol, the sizes in `0..=guard_scan_max` the exported program's guards accept
+    /// (null when the program has no guard function).
+    pub accepted: BTreeMap<String, Option<Vec<[i64; 2]>>>,
+    pub guards: Vec<GuardInfo>,
+    pub witnesses: Vec<WitnessInfo>,
+    /// After a failed export: whether every guard, replacement and range torch concluded
+    /// holds at every size eager accepts (null when something could not be decided).
+    pub guards_hold: Option<bool>,
+    /// When they all hold: indices into `guards` of those torch cannot prove from its ranges.
+    pub unproven: Vec<usize>,
+    pub fix: Option<FixInfo>,
+    pub probes: Vec<ProbeInfo>,
+}
+
+/// A reply whose `ok` is false: the worker could not run the request.
+#[derive(Clone, Debug, Deserialize)]
+pub struct FailedReply {
+    pub error: ErrorInfo,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct PhaseTimings {
+    #[serde(default)]
+    pub load: f64,
+    #[serde(default)]
+    pub eager: f64,
+    #[serde(default)]
+    pub export: f64,
+    #[serde(default)]
+    pub inspect: f64,
+    #[serde(default)]
+    pub probes: f64,
+}
+
+/// Whether a step ran, and its error when it did not.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Ran {
+    pub ok: bool,
+    #[serde(default)]
+    pub error: Option<ErrorInfo>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ErrorInfo {
+    #[serde(rename = "type")]
+    pub ty: String,
+    #[serde(default)]
+    pub module: String,
+    pub message: String,
+    /// Export errors: constraint_violation, data_dependent, unsupported or internal.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Export errors: the whole chained traceback, paths of the machine removed.
+    #[serde(default)]
+    pub traceback: Option<String>,
+    /// Export errors: the innermost line of the case file in the traceback.
+    #[serde(default)]
+    pub case_line: Option<u32>,
+    /// Export errors: the innermost library frame, `torch/<file> in <function>`.
+    #[serde(default)]
+    pub site: Option<String>,
+}
+
+impl ErrorInfo {
+    /// `Type: message`, as Python prints an exception.
+    pub fn text(&self) -> String {
+        format!("{}: {}", self.ty, self.message)
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct DimInfo {
+    pub input: u32,
+    pub dim: u32,
+    pub pinned: Option<i64>,
+    pub range: Option<[Option<i64>; 2]>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct GuardInfo {
+    pub expr: String,
+    /// `file:line in function` of the innermost library frame that added it.
+    pub framework: Option<String>,
+    /// The case-file line on the stack when it was added.
+    pub line: Option<u32>,
+    /// How many size symbols it mentions (2 or more: a relation between dims).
+    #[serde(default)]
+    pub symbols: u32,
+}
+
+/// A size eager accepts and the exported program (or the failed export's guards) rules out.
+#[derive(Clone, Debug, Deserialize)]
+pub struct WitnessInfo {
+    pub symbol: String,
+    pub size: i64,
+    pub in_region: bool,
+    /// Indices into `guards` of the guards false at this size.
+    pub false_guards: Vec<usize>,
+}
+
+/// torch's "Suggested fixes", applied with its own helper and exported again.
+#[derive(Clone, Debug, Deserialize)]
+pub struct FixInfo {
+    pub suggested: String,
+    pub refined: Option<String>,
+    pub export_ok: Option<bool>,
+    pub error: Option<ErrorInfo>,
+    /// `refine` when torch's helper could not apply the fix, `export` when the export with
+    /// the fix failed.
+    #[serde(default)]
+    pub stage: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeKind {
+    /// A probe of the case.
+    Normal,
+    /// A probe of the case at size 0 or 1.
+    Edge,
+    /// Just outside the trace region, added by the oracle.
+    Region,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ProbeInfo {
+    pub sizes: BTreeMap<String, i64>,
+    pub kind: ProbeKind,
+    pub eager: Option<ProbeSide>,
+    pub exported: Option<ProbeSide>,
+    #[serde(rename = "match")]
+    pub matches: Option<bool>,
+    pub detail: Option<String>,
+    #[serde(default)]
+    pub false_guards: Vec<usize>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ProbeSide {
+    pub ok: bool,
+    #[serde(default)]
+    pub repeatable: Option<bool>,
+    #[serde(default)]
+    pub finite: Option<bool>,
+    #[serde(default)]
+    pub error: Option<ErrorInfo>,
+}

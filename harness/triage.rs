@@ -1,0 +1,72 @@
+//! Triage: what every command does with a case that shows a finding. Check it, reduce it
+//! while its group signature holds, look for the respelling that works around it, and gather
+//! what a reproducer needs. `check`, `reduce`, `repro`, `import-artifact` and campaigns all
+//! go through here, so they agree on what a finding is.
+
+use crate::ir::Case;
+use crate::oracle::{self, Backend, CheckResult, Class, Pool};
+use crate::reduce::{Reduced, Reducer};
+
+/// Tries every other spelling of the culprit node; the first whose check shows neither a bug
+/// nor a portability finding is the workaround (what the seed document calls "how to fix
+/// it").
+pub fn find_workaround(
+    pool: &Pool,
+    backend: Backend,
+    case: &Case,
+    check: &CheckResult,
+) -> Option<Case> {
+    let node = check.cause()?.node? as usize;
+    for alt in case.nodes.get(node)?.respellings() {
+        let mut c = case.clone();
+        c.nodes[node] = alt;
+        if c.validate().is_err() {
+            continue;
+        }
+        let r = oracle::check(pool, &c, backend);
+        let clean = r.verdict == oracle::Verdict::Pass
+            || r.findings
+                .iter()
+                .all(|f| f.class() == Some(Class::Expected));
+        if clean {
+            return Some(c);
+        }
+    }
+    None
+}
+
+/// Reduces a case while it keeps its group signature. `first` is the check the caller
+/// already has of `case`, if any. `on_new_smallest` sees every new smallest case.
+pub fn reduce<'a>(
+    pool: &Pool,
+    backend: Backend,
+    case: &Case,
+    first: Option<CheckResult>,
+    max_tests: usize,
+    on_new_smallest: impl FnMut(&Case, &CheckResult) -> anyhow::Result<()> + 'a,
+) -> anyhow::Result<Reduced<CheckResult>> {
+    let first = match first {
+        Some(r) => r,
+        None => oracle::check(pool, case, backend),
+    };
+    let Some(target) = first.signature() else {
+        anyhow::bail!(
+            "the case shows no finding ({}); there is nothing to reduce",
+            first.verdict.name()
+        );
+    };
+    if !first.verdict.is_finding() {
+        anyhow::bail!(
+            "the case cannot be judged ({}: {}); there is nothing to reduce",
+            first.verdict.name(),
+            first.message()
+        );
+    }
+    Reducer::new(pool.jobs())
+        .max_tests(max_tests)
+        .on_new_smallest(on_new_smallest)
+        .run(case, Some(first), |c| {
+            let r = oracle::check(pool, c, backend);
+            (r.signature().as_deref() == Some(target.as_str())).then_some(r)
+        })
+}
