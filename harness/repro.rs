@@ -127,10 +127,14 @@ impl Repro {
         )
     }
 
-    /// The culprit's line of the model, as code.
+    /// The culprit's line of the model, as code (the first line of a block).
     pub fn culprit_code(&self) -> Option<String> {
         let node = self.cause.as_ref()?.node? as usize;
-        render_standalone(&self.case).node_code.get(node).cloned()
+        let code = render_standalone(&self.case).node_code.get(node).cloned()?;
+        Some(match code.find(": ") {
+            Some(i) if code.starts_with("if ") => code[..=i].trim().to_string(),
+            _ => code,
+        })
     }
 
     /// A standalone script: exit 1 while the behaviour is present, 0 once it is gone.
@@ -144,7 +148,7 @@ impl Repro {
         s.push_str(&render_standalone(&self.case).source);
         s.push_str("\n\n");
         s.push_str(&self.main_body());
-        s.push_str("\n\nif __name__ == \"__main__\":\n    raise SystemExit(main())\n");
+        s.push_str("\n\n\nif __name__ == \"__main__\":\n    raise SystemExit(main())\n");
         s
     }
 
@@ -235,7 +239,7 @@ impl Repro {
     /// A pytest test that passes once the behaviour is gone.
     pub fn pytest(&self) -> String {
         let mut s = self.script();
-        let cut = s.find("\n\nif __name__").unwrap_or(s.len());
+        let cut = s.find("\n\n\nif __name__").unwrap_or(s.len());
         s.truncate(cut);
         s.push_str(
             "\n\n\ndef test_exported_program_keeps_its_contract():\n    assert main() == 0\n",
@@ -356,13 +360,13 @@ impl Repro {
 
     fn bug_report(&self, observed: Option<&str>, versions: Option<&str>) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "<!-- title: {} -->\n", markdown_comment(&self.title()));
+        let _ = writeln!(s, "Title: {}\n\n---\n", python_comment(&self.title()));
         let _ = writeln!(s, "### 🐛 Describe the bug\n");
         let _ = writeln!(
             s,
             "With `dynamic_shapes` asking for {}, {}.\n",
             self.asked(),
-            markdown_text(&self.happened())
+            self.happened()
         );
         let _ = writeln!(s, "```python\n{}```\n", markdown_fence_safe(&self.script()));
         let _ = writeln!(s, "Output (the script exits 1 while the bug is present):\n");
@@ -414,7 +418,7 @@ impl Repro {
             Some(Contract::NamedDimsRelatedSilently) => "export relates two named `Dim`s by a guard without a constraint violation, and the exported program rejects sizes inside the declared ranges".into(),
             Some(Contract::Crash) => "the process dies".into(),
             Some(Contract::Hang) => "the call does not return".into(),
-            _ => self.message.lines().next().unwrap_or("").to_string(),
+            _ => markdown_text(self.message.lines().next().unwrap_or("")),
         }
     }
 
@@ -424,10 +428,15 @@ impl Repro {
             render_standalone(w).source,
         );
         let mut out = String::new();
-        for (x, y) in a.lines().zip(b.lines()) {
-            if x != y {
-                let _ = writeln!(out, "- {}", x.trim());
-                let _ = writeln!(out, "+ {}", y.trim());
+        for change in similar::TextDiff::from_lines(&a, &b).iter_all_changes() {
+            let sign = match change.tag() {
+                similar::ChangeTag::Delete => "-",
+                similar::ChangeTag::Insert => "+",
+                similar::ChangeTag::Equal => continue,
+            };
+            let line = change.value().trim();
+            if !line.is_empty() {
+                let _ = writeln!(out, "{sign} {line}");
             }
         }
         out
@@ -502,11 +511,6 @@ pub fn markdown_code(s: &str) -> String {
     s.chars()
         .map(|c| if c == '`' || c.is_control() { '\'' } else { c })
         .collect()
-}
-
-/// Text inside an HTML comment.
-fn markdown_comment(s: &str) -> String {
-    python_comment(s).replace("--", "- -")
 }
 
 /// Running text: one line, HTML and Markdown specials escaped.

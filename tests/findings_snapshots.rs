@@ -1,5 +1,6 @@
-//! insta snapshots over every stored finding in `corpus/findings/`: the verdict summary and
-//! the rendered reproducer script. Rust only: the records carry what the oracle saw.
+//! insta snapshots over every stored finding in `corpus/findings/`: the class and verdict,
+//! the culprit, and the rendered reproducer script. Rust only: the records carry what the
+//! oracle saw.
 
 use shapefuzz::corpus::FindingRecord;
 use shapefuzz::repro::Repro;
@@ -11,13 +12,15 @@ fn stored_findings_render_their_reproducers() {
         let rec = FindingRecord::load(path).expect("a stored finding loads");
         let repro = Repro::from_record(&rec);
         let summary = format!(
-            "signature: {}\nverdict: {}{}\nprobe: {:?}\nworkaround: {}\nnodes: {}, inputs: {}\nobserved:\n{}\n",
+            "signature: {}\nclass: {}\nverdict: {}{}\nculprit: {}\nprobe: {:?}\nworkaround: {}\nnodes: {}, inputs: {}\nobserved:\n{}\n",
             rec.signature,
+            rec.contract.map_or("-", |c| c.class().name()),
             rec.verdict.name(),
             rec.kind
                 .as_deref()
                 .map(|k| format!(" ({k})"))
                 .unwrap_or_default(),
+            repro.culprit_code().unwrap_or_else(|| "-".into()),
             rec.probe,
             if rec.workaround.is_some() {
                 "yes"
