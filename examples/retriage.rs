@@ -17,21 +17,32 @@ fn main() -> anyhow::Result<()> {
     let dir = args.next().expect("a findings directory");
     let extra: Vec<PathBuf> = args.collect();
     let env = PythonEnv::ensure(None, true)?;
-    let pool = Pool::new(env, PoolConfig { jobs: 2, ..Default::default() })
-        .map_err(|e| anyhow::anyhow!(e))?;
+    let pool = Pool::new(
+        env,
+        PoolConfig {
+            jobs: 2,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
     let torch = pool.env().torch_version.clone();
     let old = corpus::scan_dir(&dir)?;
     let mut inputs: Vec<(PathBuf, Case, String, Backend)> = vec![];
     for p in old.iter().chain(&extra) {
         match corpus::load_stored(p)? {
             Stored::Record(r) => inputs.push((p.clone(), r.case, r.origin, r.backend)),
-            Stored::Case(c) => inputs.push((p.clone(), c, format!("{}", p.display()), Backend::Export)),
+            Stored::Case(c) => {
+                inputs.push((p.clone(), c, format!("{}", p.display()), Backend::Export))
+            }
         }
     }
     let mut best: BTreeMap<String, (Case, Repro, String)> = BTreeMap::new();
     for (path, case, origin, backend) in inputs {
         if let Some((node, size, at)) = case.small_derived_size_at_export() {
-            println!("{}: dropped: v{node} has size {size} = {at} at the export sizes (0/1 specialization)", path.display());
+            println!(
+                "{}: dropped: v{node} has size {size} = {at} at the export sizes (0/1 specialization)",
+                path.display()
+            );
             continue;
         }
         let first = oracle::check(&pool, &case, backend);
@@ -43,10 +54,13 @@ fn main() -> anyhow::Result<()> {
             println!("{}: dropped: {sig}", path.display());
             continue;
         }
-        let (case, check) = match triage::reduce(&pool, backend, &case, Some(first.clone()), 150, |_, _| Ok(())) {
-            Ok(r) => (r.case, r.check),
-            Err(_) => (case, first),
-        };
+        let (case, check) =
+            match triage::reduce(&pool, backend, &case, Some(first.clone()), 150, |_, _| {
+                Ok(())
+            }) {
+                Ok(r) => (r.case, r.check),
+                Err(_) => (case, first),
+            };
         let workaround = triage::find_workaround(&pool, backend, &case, &check);
         let mut repro = Repro::from_check(&case, &check, workaround, &torch);
         repro.signature = Some(sig.clone());

@@ -53,7 +53,7 @@ fn main() {
                 break;
             }
         }
-        if checked % 200 == 0 {
+        if checked.is_multiple_of(200) {
             eprintln!("checked {checked} cases (seed {seed})");
         }
     }

@@ -328,11 +328,10 @@ pub fn render_standalone(case: &Case) -> Standalone {
         .iter()
         .position(|l| l.starts_with("INPUT_NAMES"))
         .unwrap_or(all.len());
-    let model: Vec<&str> = all[class_start..class_end]
-        .iter()
-        .copied()
-        .collect::<Vec<_>>();
-    let model_text = model.join("\n").trim_end().to_string();
+    let model_text = all[class_start..class_end]
+        .join("\n")
+        .trim_end()
+        .to_string();
     let node_code = module
         .node_lines
         .iter()
