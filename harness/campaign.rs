@@ -10,7 +10,7 @@
 use crate::corpus::{self, ResultLine, ResultsWriter};
 use crate::r#gen::generate;
 use crate::ir::Case;
-use crate::oracle::{self, Backend, Class, Pool, Verdict};
+use crate::oracle::{self, Backend, Class, Contract, Pool, Verdict};
 use crate::report::{KnownIssues, SignatureEntry, Summary};
 use crate::repro::Repro;
 use crate::triage;
@@ -325,8 +325,10 @@ pub fn write_reports(
             summary.seed, e.smallest.index, e.smallest.case_seed
         );
         let first = oracle::check(pool, &original, backend);
-        // Known findings are filed as seen; only new ones are worth the reduction.
-        let (case, check) = match reduce.filter(|_| e.is_new()) {
+        // Known findings are filed as seen; only new ones are worth the reduction, and not
+        // hangs or crashes, whose every test costs the time limit.
+        let worth = e.is_new() && !matches!(e.contract, Some(Contract::Hang | Contract::Crash));
+        let (case, check) = match reduce.filter(|_| worth) {
             Some(max_tests) => match triage::reduce(
                 pool,
                 backend,

@@ -1793,6 +1793,9 @@ impl Op {
                     bail!("tolist wants a non-negative 1-d int64 tensor");
                 }
                 cx.all(&t.shape[0], "tolist index", |x| x > *index as i64)?;
+                // Export makes one symbol per element: a long list is a slow case, not a
+                // finding (the same bound as a Python loop).
+                cx.all(&t.shape[0], "tolist length", |x| x <= MAX_LOOP)?;
                 Type::Int(DimExpr::Data(cx.node))
             }
             Nonzero { x } => {

@@ -689,7 +689,7 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
             .iter()
             .find(|w| w.symbol == sname && w.size == size && w.in_region == in_region)
     };
-    let pinned = reply
+    let literal = reply
         .dims
         .iter()
         .filter(|p| {
@@ -698,8 +698,25 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
                 .and_then(|inp| inp.dims.get(p.dim as usize))
                 .is_some_and(|dim| dim_symbol(&dim.size) == Some(s))
         })
-        .find_map(|p| p.pinned)
-        .or_else(|| (accepted.len() == 1).then(|| accepted[0]));
+        .find_map(|p| p.pinned);
+    let pinned = literal.or_else(|| (accepted.len() == 1).then(|| accepted[0]));
+    // A dim is specialized when no other size of it satisfies the guards whatever the other
+    // dims are: a literal size, or a single accepted size ruled by guards on it alone. A
+    // guard relating two dims (`s0*s1 == 25`) leaves other sizes to each of them.
+    let explained: Vec<&WitnessInfo> = reply
+        .witnesses
+        .iter()
+        .filter(|w| w.symbol == sname && !w.false_guards.is_empty())
+        .collect();
+    let specialized = literal.is_some()
+        || (pinned.is_some()
+            && !explained.is_empty()
+            && explained.iter().all(|w| {
+                w.false_guards
+                    .iter()
+                    .filter_map(|&i| reply.guards.get(i))
+                    .any(|g| g.symbols <= 1)
+            }));
     let accepts_text = fmt_runs(&runs(&accepted));
 
     let (contract, size, in_region, message) = match spec {
@@ -716,7 +733,7 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
                 ),
             )
         }
-        SymbolSpec::Dynamic if pinned.is_some() => {
+        SymbolSpec::Dynamic if specialized => {
             let p = pinned.unwrap_or(here);
             let size = nearest(&|n| n != p && in_runs(n, valid))?;
             (
