@@ -15,7 +15,10 @@ fn hashes() -> String {
             let json = generate(seed, swarm).to_json();
             let h = Sha256::digest(json.as_bytes());
             let hex: String = h[..8].iter().map(|b| format!("{b:02x}")).collect();
-            out.push_str(&format!("{seed} {} {hex}\n", if swarm { "swarm" } else { "default" }));
+            out.push_str(&format!(
+                "{seed} {} {hex}\n",
+                if swarm { "swarm" } else { "default" }
+            ));
         }
     }
     out

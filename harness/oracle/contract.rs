@@ -708,6 +708,20 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
         .iter()
         .filter(|w| w.symbol == sname && !w.false_guards.is_empty())
         .collect();
+    // The guard must be on a dim whose size is the symbol itself and which asked for
+    // Dim.DYNAMIC: a dim of size `k*s` has sizes between the multiples the scan cannot see.
+    let pins_a_dynamic_dim = |g: &GuardInfo| {
+        g.symbols == 1
+            && g.dims.iter().any(|[i, d]| {
+                case.inputs
+                    .get(*i as usize)
+                    .and_then(|inp| inp.dims.get(*d as usize))
+                    .is_some_and(|dim| {
+                        dim.size == DimExpr::Sym(crate::ir::SymId(s as u32))
+                            && dim.spec == DimSpec::Dynamic
+                    })
+            })
+    };
     let specialized = literal.is_some()
         || (pinned.is_some()
             && !explained.is_empty()
@@ -715,7 +729,7 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
                 w.false_guards
                     .iter()
                     .filter_map(|&i| reply.guards.get(i))
-                    .any(|g| g.symbols <= 1)
+                    .any(pins_a_dynamic_dim)
             }));
     let accepts_text = fmt_runs(&runs(&accepted));
 

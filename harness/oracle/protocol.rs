@@ -107,6 +107,9 @@ pub struct GuardInfo {
     /// How many size symbols it mentions (2 or more: a relation between dims).
     #[serde(default)]
     pub symbols: u32,
+    /// The input dims (`[input, dim]`) its symbols stand for.
+    #[serde(default)]
+    pub dims: Vec<[u32; 2]>,
 }
 
 /// A size eager accepts and the exported program (or the failed export's guards) rules out.

@@ -491,14 +491,30 @@ def _inspect_dims(ep, names):
     return dims, shape_env
 
 
-def _guards_of(shape_env):
+def _guards_of(shape_env, names=()):
     """The shape env's guards (and the replacements the case's code caused) as reported, and
-    the same guards as sympy expressions for evaluation at other sizes."""
+    the same guards as sympy expressions for evaluation at other sizes. Each guard names the
+    input dims (`[input, dim]`) its symbols stand for."""
     guards = []
     exprs = []
     repl = {}
     if shape_env is None:
         return guards, repl, exprs
+    index = {n: i for i, n in enumerate(names)}
+
+    def dims_of(expr):
+        out = []
+        try:
+            for sym in expr.free_symbols:
+                for src in shape_env.var_to_sources.get(sym, []):
+                    where = _source_of(src)
+                    if where is not None and where[0] in index:
+                        out.append([index[where[0]], where[1]])
+                        break
+        except Exception:
+            pass
+        return sorted(out)
+
     seen = set()
     covered = set()
     for g in list(shape_env.guards):
@@ -519,7 +535,9 @@ def _guards_of(shape_env):
                 nsym = len(g.expr.free_symbols)
             except Exception:
                 nsym = 0
-            guards.append({"expr": expr, "framework": fw, "line": line, "symbols": nsym})
+            guards.append(
+                {"expr": expr, "framework": fw, "line": line, "symbols": nsym, "dims": dims_of(g.expr)}
+            )
             exprs.append(g.expr)
     for sym, tgt in list(shape_env.replacements.items()):
         repl[str(sym)] = str(tgt)
@@ -538,6 +556,7 @@ def _guards_of(shape_env):
                     "framework": _fmt_floc(getattr(sloc, "framework_loc", None)),
                     "line": line,
                     "symbols": 1,
+                    "dims": dims_of(sym),
                 }
             )
             try:
@@ -881,7 +900,7 @@ def _check(req):
             if _CaseState.envs:
                 try:
                     env = max(_CaseState.envs, key=lambda s: len(s.guards))
-                    resp["guards"], resp["replacements"], exprs = _guards_of(env)
+                    resp["guards"], resp["replacements"], exprs = _guards_of(env, names)
                     resp["witnesses"], resp["guards_hold"] = _witnesses(
                         req, mod, env, names, exprs, None
                     )
@@ -905,7 +924,7 @@ def _check(req):
         resp["dims"], shape_env = _inspect_dims(ep, names)
         if shape_env is None and _CaseState.envs:
             shape_env = _CaseState.envs[-1]
-        resp["guards"], resp["replacements"], exprs = _guards_of(shape_env)
+        resp["guards"], resp["replacements"], exprs = _guards_of(shape_env, names)
         _CaseState.file = None
         gm = ep.module()
         resp["accepted"] = _accepted(gm, mod, inputs, scan_max)
