@@ -8,7 +8,7 @@
 //! flight finish, and still writes the reports.
 
 use crate::corpus::{self, ResultLine, ResultsWriter};
-use crate::r#gen::generate;
+use crate::r#gen::{GenConfig, case_from_seed, generate};
 use crate::ir::Case;
 use crate::oracle::{self, Backend, Class, Contract, Pool, Verdict};
 use crate::report::{KnownIssues, SignatureEntry, Summary};
@@ -45,6 +45,8 @@ pub struct CampaignConfig {
     pub findings: Option<PathBuf>,
     /// Classes whose new groups fail the run (exit 1).
     pub fail_on: Vec<Class>,
+    /// One generator configuration for every case; `None` draws one per case (swarm).
+    pub gen_config: Option<GenConfig>,
 }
 
 /// What `campaign.json` records so that `--resume` continues the same case list.
@@ -53,6 +55,16 @@ struct CampaignMeta {
     seed: u64,
     backend: Backend,
     schema_version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gen_config: Option<GenConfig>,
+}
+
+/// The case behind a case seed: from the campaign's configuration, or swarm.
+pub fn case_for(config: Option<&GenConfig>, case_seed: u64) -> Case {
+    match config {
+        Some(c) => case_from_seed(c, case_seed),
+        None => generate(case_seed, true),
+    }
 }
 
 /// The generator seed of case `index` of a campaign: SplitMix64 over both, so campaigns
@@ -91,21 +103,23 @@ pub fn result_line(index: u64, case_seed: u64, case: &Case, r: &oracle::CheckRes
     }
 }
 
-/// Runs a campaign to its limit (or Ctrl-C) and writes its reports.
-pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summary> {
+/// Reads `campaign.json` of a campaign to resume (checking it is the same campaign), or
+/// writes it for a new one (refusing a directory that already holds one).
+fn open_meta(cfg: &CampaignConfig, results_path: &Path) -> Result<CampaignMeta> {
     let out = &cfg.out;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let meta_path = out.join("campaign.json");
-    let results_path = out.join("results.jsonl");
-    let meta = match (cfg.resume, meta_path.exists()) {
+    Ok(match (cfg.resume, meta_path.exists()) {
         (true, true) => {
             let m: CampaignMeta = serde_json::from_str(&std::fs::read_to_string(&meta_path)?)
                 .map_err(|e| {
                     anyhow::anyhow!("{}: not a campaign record ({e})", meta_path.display())
                 })?;
-            if cfg.seed.is_some_and(|s| s != m.seed) || m.backend != cfg.backend {
+            if cfg.seed.is_some_and(|s| s != m.seed)
+                || m.backend != cfg.backend
+                || (cfg.gen_config.is_some() && cfg.gen_config != m.gen_config)
+            {
                 bail!(
-                    "{} was started with seed {} on {}; resume it with those, or use another --out",
+                    "{} was started with seed {} on {} and another generator configuration; resume it with those, or use another --out",
                     out.display(),
                     m.seed,
                     m.backend.name()
@@ -128,29 +142,19 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
                 seed: cfg.seed.unwrap_or(0),
                 backend: cfg.backend,
                 schema_version: crate::ir::SCHEMA_VERSION,
+                gen_config: cfg.gen_config.clone(),
             };
             corpus::write_atomic(&meta_path, serde_json::to_string_pretty(&m)?.as_bytes())?;
             m
         }
-    };
-    let previous = corpus::open_results(&results_path)?;
-    if previous.torn_bytes > 0 {
-        eprintln!(
-            "shapefuzz: dropped a torn last line ({} bytes) from {}; that case runs again",
-            previous.torn_bytes,
-            results_path.display()
-        );
-    }
-    let done: HashSet<u64> = previous.lines.iter().map(|l| l.index).collect();
-    let writer = Mutex::new(ResultsWriter::append(&results_path)?);
-    let all_lines = Mutex::new(previous.lines);
+    })
+}
 
-    let started = Instant::now();
-    let limit = cfg.limit;
-    let over_time = || matches!(limit, Limit::Time(t) if started.elapsed() >= t);
+/// The terminal's progress bar: cases, rate and live counts per class.
+fn progress_bar(limit: Limit, progress: bool) -> indicatif::ProgressBar {
     let bar = match limit {
-        Limit::Cases(n) if cfg.progress => indicatif::ProgressBar::new(n),
-        _ if cfg.progress => indicatif::ProgressBar::new_spinner(),
+        Limit::Cases(n) if progress => indicatif::ProgressBar::new(n),
+        _ if progress => indicatif::ProgressBar::new_spinner(),
         _ => indicatif::ProgressBar::hidden(),
     };
     bar.set_style(
@@ -167,11 +171,40 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
             },
         ),
     );
+    bar
+}
+
+/// Runs a campaign to its limit (or Ctrl-C) and writes its reports.
+pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summary> {
+    let out = &cfg.out;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let results_path = out.join("results.jsonl");
+    let meta = open_meta(cfg, &results_path)?;
+    let previous = corpus::open_results(&results_path)?;
+    if previous.torn_bytes > 0 {
+        eprintln!(
+            "shapefuzz: dropped a torn last line ({} bytes) from {}; that case runs again",
+            previous.torn_bytes,
+            results_path.display()
+        );
+    }
+    let done: HashSet<u64> = previous.lines.iter().map(|l| l.index).collect();
+    let writer = Mutex::new(ResultsWriter::append(&results_path)?);
+    let all_lines = Mutex::new(previous.lines);
+
+    let started = Instant::now();
+    let limit = cfg.limit;
+    let over_time = || matches!(limit, Limit::Time(t) if started.elapsed() >= t);
+    let bar = progress_bar(limit, cfg.progress);
     bar.set_position(done.len() as u64);
     bar.enable_steady_tick(Duration::from_millis(200));
     let counts: Mutex<BTreeMap<&'static str, u64>> = Mutex::new(BTreeMap::new());
     for l in all_lines.lock().unwrap().iter() {
-        *counts.lock().unwrap().entry(l.verdict.name()).or_default() += 1;
+        *counts
+            .lock()
+            .unwrap()
+            .entry(l.class.map_or(l.verdict.name(), Class::name))
+            .or_default() += 1;
     }
     let write_error: Mutex<Option<std::io::Error>> = Mutex::new(None);
 
@@ -179,6 +212,7 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
     let (tx, rx) = mpsc::sync_channel::<(u64, u64, Case)>(64);
     let rx = Arc::new(Mutex::new(rx));
     let seed = meta.seed;
+    let gen_config = meta.gen_config.clone();
     let checked = AtomicU64::new(0);
     std::thread::scope(|s| {
         s.spawn(move || {
@@ -206,7 +240,7 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
                     .par_iter()
                     .map(|&i| {
                         let cs = case_seed(seed, i);
-                        (i, cs, generate(cs, true))
+                        (i, cs, case_for(gen_config.as_ref(), cs))
                     })
                     .collect();
                 for c in cases {
@@ -238,7 +272,8 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
                     checked.fetch_add(1, Ordering::Relaxed);
                     all_lines.lock().unwrap().push(line);
                     let mut c = counts.lock().unwrap();
-                    *c.entry(r.verdict.name()).or_default() += 1;
+                    *c.entry(r.class().map_or(r.verdict.name(), Class::name))
+                        .or_default() += 1;
                     bar.set_message(
                         c.iter()
                             .map(|(k, v)| format!("{k}={v}"))
@@ -273,10 +308,13 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
         pool,
         out,
         &summary,
-        cfg.backend,
-        cfg.reduce,
-        &findings_dir,
-        cfg.progress,
+        &ReportConfig {
+            backend: cfg.backend,
+            reduce: cfg.reduce,
+            findings_dir: &findings_dir,
+            progress: cfg.progress,
+            gen_config: meta.gen_config.as_ref(),
+        },
     )?;
     if stop.load(Ordering::Relaxed) {
         eprintln!(
@@ -287,19 +325,29 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
     Ok(summary)
 }
 
+/// How `write_reports` files findings.
+pub struct ReportConfig<'a> {
+    pub backend: Backend,
+    /// Reduce each new finding with at most this many oracle calls.
+    pub reduce: Option<usize>,
+    pub findings_dir: &'a Path,
+    pub progress: bool,
+    /// The campaign's generator configuration (`None`: swarm).
+    pub gen_config: Option<&'a GenConfig>,
+}
+
 /// `summary.json`, `summary.md`, `junit.xml`, and a finding record per bug and portability
 /// group in `findings_dir`: the smallest case seen, reduced (new groups only) unless
 /// `reduce` is off, with the workaround a respelling of its culprit node gives. Expected
 /// groups are counted in the reports and get no record.
-pub fn write_reports(
-    pool: &Pool,
-    out: &Path,
-    summary: &Summary,
-    backend: Backend,
-    reduce: Option<usize>,
-    findings_dir: &Path,
-    progress: bool,
-) -> Result<()> {
+pub fn write_reports(pool: &Pool, out: &Path, summary: &Summary, rc: &ReportConfig) -> Result<()> {
+    let ReportConfig {
+        backend,
+        reduce,
+        findings_dir,
+        progress,
+        gen_config,
+    } = *rc;
     let findings: Vec<&SignatureEntry> = summary
         .signatures
         .iter()
@@ -319,7 +367,7 @@ pub fn write_reports(
     let mut details: BTreeMap<String, String> = BTreeMap::new();
     for e in findings {
         bar.set_message(e.signature.chars().take(60).collect::<String>());
-        let original = generate(e.smallest.case_seed, true);
+        let original = case_for(gen_config, e.smallest.case_seed);
         let origin = format!(
             "campaign seed {}, index {}, case seed {}",
             summary.seed, e.smallest.index, e.smallest.case_seed
@@ -378,14 +426,14 @@ fn group_detail(repro: &Repro, record: &Path) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     if let Some(code) = repro.culprit_code() {
-        let _ = writeln!(s, "Culprit: `{}`\n", crate::repro::markdown_code(&code));
+        let _ = writeln!(s, "Culprit: `{}`\n", crate::escape::markdown_code(&code));
     }
     match repro.class() {
         Some(Class::Bug) => {
             let _ = writeln!(
                 s,
                 "```python\n{}```\n",
-                crate::repro::markdown_fence_safe(&repro.script())
+                crate::escape::markdown_fence(&repro.script())
             );
             if let Some(c) = repro.contract {
                 let _ = writeln!(s, "**The promise:** {}\n", c.promise());
@@ -410,7 +458,7 @@ fn group_detail(repro: &Repro, record: &Path) -> String {
     let _ = write!(
         s,
         "Record: `{}` (`shapefuzz repro --format issue <record>`)",
-        crate::repro::markdown_code(&record.display().to_string())
+        crate::escape::markdown_code(&record.display().to_string())
     );
     s
 }

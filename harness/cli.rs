@@ -1,11 +1,15 @@
-//! The command line: `gen`, `setup`, `check`, `fuzz`, `reduce`, `repro` and `replay`.
+//! The command line: `gen`, `setup`, `check`, `fuzz`, `reduce`, `repro`, `import-artifact`
+//! and `replay`, one function each; options that mean the same thing are declared once
+//! (`OracleArgs`, `GenArgs`) and flattened into every subcommand that takes them.
 //!
-//! Exit codes are for CI: 0 when nothing was found, 1 when a check or campaign found
-//! something, 2 when the harness itself could not do its job (bad input file, no Python,
-//! wrong torch). Errors are one line that names the file or the fix.
+//! Exit codes are for CI: 0 when nothing failing was found, 1 when a check or campaign found
+//! something of a failing class (by default a torch bug), 2 when the harness itself could not
+//! do its job (bad input file, no Python, wrong torch). Errors are one line that names the
+//! file or the fix.
 
 use crate::campaign::{self, CampaignConfig, Limit, ReplayStatus};
 use crate::corpus::Stored;
+use crate::r#gen::GenConfig;
 pub use crate::r#gen::generate;
 use crate::ir::Case;
 use crate::oracle::{self, Backend, CheckResult, Class, Pool, PoolConfig, PythonEnv, Verdict};
@@ -14,7 +18,7 @@ use crate::report::KnownIssues;
 use crate::repro::Repro;
 use crate::triage::{self, find_workaround};
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -25,9 +29,10 @@ use std::time::Duration;
     version,
     about = "Fuzz torch.export with dynamic shapes and check the exported program against eager PyTorch",
     long_about = "shapefuzz generates random valid PyTorch models with dynamic-shape specs, exports them \
-with torch.export, runs the exported program against eager PyTorch at other input sizes, and reports \
-dims that were pinned, guards that reject valid sizes, results that differ, export errors, crashes \
-and hangs.\n\nExit codes: 0 nothing found, 1 findings, 2 harness error."
+with torch.export, runs the exported program against eager PyTorch at other input sizes, and judges \
+what it sees against torch.export's contract: a `bug` (torch broke a documented promise), `portability` \
+(a specialization the model does not force, usually avoidable with another spelling) or `expected`.\n\n\
+Exit codes: 0 nothing of a failing class found, 1 found, 2 harness error."
 )]
 pub struct Cli {
     /// Python interpreter to use instead of shapefuzz's own environment (also SHAPEFUZZ_PYTHON).
@@ -35,6 +40,42 @@ pub struct Cli {
     python: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// How cases are checked against torch.
+#[derive(Args, Debug, Clone)]
+struct OracleArgs {
+    /// Use torch.export's strict mode (TorchDynamo) instead of the default non-strict.
+    #[arg(long)]
+    strict: bool,
+    /// How long one case may take before its worker is killed (verdict `hang`): 60, 90s, 2m.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    timeout: Duration,
+}
+
+impl OracleArgs {
+    fn backend(&self) -> Backend {
+        if self.strict {
+            Backend::ExportStrict
+        } else {
+            Backend::Export
+        }
+    }
+}
+
+/// How cases are generated.
+#[derive(Args, Debug, Clone)]
+struct GenArgs {
+    /// A generator configuration (TOML or JSON; see `GenConfig`): every case uses it instead
+    /// of a configuration drawn per case (swarm testing).
+    #[arg(long, value_name = "FILE")]
+    gen_config: Option<PathBuf>,
+}
+
+impl GenArgs {
+    fn config(&self) -> Result<Option<GenConfig>> {
+        self.gen_config.as_deref().map(GenConfig::load).transpose()
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -51,14 +92,16 @@ enum Command {
         /// printed to stdout.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
-        /// Draw a random generator configuration per case (swarm testing) instead of the
-        /// default one.
-        #[arg(long)]
+        /// Draw a random generator configuration per case (swarm testing, what campaigns do)
+        /// instead of the default one.
+        #[arg(long, conflicts_with = "gen_config")]
         swarm: bool,
+        #[command(flatten)]
+        generation: GenArgs,
     },
     /// Create the Python environment (a venv with the pinned torch) and verify it.
     Setup,
-    /// Check case files against real torch and print the verdict.
+    /// Check case files against real torch and print the verdict and its class.
     Check {
         /// Case JSON files.
         #[arg(required = true, value_name = "CASE.json")]
@@ -66,62 +109,17 @@ enum Command {
         /// Print one JSON object per case instead of text.
         #[arg(long)]
         json: bool,
-        /// Use torch.export's strict mode (TorchDynamo) instead of the default non-strict.
-        #[arg(long)]
-        strict: bool,
-        /// Seconds a case may take before its worker is killed (verdict `hang`).
-        #[arg(long, default_value_t = 60)]
-        timeout: u64,
+        #[command(flatten)]
+        oracle: OracleArgs,
         /// Classes that make the exit code 1: bug, portability, expected.
         #[arg(long, value_delimiter = ',', default_value = "bug", value_parser = parse_class)]
         fail_on: Vec<Class>,
     },
     /// Run a fuzz campaign: generate, check, and record every verdict; write
     /// results.jsonl, summary.md, summary.json, junit.xml and findings/ under --out.
-    Fuzz {
-        /// Campaign seed: the same seed and torch give the same cases [default: 0, or the
-        /// resumed campaign's].
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Stop after this many cases (counting those already recorded on --resume).
-        #[arg(long, conflicts_with = "time")]
-        cases: Option<u64>,
-        /// Stop after this long (e.g. 60s, 30m, 1h). Without --cases or --time: 100 cases.
-        #[arg(long, value_parser = parse_duration)]
-        time: Option<Duration>,
-        /// Worker processes.
-        #[arg(long, default_value_t = 2)]
-        jobs: usize,
-        /// Output directory [default: a new fuzz-out/run-<time>].
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Continue the campaign in --out, skipping cases it already recorded.
-        #[arg(long)]
-        resume: bool,
-        /// known-issues.toml: findings whose signature matches a `pattern` are reported
-        /// with their upstream link and do not fail the run.
-        #[arg(long, value_name = "FILE")]
-        known: Option<PathBuf>,
-        /// Use strict export.
-        #[arg(long)]
-        strict: bool,
-        /// Seconds a case may take before its worker is killed (verdict `hang`).
-        #[arg(long, default_value_t = 60)]
-        timeout: u64,
-        /// Keep findings as seen instead of reducing them.
-        #[arg(long)]
-        no_reduce: bool,
-        /// Oracle calls a reduction may spend per finding.
-        #[arg(long, default_value_t = 150)]
-        reduce_budget: usize,
-        /// Directory for finding records, e.g. corpus/findings [default: <out>/findings].
-        #[arg(long, value_name = "DIR")]
-        findings: Option<PathBuf>,
-        /// Classes whose new groups fail the run (exit 1): bug, portability, expected.
-        #[arg(long, value_delimiter = ',', default_value = "bug", value_parser = parse_class)]
-        fail_on: Vec<Class>,
-    },
-    /// Minimize a case while it keeps its signature; write the smallest as a finding record.
+    Fuzz(FuzzArgs),
+    /// Minimize a case while it keeps its group signature; write the smallest as a finding
+    /// record.
     Reduce {
         #[arg(value_name = "CASE.json")]
         case: PathBuf,
@@ -131,27 +129,22 @@ enum Command {
         /// Worker processes checking candidates in parallel.
         #[arg(long, default_value_t = 2)]
         jobs: usize,
-        /// Most oracle calls to spend.
+        /// Oracle calls a reduction may spend.
         #[arg(long, default_value_t = 400)]
-        budget: usize,
-        #[arg(long)]
-        strict: bool,
-        #[arg(long, default_value_t = 60)]
-        timeout: u64,
+        reduce_budget: usize,
+        #[command(flatten)]
+        oracle: OracleArgs,
     },
     /// Print a reproducer for a case or finding record: a standalone script (exit 1 while the
-    /// bug is present), a Markdown issue body with the workaround when one is found, or a
-    /// pytest test.
+    /// behaviour is present), a Markdown report (a bug report with the promise torch broke,
+    /// or a note for model authors with the workaround), or a pytest test.
     Repro {
         #[arg(value_name = "CASE.json")]
         case: PathBuf,
         #[arg(long, value_enum, default_value_t = ReproFormat::Script)]
         format: ReproFormat,
-        /// Check with strict export (for plain case files).
-        #[arg(long)]
-        strict: bool,
-        #[arg(long, default_value_t = 60)]
-        timeout: u64,
+        #[command(flatten)]
+        oracle: OracleArgs,
     },
     /// Turn a libFuzzer input or artifact (of the `export_diff` or `generate` target) into a
     /// case file, and print its reproducer script.
@@ -161,21 +154,64 @@ enum Command {
         /// Where to write the case [default: FILE.json].
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
-        #[arg(long, default_value_t = 60)]
-        timeout: u64,
+        #[command(flatten)]
+        oracle: OracleArgs,
     },
     /// Re-check stored findings (finding records or case files, or directories of them, such
     /// as a campaign's --out or corpus/) on the installed torch: fixed, still failing, or
-    /// changed signature.
+    /// changed group.
     Replay {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
         /// One JSON object per file.
         #[arg(long)]
         json: bool,
-        #[arg(long, default_value_t = 60)]
-        timeout: u64,
+        #[command(flatten)]
+        oracle: OracleArgs,
     },
+}
+
+#[derive(Args, Debug)]
+struct FuzzArgs {
+    /// Campaign seed: the same seed and torch give the same cases [default: 0, or the
+    /// resumed campaign's].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Stop after this many cases (counting those already recorded on --resume).
+    #[arg(long, conflicts_with = "time")]
+    cases: Option<u64>,
+    /// Stop after this long (e.g. 60s, 30m, 1h). Without --cases or --time: 100 cases.
+    #[arg(long, value_parser = parse_duration)]
+    time: Option<Duration>,
+    /// Worker processes.
+    #[arg(long, default_value_t = 2)]
+    jobs: usize,
+    /// Output directory [default: a new fuzz-out/run-<time>].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Continue the campaign in --out, skipping cases it already recorded.
+    #[arg(long)]
+    resume: bool,
+    /// known-issues.toml: groups whose signature matches a `pattern` are reported with their
+    /// upstream link and do not fail the run.
+    #[arg(long, value_name = "FILE")]
+    known: Option<PathBuf>,
+    #[command(flatten)]
+    oracle: OracleArgs,
+    #[command(flatten)]
+    generation: GenArgs,
+    /// Keep findings as seen instead of reducing them.
+    #[arg(long)]
+    no_reduce: bool,
+    /// Oracle calls a reduction may spend per finding.
+    #[arg(long, default_value_t = 150)]
+    reduce_budget: usize,
+    /// Directory for finding records, e.g. corpus/findings [default: <out>/findings].
+    #[arg(long, value_name = "DIR")]
+    findings: Option<PathBuf>,
+    /// Classes whose new groups fail the run (exit 1): bug, portability, expected.
+    #[arg(long, value_delimiter = ',', default_value = "bug", value_parser = parse_class)]
+    fail_on: Vec<Class>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -224,344 +260,361 @@ fn env(python: Option<&Path>) -> Result<PythonEnv> {
 }
 
 fn run(cli: Cli) -> Result<i32> {
+    let python = cli.python.as_deref();
     match cli.command {
         Command::Gen {
             seed,
             count,
             out,
             swarm,
-        } => {
-            if let Some(dir) = &out {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
-            }
-            for s in seed..seed.saturating_add(count) {
-                let case = generate(s, swarm);
-                let py = render(&case).source;
-                match &out {
-                    Some(dir) => {
-                        std::fs::write(dir.join(format!("case-{s}.json")), case.to_json())?;
-                        std::fs::write(dir.join(format!("case-{s}.py")), &py)?;
-                    }
-                    None => println!("# shapefuzz gen --seed {s}\n{py}"),
-                }
-            }
-            if let Some(dir) = out {
-                eprintln!("wrote {count} case(s) to {}", dir.display());
-            }
-            Ok(0)
-        }
-        Command::Setup => {
-            let e = env(cli.python.as_deref())?;
-            println!(
-                "python: {}\ntorch: {}\nworker: {}",
-                e.python.display(),
-                e.torch_version,
-                e.worker.display()
-            );
-            Ok(0)
-        }
+            generation,
+        } => cmd_gen(seed, count, out, swarm, &generation),
+        Command::Setup => cmd_setup(python),
         Command::Check {
             cases,
             json,
-            strict,
-            timeout,
+            oracle,
             fail_on,
-        } => {
-            // Read every file first: a bad file is reported before any torch start-up.
-            let loaded: Vec<(PathBuf, Case)> = cases
-                .iter()
-                .map(|p| Case::load(p).map(|c| (p.clone(), c)))
-                .collect::<Result<_, _>>()?;
-            let pool = start_pool(cli.python.as_deref(), 1, timeout)?;
-            let backend = if strict {
-                Backend::ExportStrict
-            } else {
-                Backend::Export
-            };
-            let mut code = 0;
-            for (path, case) in loaded {
-                let r = oracle::check(&pool, &case, backend);
-                if r.class().is_some_and(|c| fail_on.contains(&c)) || r.verdict == Verdict::Invalid
-                {
-                    code = 1;
-                }
-                if json {
-                    let mut v = serde_json::to_value(&r)?;
-                    v["case"] = path.display().to_string().into();
-                    println!("{}", serde_json::to_string(&v)?);
-                } else {
-                    print!("{}", describe(&path, &case, &r));
-                }
-            }
-            Ok(code)
-        }
-        Command::Fuzz {
-            seed,
-            cases,
-            time,
-            jobs,
-            out,
-            resume,
-            known,
-            strict,
-            timeout,
-            no_reduce,
-            reduce_budget,
-            findings,
-            fail_on,
-        } => {
-            let limit = match (cases, time) {
-                (Some(n), _) => Limit::Cases(n),
-                (None, Some(t)) => Limit::Time(t),
-                (None, None) => Limit::Cases(100),
-            };
-            // Everything that can be wrong with the inputs is found before torch starts.
-            let known = match &known {
-                Some(p) => KnownIssues::load(p)?,
-                None => KnownIssues::none(),
-            };
-            let out = match out {
-                Some(o) => o,
-                None if resume => bail!("--resume needs the --out of the campaign to continue"),
-                None => {
-                    let t = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .unwrap_or_default();
-                    PathBuf::from("fuzz-out").join(format!("run-{}", t.as_secs()))
-                }
-            };
-            let cfg = CampaignConfig {
-                seed,
-                limit,
-                out,
-                backend: if strict {
-                    Backend::ExportStrict
-                } else {
-                    Backend::Export
-                },
-                known,
-                resume,
-                progress: true,
-                reduce: (!no_reduce).then_some(reduce_budget),
-                findings,
-                fail_on,
-            };
-            let pool = start_pool(cli.python.as_deref(), jobs, timeout)?;
-            let stop = Box::leak(Box::new(AtomicBool::new(false)));
-            let flag: &'static AtomicBool = stop;
-            // First Ctrl-C: finish the cases in flight and report. Second: leave now.
-            let _ = ctrlc::set_handler(move || {
-                if flag.swap(true, Ordering::SeqCst) {
-                    std::process::exit(130);
-                }
-                eprintln!(
-                    "\nshapefuzz: stopping after the cases in flight (Ctrl-C again to quit now)"
-                );
-            });
-            let summary = campaign::run(&pool, &cfg, stop)?;
-            eprintln!(
-                "{} cases ({:.1} cases/s), validity {:.1}%: {}; {} new failing group(s), {} known; reports in {}",
-                summary.cases,
-                summary.cases_per_s,
-                summary.validity_rate * 100.0,
-                summary.class_line(),
-                summary.new_failing,
-                summary.known_findings,
-                cfg.out.display()
-            );
-            Ok(summary.exit_code())
-        }
+        } => cmd_check(python, &cases, json, &oracle, &fail_on),
+        Command::Fuzz(args) => cmd_fuzz(python, args),
         Command::Reduce {
             case,
             out,
             jobs,
-            budget,
-            strict,
-            timeout,
-        } => {
-            let original = Case::load(&case)?;
-            let backend = if strict {
-                Backend::ExportStrict
-            } else {
-                Backend::Export
-            };
-            let pool = start_pool(cli.python.as_deref(), jobs, timeout)?;
-            let torch = pool.env().torch_version.clone();
-            let origin = format!("reduced from {}", case.display());
-            let save = |c: &Case, r: &CheckResult| -> Result<()> {
-                if let Some(path) = &out
-                    && let Some(rec) = Repro::from_check(c, r, None, &torch).to_record(&origin)
-                {
-                    // Each new smallest replaces the file whole: a kill never leaves half.
-                    rec.save(path)?;
-                }
-                Ok(())
-            };
-            let reduced = triage::reduce(&pool, backend, &original, None, budget, save)?;
-            let workaround = find_workaround(&pool, backend, &reduced.case, &reduced.check);
-            let repro = Repro::from_check(&reduced.case, &reduced.check, workaround, &torch);
-            if let Some(path) = &out {
-                repro
-                    .to_record(&origin)
-                    .expect("reduced cases keep their finding")
-                    .save(path)?;
-            }
-            eprintln!(
-                "{}: {} -> {} nodes, {} -> {} inputs; {} oracle calls in {:.1}s; signature {}{}",
-                case.display(),
-                original.nodes.len(),
-                reduced.case.nodes.len(),
-                original.inputs.len(),
-                reduced.case.inputs.len(),
-                reduced.tests,
-                reduced.seconds,
-                repro.signature.as_deref().unwrap_or("-"),
-                if repro.workaround.is_some() {
-                    "; a respelling works around it"
-                } else {
-                    ""
-                }
-            );
-            print!("{}", render(&reduced.case).source);
-            Ok(0)
-        }
+            reduce_budget,
+            oracle,
+        } => cmd_reduce(python, &case, out.as_deref(), jobs, reduce_budget, &oracle),
         Command::Repro {
             case,
             format,
-            strict,
-            timeout,
-        } => {
-            let (repro, pool) = match crate::corpus::load_stored(&case)? {
-                Stored::Record(rec) => (Repro::from_record(&rec), None),
-                Stored::Case(c) => {
-                    let backend = if strict {
-                        Backend::ExportStrict
-                    } else {
-                        Backend::Export
-                    };
-                    let pool = start_pool(cli.python.as_deref(), 1, timeout)?;
-                    let r = oracle::check(&pool, &c, backend);
-                    if r.verdict == Verdict::Pass {
-                        eprintln!(
-                            "shapefuzz: {} passes on torch {}; the reproducer will not reproduce anything",
-                            case.display(),
-                            pool.env().torch_version
-                        );
-                    }
-                    let workaround = find_workaround(&pool, backend, &c, &r);
-                    let repro = Repro::from_check(&c, &r, workaround, &pool.env().torch_version);
-                    (repro, Some(pool))
-                }
-            };
-            let text = match format {
-                ReproFormat::Script => repro.script(),
-                ReproFormat::Pytest => repro.pytest(),
-                ReproFormat::Issue => {
-                    // The report shows what the script prints on this machine's torch, and
-                    // torch's own environment report.
-                    let pool = match pool {
-                        Some(p) => p,
-                        None => start_pool(cli.python.as_deref(), 1, timeout)?,
-                    };
-                    let (_, observed) = crate::repro::run_script(
-                        &pool.env().python,
-                        &repro.script(),
-                        Duration::from_secs(timeout),
-                    )?;
-                    let versions = oracle::env_info(&pool);
-                    repro.issue(Some(&observed), versions.as_deref())
-                }
-            };
-            print!("{text}");
-            Ok(0)
-        }
+            oracle,
+        } => cmd_repro(python, &case, format, &oracle),
         Command::ImportArtifact {
             artifact,
             out,
-            timeout,
-        } => {
-            let data = std::fs::read(&artifact)
-                .with_context(|| format!("{}: cannot read", artifact.display()))?;
-            let Some(case) = crate::r#gen::case_from_bytes(&data) else {
-                bail!("{}: these bytes decode to no case", artifact.display());
-            };
-            let out = out.unwrap_or_else(|| {
-                let mut p = artifact.clone().into_os_string();
-                p.push(".json");
-                PathBuf::from(p)
-            });
-            crate::corpus::write_atomic(&out, case.to_json().as_bytes())?;
-            let pool = start_pool(cli.python.as_deref(), 1, timeout)?;
-            let r = oracle::check(&pool, &case, Backend::Export);
-            let workaround = find_workaround(&pool, Backend::Export, &case, &r);
-            let repro = Repro::from_check(&case, &r, workaround, &pool.env().torch_version);
-            let class = r.class().map_or(r.verdict.name(), Class::name);
-            eprintln!(
-                "{} -> {}: {class}: {}{}",
-                artifact.display(),
-                out.display(),
-                repro.signature.as_deref().unwrap_or(r.verdict.name()),
-                if repro.workaround.is_some() {
-                    " (a respelling works around it)"
-                } else {
-                    ""
-                }
-            );
-            print!("{}", repro.script());
-            Ok(if r.class() == Some(Class::Bug) { 1 } else { 0 })
-        }
+            oracle,
+        } => cmd_import_artifact(python, &artifact, out, &oracle),
         Command::Replay {
             paths,
             json,
-            timeout,
-        } => {
-            let files = campaign::replay_inputs(&paths)?;
-            if files.is_empty() {
-                bail!(
-                    "no finding records or cases under {}",
-                    paths
-                        .iter()
-                        .map(|p| p.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-            let pool = start_pool(cli.python.as_deref(), 1, timeout)?;
-            let mut code = 0;
-            for f in files {
-                let o = campaign::replay_one(&pool, &f)?;
-                if matches!(o.status, ReplayStatus::StillFailing | ReplayStatus::Changed)
-                    || (o.status == ReplayStatus::Checked && o.verdict.is_finding())
-                {
-                    code = 1;
-                }
-                if json {
-                    println!("{}", serde_json::to_string(&o)?);
-                } else {
-                    let status = match o.status {
-                        ReplayStatus::Fixed => "fixed".to_string(),
-                        ReplayStatus::StillFailing => "still failing".to_string(),
-                        ReplayStatus::Changed => format!(
-                            "changed: {} -> {}",
-                            o.stored.as_deref().unwrap_or("-"),
-                            o.now.as_deref().unwrap_or("pass")
-                        ),
-                        ReplayStatus::Checked => format!("checked: {}", o.verdict.name()),
-                    };
-                    println!("{}: {status}", o.path);
-                }
-            }
-            Ok(code)
-        }
+            oracle,
+        } => cmd_replay(python, &paths, json, &oracle),
     }
 }
 
-fn start_pool(python: Option<&Path>, jobs: usize, timeout: u64) -> Result<Pool> {
+fn cmd_gen(
+    seed: u64,
+    count: u64,
+    out: Option<PathBuf>,
+    swarm: bool,
+    generation: &GenArgs,
+) -> Result<i32> {
+    let config = generation.config()?;
+    if let Some(dir) = &out {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    for s in seed..seed.saturating_add(count) {
+        let case = match &config {
+            Some(c) => crate::r#gen::case_from_seed(c, s),
+            None => generate(s, swarm),
+        };
+        let py = render(&case).source;
+        match &out {
+            Some(dir) => {
+                std::fs::write(dir.join(format!("case-{s}.json")), case.to_json())?;
+                std::fs::write(dir.join(format!("case-{s}.py")), &py)?;
+            }
+            None => println!("# shapefuzz gen --seed {s}\n{py}"),
+        }
+    }
+    if let Some(dir) = out {
+        eprintln!("wrote {count} case(s) to {}", dir.display());
+    }
+    Ok(0)
+}
+
+fn cmd_setup(python: Option<&Path>) -> Result<i32> {
+    let e = env(python)?;
+    println!(
+        "python: {}\ntorch: {}\nworker: {}",
+        e.python.display(),
+        e.torch_version,
+        e.worker.display()
+    );
+    Ok(0)
+}
+
+fn cmd_check(
+    python: Option<&Path>,
+    cases: &[PathBuf],
+    json: bool,
+    oracle: &OracleArgs,
+    fail_on: &[Class],
+) -> Result<i32> {
+    // Read every file first: a bad file is reported before any torch start-up.
+    let loaded: Vec<(PathBuf, Case)> = cases
+        .iter()
+        .map(|p| Case::load(p).map(|c| (p.clone(), c)))
+        .collect::<Result<_, _>>()?;
+    let pool = start_pool(python, 1, oracle.timeout)?;
+    let mut code = 0;
+    for (path, case) in loaded {
+        let r = oracle::check(&pool, &case, oracle.backend());
+        if r.class().is_some_and(|c| fail_on.contains(&c)) || r.verdict == Verdict::Invalid {
+            code = 1;
+        }
+        if json {
+            let mut v = serde_json::to_value(&r)?;
+            v["case"] = path.display().to_string().into();
+            println!("{}", serde_json::to_string(&v)?);
+        } else {
+            print!("{}", describe(&path, &case, &r));
+        }
+    }
+    Ok(code)
+}
+
+fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
+    let limit = match (a.cases, a.time) {
+        (Some(n), _) => Limit::Cases(n),
+        (None, Some(t)) => Limit::Time(t),
+        (None, None) => Limit::Cases(100),
+    };
+    // Everything that can be wrong with the inputs is found before torch starts.
+    let known = match &a.known {
+        Some(p) => KnownIssues::load(p)?,
+        None => KnownIssues::none(),
+    };
+    let gen_config = a.generation.config()?;
+    let out = match a.out {
+        Some(o) => o,
+        None if a.resume => bail!("--resume needs the --out of the campaign to continue"),
+        None => {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            PathBuf::from("fuzz-out").join(format!("run-{}", t.as_secs()))
+        }
+    };
+    let cfg = CampaignConfig {
+        seed: a.seed,
+        limit,
+        out,
+        backend: a.oracle.backend(),
+        known,
+        resume: a.resume,
+        progress: true,
+        reduce: (!a.no_reduce).then_some(a.reduce_budget),
+        findings: a.findings,
+        fail_on: a.fail_on,
+        gen_config,
+    };
+    let pool = start_pool(python, a.jobs, a.oracle.timeout)?;
+    let stop = Box::leak(Box::new(AtomicBool::new(false)));
+    let flag: &'static AtomicBool = stop;
+    // First Ctrl-C: finish the cases in flight and report. Second: leave now.
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nshapefuzz: stopping after the cases in flight (Ctrl-C again to quit now)");
+    });
+    let summary = campaign::run(&pool, &cfg, stop)?;
+    eprintln!(
+        "{} cases ({:.1} cases/s), validity {:.1}%: {}; {} new failing group(s), {} known; reports in {}",
+        summary.cases,
+        summary.cases_per_s,
+        summary.validity_rate * 100.0,
+        summary.class_line(),
+        summary.new_failing,
+        summary.known_findings,
+        cfg.out.display()
+    );
+    Ok(summary.exit_code())
+}
+
+fn cmd_reduce(
+    python: Option<&Path>,
+    case: &Path,
+    out: Option<&Path>,
+    jobs: usize,
+    budget: usize,
+    oracle: &OracleArgs,
+) -> Result<i32> {
+    let original = Case::load(case)?;
+    let backend = oracle.backend();
+    let pool = start_pool(python, jobs, oracle.timeout)?;
+    let torch = pool.env().torch_version.clone();
+    let origin = format!("reduced from {}", case.display());
+    let save = |c: &Case, r: &CheckResult| -> Result<()> {
+        if let Some(path) = out
+            && let Some(rec) = Repro::from_check(c, r, None, &torch).to_record(&origin)
+        {
+            // Each new smallest replaces the file whole: a kill never leaves half.
+            rec.save(path)?;
+        }
+        Ok(())
+    };
+    let reduced = triage::reduce(&pool, backend, &original, None, budget, save)?;
+    let workaround = find_workaround(&pool, backend, &reduced.case, &reduced.check);
+    let repro = Repro::from_check(&reduced.case, &reduced.check, workaround, &torch);
+    if let Some(path) = out {
+        repro
+            .to_record(&origin)
+            .expect("reduced cases keep their finding")
+            .save(path)?;
+    }
+    eprintln!(
+        "{}: {} -> {} nodes, {} -> {} inputs; {} oracle calls in {:.1}s; group {}{}",
+        case.display(),
+        original.nodes.len(),
+        reduced.case.nodes.len(),
+        original.inputs.len(),
+        reduced.case.inputs.len(),
+        reduced.tests,
+        reduced.seconds,
+        repro.signature.as_deref().unwrap_or("-"),
+        if repro.workaround.is_some() {
+            "; a respelling works around it"
+        } else {
+            ""
+        }
+    );
+    print!("{}", render(&reduced.case).source);
+    Ok(0)
+}
+
+fn cmd_repro(
+    python: Option<&Path>,
+    case: &Path,
+    format: ReproFormat,
+    oracle: &OracleArgs,
+) -> Result<i32> {
+    let (repro, pool) = match crate::corpus::load_stored(case)? {
+        Stored::Record(rec) => (Repro::from_record(&rec), None),
+        Stored::Case(c) => {
+            let pool = start_pool(python, 1, oracle.timeout)?;
+            let r = oracle::check(&pool, &c, oracle.backend());
+            if r.verdict == Verdict::Pass {
+                eprintln!(
+                    "shapefuzz: {} passes on torch {}; the reproducer will not reproduce anything",
+                    case.display(),
+                    pool.env().torch_version
+                );
+            }
+            let workaround = find_workaround(&pool, oracle.backend(), &c, &r);
+            let repro = Repro::from_check(&c, &r, workaround, &pool.env().torch_version);
+            (repro, Some(pool))
+        }
+    };
+    let text = match format {
+        ReproFormat::Script => repro.script(),
+        ReproFormat::Pytest => repro.pytest(),
+        ReproFormat::Issue => {
+            // The report shows what the script prints on this machine's torch, and torch's
+            // own environment report.
+            let pool = match pool {
+                Some(p) => p,
+                None => start_pool(python, 1, oracle.timeout)?,
+            };
+            let (_, observed) =
+                crate::repro::run_script(&pool.env().python, &repro.script(), oracle.timeout)?;
+            let versions = oracle::env_info(&pool);
+            repro.issue(Some(&observed), versions.as_deref())
+        }
+    };
+    print!("{text}");
+    Ok(0)
+}
+
+fn cmd_import_artifact(
+    python: Option<&Path>,
+    artifact: &Path,
+    out: Option<PathBuf>,
+    oracle: &OracleArgs,
+) -> Result<i32> {
+    let data =
+        std::fs::read(artifact).with_context(|| format!("{}: cannot read", artifact.display()))?;
+    let Some(case) = crate::r#gen::case_from_bytes(&data) else {
+        bail!("{}: these bytes decode to no case", artifact.display());
+    };
+    let out = out.unwrap_or_else(|| {
+        let mut p = artifact.to_path_buf().into_os_string();
+        p.push(".json");
+        PathBuf::from(p)
+    });
+    crate::corpus::write_atomic(&out, case.to_json().as_bytes())?;
+    let pool = start_pool(python, 1, oracle.timeout)?;
+    let backend = oracle.backend();
+    let r = oracle::check(&pool, &case, backend);
+    let workaround = find_workaround(&pool, backend, &case, &r);
+    let repro = Repro::from_check(&case, &r, workaround, &pool.env().torch_version);
+    let class = r.class().map_or(r.verdict.name(), Class::name);
+    eprintln!(
+        "{} -> {}: {class}: {}{}",
+        artifact.display(),
+        out.display(),
+        repro.signature.as_deref().unwrap_or(r.verdict.name()),
+        if repro.workaround.is_some() {
+            " (a respelling works around it)"
+        } else {
+            ""
+        }
+    );
+    print!("{}", repro.script());
+    Ok(if r.class() == Some(Class::Bug) { 1 } else { 0 })
+}
+
+fn cmd_replay(
+    python: Option<&Path>,
+    paths: &[PathBuf],
+    json: bool,
+    oracle: &OracleArgs,
+) -> Result<i32> {
+    let files = campaign::replay_inputs(paths)?;
+    if files.is_empty() {
+        bail!(
+            "no finding records or cases under {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let pool = start_pool(python, 1, oracle.timeout)?;
+    let mut code = 0;
+    for f in files {
+        let o = campaign::replay_one(&pool, &f)?;
+        if matches!(o.status, ReplayStatus::StillFailing | ReplayStatus::Changed)
+            || (o.status == ReplayStatus::Checked && o.verdict.is_finding())
+        {
+            code = 1;
+        }
+        if json {
+            println!("{}", serde_json::to_string(&o)?);
+        } else {
+            let status = match o.status {
+                ReplayStatus::Fixed => "fixed".to_string(),
+                ReplayStatus::StillFailing => "still failing".to_string(),
+                ReplayStatus::Changed => format!(
+                    "changed: {} -> {}",
+                    o.stored.as_deref().unwrap_or("-"),
+                    o.now.as_deref().unwrap_or("pass")
+                ),
+                ReplayStatus::Checked => format!("checked: {}", o.verdict.name()),
+            };
+            println!("{}: {status}", o.path);
+        }
+    }
+    Ok(code)
+}
+
+fn start_pool(python: Option<&Path>, jobs: usize, timeout: Duration) -> Result<Pool> {
     let e = env(python)?;
     let cfg = PoolConfig {
         jobs,
-        timeout: Duration::from_secs(timeout),
+        timeout,
         ..Default::default()
     };
     Pool::new(e, cfg).map_err(|e| anyhow::anyhow!("starting workers: {e}"))

@@ -9,10 +9,15 @@
 
 use crate::ir::*;
 use arbitrary::{Arbitrary, Result, Unstructured};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Knobs of the generator. `Arbitrary` draws a random configuration (swarm testing: each
-/// case sees only some op families, so rarer interactions get room).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// case sees only some op families, so rarer interactions get room). A configuration can
+/// also be written by hand (TOML or JSON, every field optional) and given to `gen` and
+/// `fuzz` with `--gen-config`; `sanitize` brings any values into range.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct GenConfig {
     /// Upper bound on builder steps; a step may add one to three nodes.
     pub max_steps: usize,
@@ -29,6 +34,9 @@ pub struct GenConfig {
     pub spec_weights: [u32; 3],
     /// Percent chance that a size operand reuses a size-derived value rather than a literal.
     pub channel_percent: u32,
+    /// Weights of builders by name (see `BUILDERS`), overriding the table's; 0 turns a
+    /// builder off. Empty: the table's weights.
+    pub weights: BTreeMap<String, u32>,
 }
 
 impl Default for GenConfig {
@@ -41,7 +49,60 @@ impl Default for GenConfig {
             families: Family::ALL.to_vec(),
             spec_weights: [5, 2, 3],
             channel_percent: 70,
+            weights: BTreeMap::new(),
         }
+    }
+}
+
+impl GenConfig {
+    /// Reads a configuration file (`.json`, else TOML), sanitized.
+    pub fn load(path: &std::path::Path) -> anyhow::Result<GenConfig> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+        let parsed: Result<GenConfig, String> = if path.extension().is_some_and(|e| e == "json") {
+            serde_json::from_str(&text).map_err(|e| e.to_string())
+        } else {
+            toml::from_str(&text).map_err(|e| e.message().to_string())
+        };
+        let mut c = parsed.map_err(|e| {
+            anyhow::anyhow!("{}: not a generator configuration ({e})", path.display())
+        })?;
+        for name in c.weights.keys() {
+            if !BUILDERS.iter().any(|b| b.name == name) {
+                let known: Vec<&str> = BUILDERS.iter().map(|b| b.name).collect();
+                anyhow::bail!(
+                    "{}: no builder named {name:?} in `weights` (builders: {})",
+                    path.display(),
+                    known.join(", ")
+                );
+            }
+        }
+        c.sanitize();
+        Ok(c)
+    }
+
+    /// Brings every knob into the range the generator supports.
+    pub fn sanitize(&mut self) {
+        self.max_steps = self.max_steps.clamp(1, 64);
+        self.max_inputs = self.max_inputs.clamp(1, 8);
+        self.max_rank = self.max_rank.clamp(1, MAX_RANK);
+        self.max_symbols = self.max_symbols.clamp(1, EXPORT_SIZES.len());
+        self.channel_percent = self.channel_percent.min(100);
+        if !self.families.contains(&Family::Elementwise) {
+            // Elementwise ops are how a case can always close.
+            self.families.insert(0, Family::Elementwise);
+        }
+        if self.spec_weights.iter().all(|&w| w == 0) {
+            self.spec_weights = [1, 0, 0];
+        }
+        if let Some(w) = self.weights.get_mut(BUILDERS[0].name) {
+            *w = (*w).max(1);
+        }
+    }
+
+    /// A builder's weight under this configuration.
+    fn weight(&self, row: &BuilderRow) -> u32 {
+        self.weights.get(row.name).copied().unwrap_or(row.weight)
     }
 }
 
@@ -66,6 +127,7 @@ impl<'a> Arbitrary<'a> for GenConfig {
                 u.int_in_range(0..=3)?,
             ],
             channel_percent: u.int_in_range(30..=95)?,
+            weights: BTreeMap::new(),
         })
     }
 }
@@ -128,6 +190,289 @@ pub fn seed_bytes(seed: u64) -> Vec<u8> {
     let mut bytes = vec![0u8; 4096];
     rng.fill_bytes(&mut bytes);
     bytes
+}
+
+/// Builds one op (and the ops it needs first, into `pre`), or `None` when nothing fits.
+type BuildFn = fn(&mut Builder, &mut Unstructured, &mut Step) -> Result<Option<Op>>;
+
+/// One row of the generator's table.
+pub struct BuilderRow {
+    pub name: &'static str,
+    pub family: Family,
+    pub weight: u32,
+    /// Tags of the ops this builder can make.
+    pub makes: &'static [&'static str],
+    build: BuildFn,
+}
+
+/// The generator's table: one row per builder, with its family, its weight and the ops it
+/// can make (`tests/generator_meta.rs` checks that every op is made by some row). Row 0 must
+/// always be able to build something; rows are drawn by weight among enabled families.
+pub const BUILDERS: &[BuilderRow] = &[
+    BuilderRow {
+        name: "unary",
+        family: Family::Elementwise,
+        weight: 3,
+        makes: &["unary"],
+        build: |b, u, pre| b.build_unary(u, pre),
+    },
+    BuilderRow {
+        name: "binary",
+        family: Family::Elementwise,
+        weight: 6,
+        makes: &["binary", "reduce"],
+        build: |b, u, pre| b.build_binary(u, pre),
+    },
+    BuilderRow {
+        name: "scalar_arith",
+        family: Family::Elementwise,
+        weight: 2,
+        makes: &["scalar_arith", "to_float", "true_div", "sqrt"],
+        build: |b, u, pre| b.build_scalar_arith(u, pre),
+    },
+    BuilderRow {
+        name: "clamp",
+        family: Family::Elementwise,
+        weight: 2,
+        makes: &["clamp"],
+        build: |b, u, pre| b.build_clamp(u, pre),
+    },
+    BuilderRow {
+        name: "masked_fill",
+        family: Family::Elementwise,
+        weight: 1,
+        makes: &["masked_fill"],
+        build: |b, u, pre| b.build_masked_fill(u, pre),
+    },
+    BuilderRow {
+        name: "reduce",
+        family: Family::Reduction,
+        weight: 3,
+        makes: &["reduce"],
+        build: |b, u, pre| b.build_reduce(u, pre),
+    },
+    BuilderRow {
+        name: "max_all",
+        family: Family::Reduction,
+        weight: 1,
+        makes: &["max_all"],
+        build: |b, u, pre| b.build_max_all(u, pre),
+    },
+    BuilderRow {
+        name: "cumsum",
+        family: Family::Reduction,
+        weight: 1,
+        makes: &["cumsum"],
+        build: |b, u, pre| b.build_cumsum(u, pre),
+    },
+    BuilderRow {
+        name: "topk",
+        family: Family::Reduction,
+        weight: 1,
+        makes: &["topk"],
+        build: |b, u, pre| b.build_topk(u, pre),
+    },
+    BuilderRow {
+        name: "matmul",
+        family: Family::Matmul,
+        weight: 2,
+        makes: &["matmul"],
+        build: |b, u, pre| b.build_matmul(u, pre),
+    },
+    BuilderRow {
+        name: "reshape",
+        family: Family::Shape,
+        weight: 2,
+        makes: &["reshape", "size", "true_div", "round"],
+        build: |b, u, pre| b.build_reshape(u, pre),
+    },
+    BuilderRow {
+        name: "flatten",
+        family: Family::Shape,
+        weight: 1,
+        makes: &["flatten"],
+        build: |b, u, pre| b.build_flatten(u, pre),
+    },
+    BuilderRow {
+        name: "unflatten",
+        family: Family::Shape,
+        weight: 1,
+        makes: &["unflatten"],
+        build: |b, u, pre| b.build_unflatten(u, pre),
+    },
+    BuilderRow {
+        name: "permute_or_transpose",
+        family: Family::Shape,
+        weight: 2,
+        makes: &["permute", "transpose"],
+        build: |b, u, pre| b.build_permute_or_transpose(u, pre),
+    },
+    BuilderRow {
+        name: "squeeze_or_unsqueeze",
+        family: Family::Shape,
+        weight: 2,
+        makes: &["squeeze", "unsqueeze"],
+        build: |b, u, pre| b.build_squeeze_or_unsqueeze(u, pre),
+    },
+    BuilderRow {
+        name: "interpolate",
+        family: Family::Shape,
+        weight: 1,
+        makes: &["interpolate", "unsqueeze"],
+        build: |b, u, pre| b.build_interpolate(u, pre),
+    },
+    BuilderRow {
+        name: "cat_or_stack",
+        family: Family::Join,
+        weight: 2,
+        makes: &["cat", "stack"],
+        build: |b, u, pre| b.build_cat_or_stack(u, pre),
+    },
+    BuilderRow {
+        name: "split_or_chunk",
+        family: Family::Join,
+        weight: 2,
+        makes: &["split", "chunk"],
+        build: |b, u, pre| b.build_split_or_chunk(u, pre),
+    },
+    BuilderRow {
+        name: "narrow_or_slice",
+        family: Family::Join,
+        weight: 2,
+        makes: &["narrow", "slice"],
+        build: |b, u, pre| b.build_narrow_or_slice(u, pre),
+    },
+    BuilderRow {
+        name: "index_select_or_gather",
+        family: Family::Join,
+        weight: 2,
+        makes: &["index_select", "gather"],
+        build: |b, u, pre| b.build_index_select_or_gather(u, pre),
+    },
+    BuilderRow {
+        name: "pad",
+        family: Family::Pad,
+        weight: 1,
+        makes: &["pad"],
+        build: |b, u, pre| b.build_pad(u, pre),
+    },
+    BuilderRow {
+        name: "append_value",
+        family: Family::Pad,
+        weight: 3,
+        makes: &["append_value"],
+        build: |b, u, pre| b.build_append_value(u, pre),
+    },
+    BuilderRow {
+        name: "expand_or_repeat",
+        family: Family::Expand,
+        weight: 2,
+        makes: &["expand", "repeat", "expand_as", "unsqueeze"],
+        build: |b, u, pre| b.build_expand_or_repeat(u, pre),
+    },
+    BuilderRow {
+        name: "arange",
+        family: Family::Factory,
+        weight: 3,
+        makes: &["arange", "max_all"],
+        build: |b, u, pre| b.build_arange(u, pre),
+    },
+    BuilderRow {
+        name: "full_zeros_ones",
+        family: Family::Factory,
+        weight: 3,
+        makes: &["full", "zeros", "ones"],
+        build: |b, u, pre| b.build_full_zeros_ones(u, pre),
+    },
+    BuilderRow {
+        name: "eye_or_linspace",
+        family: Family::Factory,
+        weight: 1,
+        makes: &["eye", "linspace"],
+        build: |b, u, pre| b.build_eye_or_linspace(u, pre),
+    },
+    BuilderRow {
+        name: "one_hot",
+        family: Family::Factory,
+        weight: 2,
+        makes: &["one_hot"],
+        build: |b, u, pre| b.build_one_hot(u, pre),
+    },
+    BuilderRow {
+        name: "tril",
+        family: Family::Factory,
+        weight: 1,
+        makes: &["tril"],
+        build: |b, u, pre| b.build_tril(u, pre),
+    },
+    BuilderRow {
+        name: "to_tensor",
+        family: Family::Channel,
+        weight: 3,
+        makes: &["to_tensor"],
+        build: |b, u, pre| b.build_to_tensor(u, pre),
+    },
+    BuilderRow {
+        name: "branch",
+        family: Family::Control,
+        weight: 2,
+        makes: &["compare", "if"],
+        build: |b, u, pre| b.build_branch(u, pre),
+    },
+    BuilderRow {
+        name: "loop_count",
+        family: Family::Control,
+        weight: 1,
+        makes: &["loop"],
+        build: |b, u, pre| b.build_loop_count(u, pre),
+    },
+    BuilderRow {
+        name: "item_or_to_list",
+        family: Family::DataDependent,
+        weight: 2,
+        makes: &["item", "to_list", "max_all", "arange", "zeros", "full"],
+        build: |b, u, pre| b.build_item_or_to_list(u, pre),
+    },
+    BuilderRow {
+        name: "data_dependent_shape",
+        family: Family::DataDependent,
+        weight: 2,
+        makes: &["nonzero", "masked_select", "unique", "repeat_interleave"],
+        build: |b, u, pre| b.build_data_dependent_shape(u, pre),
+    },
+];
+
+/// Ops the size-argument helpers (`size_arg`, `int_value`, `scalar_arg`) make on behalf of
+/// any builder that takes a size or a scalar.
+pub const CHANNEL_OPS: &[&str] = &[
+    "size",
+    "numel",
+    "int_arith",
+    "int_max",
+    "true_div",
+    "to_float",
+    "sqrt",
+    "round",
+];
+
+/// Picks an existing tensor value matching the predicate, or gives up on the builder.
+macro_rules! tensor {
+    ($self:ident, $u:ident, $p:expr) => {
+        match $self.pick_tensor($u, $p)? {
+            Some(x) => x,
+            None => return Ok(None),
+        }
+    };
+}
+
+fn any(_: &TensorType) -> bool {
+    true
+}
+fn float(t: &TensorType) -> bool {
+    t.dtype == DType::F32
+}
+fn ranked(t: &TensorType) -> bool {
+    t.rank() > 0
 }
 
 struct Builder<'c> {
@@ -449,36 +794,36 @@ impl<'c> Builder<'c> {
         };
         let read = self.next_id(pre);
         if u.int_in_range(0..=9u8)? == 0 {
-            pre.push(Op::Numel { x });
+            pre.push(Op::Numel(Numel { x }));
         } else {
-            pre.push(Op::Size { x, dim, spelling });
+            pre.push(Op::Size(Size { x, dim, spelling }));
         }
         match u.int_in_range(0..=9u8)? {
-            0 => pre.push(Op::IntArith {
+            0 => pre.push(Op::IntArith(IntArith {
                 a: read,
                 f: *u.choose(IntFn::ALL)?,
                 k: u.int_in_range(1..=3)?,
-            }),
-            1 => pre.push(Op::IntMax {
+            })),
+            1 => pre.push(Op::IntMax(IntMax {
                 a: read,
                 k: u.int_in_range(2..=6)?,
                 spelling: *u.choose(MaxSpelling::ALL)?,
-            }),
+            })),
             2 => {
                 let q = self.next_id(pre);
-                pre.push(Op::TrueDiv { a: read, k: 2 });
-                pre.push(Op::Round {
+                pre.push(Op::TrueDiv(TrueDiv { a: read, k: 2 }));
+                pre.push(Op::Round(Round {
                     a: q,
                     f: *u.choose(RoundFn::ALL)?,
-                });
+                }));
             }
             3 => {
                 let f = self.next_id(pre);
-                pre.push(Op::ToFloat { a: read });
-                pre.push(Op::Round {
+                pre.push(Op::ToFloat(ToFloat { a: read }));
+                pre.push(Op::Round(Round {
                     a: f,
                     f: *u.choose(RoundFn::ALL)?,
-                });
+                }));
             }
             _ => {}
         }
@@ -499,9 +844,9 @@ impl<'c> Builder<'c> {
         {
             let n = self.types.len() as u32 + pre.len() as u32;
             pre.push(match u.int_in_range(0..=2u8)? {
-                0 => Op::ToFloat { a: v },
-                1 => Op::TrueDiv { a: v, k: 2 },
-                _ => Op::Sqrt { a: v },
+                0 => Op::ToFloat(ToFloat { a: v }),
+                1 => Op::TrueDiv(TrueDiv { a: v, k: 2 }),
+                _ => Op::Sqrt(Sqrt { a: v }),
             });
             return Ok(SizeArg::Value(ValueRef::Node(n)));
         }
@@ -547,571 +892,698 @@ impl<'c> Builder<'c> {
     }
 
     fn propose(&mut self, u: &mut Unstructured) -> Result<Step> {
-        // (family, weight, builder index). Index 0 must always be able to build something.
-        const TABLE: &[(Family, u32)] = &[
-            (Family::Elementwise, 3),   // 0 unary
-            (Family::Elementwise, 6),   // 1 binary
-            (Family::Elementwise, 2),   // 2 scalar arith
-            (Family::Elementwise, 2),   // 3 clamp
-            (Family::Elementwise, 1),   // 4 masked_fill
-            (Family::Reduction, 3),     // 5 reduce
-            (Family::Reduction, 1),     // 6 max_all
-            (Family::Reduction, 1),     // 7 cumsum
-            (Family::Reduction, 1),     // 8 topk
-            (Family::Matmul, 2),        // 9 matmul
-            (Family::Shape, 2),         // 10 reshape
-            (Family::Shape, 1),         // 11 flatten
-            (Family::Shape, 1),         // 12 unflatten
-            (Family::Shape, 2),         // 13 permute / transpose
-            (Family::Shape, 2),         // 14 squeeze / unsqueeze
-            (Family::Shape, 1),         // 15 interpolate
-            (Family::Join, 2),          // 16 cat / stack
-            (Family::Join, 2),          // 17 split / chunk
-            (Family::Join, 2),          // 18 narrow / slice
-            (Family::Join, 2),          // 19 index_select / gather
-            (Family::Pad, 1),           // 20 pad
-            (Family::Pad, 3),           // 21 append value
-            (Family::Expand, 2),        // 22 expand / repeat / expand_as
-            (Family::Factory, 3),       // 23 arange
-            (Family::Factory, 3),       // 24 full / zeros / ones
-            (Family::Factory, 1),       // 25 eye / linspace
-            (Family::Factory, 2),       // 26 one_hot
-            (Family::Factory, 1),       // 27 tril
-            (Family::Channel, 3),       // 28 to_tensor
-            (Family::Control, 2),       // 29 if
-            (Family::Control, 1),       // 30 loop
-            (Family::DataDependent, 2), // 31 item / tolist
-            (Family::DataDependent, 2), // 32 nonzero / masked_select / unique / repeat_interleave
-        ];
-        let enabled: Vec<usize> = (0..TABLE.len())
-            .filter(|&i| self.families_on(TABLE[i].0))
+        let enabled: Vec<usize> = (0..BUILDERS.len())
+            .filter(|&i| self.families_on(BUILDERS[i].family) && self.cfg.weight(&BUILDERS[i]) > 0)
             .collect();
-        let total: u32 = enabled.iter().map(|&i| TABLE[i].1).sum();
+        let total: u32 = enabled.iter().map(|&i| self.cfg.weight(&BUILDERS[i])).sum();
         let mut r = u.int_in_range(0..=total - 1)?;
         let mut which = enabled[0];
         for &i in &enabled {
-            if r < TABLE[i].1 {
+            let w = self.cfg.weight(&BUILDERS[i]);
+            if r < w {
                 which = i;
                 break;
             }
-            r -= TABLE[i].1;
+            r -= w;
         }
         self.build(which, u)
     }
 
     fn build(&mut self, which: usize, u: &mut Unstructured) -> Result<Step> {
         let mut pre: Step = vec![];
-        let any = |_: &TensorType| true;
-        let float = |t: &TensorType| t.dtype == DType::F32;
-        let ranked = |t: &TensorType| t.rank() > 0;
-        macro_rules! tensor {
-            ($p:expr) => {
-                match self.pick_tensor(u, $p)? {
-                    Some(x) => x,
-                    None => return Ok(vec![]),
+        match (BUILDERS[which].build)(self, u, &mut pre)? {
+            Some(op) => {
+                pre.push(op);
+                Ok(pre)
+            }
+            None => Ok(vec![]),
+        }
+    }
+
+    fn build_unary(&mut self, u: &mut Unstructured, _pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, |t: &TensorType| t.dtype != DType::Bool);
+            let fs: Vec<UnaryFn> = UnaryFn::ALL
+                .iter()
+                .copied()
+                .filter(|f| t.dtype == DType::F32 || f.name().len() <= 4)
+                .collect();
+            let f = *u.choose(&fs)?;
+            let f = if t.dtype != DType::F32
+                && !matches!(f, UnaryFn::Relu | UnaryFn::Neg | UnaryFn::Abs)
+            {
+                UnaryFn::Relu
+            } else {
+                f
+            };
+            Op::Unary(Unary { x, f })
+        };
+        Ok(Some(op))
+    }
+
+    fn build_binary(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let (a, t) = tensor!(self, u, |t: &TensorType| t.dtype != DType::Bool);
+            let b = if u.int_in_range(0..=2u8)? == 0 && t.rank() > 0 {
+                // Broadcast against a reduced copy of the tensor: keepdim gives a 1.
+                let d = u.choose_index(t.rank())? as u8;
+                let id = self.next_id(pre);
+                pre.push(Op::Reduce(Reduce {
+                    x: a,
+                    f: ReduceFn::Sum,
+                    dim: d,
+                    keepdim: true,
+                }));
+                id
+            } else {
+                match self.partner(u, &t, None)? {
+                    Some(b) => b,
+                    None => a,
                 }
             };
-        }
-        let op = match which {
-            0 => {
-                let (x, t) = tensor!(|t: &TensorType| t.dtype != DType::Bool);
-                let fs: Vec<UnaryFn> = UnaryFn::ALL
-                    .iter()
-                    .copied()
-                    .filter(|f| t.dtype == DType::F32 || f.name().len() <= 4)
-                    .collect();
-                let f = *u.choose(&fs)?;
-                let f = if t.dtype != DType::F32
-                    && !matches!(f, UnaryFn::Relu | UnaryFn::Neg | UnaryFn::Abs)
-                {
-                    UnaryFn::Relu
-                } else {
-                    f
-                };
-                Op::Unary { x, f }
-            }
-            1 => {
-                let (a, t) = tensor!(|t: &TensorType| t.dtype != DType::Bool);
-                let b = if u.int_in_range(0..=2u8)? == 0 && t.rank() > 0 {
-                    // Broadcast against a reduced copy of the tensor: keepdim gives a 1.
-                    let d = u.choose_index(t.rank())? as u8;
-                    let id = self.next_id(&pre);
-                    pre.push(Op::Reduce {
-                        x: a,
-                        f: ReduceFn::Sum,
-                        dim: d,
-                        keepdim: true,
-                    });
-                    id
-                } else {
-                    match self.partner(u, &t, None)? {
-                        Some(b) => b,
-                        None => a,
-                    }
-                };
-                let (a, b) = if u.arbitrary()? { (a, b) } else { (b, a) };
-                Op::Binary {
-                    a,
-                    b,
-                    f: *u.choose(BinaryFn::ALL)?,
-                }
-            }
-            2 => {
-                let (x, t) = tensor!(|t: &TensorType| t.dtype != DType::Bool);
-                let s = match self.scalar_arg(u, &mut pre, t.dtype == DType::F32)? {
-                    SizeArg::Value(v) => v,
-                    SizeArg::Const(_) => return Ok(vec![]),
-                };
-                Op::ScalarArith {
-                    x,
-                    s,
-                    f: *u.choose(ScalarFn::ALL)?,
-                }
-            }
-            3 => {
-                let (x, t) = tensor!(|t: &TensorType| t.dtype != DType::Bool);
-                let min = self.scalar_arg(u, &mut pre, t.dtype == DType::F32)?;
-                let max = if u.arbitrary()? {
-                    Some(self.scalar_arg(u, &mut pre, t.dtype == DType::F32)?)
-                } else {
-                    None
-                };
-                Op::Clamp { x, min, max }
-            }
-            4 => {
-                let (x, t) = tensor!(|t: &TensorType| t.dtype != DType::Bool);
-                Op::MaskedFill {
-                    x,
-                    value: self.scalar_arg(u, &mut pre, t.dtype == DType::F32)?,
-                }
-            }
-            5 => {
-                let (x, t) = tensor!(ranked);
-                let f = *u.choose(ReduceFn::ALL)?;
-                Op::Reduce {
-                    x,
-                    f,
-                    dim: u.choose_index(t.rank())? as u8,
-                    keepdim: u.arbitrary()?,
-                }
-            }
-            6 => Op::MaxAll { x: tensor!(any).0 },
-            7 => {
-                let (x, t) = tensor!(ranked);
-                Op::Cumsum {
-                    x,
-                    dim: u.choose_index(t.rank())? as u8,
-                }
-            }
-            8 => {
-                let (x, t) = tensor!(|t: &TensorType| float(t) && ranked(t));
-                let dim = u.choose_index(t.rank())? as u8;
-                Op::Topk {
-                    x,
-                    k: self.size_arg(u, &mut pre, 1..=2)?,
-                    dim,
-                }
-            }
-            9 => {
-                let (a, t) = tensor!(|t: &TensorType| float(t) && t.rank() >= 2);
-                let k = t.shape[t.rank() - 1].clone();
-                let m = self.new_dim(u)?;
-                let b =
-                    match self.pick_tensor(u, |o| float(o) && o.rank() == 2 && o.shape[0] == k)? {
-                        Some((b, _)) if u.arbitrary()? => b,
-                        _ => match self.input_with(DType::F32, vec![k, m]) {
-                            Some(b) => b,
-                            None => return Ok(vec![]),
-                        },
-                    };
-                Op::Matmul { a, b }
-            }
-            10 => {
-                let (x, t) = tensor!(ranked);
-                let spelling = *u.choose(ReshapeSpelling::ALL)?;
-                let shape = match u.int_in_range(0..=3u8)? {
-                    0 => vec![ReshapeArg::Infer],
-                    1 => vec![ReshapeArg::Infer, ReshapeArg::Size(SizeArg::Const(1))],
-                    2 => vec![ReshapeArg::Size(SizeArg::Const(1)), ReshapeArg::Infer],
-                    _ => {
-                        let d = u.choose_index(t.rank())?;
-                        let id = self.next_id(&pre);
-                        pre.push(Op::Size {
-                            x,
-                            dim: d as u8,
-                            spelling: SizeSpelling::ShapeIndex,
-                        });
-                        let mut sz = id;
-                        if let DimExpr::Mul(..) = t.shape[d]
-                            && u.arbitrary()?
-                        {
-                            // `int(n / 2)` on an even dim: pytorch issue 138853's pattern.
-                            let half = self.next_id(&pre);
-                            pre.push(Op::TrueDiv { a: id, k: 2 });
-                            sz = self.next_id(&pre);
-                            pre.push(Op::Round {
-                                a: half,
-                                f: RoundFn::Int,
-                            });
-                        }
-                        vec![ReshapeArg::Size(SizeArg::Value(sz)), ReshapeArg::Infer]
-                    }
-                };
-                Op::Reshape { x, shape, spelling }
-            }
-            11 => {
-                let (x, t) = tensor!(|t: &TensorType| t.rank() >= 2);
-                let s = u.int_in_range(0..=t.rank() - 2)?;
-                let e = u.int_in_range(s + 1..=t.rank() - 1)?;
-                Op::Flatten {
-                    x,
-                    start: s as u8,
-                    end: e as u8,
-                }
-            }
-            12 => {
-                let (x, t) =
-                    tensor!(|t: &TensorType| t.shape.iter().any(|d| matches!(d, DimExpr::Mul(..))));
-                let d = t
-                    .shape
-                    .iter()
-                    .position(|d| matches!(d, DimExpr::Mul(..)))
-                    .unwrap();
-                let DimExpr::Mul(k, _) = &t.shape[d] else {
-                    unreachable!()
-                };
-                let outer = match u.int_in_range(0..=1u8)? {
-                    0 => SizeArg::Const(k.as_const().unwrap_or(1)),
-                    _ => self.size_arg(u, &mut pre, 1..=2)?,
-                };
-                Op::Unflatten {
-                    x,
-                    dim: d as u8,
-                    outer,
-                }
-            }
-            13 => {
-                let (x, t) = tensor!(|t: &TensorType| t.rank() >= 2);
-                if u.arbitrary()? {
-                    let mut perm: Vec<u8> = (0..t.rank() as u8).collect();
-                    for i in (1..perm.len()).rev() {
-                        let j = u.int_in_range(0..=i)?;
-                        perm.swap(i, j);
-                    }
-                    Op::Permute { x, perm }
-                } else {
-                    Op::Transpose {
+            let (a, b) = if u.arbitrary()? { (a, b) } else { (b, a) };
+            Op::Binary(Binary {
+                a,
+                b,
+                f: *u.choose(BinaryFn::ALL)?,
+            })
+        };
+        Ok(Some(op))
+    }
+
+    fn build_scalar_arith(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, |t: &TensorType| t.dtype != DType::Bool);
+            let s = match self.scalar_arg(u, pre, t.dtype == DType::F32)? {
+                SizeArg::Value(v) => v,
+                SizeArg::Const(_) => return Ok(None),
+            };
+            Op::ScalarArith(ScalarArith {
+                x,
+                s,
+                f: *u.choose(ScalarFn::ALL)?,
+            })
+        };
+        Ok(Some(op))
+    }
+
+    fn build_clamp(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, |t: &TensorType| t.dtype != DType::Bool);
+            let min = self.scalar_arg(u, pre, t.dtype == DType::F32)?;
+            let max = if u.arbitrary()? {
+                Some(self.scalar_arg(u, pre, t.dtype == DType::F32)?)
+            } else {
+                None
+            };
+            Op::Clamp(Clamp { x, min, max })
+        };
+        Ok(Some(op))
+    }
+
+    fn build_masked_fill(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, |t: &TensorType| t.dtype != DType::Bool);
+            Op::MaskedFill(MaskedFill {
+                x,
+                value: self.scalar_arg(u, pre, t.dtype == DType::F32)?,
+            })
+        };
+        Ok(Some(op))
+    }
+
+    fn build_reduce(&mut self, u: &mut Unstructured, _pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, ranked);
+            let f = *u.choose(ReduceFn::ALL)?;
+            Op::Reduce(Reduce {
+                x,
+                f,
+                dim: u.choose_index(t.rank())? as u8,
+                keepdim: u.arbitrary()?,
+            })
+        };
+        Ok(Some(op))
+    }
+
+    fn build_max_all(&mut self, u: &mut Unstructured, _pre: &mut Step) -> Result<Option<Op>> {
+        Ok(Some(Op::MaxAll(MaxAll {
+            x: tensor!(self, u, any).0,
+        })))
+    }
+
+    fn build_cumsum(&mut self, u: &mut Unstructured, _pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, ranked);
+            Op::Cumsum(Cumsum {
+                x,
+                dim: u.choose_index(t.rank())? as u8,
+            })
+        };
+        Ok(Some(op))
+    }
+
+    fn build_topk(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, |t: &TensorType| float(t) && ranked(t));
+            let dim = u.choose_index(t.rank())? as u8;
+            Op::Topk(Topk {
+                x,
+                k: self.size_arg(u, pre, 1..=2)?,
+                dim,
+            })
+        };
+        Ok(Some(op))
+    }
+
+    fn build_matmul(&mut self, u: &mut Unstructured, _pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let (a, t) = tensor!(self, u, |t: &TensorType| float(t) && t.rank() >= 2);
+            let k = t.shape[t.rank() - 1].clone();
+            let m = self.new_dim(u)?;
+            let b = match self.pick_tensor(u, |o| float(o) && o.rank() == 2 && o.shape[0] == k)? {
+                Some((b, _)) if u.arbitrary()? => b,
+                _ => match self.input_with(DType::F32, vec![k, m]) {
+                    Some(b) => b,
+                    None => return Ok(None),
+                },
+            };
+            Op::Matmul(Matmul { a, b })
+        };
+        Ok(Some(op))
+    }
+
+    fn build_reshape(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, ranked);
+            let spelling = *u.choose(ReshapeSpelling::ALL)?;
+            let shape = match u.int_in_range(0..=3u8)? {
+                0 => vec![ReshapeArg::Infer],
+                1 => vec![ReshapeArg::Infer, ReshapeArg::Size(SizeArg::Const(1))],
+                2 => vec![ReshapeArg::Size(SizeArg::Const(1)), ReshapeArg::Infer],
+                _ => {
+                    let d = u.choose_index(t.rank())?;
+                    let id = self.next_id(pre);
+                    pre.push(Op::Size(Size {
                         x,
-                        d0: u.choose_index(t.rank())? as u8,
-                        d1: u.choose_index(t.rank())? as u8,
-                    }
-                }
-            }
-            14 => {
-                let (x, t) = tensor!(any);
-                match t.shape.iter().position(|d| *d == DimExpr::Const(1)) {
-                    Some(d) if u.arbitrary()? => Op::Squeeze { x, dim: d as u8 },
-                    _ => Op::Unsqueeze {
-                        x,
-                        dim: u.int_in_range(0..=t.rank())? as u8,
-                    },
-                }
-            }
-            15 => {
-                let (x, t) = tensor!(|t: &TensorType| float(t) && (1..=3).contains(&t.rank()));
-                let mut x = x;
-                for _ in t.rank()..3 {
-                    let id = self.next_id(&pre);
-                    pre.push(Op::Unsqueeze { x, dim: 0 });
-                    x = id;
-                }
-                Op::Interpolate {
-                    x,
-                    size: self.size_arg(u, &mut pre, 1..=6)?,
-                }
-            }
-            16 => {
-                let (a, t) = tensor!(ranked);
-                let d = u.choose_index(t.rank())?;
-                if u.arbitrary()? {
-                    let b = self.partner(u, &t, Some(d))?.unwrap_or(a);
-                    Op::Cat {
-                        xs: vec![a, b],
                         dim: d as u8,
+                        spelling: SizeSpelling::ShapeIndex,
+                    }));
+                    let mut sz = id;
+                    if let DimExpr::Mul(..) = t.shape[d]
+                        && u.arbitrary()?
+                    {
+                        // `int(n / 2)` on an even dim: pytorch issue 138853's pattern.
+                        let half = self.next_id(pre);
+                        pre.push(Op::TrueDiv(TrueDiv { a: id, k: 2 }));
+                        sz = self.next_id(pre);
+                        pre.push(Op::Round(Round {
+                            a: half,
+                            f: RoundFn::Int,
+                        }));
                     }
-                } else {
-                    let b = self.partner(u, &t, None)?.unwrap_or(a);
-                    Op::Stack {
-                        xs: vec![a, b],
-                        dim: u.int_in_range(0..=t.rank())? as u8,
-                    }
+                    vec![ReshapeArg::Size(SizeArg::Value(sz)), ReshapeArg::Infer]
                 }
-            }
-            17 => {
-                let (x, t) = tensor!(ranked);
-                let dim = u.choose_index(t.rank())? as u8;
-                if u.arbitrary()? {
-                    Op::Split {
-                        x,
-                        size: self.size_arg(u, &mut pre, 1..=3)?,
-                        dim,
-                    }
-                } else {
-                    Op::Chunk {
-                        x,
-                        chunks: u.int_in_range(1..=3)?,
-                        dim,
-                    }
+            };
+            Op::Reshape(Reshape { x, shape, spelling })
+        };
+        Ok(Some(op))
+    }
+
+    fn build_flatten(&mut self, u: &mut Unstructured, _pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, |t: &TensorType| t.rank() >= 2);
+            let s = u.int_in_range(0..=t.rank() - 2)?;
+            let e = u.int_in_range(s + 1..=t.rank() - 1)?;
+            Op::Flatten(Flatten {
+                x,
+                start: s as u8,
+                end: e as u8,
+            })
+        };
+        Ok(Some(op))
+    }
+
+    fn build_unflatten(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, |t: &TensorType| t
+                .shape
+                .iter()
+                .any(|d| matches!(d, DimExpr::Mul(..))));
+            let d = t
+                .shape
+                .iter()
+                .position(|d| matches!(d, DimExpr::Mul(..)))
+                .unwrap();
+            let DimExpr::Mul(k, _) = &t.shape[d] else {
+                unreachable!()
+            };
+            let outer = match u.int_in_range(0..=1u8)? {
+                0 => SizeArg::Const(k.as_const().unwrap_or(1)),
+                _ => self.size_arg(u, pre, 1..=2)?,
+            };
+            Op::Unflatten(Unflatten {
+                x,
+                dim: d as u8,
+                outer,
+            })
+        };
+        Ok(Some(op))
+    }
+
+    fn build_permute_or_transpose(
+        &mut self,
+        u: &mut Unstructured,
+        _pre: &mut Step,
+    ) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, |t: &TensorType| t.rank() >= 2);
+            if u.arbitrary()? {
+                let mut perm: Vec<u8> = (0..t.rank() as u8).collect();
+                for i in (1..perm.len()).rev() {
+                    let j = u.int_in_range(0..=i)?;
+                    perm.swap(i, j);
                 }
-            }
-            18 => {
-                let (x, t) = tensor!(ranked);
-                let dim = u.choose_index(t.rank())? as u8;
-                if u.arbitrary()? {
-                    Op::Narrow {
-                        x,
-                        dim,
-                        start: SizeArg::Const(u.int_in_range(0..=1)?),
-                        len: self.size_arg(u, &mut pre, 1..=2)?,
-                    }
-                } else {
-                    let start = SizeArg::Const(u.int_in_range(0..=1)?);
-                    Op::Slice {
-                        x,
-                        dim,
-                        start,
-                        end: self.size_arg(u, &mut pre, 1..=4)?,
-                    }
-                }
-            }
-            19 => {
-                let (x, t) = tensor!(ranked);
-                let dim = u.choose_index(t.rank())? as u8;
-                if u.arbitrary()? {
-                    Op::IndexSelect {
-                        x,
-                        dim,
-                        len: self.size_arg(u, &mut pre, 1..=2)?,
-                    }
-                } else {
-                    Op::Gather { x, dim }
-                }
-            }
-            20 => Op::Pad {
-                x: tensor!(ranked).0,
-                before: u.int_in_range(0..=2)?,
-                after: u.int_in_range(0..=2)?,
-            },
-            21 => {
-                let (x, _) = tensor!(|t: &TensorType| t.rank() == 1 && t.dtype != DType::Bool);
-                let Some(value) = self.int_value(u, &mut pre)? else {
-                    return Ok(vec![]);
-                };
-                Op::AppendValue {
+                Op::Permute(Permute { x, perm })
+            } else {
+                Op::Transpose(Transpose {
                     x,
-                    value,
-                    spelling: *u.choose(AppendSpelling::ALL)?,
-                }
+                    d0: u.choose_index(t.rank())? as u8,
+                    d1: u.choose_index(t.rank())? as u8,
+                })
             }
-            22 => {
-                let (x, t) = tensor!(ranked);
-                match u.int_in_range(0..=2u8)? {
-                    0 => match t.shape.iter().position(|d| *d == DimExpr::Const(1)) {
-                        Some(d) => Op::Expand {
-                            x,
-                            dim: d as u8,
-                            size: self.size_arg(u, &mut pre, 2..=4)?,
-                        },
-                        None => {
-                            let id = self.next_id(&pre);
-                            pre.push(Op::Unsqueeze { x, dim: 0 });
-                            Op::Expand {
-                                x: id,
-                                dim: 0,
-                                size: self.size_arg(u, &mut pre, 2..=4)?,
-                            }
-                        }
-                    },
-                    1 => {
-                        let mut reps = vec![];
-                        for _ in 0..t.rank() {
-                            reps.push(u.int_in_range(1..=2)?);
-                        }
-                        Op::Repeat { x, reps }
-                    }
-                    _ => {
-                        let (other, _) = tensor!(|o: &TensorType| o.rank() >= t.rank());
-                        Op::ExpandAs { x, other }
-                    }
-                }
+        };
+        Ok(Some(op))
+    }
+
+    fn build_squeeze_or_unsqueeze(
+        &mut self,
+        u: &mut Unstructured,
+        _pre: &mut Step,
+    ) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, any);
+            match t.shape.iter().position(|d| *d == DimExpr::Const(1)) {
+                Some(d) if u.arbitrary()? => Op::Squeeze(Squeeze { x, dim: d as u8 }),
+                _ => Op::Unsqueeze(Unsqueeze {
+                    x,
+                    dim: u.int_in_range(0..=t.rank())? as u8,
+                }),
             }
-            23 => {
-                if u.int_in_range(0..=3u8)? == 0
-                    && let Some((x, _)) = self.pick_tensor(u, |t| {
-                        t.dtype == DType::I64 && t.lo.is_some_and(|l| l >= 0) && t.rank() > 0
-                    })?
-                {
-                    // `torch.arange(t.max())`: the seed document's data-dependent end.
-                    let id = self.next_id(&pre);
-                    pre.push(Op::MaxAll { x });
-                    Op::Arange {
-                        end: SizeArg::Value(id),
-                        step: None,
-                    }
-                } else {
-                    let end = self.size_arg(u, &mut pre, 1..=6)?;
-                    let step = if u.int_in_range(0..=3u8)? == 0 {
-                        Some(if u.arbitrary()? {
-                            SizeArg::Const(2)
-                        } else {
-                            self.size_arg(u, &mut pre, 1..=3)?
+        };
+        Ok(Some(op))
+    }
+
+    fn build_interpolate(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, |t: &TensorType| float(t)
+                && (1..=3).contains(&t.rank()));
+            let mut x = x;
+            for _ in t.rank()..3 {
+                let id = self.next_id(pre);
+                pre.push(Op::Unsqueeze(Unsqueeze { x, dim: 0 }));
+                x = id;
+            }
+            Op::Interpolate(Interpolate {
+                x,
+                size: self.size_arg(u, pre, 1..=6)?,
+            })
+        };
+        Ok(Some(op))
+    }
+
+    fn build_cat_or_stack(&mut self, u: &mut Unstructured, _pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let (a, t) = tensor!(self, u, ranked);
+            let d = u.choose_index(t.rank())?;
+            if u.arbitrary()? {
+                let b = self.partner(u, &t, Some(d))?.unwrap_or(a);
+                Op::Cat(Cat {
+                    xs: vec![a, b],
+                    dim: d as u8,
+                })
+            } else {
+                let b = self.partner(u, &t, None)?.unwrap_or(a);
+                Op::Stack(Stack {
+                    xs: vec![a, b],
+                    dim: u.int_in_range(0..=t.rank())? as u8,
+                })
+            }
+        };
+        Ok(Some(op))
+    }
+
+    fn build_split_or_chunk(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, ranked);
+            let dim = u.choose_index(t.rank())? as u8;
+            if u.arbitrary()? {
+                Op::Split(Split {
+                    x,
+                    size: self.size_arg(u, pre, 1..=3)?,
+                    dim,
+                })
+            } else {
+                Op::Chunk(Chunk {
+                    x,
+                    chunks: u.int_in_range(1..=3)?,
+                    dim,
+                })
+            }
+        };
+        Ok(Some(op))
+    }
+
+    fn build_narrow_or_slice(
+        &mut self,
+        u: &mut Unstructured,
+        pre: &mut Step,
+    ) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, ranked);
+            let dim = u.choose_index(t.rank())? as u8;
+            if u.arbitrary()? {
+                Op::Narrow(Narrow {
+                    x,
+                    dim,
+                    start: SizeArg::Const(u.int_in_range(0..=1)?),
+                    len: self.size_arg(u, pre, 1..=2)?,
+                })
+            } else {
+                let start = SizeArg::Const(u.int_in_range(0..=1)?);
+                Op::Slice(Slice {
+                    x,
+                    dim,
+                    start,
+                    end: self.size_arg(u, pre, 1..=4)?,
+                })
+            }
+        };
+        Ok(Some(op))
+    }
+
+    fn build_index_select_or_gather(
+        &mut self,
+        u: &mut Unstructured,
+        pre: &mut Step,
+    ) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, ranked);
+            let dim = u.choose_index(t.rank())? as u8;
+            if u.arbitrary()? {
+                Op::IndexSelect(IndexSelect {
+                    x,
+                    dim,
+                    len: self.size_arg(u, pre, 1..=2)?,
+                })
+            } else {
+                Op::Gather(Gather { x, dim })
+            }
+        };
+        Ok(Some(op))
+    }
+
+    fn build_pad(&mut self, u: &mut Unstructured, _pre: &mut Step) -> Result<Option<Op>> {
+        Ok(Some(Op::Pad(Pad {
+            x: tensor!(self, u, ranked).0,
+            before: u.int_in_range(0..=2)?,
+            after: u.int_in_range(0..=2)?,
+        })))
+    }
+
+    fn build_append_value(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let (x, _) = tensor!(self, u, |t: &TensorType| t.rank() == 1
+                && t.dtype != DType::Bool);
+            let Some(value) = self.int_value(u, pre)? else {
+                return Ok(None);
+            };
+            Op::AppendValue(AppendValue {
+                x,
+                value,
+                spelling: *u.choose(AppendSpelling::ALL)?,
+            })
+        };
+        Ok(Some(op))
+    }
+
+    fn build_expand_or_repeat(
+        &mut self,
+        u: &mut Unstructured,
+        pre: &mut Step,
+    ) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, ranked);
+            match u.int_in_range(0..=2u8)? {
+                0 => match t.shape.iter().position(|d| *d == DimExpr::Const(1)) {
+                    Some(d) => Op::Expand(Expand {
+                        x,
+                        dim: d as u8,
+                        size: self.size_arg(u, pre, 2..=4)?,
+                    }),
+                    None => {
+                        let id = self.next_id(pre);
+                        pre.push(Op::Unsqueeze(Unsqueeze { x, dim: 0 }));
+                        Op::Expand(Expand {
+                            x: id,
+                            dim: 0,
+                            size: self.size_arg(u, pre, 2..=4)?,
                         })
-                    } else {
-                        None
-                    };
-                    Op::Arange { end, step }
-                }
-            }
-            24 => {
-                let rank = u.int_in_range(1..=2)?;
-                let mut shape = vec![];
-                for _ in 0..rank {
-                    shape.push(self.size_arg(u, &mut pre, 1..=4)?);
-                }
-                match u.int_in_range(0..=3u8)? {
-                    0 => Op::Zeros { shape },
-                    1 => Op::Ones { shape },
-                    _ => Op::Full {
-                        shape,
-                        fill: self.scalar_arg(u, &mut pre, true)?,
-                    },
-                }
-            }
-            25 => {
-                if u.arbitrary()? {
-                    Op::Eye {
-                        n: self.size_arg(u, &mut pre, 1..=4)?,
                     }
-                } else {
-                    Op::Linspace {
-                        steps: self.size_arg(u, &mut pre, 1..=5)?,
+                },
+                1 => {
+                    let mut reps = vec![];
+                    for _ in 0..t.rank() {
+                        reps.push(u.int_in_range(1..=2)?);
                     }
+                    Op::Repeat(Repeat { x, reps })
                 }
-            }
-            26 => {
-                let (x, _) = tensor!(|t: &TensorType| t.dtype == DType::I64
-                    && t.lo.is_some_and(|l| l >= 0)
-                    && t.hi.is_some()
-                    && t.rank() <= 3);
-                Op::OneHot {
-                    x,
-                    classes: self.size_arg(u, &mut pre, 2..=4)?,
-                }
-            }
-            27 => Op::Tril {
-                x: tensor!(|t: &TensorType| t.rank() >= 2).0,
-            },
-            28 => {
-                let s = match self.scalar_arg(u, &mut pre, true)? {
-                    SizeArg::Value(v) => v,
-                    SizeArg::Const(_) => return Ok(vec![]),
-                };
-                let spelling = *u.choose(TensorSpelling::ALL)?;
-                let like = match spelling {
-                    TensorSpelling::NewTensor => {
-                        Some(tensor!(|t: &TensorType| t.dtype != DType::Bool).0)
-                    }
-                    _ => None,
-                };
-                Op::ToTensor { s, spelling, like }
-            }
-            29 => {
-                let (x, t) = tensor!(|t: &TensorType| t.dtype != DType::Bool);
-                let Some(a) = self.int_value(u, &mut pre)? else {
-                    return Ok(vec![]);
-                };
-                let cond = self.next_id(&pre);
-                pre.push(Op::Compare {
-                    a,
-                    cmp: *u.choose(CmpFn::ALL)?,
-                    k: u.int_in_range(2..=8)?,
-                });
-                let fs: Vec<UnaryFn> = UnaryFn::ALL
-                    .iter()
-                    .copied()
-                    .filter(|f| {
-                        t.dtype == DType::F32
-                            || matches!(f, UnaryFn::Relu | UnaryFn::Neg | UnaryFn::Abs)
-                    })
-                    .collect();
-                Op::If {
-                    cond,
-                    x,
-                    then_f: *u.choose(&fs)?,
-                    else_f: *u.choose(&fs)?,
-                }
-            }
-            30 => {
-                let (x, _) = tensor!(|t: &TensorType| t.dtype != DType::Bool);
-                let Some(count) = self.int_value(u, &mut pre)? else {
-                    return Ok(vec![]);
-                };
-                Op::Loop { count, x }
-            }
-            31 => {
-                let (x, t) = tensor!(|t: &TensorType| t.dtype == DType::I64
-                    && t.lo.is_some_and(|l| l >= 0)
-                    && t.rank() > 0);
-                let value = if u.arbitrary()? || t.rank() != 1 {
-                    let id = self.next_id(&pre);
-                    pre.push(Op::MaxAll { x });
-                    let item = self.next_id(&pre);
-                    pre.push(Op::Item { x: id });
-                    item
-                } else {
-                    let item = self.next_id(&pre);
-                    pre.push(Op::ToList { x, index: 0 });
-                    item
-                };
-                // A data-dependent size must feed a size to matter.
-                match u.int_in_range(0..=2u8)? {
-                    0 => Op::Arange {
-                        end: SizeArg::Value(value),
-                        step: None,
-                    },
-                    1 => Op::Zeros {
-                        shape: vec![SizeArg::Value(value)],
-                    },
-                    _ => Op::Full {
-                        shape: vec![SizeArg::Const(2)],
-                        fill: SizeArg::Value(value),
-                    },
-                }
-            }
-            _ => {
-                let (x, t) = tensor!(ranked);
-                match u.int_in_range(0..=3u8)? {
-                    0 => Op::Nonzero { x },
-                    1 => Op::MaskedSelect { x },
-                    2 if t.dtype == DType::I64 => Op::Unique { x },
-                    _ if t.dtype == DType::I64 && t.rank() == 1 && t.lo.is_some_and(|l| l >= 0) => {
-                        Op::RepeatInterleave { x }
-                    }
-                    _ => Op::Nonzero { x },
+                _ => {
+                    let (other, _) = tensor!(self, u, |o: &TensorType| o.rank() >= t.rank());
+                    Op::ExpandAs(ExpandAs { x, other })
                 }
             }
         };
-        pre.push(op);
-        Ok(pre)
+        Ok(Some(op))
+    }
+
+    fn build_arange(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            if u.int_in_range(0..=3u8)? == 0
+                && let Some((x, _)) = self.pick_tensor(u, |t| {
+                    t.dtype == DType::I64 && t.lo.is_some_and(|l| l >= 0) && t.rank() > 0
+                })?
+            {
+                // `torch.arange(t.max())`: the seed document's data-dependent end.
+                let id = self.next_id(pre);
+                pre.push(Op::MaxAll(MaxAll { x }));
+                Op::Arange(Arange {
+                    end: SizeArg::Value(id),
+                    step: None,
+                })
+            } else {
+                let end = self.size_arg(u, pre, 1..=6)?;
+                let step = if u.int_in_range(0..=3u8)? == 0 {
+                    Some(if u.arbitrary()? {
+                        SizeArg::Const(2)
+                    } else {
+                        self.size_arg(u, pre, 1..=3)?
+                    })
+                } else {
+                    None
+                };
+                Op::Arange(Arange { end, step })
+            }
+        };
+        Ok(Some(op))
+    }
+
+    fn build_full_zeros_ones(
+        &mut self,
+        u: &mut Unstructured,
+        pre: &mut Step,
+    ) -> Result<Option<Op>> {
+        let op = {
+            let rank = u.int_in_range(1..=2)?;
+            let mut shape = vec![];
+            for _ in 0..rank {
+                shape.push(self.size_arg(u, pre, 1..=4)?);
+            }
+            match u.int_in_range(0..=3u8)? {
+                0 => Op::Zeros(Zeros { shape }),
+                1 => Op::Ones(Ones { shape }),
+                _ => Op::Full(Full {
+                    shape,
+                    fill: self.scalar_arg(u, pre, true)?,
+                }),
+            }
+        };
+        Ok(Some(op))
+    }
+
+    fn build_eye_or_linspace(
+        &mut self,
+        u: &mut Unstructured,
+        pre: &mut Step,
+    ) -> Result<Option<Op>> {
+        let op = {
+            if u.arbitrary()? {
+                Op::Eye(Eye {
+                    n: self.size_arg(u, pre, 1..=4)?,
+                })
+            } else {
+                Op::Linspace(Linspace {
+                    steps: self.size_arg(u, pre, 1..=5)?,
+                })
+            }
+        };
+        Ok(Some(op))
+    }
+
+    fn build_one_hot(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let (x, _) = tensor!(self, u, |t: &TensorType| t.dtype == DType::I64
+                && t.lo.is_some_and(|l| l >= 0)
+                && t.hi.is_some()
+                && t.rank() <= 3);
+            Op::OneHot(OneHot {
+                x,
+                classes: self.size_arg(u, pre, 2..=4)?,
+            })
+        };
+        Ok(Some(op))
+    }
+
+    fn build_tril(&mut self, u: &mut Unstructured, _pre: &mut Step) -> Result<Option<Op>> {
+        Ok(Some(Op::Tril(Tril {
+            x: tensor!(self, u, |t: &TensorType| t.rank() >= 2).0,
+        })))
+    }
+
+    fn build_to_tensor(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let s = match self.scalar_arg(u, pre, true)? {
+                SizeArg::Value(v) => v,
+                SizeArg::Const(_) => return Ok(None),
+            };
+            let spelling = *u.choose(TensorSpelling::ALL)?;
+            let like = match spelling {
+                TensorSpelling::NewTensor => {
+                    Some(tensor!(self, u, |t: &TensorType| t.dtype != DType::Bool).0)
+                }
+                _ => None,
+            };
+            Op::ToTensor(ToTensor { s, spelling, like })
+        };
+        Ok(Some(op))
+    }
+
+    fn build_branch(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, |t: &TensorType| t.dtype != DType::Bool);
+            let Some(a) = self.int_value(u, pre)? else {
+                return Ok(None);
+            };
+            let cond = self.next_id(pre);
+            pre.push(Op::Compare(Compare {
+                a,
+                cmp: *u.choose(CmpFn::ALL)?,
+                k: u.int_in_range(2..=8)?,
+            }));
+            let fs: Vec<UnaryFn> = UnaryFn::ALL
+                .iter()
+                .copied()
+                .filter(|f| {
+                    t.dtype == DType::F32
+                        || matches!(f, UnaryFn::Relu | UnaryFn::Neg | UnaryFn::Abs)
+                })
+                .collect();
+            Op::If(If {
+                cond,
+                x,
+                then_f: *u.choose(&fs)?,
+                else_f: *u.choose(&fs)?,
+            })
+        };
+        Ok(Some(op))
+    }
+
+    fn build_loop_count(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let op = {
+            let (x, _) = tensor!(self, u, |t: &TensorType| t.dtype != DType::Bool);
+            let Some(count) = self.int_value(u, pre)? else {
+                return Ok(None);
+            };
+            Op::Loop(Loop { count, x })
+        };
+        Ok(Some(op))
+    }
+
+    fn build_item_or_to_list(
+        &mut self,
+        u: &mut Unstructured,
+        pre: &mut Step,
+    ) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, |t: &TensorType| t.dtype == DType::I64
+                && t.lo.is_some_and(|l| l >= 0)
+                && t.rank() > 0);
+            let value = if u.arbitrary()? || t.rank() != 1 {
+                let id = self.next_id(pre);
+                pre.push(Op::MaxAll(MaxAll { x }));
+                let item = self.next_id(pre);
+                pre.push(Op::Item(Item { x: id }));
+                item
+            } else {
+                let item = self.next_id(pre);
+                pre.push(Op::ToList(ToList { x, index: 0 }));
+                item
+            };
+            // A data-dependent size must feed a size to matter.
+            match u.int_in_range(0..=2u8)? {
+                0 => Op::Arange(Arange {
+                    end: SizeArg::Value(value),
+                    step: None,
+                }),
+                1 => Op::Zeros(Zeros {
+                    shape: vec![SizeArg::Value(value)],
+                }),
+                _ => Op::Full(Full {
+                    shape: vec![SizeArg::Const(2)],
+                    fill: SizeArg::Value(value),
+                }),
+            }
+        };
+        Ok(Some(op))
+    }
+
+    fn build_data_dependent_shape(
+        &mut self,
+        u: &mut Unstructured,
+        _pre: &mut Step,
+    ) -> Result<Option<Op>> {
+        let op = {
+            let (x, t) = tensor!(self, u, ranked);
+            match u.int_in_range(0..=3u8)? {
+                0 => Op::Nonzero(Nonzero { x }),
+                1 => Op::MaskedSelect(MaskedSelect { x }),
+                2 if t.dtype == DType::I64 => Op::Unique(Unique { x }),
+                _ if t.dtype == DType::I64 && t.rank() == 1 && t.lo.is_some_and(|l| l >= 0) => {
+                    Op::RepeatInterleave(RepeatInterleave { x })
+                }
+                _ => Op::Nonzero(Nonzero { x }),
+            }
+        };
+        Ok(Some(op))
     }
 
     fn finish(mut self, u: &mut Unstructured) -> Result<Case> {
         if !self.types.iter().any(|t| t.tensor().is_some()) {
             // Nothing tensor-valued was built: close with the simplest valid op.
-            let ok = self.try_push(vec![Op::Unary {
+            let ok = self.try_push(vec![Op::Unary(Unary {
                 x: ValueRef::Input(0),
                 f: UnaryFn::Relu,
-            }]);
+            })]);
             debug_assert!(ok);
         }
         let unused = self.case.unused_values();

@@ -4,11 +4,14 @@
 //! them into Python, [`oracle`] runs them through real PyTorch and classifies what it sees,
 //! [`corpus`] stores results and findings, [`report`] deduplicates and reports them,
 //! [`campaign`] drives generation and checking at scale, and [`cli`] puts it in front of
-//! users. [`ir`] is the data model all of them share.
+//! users. [`ir`] is the data model all of them share; [`triage`] is what every command does
+//! with a finding (check, reduce, work around); [`escape`] makes foreign strings safe for the
+//! language they are written into.
 
 pub mod campaign;
 pub mod cli;
 pub mod corpus;
+pub mod escape;
 pub mod r#gen;
 pub mod ir;
 pub mod oracle;

@@ -286,11 +286,11 @@ fn canonical_spellings(case: &Case) -> Vec<Case> {
 /// The canonical spelling of an op is the first of its spelling enum.
 fn is_first_spelling(op: &Op) -> bool {
     match op {
-        Op::AppendValue { spelling, .. } => *spelling == AppendSpelling::ALL[0],
-        Op::Size { spelling, .. } => *spelling == SizeSpelling::ALL[0],
-        Op::ToTensor { spelling, .. } => *spelling == TensorSpelling::ALL[0],
-        Op::IntMax { spelling, .. } => *spelling == MaxSpelling::ALL[0],
-        Op::Reshape { spelling, .. } => *spelling == ReshapeSpelling::ALL[0],
+        Op::AppendValue(AppendValue { spelling, .. }) => *spelling == AppendSpelling::ALL[0],
+        Op::Size(Size { spelling, .. }) => *spelling == SizeSpelling::ALL[0],
+        Op::ToTensor(ToTensor { spelling, .. }) => *spelling == TensorSpelling::ALL[0],
+        Op::IntMax(IntMax { spelling, .. }) => *spelling == MaxSpelling::ALL[0],
+        Op::Reshape(Reshape { spelling, .. }) => *spelling == ReshapeSpelling::ALL[0],
         _ => true,
     }
 }

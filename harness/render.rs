@@ -2,7 +2,8 @@
 //!
 //! The module follows the contract in `harness/python/PROTOCOL.md`: a `Model` class, the
 //! input names and symbols, the export sizes and probes, `input_shapes`, a deterministic
-//! `make_inputs`, and `dynamic_shapes()`. Every piece of text comes from this file; the IR
+//! `make_inputs`, and `dynamic_shapes()`. Every piece of text comes from this file or from
+//! an op's own `render` (its Python spelling lives with its shape rule in `ir/ops`); the IR
 //! only contributes numbers and enum choices, so a case cannot inject code. Rendering is
 //! deterministic, and each IR node gets its own line(s), recorded in `Rendered::node_lines`
 //! so the oracle can trace a guard's source line back to the node that added it.
@@ -24,241 +25,6 @@ impl Rendered {
             .position(|&(a, b)| a <= line && line <= b)
             .map(|i| i as u32)
     }
-}
-
-pub fn value_name(v: ValueRef) -> String {
-    match v {
-        ValueRef::Input(i) => input_name(i as usize),
-        ValueRef::Node(n) => format!("v{n}"),
-    }
-}
-
-fn arg(a: &SizeArg) -> String {
-    match a {
-        SizeArg::Const(c) => c.to_string(),
-        SizeArg::Value(v) => value_name(*v),
-    }
-}
-
-fn join(parts: impl IntoIterator<Item = String>) -> String {
-    parts.into_iter().collect::<Vec<_>>().join(", ")
-}
-
-fn tuple(parts: Vec<String>) -> String {
-    if parts.len() == 1 {
-        format!("({},)", parts[0])
-    } else {
-        format!("({})", parts.join(", "))
-    }
-}
-
-/// The Python expression an op computes, or the full lines for ops that need statements.
-fn op_lines(
-    op: &Op,
-    out: &str,
-    rank_of: &dyn Fn(ValueRef) -> usize,
-    is_int: &dyn Fn(ValueRef) -> bool,
-) -> Vec<String> {
-    use Op::*;
-    let n = value_name;
-    let expr = match op {
-        Unary { x, f } => format!("torch.{}({})", f.name(), n(*x)),
-        Binary { a, b, f } => match f {
-            BinaryFn::Add => format!("{} + {}", n(*a), n(*b)),
-            BinaryFn::Sub => format!("{} - {}", n(*a), n(*b)),
-            BinaryFn::Mul => format!("{} * {}", n(*a), n(*b)),
-            BinaryFn::Maximum => format!("torch.maximum({}, {})", n(*a), n(*b)),
-        },
-        ScalarArith { x, s, f } => match f {
-            ScalarFn::Add => format!("{} + {}", n(*x), n(*s)),
-            ScalarFn::Mul => format!("{} * {}", n(*x), n(*s)),
-        },
-        Clamp { x, min, max } => match max {
-            Some(m) => format!("torch.clamp({}, min={}, max={})", n(*x), arg(min), arg(m)),
-            None => format!("torch.clamp({}, min={})", n(*x), arg(min)),
-        },
-        MaskedFill { x, value } => format!("{0}.masked_fill({0} > 0, {1})", n(*x), arg(value)),
-        Reduce { x, f, dim, keepdim } => {
-            let kd = if *keepdim { ", keepdim=True" } else { "" };
-            format!("{}.{}(dim={dim}{kd})", n(*x), f.name())
-        }
-        MaxAll { x } => format!("{}.max()", n(*x)),
-        Cumsum { x, dim } => format!("torch.cumsum({}, dim={dim})", n(*x)),
-        Topk { x, k, dim } => format!("torch.topk({}, {}, dim={dim}).values", n(*x), arg(k)),
-        Matmul { a, b } => format!("torch.matmul({}, {})", n(*a), n(*b)),
-        Reshape { x, shape, spelling } => {
-            let args = join(shape.iter().map(|a| match a {
-                ReshapeArg::Infer => "-1".to_string(),
-                ReshapeArg::Size(s) => arg(s),
-            }));
-            match spelling {
-                ReshapeSpelling::Reshape => format!("{}.reshape({args})", n(*x)),
-                // `view` needs a contiguous tensor; eager would reject it after a transpose.
-                ReshapeSpelling::View => format!("{}.contiguous().view({args})", n(*x)),
-            }
-        }
-        Flatten { x, start, end } => format!("torch.flatten({}, {start}, {end})", n(*x)),
-        Unflatten { x, dim, outer } => format!("{}.unflatten({dim}, ({}, -1))", n(*x), arg(outer)),
-        Permute { x, perm } => format!(
-            "{}.permute({})",
-            n(*x),
-            join(perm.iter().map(|p| p.to_string()))
-        ),
-        Transpose { x, d0, d1 } => format!("{}.transpose({d0}, {d1})", n(*x)),
-        Squeeze { x, dim } => format!("{}.squeeze({dim})", n(*x)),
-        Unsqueeze { x, dim } => format!("{}.unsqueeze({dim})", n(*x)),
-        Interpolate { x, size } => format!("F.interpolate({}, size={})", n(*x), arg(size)),
-        Cat { xs, dim } => format!("torch.cat([{}], dim={dim})", join(xs.iter().map(|x| n(*x)))),
-        Stack { xs, dim } => format!(
-            "torch.stack([{}], dim={dim})",
-            join(xs.iter().map(|x| n(*x)))
-        ),
-        Split { x, size, dim } => format!("torch.split({}, {}, dim={dim})[0]", n(*x), arg(size)),
-        Chunk { x, chunks, dim } => format!("torch.chunk({}, {chunks}, dim={dim})[0]", n(*x)),
-        Narrow { x, dim, start, len } => format!(
-            "torch.narrow({}, {dim}, {}, {})",
-            n(*x),
-            arg(start),
-            arg(len)
-        ),
-        Slice { x, dim, start, end } => {
-            format!(
-                "{}[{}{}:{}]",
-                n(*x),
-                ":, ".repeat(*dim as usize),
-                arg(start),
-                arg(end)
-            )
-        }
-        IndexSelect { x, dim, len } => {
-            format!(
-                "torch.index_select({}, {dim}, torch.arange({}))",
-                n(*x),
-                arg(len)
-            )
-        }
-        Gather { x, dim } => {
-            format!(
-                "torch.gather({0}, {dim}, torch.zeros_like({0}, dtype=torch.int64))",
-                n(*x)
-            )
-        }
-        Pad { x, before, after } => format!("F.pad({}, ({before}, {after}))", n(*x)),
-        AppendValue { x, value, spelling } => match spelling {
-            AppendSpelling::Pad => format!("F.pad({}, (0, 1), value={})", n(*x), n(*value)),
-            AppendSpelling::Cat => {
-                format!(
-                    "torch.cat([{0}, torch.tensor([{1}], dtype={0}.dtype)], dim=0)",
-                    n(*x),
-                    n(*value)
-                )
-            }
-        },
-        Expand { x, dim, size } => {
-            let dims: Vec<String> = (0..rank_of(*x))
-                .map(|i| {
-                    if i == *dim as usize {
-                        arg(size)
-                    } else {
-                        "-1".into()
-                    }
-                })
-                .collect();
-            format!("{}.expand({})", n(*x), dims.join(", "))
-        }
-        Repeat { x, reps } => format!(
-            "{}.repeat({})",
-            n(*x),
-            join(reps.iter().map(|r| r.to_string()))
-        ),
-        ExpandAs { x, other } => format!("{}.expand_as({})", n(*x), n(*other)),
-        Arange { end, step } => match step {
-            None => format!("torch.arange({})", arg(end)),
-            Some(s) => format!("torch.arange(0, {}, {})", arg(end), arg(s)),
-        },
-        Full { shape, fill } => format!(
-            "torch.full({}, {})",
-            tuple(shape.iter().map(arg).collect()),
-            arg(fill)
-        ),
-        Zeros { shape } => format!("torch.zeros({})", join(shape.iter().map(arg))),
-        Ones { shape } => format!("torch.ones({})", join(shape.iter().map(arg))),
-        Eye { n: size } => format!("torch.eye({})", arg(size)),
-        Linspace { steps } => format!("torch.linspace(0, 1, steps={})", arg(steps)),
-        OneHot { x, classes } => format!("F.one_hot({}, num_classes={})", n(*x), arg(classes)),
-        Tril { x } => format!("torch.tril({})", n(*x)),
-        Size { x, dim, spelling } => match spelling {
-            SizeSpelling::ShapeIndex => format!("{}.shape[{dim}]", n(*x)),
-            SizeSpelling::SizeCall => format!("{}.size({dim})", n(*x)),
-            SizeSpelling::Len => format!("len({})", n(*x)),
-        },
-        Numel { x } => format!("{}.numel()", n(*x)),
-        IntArith { a, f, k } => {
-            let o = match f {
-                IntFn::Add => "+",
-                IntFn::Sub => "-",
-                IntFn::Mul => "*",
-                IntFn::FloorDiv => "//",
-                IntFn::Mod => "%",
-            };
-            format!("{} {o} {k}", n(*a))
-        }
-        IntMax { a, k, spelling } => match spelling {
-            MaxSpelling::Builtin => format!("max({}, {k})", n(*a)),
-            MaxSpelling::SymMax => format!("torch.sym_max({}, {k})", n(*a)),
-        },
-        TrueDiv { a, k } => format!("{} / {k}", n(*a)),
-        ToFloat { a } => format!("float({})", n(*a)),
-        Sqrt { a } => format!("math.sqrt({})", n(*a)),
-        Round { a, f } => match f {
-            RoundFn::Int => format!("int({})", n(*a)),
-            RoundFn::Floor => format!("math.floor({})", n(*a)),
-            RoundFn::Ceil => format!("math.ceil({})", n(*a)),
-        },
-        ToTensor { s, spelling, like } => match (spelling, like) {
-            (TensorSpelling::TensorList, _) => format!("torch.tensor([{}])", n(*s)),
-            (TensorSpelling::ScalarTensor, _) => {
-                // A SymInt is not an `int` under export, so the dtype comes from the IR.
-                let dtype = if is_int(*s) {
-                    "torch.int64"
-                } else {
-                    "torch.float32"
-                };
-                format!("torch.scalar_tensor({}, dtype={dtype})", n(*s))
-            }
-            (TensorSpelling::AsTensor, _) => format!("torch.as_tensor({})", n(*s)),
-            (TensorSpelling::NewTensor, Some(l)) => format!("{}.new_tensor([{}])", n(*l), n(*s)),
-            (TensorSpelling::NewTensor, None) => format!("torch.tensor([{}])", n(*s)),
-        },
-        Compare { a, cmp, k } => format!("{} {} {k}", n(*a), cmp.name()),
-        If {
-            cond,
-            x,
-            then_f,
-            else_f,
-        } => {
-            return vec![
-                format!("if {}:", n(*cond)),
-                format!("    {out} = torch.{}({})", then_f.name(), n(*x)),
-                "else:".to_string(),
-                format!("    {out} = torch.{}({})", else_f.name(), n(*x)),
-            ];
-        }
-        Loop { count, x } => {
-            return vec![
-                format!("{out} = {}", n(*x)),
-                format!("for _ in range({}):", n(*count)),
-                format!("    {out} = {out} + 1"),
-            ];
-        }
-        Item { x } => format!("{}.item()", n(*x)),
-        ToList { x, index } => format!("{}.tolist()[{index}]", n(*x)),
-        Nonzero { x } => format!("torch.nonzero({})", n(*x)),
-        MaskedSelect { x } => format!("torch.masked_select({0}, {0} > 0)", n(*x)),
-        Unique { x } => format!("torch.unique({})", n(*x)),
-        RepeatInterleave { x } => format!("torch.repeat_interleave({})", n(*x)),
-    };
-    vec![format!("{out} = {expr}")]
 }
 
 /// A valuation as the Python dict the module uses (`{"s0": 3}`).
@@ -485,10 +251,14 @@ pub fn render(case: &Case) -> Rendered {
             .unwrap_or(1)
     };
     let is_int = |v: ValueRef| matches!(types.as_ref().and_then(|t| t.get(v)), Some(Type::Int(_)));
+    let cx = RenderCx {
+        rank_of: &rank_of,
+        is_int: &is_int,
+    };
     let mut node_lines = Vec::with_capacity(case.nodes.len());
     for (i, op) in case.nodes.iter().enumerate() {
         let start = lines.len() as u32 + 1;
-        for l in op_lines(op, &format!("v{i}"), &rank_of, &is_int) {
+        for l in op.render(&format!("v{i}"), &cx) {
             lines.push(format!("        {l}"));
         }
         node_lines.push((start, lines.len() as u32));

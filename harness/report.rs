@@ -483,27 +483,14 @@ impl Summary {
     }
 }
 
-/// Running Markdown text from a record: one line, specials escaped.
 fn md(s: &str) -> String {
-    crate::repro::markdown_text(s)
+    crate::escape::markdown_text(s)
 }
 
 fn md_code(s: &str) -> String {
-    crate::repro::markdown_code(s)
+    crate::escape::markdown_code(s)
 }
 
 fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
-            c => out.push(c),
-        }
-    }
-    out
+    crate::escape::xml(s)
 }

@@ -12,6 +12,7 @@
 //! is made safe for the language it lands in.
 
 use crate::corpus::FindingRecord;
+use crate::escape::{markdown_code, markdown_fence, markdown_text, python_comment};
 use crate::ir::{Case, input_name};
 use crate::oracle::{Backend, Cause, CheckResult, Class, Contract, Verdict, spec_text};
 use crate::render::{make_inputs_call, render_standalone};
@@ -355,7 +356,7 @@ impl Repro {
                 t
             }
         };
-        format!("```\n{}\n```\n", markdown_fence_safe(&text))
+        format!("```\n{}\n```\n", markdown_fence(&text))
     }
 
     fn bug_report(&self, observed: Option<&str>, versions: Option<&str>) -> String {
@@ -368,14 +369,14 @@ impl Repro {
             self.asked(),
             self.happened()
         );
-        let _ = writeln!(s, "```python\n{}```\n", markdown_fence_safe(&self.script()));
+        let _ = writeln!(s, "```python\n{}```\n", markdown_fence(&self.script()));
         let _ = writeln!(s, "Output (the script exits 1 while the bug is present):\n");
         s.push_str(&self.observed_block(observed));
         if let Some(fix) = &self.fix {
             let _ = writeln!(
                 s,
                 "\ntorch's suggested fixes, applied with `refine_dynamic_shapes_from_suggested_fixes`:\n\n```\n{}\n```",
-                markdown_fence_safe(fix.trim_end())
+                markdown_fence(fix.trim_end())
             );
         }
         let _ = writeln!(s, "\n**Expected:** {}\n", self.should());
@@ -386,7 +387,7 @@ impl Repro {
             let _ = writeln!(
                 s,
                 "A respelling avoids it:\n\n```diff\n{}```\n",
-                markdown_fence_safe(&self.diff(w))
+                markdown_fence(&self.diff(w))
             );
         }
         let _ = writeln!(s, "### Versions\n");
@@ -396,7 +397,7 @@ impl Repro {
                 self.torch
             )
         });
-        let _ = writeln!(s, "```\n{}\n```\n", markdown_fence_safe(v.trim_end()));
+        let _ = writeln!(s, "```\n{}\n```\n", markdown_fence(v.trim_end()));
         let _ = writeln!(
             s,
             "<sub>Found by shapefuzz {} (`{}`).</sub>",
@@ -463,7 +464,7 @@ impl Repro {
                 let _ = writeln!(
                     s,
                     "Spelling the same computation differently keeps the dimension dynamic:\n\n```diff\n{}```\n",
-                    markdown_fence_safe(&self.diff(w))
+                    markdown_fence(&self.diff(w))
                 );
             }
             None => {
@@ -473,7 +474,7 @@ impl Repro {
         if let Some(c) = self.contract {
             let _ = writeln!(s, "Why it is not a torch bug: {}\n", c.promise());
         }
-        let _ = writeln!(s, "```python\n{}```\n", markdown_fence_safe(&self.script()));
+        let _ = writeln!(s, "```python\n{}```\n", markdown_fence(&self.script()));
         let _ = writeln!(s, "Output:\n");
         s.push_str(&self.observed_block(observed));
         s
@@ -487,49 +488,11 @@ impl Repro {
             self.contract.map(Contract::promise).unwrap_or(""),
             markdown_text(self.message.lines().next().unwrap_or(""))
         );
-        let _ = writeln!(s, "```python\n{}```\n", markdown_fence_safe(&self.script()));
+        let _ = writeln!(s, "```python\n{}```\n", markdown_fence(&self.script()));
         let _ = writeln!(s, "Output:\n");
         s.push_str(&self.observed_block(observed));
         s
     }
-}
-
-/// Text for a Python `#` comment: one line, no control characters.
-pub fn python_comment(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
-/// Text inside a Markdown code fence: a run of three backticks would close the fence.
-pub fn markdown_fence_safe(s: &str) -> String {
-    s.replace("```", "`\u{200b}``")
-}
-
-/// Text inside inline code: no backticks, one line.
-pub fn markdown_code(s: &str) -> String {
-    s.chars()
-        .map(|c| if c == '`' || c.is_control() { '\'' } else { c })
-        .collect()
-}
-
-/// Running text: one line, HTML and Markdown specials escaped.
-pub fn markdown_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '`' | '*' | '_' | '[' | ']' | '|' | '\\' => {
-                out.push('\\');
-                out.push(c)
-            }
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Runs a reproducer script with `python` in a scratch directory and returns its exit code

@@ -1,14 +1,16 @@
 //! Meta-test of the generator's distribution over 10,000 campaign seeds: every op family,
 //! channel and sink shows up, and channels and ties are common.
 
-use shapefuzz::cli::generate;
-use shapefuzz::ir::{Family, Op, Sink, SymId};
+use shapefuzz::r#gen::{BUILDERS, CHANNEL_OPS};
+use shapefuzz::generate;
+use shapefuzz::ir::{Family, Op, Round, Sink, SymId, TrueDiv};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[test]
 fn ten_thousand_seeds_cover_the_op_set() {
     let n = 10_000u64;
     let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    let mut tags: BTreeMap<&str, u64> = BTreeMap::new();
     let mut families: BTreeMap<Family, u64> = BTreeMap::new();
     let mut sinks: BTreeMap<Sink, u64> = BTreeMap::new();
     let (mut with_channel, mut with_tie, mut int_half) = (0u64, 0u64, 0u64);
@@ -17,17 +19,18 @@ fn ten_thousand_seeds_cover_the_op_set() {
         let mut fams = BTreeSet::new();
         let mut case_kinds = BTreeSet::new();
         for op in &case.nodes {
+            *tags.entry(op.tag()).or_default() += 1;
             fams.insert(op.family());
             case_kinds.insert(op.spelled_kind());
             case_kinds.insert(op.kind());
             for (s, _) in op.sinks() {
                 *sinks.entry(s).or_default() += 1;
             }
-            if let Op::Round { a, f } = op
+            if let Op::Round(Round { a, f }) = op
                 && f.name() == "int"
                 && matches!(
                     case.nodes.get(a.index() as usize),
-                    Some(Op::TrueDiv { k: 2, .. })
+                    Some(Op::TrueDiv(TrueDiv { k: 2, .. }))
                 )
             {
                 int_half += 1;
@@ -145,7 +148,7 @@ fn ten_thousand_seeds_cover_the_op_set() {
         "if",
         "loop",
         "item",
-        "tolist",
+        "to_list",
         "nonzero",
         "unique",
         "masked_select",
@@ -158,6 +161,13 @@ fn ten_thousand_seeds_cover_the_op_set() {
         assert!(kinds.contains_key(k), "{k} never generated");
     }
     assert!(int_half > 0, "int(n / 2) never generated");
+    // Every op in the table is generated at all.
+    for tag in Op::TAGS {
+        assert!(
+            tags.contains_key(*tag),
+            "op {tag} never generated in {n} cases"
+        );
+    }
     assert!(
         distinct_ops.len() >= 40,
         "only {} distinct ops",
@@ -173,4 +183,25 @@ fn ten_thousand_seeds_cover_the_op_set() {
         "ties in {:.1}% of cases",
         pct(with_tie)
     );
+}
+
+#[test]
+fn every_op_has_a_builder_and_every_builder_makes_real_ops() {
+    for tag in Op::TAGS {
+        assert!(
+            BUILDERS.iter().any(|b| b.makes.contains(tag)) || CHANNEL_OPS.contains(tag),
+            "no row of the generator's table makes {tag}"
+        );
+    }
+    for b in BUILDERS {
+        assert!(b.weight > 0, "builder {} has weight 0", b.name);
+        for t in b.makes {
+            assert!(
+                Op::TAGS.contains(t),
+                "builder {} says it makes {t}, which is no op",
+                b.name
+            );
+            assert!(Op::family_of_tag(t).is_some(), "{t} has no family");
+        }
+    }
 }

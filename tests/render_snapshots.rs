@@ -1,19 +1,10 @@
-//! insta snapshots, under the top-level `snapshots/`, of the seed renderings and of five
-//! fixed-seed generated cases (IR and Python).
+//! insta snapshots, under the top-level `snapshots/`, of every seed in `corpus/seeds` (the
+//! module the worker runs and the top of the standalone reproducer) and of five fixed-seed
+//! generated cases (IR and Python).
 
-use shapefuzz::cli::generate;
+use shapefuzz::generate;
 use shapefuzz::ir::Case;
-use shapefuzz::render::render;
-use std::path::Path;
-
-fn seed(name: &str) -> Case {
-    Case::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("corpus/seeds")
-            .join(name),
-    )
-    .unwrap()
-}
+use shapefuzz::render::{render, render_standalone};
 
 macro_rules! snap {
     ($name:expr, $value:expr) => {
@@ -25,8 +16,19 @@ macro_rules! snap {
 
 #[test]
 fn seed_renderings() {
-    snap!("seed_pad_render", render(&seed("seed_pad.json")).source);
-    snap!("seed_cat_render", render(&seed("seed_cat.json")).source);
+    let mut seen = 0;
+    insta::glob!("../corpus/seeds", "*.json", |path| {
+        let case = Case::load(path).expect("a seed loads");
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(format!(
+                "{}\n# --- standalone ---\n{}",
+                render(&case).source,
+                render_standalone(&case).source
+            ));
+        });
+        seen += 1;
+    });
+    assert!(seen >= 8, "corpus/seeds holds {seen} seeds");
 }
 
 #[test]

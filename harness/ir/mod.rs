@@ -13,7 +13,7 @@ mod region;
 
 pub use expr::*;
 pub use ops::*;
-pub use region::*;
+pub use region::{Decision, DecisionKind, in_runs};
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;

@@ -45,8 +45,9 @@ pub struct Decision {
     eval: DecisionExpr,
 }
 
+/// How a decision's outcome is computed from sizes.
 #[derive(Clone, Debug, PartialEq)]
-enum DecisionExpr {
+pub(crate) enum DecisionExpr {
     Cmp(DimExpr, CmpFn, i64),
     Value(DimExpr),
     /// `ceil(n / s)`: the number of pieces `split(n, s)` makes.
@@ -98,6 +99,27 @@ impl Decision {
     }
 }
 
+/// What an op can look up to state its decisions: the symbolic types of its operands.
+pub(crate) struct DecisionCx<'a> {
+    pub int: &'a dyn Fn(ValueRef) -> Option<DimExpr>,
+    pub dim_of: &'a dyn Fn(ValueRef, u8) -> Option<DimExpr>,
+}
+
+impl DecisionCx<'_> {
+    pub fn int(&self, v: ValueRef) -> Option<DimExpr> {
+        (self.int)(v)
+    }
+    pub fn dim_of(&self, x: ValueRef, d: u8) -> Option<DimExpr> {
+        (self.dim_of)(x, d)
+    }
+    pub fn size(&self, a: &SizeArg) -> Option<DimExpr> {
+        match a {
+            SizeArg::Const(c) => Some(DimExpr::Const(*c)),
+            SizeArg::Value(v) => self.int(*v),
+        }
+    }
+}
+
 fn symbolic(e: &DimExpr) -> bool {
     e.as_const().is_none() && !e.has_data()
 }
@@ -110,65 +132,25 @@ impl Case {
             return vec![];
         };
         let int = |v: ValueRef| types.get(v).and_then(Type::int).cloned();
-        let size = |a: &SizeArg| match a {
-            SizeArg::Const(c) => Some(DimExpr::Const(*c)),
-            SizeArg::Value(v) => int(*v),
-        };
         let dim_of = |x: ValueRef, d: u8| {
             types
                 .get(x)
                 .and_then(Type::tensor)
                 .and_then(|t| t.shape.get(d as usize).cloned())
         };
+        let cx = DecisionCx {
+            int: &int,
+            dim_of: &dim_of,
+        };
         let mut out = vec![];
         for (i, op) in self.nodes.iter().enumerate() {
             let node = i as u32;
-            let mut push = |kind, eval: Option<DecisionExpr>| {
-                if let Some(eval) = eval {
-                    out.push(Decision { node, kind, eval });
-                }
-            };
-            match op {
-                Op::Compare { a, cmp, k } => push(
-                    DecisionKind::Branch,
-                    int(*a).map(|e| DecisionExpr::Cmp(e, *cmp, *k)),
-                ),
-                Op::Loop { count, .. } => push(
-                    DecisionKind::LoopCount,
-                    int(*count).map(DecisionExpr::Value),
-                ),
-                Op::Split { x, size: s, dim } => {
-                    if let (Some(n), Some(s)) = (dim_of(*x, *dim), size(s)) {
-                        push(
-                            DecisionKind::OutputCount,
-                            Some(DecisionExpr::SplitCount(n.clone(), s.clone())),
-                        );
-                        push(DecisionKind::ClampArm, Some(DecisionExpr::Le(s, n)));
-                    }
-                }
-                Op::Chunk { x, chunks, dim } => push(
-                    DecisionKind::OutputCount,
-                    dim_of(*x, *dim).map(|n| DecisionExpr::ChunkCount(n, *chunks as i64)),
-                ),
-                Op::ToList { x, .. } => push(
-                    DecisionKind::ListLength,
-                    dim_of(*x, 0).map(DecisionExpr::Value),
-                ),
-                Op::Slice { x, dim, end, .. } => {
-                    if let (Some(n), Some(e)) = (dim_of(*x, *dim), size(end)) {
-                        push(DecisionKind::ClampArm, Some(DecisionExpr::Le(e, n)));
-                    }
-                }
-                Op::IntMax {
-                    a,
-                    k,
-                    spelling: MaxSpelling::Builtin,
-                } => push(
-                    DecisionKind::MaxArm,
-                    int(*a).map(|e| DecisionExpr::Le(DimExpr::Const(*k), e)),
-                ),
-                _ => {}
-            }
+            let mut here = vec![];
+            op.decisions(&cx, &mut here);
+            out.extend(
+                here.into_iter()
+                    .map(|(kind, eval)| Decision { node, kind, eval }),
+            );
             if let Some(Type::Tensor(t)) = types.get(ValueRef::Node(node)) {
                 for d in t.shape.iter().filter(|d| symbolic(d)) {
                     out.push(Decision {

@@ -421,10 +421,7 @@ fn judge_export_error(
 
 /// Python-level control flow: where a data-dependent value cannot be traced by design.
 fn is_python_decision(op: &Op) -> bool {
-    matches!(
-        op,
-        Op::Compare { .. } | Op::If { .. } | Op::Loop { .. } | Op::ToList { .. }
-    )
+    matches!(op, Op::Compare(_) | Op::If(_) | Op::Loop(_) | Op::ToList(_))
 }
 
 /// A constraint violation is expected when the sizes it rules out are outside the trace
@@ -664,6 +661,54 @@ fn rank(f: &Finding) -> (u8, u8, u8) {
     }
 }
 
+/// The size a symbol is pinned to (a literal in the program, or the only size its guards
+/// accept), and whether that is a specialization in Dim.DYNAMIC's sense: no other size of a
+/// dim satisfies the guards whatever the other dims are. That takes a literal, or guards on
+/// the dim alone; a guard relating two dims (`s0*s1 == 25`) leaves other sizes to each. The
+/// dim must be the symbol itself and ask for Dim.DYNAMIC: a dim of size `k*s` has sizes
+/// between the multiples the scan cannot see.
+fn pin_of(case: &Case, reply: &CheckReply, s: usize, accepted: &[i64]) -> (Option<i64>, bool) {
+    let sname = symbol_name(s);
+    let literal = reply
+        .dims
+        .iter()
+        .filter(|p| {
+            case.inputs
+                .get(p.input as usize)
+                .and_then(|inp| inp.dims.get(p.dim as usize))
+                .is_some_and(|dim| dim_symbol(&dim.size) == Some(s))
+        })
+        .find_map(|p| p.pinned);
+    let pinned = literal.or_else(|| (accepted.len() == 1).then(|| accepted[0]));
+    let explained: Vec<&WitnessInfo> = reply
+        .witnesses
+        .iter()
+        .filter(|w| w.symbol == sname && !w.false_guards.is_empty())
+        .collect();
+    let pins_a_dynamic_dim = |g: &GuardInfo| {
+        g.symbols == 1
+            && g.dims.iter().any(|[i, d]| {
+                case.inputs
+                    .get(*i as usize)
+                    .and_then(|inp| inp.dims.get(*d as usize))
+                    .is_some_and(|dim| {
+                        dim.size == DimExpr::Sym(crate::ir::SymId(s as u32))
+                            && dim.spec == DimSpec::Dynamic
+                    })
+            })
+    };
+    let specialized = literal.is_some()
+        || (pinned.is_some()
+            && !explained.is_empty()
+            && explained.iter().all(|w| {
+                w.false_guards
+                    .iter()
+                    .filter_map(|&i| reply.guards.get(i))
+                    .any(pins_a_dynamic_dim)
+            }));
+    (pinned, specialized)
+}
+
 /// What became of a symbol asked to be dynamic, against its spec's promise and the trace
 /// region.
 fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option<Finding> {
@@ -689,48 +734,7 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
             .iter()
             .find(|w| w.symbol == sname && w.size == size && w.in_region == in_region)
     };
-    let literal = reply
-        .dims
-        .iter()
-        .filter(|p| {
-            case.inputs
-                .get(p.input as usize)
-                .and_then(|inp| inp.dims.get(p.dim as usize))
-                .is_some_and(|dim| dim_symbol(&dim.size) == Some(s))
-        })
-        .find_map(|p| p.pinned);
-    let pinned = literal.or_else(|| (accepted.len() == 1).then(|| accepted[0]));
-    // A dim is specialized when no other size of it satisfies the guards whatever the other
-    // dims are: a literal size, or a single accepted size ruled by guards on it alone. A
-    // guard relating two dims (`s0*s1 == 25`) leaves other sizes to each of them.
-    let explained: Vec<&WitnessInfo> = reply
-        .witnesses
-        .iter()
-        .filter(|w| w.symbol == sname && !w.false_guards.is_empty())
-        .collect();
-    // The guard must be on a dim whose size is the symbol itself and which asked for
-    // Dim.DYNAMIC: a dim of size `k*s` has sizes between the multiples the scan cannot see.
-    let pins_a_dynamic_dim = |g: &GuardInfo| {
-        g.symbols == 1
-            && g.dims.iter().any(|[i, d]| {
-                case.inputs
-                    .get(*i as usize)
-                    .and_then(|inp| inp.dims.get(*d as usize))
-                    .is_some_and(|dim| {
-                        dim.size == DimExpr::Sym(crate::ir::SymId(s as u32))
-                            && dim.spec == DimSpec::Dynamic
-                    })
-            })
-    };
-    let specialized = literal.is_some()
-        || (pinned.is_some()
-            && !explained.is_empty()
-            && explained.iter().all(|w| {
-                w.false_guards
-                    .iter()
-                    .filter_map(|&i| reply.guards.get(i))
-                    .any(pins_a_dynamic_dim)
-            }));
+    let (pinned, specialized) = pin_of(case, reply, s, &accepted);
     let accepts_text = fmt_runs(&runs(&accepted));
 
     let (contract, size, in_region, message) = match spec {

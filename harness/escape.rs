@@ -1,0 +1,59 @@
+//! Escaping: one function per output language for every string that comes from a record, a
+//! case or torch and lands in something a person or a program reads. Records are shared
+//! between machines and committed to repositories, so their strings are hostile: nothing
+//! they hold may end a comment, a fence or an element, or start a new line of code.
+
+/// Text for a Python `#` comment: one line, no control characters.
+pub fn python_comment(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Text inside a Markdown code fence: a run of three backticks would close the fence.
+pub fn markdown_fence(s: &str) -> String {
+    s.replace("```", "`\u{200b}``")
+}
+
+/// Text inside inline Markdown code: no backticks, one line.
+pub fn markdown_code(s: &str) -> String {
+    s.chars()
+        .map(|c| if c == '`' || c.is_control() { '\'' } else { c })
+        .collect()
+}
+
+/// Running Markdown text: one line, HTML and Markdown specials escaped.
+pub fn markdown_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '`' | '*' | '_' | '[' | ']' | '|' | '\\' => {
+                out.push('\\');
+                out.push(c)
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text for an XML attribute or element.
+pub fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,267 @@
+//! Factory ops.
+
+use super::*;
+
+op_struct! {
+    /// `torch.arange(end)` or `torch.arange(0, end, step)`
+    Arange {
+        end: ScalarArg => ArangeEnd,
+        step: Option<SizeArg> => ArangeStep,
+    }
+}
+
+impl OpDef for Arange {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let Arange { end, step } = self;
+        let len = match end {
+            SizeArg::Value(v) if cx.ty(*v)?.tensor().is_some() => {
+                let t = cx.tensor(*v)?;
+                if t.dtype != DType::I64 || t.rank() != 0 || !nonneg(&t) {
+                    bail!("arange end tensor must be a non-negative int scalar");
+                }
+                if step.is_some() {
+                    bail!("data-dependent arange takes no step");
+                }
+                DimExpr::Data(cx.node)
+            }
+            _ => {
+                let e = cx.size(*end)?;
+                cx.all(&e, "arange end", |x| x >= 0)?;
+                match step {
+                    None => e,
+                    Some(s) => {
+                        let s = cx.size(*s)?;
+                        cx.all(&s, "arange step", |x| x >= 1)?;
+                        // ceil(end / step) needs a constant step to stay a DimExpr.
+                        let Some(k) = s.as_const() else {
+                            bail!("arange step must be constant at the type level");
+                        };
+                        DimExpr::floor_div(DimExpr::add(e, DimExpr::Const(k - 1)), k)
+                    }
+                }
+            }
+        };
+        Ok(Type::Tensor(TensorType {
+            dtype: DType::I64,
+            shape: vec![len],
+            lo: Some(0),
+            hi: None,
+        }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let Arange { end, step } = self;
+        let expr = match step {
+            None => format!("torch.arange({})", arg(end)),
+            Some(s) => format!("torch.arange(0, {}, {})", arg(end), arg(s)),
+        };
+        vec![format!("{out} = {expr}")]
+    }
+}
+
+op_struct! {
+    /// `torch.full(shape, fill)`
+    Full {
+        shape: Vec<SizeArg> => FactoryShape,
+        fill: ScalarArg => FillValue,
+    }
+}
+
+impl OpDef for Full {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let Full { shape, fill } = self;
+        let dims = factory_shape(cx, shape)?;
+        let (dtype, lo) = match fill {
+            SizeArg::Const(c) => (DType::I64, Some(*c)),
+            SizeArg::Value(v) => match cx.ty(*v)? {
+                Type::Int(e) => (DType::I64, e.lower_bound()),
+                Type::Float(e) => (DType::F32, e.lower_bound().map(|x| x.floor() as i64)),
+                other => bail!("fill value {other:?}"),
+            },
+        };
+        Ok(Type::Tensor(TensorType {
+            dtype,
+            shape: dims,
+            lo,
+            hi: None,
+        }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let Full { shape, fill } = self;
+        let expr = format!(
+            "torch.full({}, {})",
+            tuple(shape.iter().map(arg).collect()),
+            arg(fill)
+        );
+        vec![format!("{out} = {expr}")]
+    }
+}
+
+op_struct! {
+    /// `torch.zeros(...)`
+    Zeros {
+        shape: Vec<SizeArg> => FactoryShape,
+    }
+}
+
+impl OpDef for Zeros {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let Zeros { shape } = self;
+        let dims = factory_shape(cx, shape)?;
+        Ok(Type::Tensor(TensorType {
+            dtype: DType::F32,
+            shape: dims,
+            lo: Some(0),
+            hi: Some(0),
+        }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let Zeros { shape } = self;
+        let expr = format!("torch.zeros({})", join(shape.iter().map(arg)));
+        vec![format!("{out} = {expr}")]
+    }
+}
+
+op_struct! {
+    /// `torch.ones(...)`
+    Ones {
+        shape: Vec<SizeArg> => FactoryShape,
+    }
+}
+
+impl OpDef for Ones {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let Ones { shape } = self;
+        let dims = factory_shape(cx, shape)?;
+        Ok(Type::Tensor(TensorType {
+            dtype: DType::F32,
+            shape: dims,
+            lo: Some(1),
+            hi: Some(1),
+        }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let Ones { shape } = self;
+        let expr = format!("torch.ones({})", join(shape.iter().map(arg)));
+        vec![format!("{out} = {expr}")]
+    }
+}
+
+op_struct! {
+    /// `torch.eye(n)`
+    Eye {
+        n: SizeArg => FactoryShape,
+    }
+}
+
+impl OpDef for Eye {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let Eye { n } = self;
+        let n = cx.size(*n)?;
+        cx.all(&n, "eye size", |x| x >= 0)?;
+        Ok(Type::Tensor(TensorType {
+            dtype: DType::F32,
+            shape: vec![n.clone(), n],
+            lo: Some(0),
+            hi: Some(1),
+        }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let expr = format!("torch.eye({})", arg(&self.n));
+        vec![format!("{out} = {expr}")]
+    }
+}
+
+op_struct! {
+    /// `torch.linspace(0, 1, steps=)`
+    Linspace {
+        steps: SizeArg => LinspaceSteps,
+    }
+}
+
+impl OpDef for Linspace {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let Linspace { steps } = self;
+        let s = cx.size(*steps)?;
+        cx.all(&s, "linspace steps", |x| x >= 0)?;
+        Ok(Type::Tensor(TensorType {
+            dtype: DType::F32,
+            shape: vec![s],
+            lo: Some(0),
+            hi: Some(1),
+        }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let Linspace { steps } = self;
+        let expr = format!("torch.linspace(0, 1, steps={})", arg(steps));
+        vec![format!("{out} = {expr}")]
+    }
+}
+
+op_struct! {
+    /// `F.one_hot(x, num_classes=)`
+    OneHot {
+        x: ValueRef,
+        classes: SizeArg => OneHotClasses,
+    }
+}
+
+impl OpDef for OneHot {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let OneHot { x, classes } = self;
+        let t = cx.tensor(*x)?;
+        if t.dtype != DType::I64 || !nonneg(&t) {
+            bail!("one_hot wants non-negative int64 indices");
+        }
+        let Some(hi) = t.hi else {
+            bail!("one_hot indices unbounded")
+        };
+        let c = cx.size(*classes)?;
+        cx.all(&c, "one_hot classes", |x| x > hi)?;
+        let mut shape = t.shape.clone();
+        shape.push(c);
+        Ok(Type::Tensor(TensorType {
+            dtype: DType::I64,
+            shape,
+            lo: Some(0),
+            hi: Some(1),
+        }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let OneHot { x, classes } = self;
+        let expr = format!("F.one_hot({}, num_classes={})", n(*x), arg(classes));
+        vec![format!("{out} = {expr}")]
+    }
+}
+
+op_struct! {
+    /// `torch.tril(x)`
+    Tril {
+        x: ValueRef,
+    }
+}
+
+impl OpDef for Tril {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let Tril { x } = self;
+        let t = cx.tensor(*x)?;
+        if t.rank() < 2 {
+            bail!("tril rank");
+        }
+        let lo = t.lo.map(|l| l.min(0));
+        let hi = t.hi.map(|h| h.max(0));
+        Ok(Type::Tensor(TensorType { lo, hi, ..t }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let Tril { x } = self;
+        let expr = format!("torch.tril({})", n(*x));
+        vec![format!("{out} = {expr}")]
+    }
+}

@@ -1,0 +1,147 @@
+//! Reduction ops.
+
+use super::*;
+
+op_struct! {
+    /// `x.sum/mean/amax(dim=, keepdim=)`
+    Reduce {
+        x: ValueRef,
+        f: ReduceFn,
+        dim: u8,
+        keepdim: bool,
+    }
+}
+
+impl OpDef for Reduce {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let Reduce { x, f, dim, keepdim } = self;
+        let t = cx.tensor(*x)?;
+        let d = cx.dim(&t, *dim)?;
+        if t.dtype == DType::Bool || (*f == ReduceFn::Mean && t.dtype != DType::F32) {
+            bail!("reduce dtype");
+        }
+        if *f != ReduceFn::Sum {
+            cx.all(&t.shape[d], "reduced dim", |x| x >= 1)?;
+        }
+        let mut shape = t.shape.clone();
+        if *keepdim {
+            shape[d] = DimExpr::Const(1);
+        } else {
+            shape.remove(d);
+        }
+        let lo = if t.lo.is_some_and(|l| l >= 0) {
+            Some(0)
+        } else {
+            None
+        };
+        Ok(Type::Tensor(TensorType {
+            dtype: t.dtype,
+            shape,
+            lo,
+            hi: None,
+        }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let Reduce { x, f, dim, keepdim } = self;
+        let expr = {
+            let kd = if *keepdim { ", keepdim=True" } else { "" };
+            format!("{}.{}(dim={dim}{kd})", n(*x), f.name())
+        };
+        vec![format!("{out} = {expr}")]
+    }
+
+    fn kind(&self) -> Option<String> {
+        Some(format!("reduce.{}", self.f.name()))
+    }
+}
+
+op_struct! {
+    /// `x.max()`
+    MaxAll {
+        x: ValueRef,
+    }
+}
+
+impl OpDef for MaxAll {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let MaxAll { x } = self;
+        let t = cx.tensor(*x)?;
+        if t.dtype == DType::Bool {
+            bail!("max of bool");
+        }
+        for d in &t.shape {
+            cx.all(d, "max over empty", |x| x >= 1)?;
+        }
+        Ok(Type::Tensor(t.with_shape(vec![])))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let MaxAll { x } = self;
+        let expr = format!("{}.max()", n(*x));
+        vec![format!("{out} = {expr}")]
+    }
+}
+
+op_struct! {
+    /// `torch.cumsum(x, dim=)`
+    Cumsum {
+        x: ValueRef,
+        dim: u8,
+    }
+}
+
+impl OpDef for Cumsum {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let Cumsum { x, dim } = self;
+        let t = cx.tensor(*x)?;
+        cx.dim(&t, *dim)?;
+        if t.dtype == DType::Bool {
+            bail!("cumsum of bool");
+        }
+        let lo = if t.lo.is_some_and(|l| l >= 0) {
+            Some(0)
+        } else {
+            None
+        };
+        Ok(Type::Tensor(TensorType { lo, hi: None, ..t }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let Cumsum { x, dim } = self;
+        let expr = format!("torch.cumsum({}, dim={dim})", n(*x));
+        vec![format!("{out} = {expr}")]
+    }
+}
+
+op_struct! {
+    /// `torch.topk(x, k, dim=).values`
+    Topk {
+        x: ValueRef,
+        k: SizeArg => TopkK,
+        dim: u8,
+    }
+}
+
+impl OpDef for Topk {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let Topk { x, k, dim } = self;
+        let t = cx.tensor(*x)?;
+        let d = cx.dim(&t, *dim)?;
+        if t.dtype != DType::F32 {
+            bail!("topk dtype");
+        }
+        let k = cx.size(*k)?;
+        cx.all(&k, "topk k", |x| x >= 0)?;
+        cx.all2(&k, &t.shape[d], "topk k <= size", |a, b| a <= b)?;
+        let mut shape = t.shape.clone();
+        shape[d] = k;
+        Ok(Type::Tensor(t.with_shape(shape)))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let Topk { x, k, dim } = self;
+        let expr = format!("torch.topk({}, {}, dim={dim}).values", n(*x), arg(k));
+        vec![format!("{out} = {expr}")]
+    }
+}
