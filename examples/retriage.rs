@@ -29,10 +29,20 @@ fn main() -> anyhow::Result<()> {
     let old = corpus::scan_dir(&dir)?;
     let mut inputs: Vec<(PathBuf, Case, String, Backend)> = vec![];
     for p in old.iter().chain(&extra) {
-        match corpus::load_stored(p)? {
-            Stored::Record(r) => inputs.push((p.clone(), r.case, r.origin, r.backend)),
-            Stored::Case(c) => {
+        match corpus::load_stored(p) {
+            Ok(Stored::Record(r)) => inputs.push((p.clone(), r.case, r.origin, r.backend)),
+            Ok(Stored::Case(c)) => {
                 inputs.push((p.clone(), c, format!("{}", p.display()), Backend::Export))
+            }
+            // A record an older shapefuzz wrote: its case is still data this one reads.
+            Err(_) => {
+                let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p)?)?;
+                let case = Case::from_json(&v["case"].to_string(), &p.display().to_string())?;
+                let origin = v["origin"]
+                    .as_str()
+                    .unwrap_or("an older record")
+                    .to_string();
+                inputs.push((p.clone(), case, origin, Backend::Export));
             }
         }
     }

@@ -713,7 +713,12 @@ impl<'c> Builder<'c> {
             match op.infer(&cx) {
                 // A derived size of 0 or 1 at the export sizes would be torch's 0/1
                 // specialization by design, not a finding.
-                Ok(t) if !small_at(&t, &self.case.export) => self.types.push(t),
+                Ok(t)
+                    if !small_at(&t, &self.case.export)
+                        && !op_makes_small_piece(op, &lookup, &self.case.export) =>
+                {
+                    self.types.push(t)
+                }
                 _ => {
                     self.types.truncate(mark);
                     return false;

@@ -198,11 +198,7 @@ impl Repro {
     return 0"#,
                 fixed_export = self.export_call("fixed"),
             ),
-            Some(
-                Contract::DynamicSpecializedSilently
-                | Contract::NamedDimNarrowedSilently
-                | Contract::NamedDimsRelatedSilently,
-            ) => {
+            Some(Contract::DynamicSpecializedSilently | Contract::NamedDimNarrowedSilently) => {
                 format!(
                     r#"def main():
     model = Model().eval()
@@ -295,9 +291,6 @@ impl Repro {
             Some(Contract::NamedDimNarrowedSilently) => {
                 "a named Dim is narrowed without a constraint violation"
             }
-            Some(Contract::NamedDimsRelatedSilently) => {
-                "named Dims are related by a guard without a constraint violation"
-            }
             Some(Contract::Crash) => "the process crashes",
             Some(Contract::Hang) => "export does not return",
             Some(Contract::AvoidableSpecialization) => "a dynamic dim is specialized",
@@ -323,8 +316,7 @@ impl Repro {
             Some(Contract::SuggestedFixFails) => "Export succeeds with the dynamic shapes `refine_dynamic_shapes_from_suggested_fixes` produces from the message.".into(),
             Some(
                 Contract::DynamicSpecializedSilently
-                | Contract::NamedDimNarrowedSilently
-                | Contract::NamedDimsRelatedSilently,
+                | Contract::NamedDimNarrowedSilently,
             ) => format!(
                 "Export raises a constraint violation naming the dim (as it does for a direct specialization), or the exported program accepts {shapes}."
             ),
@@ -416,7 +408,6 @@ impl Repro {
             Some(Contract::SuggestedFixFails) => "export raises a constraint violation whose suggested fixes, applied with `refine_dynamic_shapes_from_suggested_fixes`, do not export".into(),
             Some(Contract::DynamicSpecializedSilently) => "export specializes a `Dim.DYNAMIC` dimension to a single size and raises no error".into(),
             Some(Contract::NamedDimNarrowedSilently) => "export narrows a named `Dim` without a constraint violation, and the exported program rejects sizes inside the declared range".into(),
-            Some(Contract::NamedDimsRelatedSilently) => "export relates two named `Dim`s by a guard without a constraint violation, and the exported program rejects sizes inside the declared ranges".into(),
             Some(Contract::Crash) => "the process dies".into(),
             Some(Contract::Hang) => "the call does not return".into(),
             _ => markdown_text(self.message.lines().next().unwrap_or("")),

@@ -331,11 +331,19 @@ fn a_constraint_violation_for_guards_that_always_hold_is_a_bug() {
 }
 
 #[test]
-fn named_dims_tied_by_a_product_without_an_error_is_a_bug() {
-    // `x.new_tensor([math.floor(x.numel() / 2)])` with named Dims: a guard on s0*s1.
+fn named_dims_related_by_a_product_are_checked_at_run_time_by_design() {
+    // `x.new_tensor([math.floor(x.numel() / 2)])` with named Dims: a guard on s0*s1, which
+    // torch deliberately checks at run time instead of raising (PR #124949, #130775).
     let case = shapefuzz::generate(16396932155903188552, true);
     let r = check(&case);
-    assert_bug(&r, Contract::NamedDimsRelatedSilently, Some("to_tensor"));
+    // The specialization itself (new_tensor of a size) is the model's, and avoidable.
+    assert_eq!(
+        r.contract(),
+        Some(Contract::AvoidableSpecialization),
+        "{r:#?}"
+    );
+    assert_eq!(r.class(), Some(Class::Portability));
+    assert_eq!(r.cause().and_then(|c| c.op.as_deref()), Some("to_tensor"));
 }
 
 #[test]
@@ -349,4 +357,12 @@ fn a_branch_on_size_below_2_accepted_at_size_1_is_a_silent_divergence() {
     assert!(r.edge.iter().any(|e| e.outcome() == "differs"), "{r:#?}");
     let probe = r.primary().and_then(|f| f.probe.clone()).unwrap();
     assert!(probe.contains(&1) || probe.contains(&0), "{probe:?}");
+}
+
+#[test]
+fn dynamic_pinned_by_split_arithmetic_without_an_error_is_a_bug() {
+    // `torch.split(x, 2)` at 8: the guards `(s+1)//2 == 4` and `s >= 8` leave one size, and
+    // export raises nothing (a named Dim with the same guards does).
+    let r = check(&seed("dynamic_split.json"));
+    assert_bug(&r, Contract::DynamicSpecializedSilently, Some("split"));
 }

@@ -38,16 +38,21 @@ fn a_branch_on_a_size_bounds_the_region_at_its_threshold() {
 
 #[test]
 fn split_counts_and_clamps_are_decisions() {
-    // torch.split(x, 3)[0]: 3 pieces at 7..=9, and the first piece is clamped below 3.
+    // torch.split(x, 3)[0]: 3 pieces at 7..=9, the first piece is clamped below 3, and at 7
+    // the last piece (dropped, but computed) has size 1, which torch specializes.
     let case = one_input_case(
         r#"{"op": "split", "x": {"input": 0}, "size": {"const": 3}, "dim": 0}"#,
         r#"{"node": 0}"#,
         8,
     );
-    assert_eq!(case.trace_region(), vec![vec![[7, 9]]]);
+    assert_eq!(case.trace_region(), vec![vec![[8, 9]]]);
     let kinds: Vec<DecisionKind> = case.decisions().iter().map(|d| d.kind).collect();
     assert!(kinds.contains(&DecisionKind::OutputCount), "{kinds:?}");
     assert!(kinds.contains(&DecisionKind::ClampArm), "{kinds:?}");
+    // Exporting at 7 would make that piece 1: not a case the generator or reducer keeps.
+    let mut at_7 = case.clone();
+    at_7.export = vec![7];
+    assert!(at_7.small_derived_size_at_export().is_some());
 }
 
 #[test]

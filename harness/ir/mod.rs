@@ -13,6 +13,7 @@ mod region;
 
 pub use expr::*;
 pub use ops::*;
+pub(crate) use region::op_makes_small_piece;
 pub use region::{Decision, DecisionKind, in_runs};
 
 use serde::{Deserialize, Serialize};

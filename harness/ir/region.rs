@@ -3,7 +3,7 @@
 //!
 //! `torch.export` records one trace. Wherever Python rather than a tensor op decides (an `if`
 //! on a size, a loop's trip count, how many tensors `split`/`chunk` return, the length of a
-//! `tolist()`, which arm of a slice clamp or a builtin `max` applies) the trace is only good
+//! `tolist()`, which arm of a slice clamp applies) the trace is only good
 //! for the valuations that decide the same way, and torch is right to guard on it. Each such
 //! place is a [`Decision`] that evaluates at any valuation; the trace region is where every
 //! decision equals its value at the export valuation. Intermediate sizes of 0 or 1 are
@@ -31,8 +31,6 @@ pub enum DecisionKind {
     ListLength,
     /// Whether a slice end or split size is clamped to the dim it cuts.
     ClampArm,
-    /// Which argument a builtin `max(n, k)` returns.
-    MaxArm,
     /// Whether a derived size is 0, 1 or larger.
     SizeClass,
 }
@@ -58,12 +56,22 @@ pub(crate) enum DecisionExpr {
     Le(DimExpr, DimExpr),
     /// `min(e, 2)`: 0, 1, or "2 or more".
     Class(DimExpr),
+    /// The 0/1/2+ class of the last piece `split(n, s)` makes.
+    SplitLast(DimExpr, DimExpr),
+    /// The 0/1/2+ class of the last piece `chunk(n, c)` makes.
+    ChunkLast(DimExpr, i64),
 }
 
 impl Decision {
     /// The outcome at a valuation; `None` when it cannot be computed there (data, overflow).
     pub fn at(&self, v: &[i64]) -> Option<i64> {
-        Some(match &self.eval {
+        self.eval.at(v)
+    }
+}
+
+impl DecisionExpr {
+    pub(crate) fn at(&self, v: &[i64]) -> Option<i64> {
+        Some(match self {
             DecisionExpr::Cmp(a, cmp, k) => {
                 let a = a.eval(v)?;
                 let r = match cmp {
@@ -95,6 +103,23 @@ impl Decision {
             }
             DecisionExpr::Le(a, b) => (a.eval(v)? <= b.eval(v)?) as i64,
             DecisionExpr::Class(e) => e.eval(v)?.min(2),
+            DecisionExpr::SplitLast(n, s) => {
+                let (n, s) = (n.eval(v)?, s.eval(v)?);
+                if s < 1 || n < 1 {
+                    return Some(n.clamp(0, 2));
+                }
+                let pieces = n.checked_add(s - 1)? / s;
+                (n - s * (pieces - 1)).min(2)
+            }
+            DecisionExpr::ChunkLast(n, c) => {
+                let n = n.eval(v)?;
+                if n < 1 || *c < 1 {
+                    return Some(n.clamp(0, 2));
+                }
+                let per = (n + c - 1) / c;
+                let pieces = (n + per - 1) / per;
+                (n - per * (pieces - 1)).min(2)
+            }
         })
     }
 }
@@ -206,25 +231,61 @@ impl Case {
     }
 
     /// Torch specializes sizes of 0 and 1 by design, so a case only says something about
-    /// dynamic shapes when every size derived from a symbol is at least 2 at the export
-    /// valuation. The first node that breaks this, or `None`.
-    pub fn small_derived_size_at_export(&self) -> Option<(u32, DimExpr, i64)> {
-        let types = self.infer_types(&[]).ok()?;
-        for (i, t) in types.nodes.iter().enumerate() {
-            let Type::Tensor(t) = t else { continue };
-            for d in t.shape.iter().filter(|d| symbolic(d)) {
-                if let Some(x) = d.eval(&self.export)
-                    && x < 2
-                {
-                    return Some((i as u32, d.clone(), x));
-                }
-            }
+    /// dynamic shapes when every size derived from a symbol (the outputs of nodes, and the
+    /// pieces `split`/`chunk` make and drop) is at least 2 at the export valuation. The first
+    /// node that breaks this, with the size and its value, or `None`.
+    pub fn small_derived_size_at_export(&self) -> Option<(u32, String, i64)> {
+        self.decisions()
+            .into_iter()
+            .filter(|d| d.kind == DecisionKind::SizeClass)
+            .find_map(|d| match d.at(&self.export) {
+                Some(x) if x < 2 => Some((d.node, d.describe(), x)),
+                _ => None,
+            })
+    }
+}
+
+impl Decision {
+    /// What the decision is about, as an expression.
+    pub fn describe(&self) -> String {
+        match &self.eval {
+            DecisionExpr::Cmp(a, c, k) => format!("{a} {} {k}", c.name()),
+            DecisionExpr::Value(e) | DecisionExpr::Class(e) => e.to_string(),
+            DecisionExpr::SplitCount(n, s) => format!("pieces of split({n}, {s})"),
+            DecisionExpr::ChunkCount(n, c) => format!("pieces of chunk({n}, {c})"),
+            DecisionExpr::Le(a, b) => format!("{a} <= {b}"),
+            DecisionExpr::SplitLast(n, s) => format!("last piece of split({n}, {s})"),
+            DecisionExpr::ChunkLast(n, c) => format!("last piece of chunk({n}, {c})"),
         }
-        None
     }
 }
 
 /// Whether `n` lies in one of the inclusive runs.
 pub fn in_runs(n: i64, runs: &[[i64; 2]]) -> bool {
     runs.iter().any(|r| r[0] <= n && n <= r[1])
+}
+
+/// Whether an op, given the types of its operands, computes a size (a piece it drops
+/// included) that is 0 or 1 at `export` while derived from a symbol: the generator keeps
+/// such ops out, as torch specializes those sizes by design.
+pub(crate) fn op_makes_small_piece(
+    op: &Op,
+    types: &dyn Fn(ValueRef) -> Option<Type>,
+    export: &[i64],
+) -> bool {
+    let int = |v: ValueRef| types(v).and_then(|t| t.int().cloned());
+    let dim_of = |x: ValueRef, d: u8| {
+        types(x)
+            .and_then(|t| t.tensor().cloned())
+            .and_then(|t| t.shape.get(d as usize).cloned())
+    };
+    let cx = DecisionCx {
+        int: &int,
+        dim_of: &dim_of,
+    };
+    let mut out = vec![];
+    op.decisions(&cx, &mut out);
+    out.iter()
+        .filter(|(k, _)| *k == DecisionKind::SizeClass)
+        .any(|(_, e)| e.at(export).is_some_and(|x| x < 2))
 }

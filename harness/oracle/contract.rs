@@ -66,9 +66,6 @@ pub fn promise(c: Contract) -> &'static str {
         NamedDimNarrowedSilently => {
             "A named Dim lowers to StrictMinMaxConstraint: \"there must not be any guards on this dimension which are not implied by the given lower and upper bound\" (torch/fx/experimental/symbolic_shapes.py); \"the dynamic shape specification must logically imply the generated guards, otherwise an error is raised at export time\" (export programming model)."
         }
-        NamedDimsRelatedSilently => {
-            "\"The dynamic shape specification must logically imply the generated guards, otherwise an error is raised at export time (along with suggested fixes to the dynamic shape specification)\" (export programming model); \"Named Dims provide a stricter way of specifying dynamism, where exceptions are raised if the compiler infers constraints that do not match the user specification\" (torch/export/dynamic_shapes.py). torch's solver drops guards between two dims (code comments in symbolic_shapes.py call relational constraints unsupported), so the program narrows the declared range without an error."
-        }
         Crash | Hang => {
             "torch.export and the exported program return or raise on a model eager PyTorch runs; they do not kill the process or run forever."
         }
@@ -176,12 +173,8 @@ impl Ctx<'_> {
             .unwrap_or("")
             .trim();
         let show = |x: Option<i64>| match (d.kind, x) {
-            (DecisionKind::Branch | DecisionKind::ClampArm | DecisionKind::MaxArm, Some(0)) => {
-                "False".to_string()
-            }
-            (DecisionKind::Branch | DecisionKind::ClampArm | DecisionKind::MaxArm, Some(1)) => {
-                "True".to_string()
-            }
+            (DecisionKind::Branch | DecisionKind::ClampArm, Some(0)) => "False".to_string(),
+            (DecisionKind::Branch | DecisionKind::ClampArm, Some(1)) => "True".to_string(),
             (DecisionKind::SizeClass, Some(2)) => "2 or more".to_string(),
             (_, Some(x)) => x.to_string(),
             (_, None) => "unknown".to_string(),
@@ -209,7 +202,6 @@ fn decision_name(k: DecisionKind) -> &'static str {
         DecisionKind::OutputCount => "the number of outputs",
         DecisionKind::ListLength => "the list length",
         DecisionKind::ClampArm => "whether the bound is within the size",
-        DecisionKind::MaxArm => "which argument max() returns",
         DecisionKind::SizeClass => "a derived size",
     }
 }
@@ -667,7 +659,12 @@ fn rank(f: &Finding) -> (u8, u8, u8) {
 /// the dim alone; a guard relating two dims (`s0*s1 == 25`) leaves other sizes to each. The
 /// dim must be the symbol itself and ask for Dim.DYNAMIC: a dim of size `k*s` has sizes
 /// between the multiples the scan cannot see.
-fn pin_of(case: &Case, reply: &CheckReply, s: usize, accepted: &[i64]) -> (Option<i64>, bool) {
+fn pin_of(
+    case: &Case,
+    reply: &CheckReply,
+    s: usize,
+    accepted: &[i64],
+) -> (Option<i64>, bool, Option<usize>) {
     let sname = symbol_name(s);
     let literal = reply
         .dims
@@ -706,7 +703,14 @@ fn pin_of(case: &Case, reply: &CheckReply, s: usize, accepted: &[i64]) -> (Optio
                     .filter_map(|&i| reply.guards.get(i))
                     .any(pins_a_dynamic_dim)
             }));
-    (pinned, specialized)
+    // The culprit of a pin is a guard that pins the dim on its own.
+    let culprit = explained.iter().find_map(|w| {
+        w.false_guards
+            .iter()
+            .copied()
+            .find(|&i| reply.guards.get(i).is_some_and(pins_a_dynamic_dim))
+    });
+    (pinned, specialized, culprit)
 }
 
 /// What became of a symbol asked to be dynamic, against its spec's promise and the trace
@@ -734,24 +738,43 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
             .iter()
             .find(|w| w.symbol == sname && w.size == size && w.in_region == in_region)
     };
-    let (pinned, specialized) = pin_of(case, reply, s, &accepted);
+    let (pinned, specialized, pin_guard) = pin_of(case, reply, s, &accepted);
     let accepts_text = fmt_runs(&runs(&accepted));
 
-    let (contract, size, in_region, message) = match spec {
-        SymbolSpec::Named { lo, hi } if (lo..=hi).any(|n| !in_runs(n, &acc)) => {
+    // A named Dim narrowed by a guard on it alone broke its promise; one narrowed by a guard
+    // relating it to another dim is checked at run time by design, and judged like AUTO.
+    let univariate_at = |size: i64| {
+        reply
+            .witnesses
+            .iter()
+            .filter(|w| w.symbol == sname && w.size == size)
+            .any(|w| {
+                w.false_guards
+                    .iter()
+                    .filter_map(|&i| reply.guards.get(i))
+                    .any(|g| g.symbols == 1)
+            })
+    };
+    let narrowed = match spec {
+        SymbolSpec::Named { lo, hi } => {
             let missing = |n: i64| (lo..=hi).contains(&n) && !in_runs(n, &acc);
-            let size =
-                nearest(&|n| missing(n) && in_runs(n, region)).or_else(|| nearest(&missing))?;
-            (
-                Contract::NamedDimNarrowedSilently,
-                size,
-                in_runs(size, region),
-                format!(
-                    "{name} is {spec_written}, so its range is [{lo}, {hi}], but the exported program accepts only {sname} in {accepts_text}, and export raised no constraint violation"
-                ),
-            )
+            nearest(&|n| missing(n) && in_runs(n, region))
+                .or_else(|| nearest(&missing))
+                .filter(|&size| univariate_at(size))
+                .map(|size| (lo, hi, size))
         }
-        SymbolSpec::Dynamic if specialized => {
+        _ => None,
+    };
+    let (contract, size, in_region, message) = match (spec, narrowed) {
+        (_, Some((lo, hi, size))) => (
+            Contract::NamedDimNarrowedSilently,
+            size,
+            in_runs(size, region),
+            format!(
+                "{name} is {spec_written}, but of the sizes {lo}..={hi} in its range the exported program accepts only {sname} in {accepts_text}, and export raised no constraint violation"
+            ),
+        ),
+        (SymbolSpec::Dynamic, _) if specialized => {
             let p = pinned.unwrap_or(here);
             let size = nearest(&|n| n != p && in_runs(n, valid))?;
             (
@@ -800,8 +823,13 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
     f.dim = Some(d as u32);
     let mut v = case.export.clone();
     v[s] = size;
-    f.cause = witness(size, in_region)
-        .and_then(|w| cx.guard_cause(&reply.guards, &w.false_guards))
+    let pin_cause = pin_guard
+        .filter(|_| contract == Contract::DynamicSpecializedSilently)
+        .and_then(|i| cx.guard_cause(&reply.guards, &[i]));
+    f.cause = pin_cause
+        .or_else(|| {
+            witness(size, in_region).and_then(|w| cx.guard_cause(&reply.guards, &w.false_guards))
+        })
         .or_else(|| {
             reply
                 .witnesses
@@ -816,16 +844,6 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
                 cx.decision_cause(&v)
             }
         });
-    // A guard that relates two dims is a different gap in torch than one on a dim alone.
-    if contract == Contract::NamedDimNarrowedSilently
-        && let Some(c) = &f.cause
-        && reply
-            .guards
-            .iter()
-            .any(|g| g.expr == c.guard && g.symbols >= 2)
-    {
-        f.contract = Some(Contract::NamedDimsRelatedSilently);
-    }
     f.probe = Some(v);
     Some(f)
 }

@@ -121,9 +121,6 @@ pub enum Contract {
     DynamicSpecializedSilently,
     /// A named `Dim` was narrowed by a guard on it alone without a constraint violation.
     NamedDimNarrowedSilently,
-    /// A named `Dim` was narrowed by a guard relating it to another dim (`n <= m`,
-    /// `n*m == 6`) without a constraint violation.
-    NamedDimsRelatedSilently,
     /// The worker died on a model eager runs.
     Crash,
     /// The worker did not answer in time.
@@ -153,7 +150,6 @@ impl Contract {
             | SuggestedFixFails
             | DynamicSpecializedSilently
             | NamedDimNarrowedSilently
-            | NamedDimsRelatedSilently
             | Crash
             | Hang => Class::Bug,
             AvoidableSpecialization | DataDependentInOp | UnsupportedOnSymbolic => {
@@ -173,7 +169,6 @@ impl Contract {
             SuggestedFixFails => "suggested-fix-fails",
             DynamicSpecializedSilently => "dynamic-specialized-silently",
             NamedDimNarrowedSilently => "named-dim-narrowed-silently",
-            NamedDimsRelatedSilently => "named-dims-related-silently",
             Crash => "crash",
             Hang => "hang",
             AvoidableSpecialization => "avoidable-specialization",
@@ -197,7 +192,6 @@ impl Contract {
             SuggestedFixFails => 3,
             DynamicSpecializedSilently => 4,
             NamedDimNarrowedSilently => 5,
-            NamedDimsRelatedSilently => 6,
             Crash => 7,
             Hang => 8,
             AvoidableSpecialization => 10,

@@ -140,18 +140,6 @@ impl OpDef for IntMax {
             .map(|spelling| IntMax { spelling, ..*self }.into())
             .collect()
     }
-
-    fn decisions(&self, cx: &DecisionCx, out: &mut Vec<(DecisionKind, DecisionExpr)>) {
-        // A builtin `max` compares in Python; `torch.sym_max` stays symbolic.
-        if self.spelling == MaxSpelling::Builtin
-            && let Some(e) = cx.int(self.a)
-        {
-            out.push((
-                DecisionKind::MaxArm,
-                DecisionExpr::Le(DimExpr::Const(self.k), e),
-            ));
-        }
-    }
 }
 
 op_struct! {

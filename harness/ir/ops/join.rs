@@ -139,7 +139,13 @@ impl OpDef for Split {
                 DecisionKind::OutputCount,
                 DecisionExpr::SplitCount(n.clone(), s.clone()),
             ));
-            out.push((DecisionKind::ClampArm, DecisionExpr::Le(s, n)));
+            out.push((
+                DecisionKind::ClampArm,
+                DecisionExpr::Le(s.clone(), n.clone()),
+            ));
+            // The pieces after the first are computed too; a last piece of 0 or 1 is
+            // specialized by torch like any other size.
+            out.push((DecisionKind::SizeClass, DecisionExpr::SplitLast(n, s)));
         }
     }
 }
@@ -178,7 +184,11 @@ impl OpDef for Chunk {
         if let Some(n) = cx.dim_of(self.x, self.dim) {
             out.push((
                 DecisionKind::OutputCount,
-                DecisionExpr::ChunkCount(n, self.chunks as i64),
+                DecisionExpr::ChunkCount(n.clone(), self.chunks as i64),
+            ));
+            out.push((
+                DecisionKind::SizeClass,
+                DecisionExpr::ChunkLast(n, self.chunks as i64),
             ));
         }
     }
