@@ -37,6 +37,8 @@ pub struct GenConfig {
     /// Weights of builders by name (see `BUILDERS`), overriding the table's; 0 turns a
     /// builder off. Empty: the table's weights.
     pub weights: BTreeMap<String, u32>,
+    /// Longest chain of arithmetic applied to a size before it is used (`n // 2 + 1`).
+    pub max_chain: usize,
 }
 
 impl Default for GenConfig {
@@ -50,6 +52,7 @@ impl Default for GenConfig {
             spec_weights: [5, 2, 3],
             channel_percent: 70,
             weights: BTreeMap::new(),
+            max_chain: 3,
         }
     }
 }
@@ -88,6 +91,7 @@ impl GenConfig {
         self.max_rank = self.max_rank.clamp(1, MAX_RANK);
         self.max_symbols = self.max_symbols.clamp(1, EXPORT_SIZES.len());
         self.channel_percent = self.channel_percent.min(100);
+        self.max_chain = self.max_chain.min(8);
         if !self.families.contains(&Family::Elementwise) {
             // Elementwise ops are how a case can always close.
             self.families.insert(0, Family::Elementwise);
@@ -128,6 +132,7 @@ impl<'a> Arbitrary<'a> for GenConfig {
             ],
             channel_percent: u.int_in_range(30..=95)?,
             weights: BTreeMap::new(),
+            max_chain: u.int_in_range(0..=4)?,
         })
     }
 }
@@ -318,7 +323,7 @@ pub const BUILDERS: &[BuilderRow] = &[
         name: "interpolate",
         family: Family::Shape,
         weight: 1,
-        makes: &["interpolate", "unsqueeze"],
+        makes: &["interpolate", "interpolate_scale", "unsqueeze"],
         build: |b, u, pre| b.build_interpolate(u, pre),
     },
     BuilderRow {
@@ -355,6 +360,13 @@ pub const BUILDERS: &[BuilderRow] = &[
         weight: 1,
         makes: &["pad"],
         build: |b, u, pre| b.build_pad(u, pre),
+    },
+    BuilderRow {
+        name: "pad_to_multiple",
+        family: Family::Pad,
+        weight: 2,
+        makes: &["pad_sized", "size", "int_arith", "slice"],
+        build: |b, u, pre| b.build_pad_to_multiple(u, pre),
     },
     BuilderRow {
         name: "append_value",
@@ -402,7 +414,7 @@ pub const BUILDERS: &[BuilderRow] = &[
         name: "tril",
         family: Family::Factory,
         weight: 1,
-        makes: &["tril"],
+        makes: &["tril", "triu"],
         build: |b, u, pre| b.build_tril(u, pre),
     },
     BuilderRow {
@@ -415,8 +427,18 @@ pub const BUILDERS: &[BuilderRow] = &[
     BuilderRow {
         name: "branch",
         family: Family::Control,
-        weight: 2,
-        makes: &["compare", "if"],
+        weight: 5,
+        makes: &[
+            "compare",
+            "compare_sizes",
+            "bool_op",
+            "not",
+            "if",
+            "select",
+            "cat",
+            "pad_sized",
+            "slice",
+        ],
         build: |b, u, pre| b.build_branch(u, pre),
     },
     BuilderRow {
@@ -447,7 +469,9 @@ pub const BUILDERS: &[BuilderRow] = &[
 pub const CHANNEL_OPS: &[&str] = &[
     "size",
     "numel",
+    "ndim",
     "int_arith",
+    "int_binary",
     "int_max",
     "true_div",
     "to_float",
@@ -776,6 +800,22 @@ impl<'c> Builder<'c> {
 
     /// An existing size-derived int, or a new `x.shape[d]` (maybe with arithmetic) in `pre`.
     fn int_value(&self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<ValueRef>> {
+        let Some(read) = self.size_read(u, pre)? else {
+            return Ok(None);
+        };
+        // Real model code rarely uses a size as read: chains like `(n - 1) // s + 1` and
+        // `H * W` are the rule (see SURVEY.md).
+        let mut cur = read;
+        let steps = u.int_in_range(0..=self.cfg.max_chain)?;
+        for _ in 0..steps {
+            cur = self.arith_step(u, pre, cur)?;
+        }
+        Ok(Some(cur))
+    }
+
+    /// An existing size-derived int, or a new read of a size (`x.shape[d]`, `x.size(d)`,
+    /// `len(x)`, `_, n = x.shape`, `x.numel()`, `x.dim()`) in `pre`.
+    fn size_read(&self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<ValueRef>> {
         let channels_on = self.cfg.families.contains(&Family::Channel);
         if (u.arbitrary::<bool>()? || !channels_on)
             && let Some(v) = self.pick(u, |t| matches!(t, Type::Int(_)))?
@@ -798,41 +838,202 @@ impl<'c> Builder<'c> {
             spelling
         };
         let read = self.next_id(pre);
-        if u.int_in_range(0..=9u8)? == 0 {
-            pre.push(Op::Numel(Numel { x }));
-        } else {
-            pre.push(Op::Size(Size { x, dim, spelling }));
+        match u.int_in_range(0..=19u8)? {
+            0 | 1 => pre.push(Op::Numel(Numel { x })),
+            2 => pre.push(Op::NDim(NDim { x })),
+            _ => pre.push(Op::Size(Size { x, dim, spelling })),
         }
+        Ok(Some(read))
+    }
+
+    /// One step of arithmetic on a size-derived int, in `pre`.
+    fn arith_step(&self, u: &mut Unstructured, pre: &mut Step, cur: ValueRef) -> Result<ValueRef> {
+        let id = self.next_id(pre);
         match u.int_in_range(0..=9u8)? {
-            0 => pre.push(Op::IntArith(IntArith {
-                a: read,
-                f: *u.choose(IntFn::ALL)?,
-                k: u.int_in_range(1..=3)?,
-            })),
-            1 => pre.push(Op::IntMax(IntMax {
-                a: read,
+            0..=4 => {
+                let f = *u.choose(IntFn::ALL)?;
+                let k = match f {
+                    IntFn::FloorDiv | IntFn::Mod => *u.choose(&[2, 3, 4, 8, 16, 32])?,
+                    IntFn::Add | IntFn::Sub | IntFn::RSub => *u.choose(&[1, 2, 3, 4, 8, 16])?,
+                    IntFn::Mul => u.int_in_range(2..=4)?,
+                    IntFn::Pow => 2,
+                    IntFn::Min => *u.choose(&[2, 3, 4, 6, 8, 16])?,
+                };
+                pre.push(Op::IntArith(IntArith { a: cur, f, k }));
+            }
+            5 | 6 => {
+                let Some(b) = self.size_read(u, pre)? else {
+                    return Ok(cur);
+                };
+                let id = self.next_id(pre);
+                let (a, b) = if u.arbitrary()? { (cur, b) } else { (b, cur) };
+                pre.push(Op::IntBinary(IntBinary {
+                    a,
+                    f: *u.choose(IntBinFn::ALL)?,
+                    b,
+                }));
+                return Ok(id);
+            }
+            7 => pre.push(Op::IntMax(IntMax {
+                a: cur,
                 k: u.int_in_range(2..=6)?,
                 spelling: *u.choose(MaxSpelling::ALL)?,
             })),
-            2 => {
-                let q = self.next_id(pre);
-                pre.push(Op::TrueDiv(TrueDiv { a: read, k: 2 }));
+            8 => {
+                pre.push(Op::TrueDiv(TrueDiv {
+                    a: cur,
+                    k: u.int_in_range(2..=4)?,
+                }));
+                let id = self.next_id(pre);
                 pre.push(Op::Round(Round {
-                    a: q,
+                    a: ValueRef::Node(id.index() - 1),
                     f: *u.choose(RoundFn::ALL)?,
                 }));
+                return Ok(id);
             }
-            3 => {
-                let f = self.next_id(pre);
-                pre.push(Op::ToFloat(ToFloat { a: read }));
+            _ => {
+                pre.push(Op::ToFloat(ToFloat { a: cur }));
+                let id = self.next_id(pre);
                 pre.push(Op::Round(Round {
-                    a: f,
+                    a: ValueRef::Node(id.index() - 1),
                     f: *u.choose(RoundFn::ALL)?,
                 }));
+                return Ok(id);
             }
-            _ => {}
         }
-        Ok(Some(ValueRef::Node(self.next_id(pre).index() - 1)))
+        Ok(id)
+    }
+
+    /// The type of a value, including those of the ops pending in `pre` (structurally,
+    /// without valuations).
+    fn type_in(&self, pre: &Step, v: ValueRef) -> Option<Type> {
+        let base = self.types.len() as u32;
+        let ValueRef::Node(n) = v else {
+            return Some(self.ty(v).clone());
+        };
+        if n < base {
+            return Some(self.ty(v).clone());
+        }
+        let mut pending: Vec<Type> = vec![];
+        for (i, op) in pre.iter().enumerate() {
+            let lookup = |w: ValueRef| match w {
+                ValueRef::Node(m) if m >= base => pending.get((m - base) as usize).cloned(),
+                other => Some(self.ty(other).clone()),
+            };
+            let cx = InferCtx {
+                types: &lookup,
+                valuations: &[],
+                node: base + i as u32,
+            };
+            let t = op.infer(&cx).ok()?;
+            pending.push(t);
+            if base + i as u32 == n {
+                return pending.pop();
+            }
+        }
+        None
+    }
+
+    /// Literals real comparisons use: 0, 1, the value at the export sizes and its
+    /// neighbours, a large one, and small ones (SURVEY.md).
+    fn compare_literal(&self, u: &mut Unstructured, at_export: Option<i64>) -> Result<i64> {
+        let v = at_export.unwrap_or(4);
+        Ok(match u.int_in_range(0..=9u8)? {
+            0 | 1 => 0,
+            2 | 3 => 1,
+            4 => v,
+            5 => v - 1,
+            6 => v + 1,
+            7 => 100,
+            _ => u.int_in_range(2..=8)?,
+        })
+    }
+
+    /// A bool computed from sizes, in `pre`: a comparison with a literal or between two
+    /// sizes, of an int or a float, maybe combined with `and`/`or`/`not`.
+    fn condition(&self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<ValueRef>> {
+        let Some(a) = self.int_value(u, pre)? else {
+            return Ok(None);
+        };
+        let cmp = *u.choose(CmpFn::ALL)?;
+        let cond = match u.int_in_range(0..=5u8)? {
+            0 => {
+                // Two sizes compared.
+                let Some(b) = self.int_value(u, pre)? else {
+                    return Ok(None);
+                };
+                let id = self.next_id(pre);
+                pre.push(Op::CompareSizes(CompareSizes { a, cmp, b }));
+                id
+            }
+            1 | 2 => {
+                // A float compared: `n / 2 > 3`, `math.sqrt(n) <= 4`.
+                let f = self.next_id(pre);
+                pre.push(match u.int_in_range(0..=2u8)? {
+                    0 => Op::TrueDiv(TrueDiv {
+                        a,
+                        k: u.int_in_range(2..=4)?,
+                    }),
+                    1 => Op::Sqrt(Sqrt { a }),
+                    _ => Op::ToFloat(ToFloat { a }),
+                });
+                let at = match self.type_in(pre, f) {
+                    Some(Type::Float(e)) => e.eval(&self.case.export).map(|x| x.round() as i64),
+                    _ => None,
+                };
+                let k = self.compare_literal(u, at)?;
+                let id = self.next_id(pre);
+                pre.push(Op::Compare(Compare { a: f, cmp, k }));
+                id
+            }
+            _ => {
+                let at = self
+                    .type_in(pre, a)
+                    .and_then(|t| t.int().and_then(|e| e.eval(&self.case.export)));
+                let k = self.compare_literal(u, at)?;
+                let id = self.next_id(pre);
+                pre.push(Op::Compare(Compare { a, cmp, k }));
+                id
+            }
+        };
+        Ok(Some(match u.int_in_range(0..=5u8)? {
+            0 => {
+                let Some(other) = self.condition_leaf(u, pre)? else {
+                    return Ok(Some(cond));
+                };
+                let id = self.next_id(pre);
+                pre.push(Op::BoolOp(BoolOp {
+                    a: cond,
+                    f: *u.choose(BoolFn::ALL)?,
+                    b: other,
+                }));
+                id
+            }
+            1 => {
+                let id = self.next_id(pre);
+                pre.push(Op::Not(Not { a: cond }));
+                id
+            }
+            _ => cond,
+        }))
+    }
+
+    /// A plain comparison of a size with a literal, for combining.
+    fn condition_leaf(&self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<ValueRef>> {
+        let Some(a) = self.size_read(u, pre)? else {
+            return Ok(None);
+        };
+        let at = self
+            .type_in(pre, a)
+            .and_then(|t| t.int().and_then(|e| e.eval(&self.case.export)));
+        let k = self.compare_literal(u, at)?;
+        let id = self.next_id(pre);
+        pre.push(Op::Compare(Compare {
+            a,
+            cmp: *u.choose(CmpFn::ALL)?,
+            k,
+        }));
+        Ok(Some(id))
     }
 
     /// A scalar for value sinks: a size-derived int or float, or a literal.
@@ -960,6 +1161,23 @@ impl<'c> Builder<'c> {
                     keepdim: true,
                 }));
                 id
+            } else if u.int_in_range(0..=3u8)? == 0 && t.rank() > 0 {
+                // A partner on its own symbols that broadcasts: 1 where `a` has a size, a
+                // fresh symbol where `a` has 1, `x: [s0, 1] + y: [1, s1]`.
+                let mut dims = vec![];
+                for d in &t.shape {
+                    dims.push(if *d == DimExpr::Const(1) {
+                        self.new_dim(u)?
+                    } else if u.arbitrary()? {
+                        DimExpr::Const(1)
+                    } else {
+                        d.clone()
+                    });
+                }
+                match self.input_with(t.dtype, dims) {
+                    Some(b) => b,
+                    None => a,
+                }
             } else {
                 match self.partner(u, &t, None)? {
                     Some(b) => b,
@@ -1209,10 +1427,17 @@ impl<'c> Builder<'c> {
                 pre.push(Op::Unsqueeze(Unsqueeze { x, dim: 0 }));
                 x = id;
             }
-            Op::Interpolate(Interpolate {
-                x,
-                size: self.size_arg(u, pre, 1..=6)?,
-            })
+            if u.int_in_range(0..=2u8)? == 0 {
+                Op::InterpolateScale(InterpolateScale {
+                    x,
+                    scale: *u.choose(ScaleFactor::ALL)?,
+                })
+            } else {
+                Op::Interpolate(Interpolate {
+                    x,
+                    size: self.size_arg(u, pre, 1..=6)?,
+                })
+            }
         };
         Ok(Some(op))
     }
@@ -1388,8 +1613,8 @@ impl<'c> Builder<'c> {
                 })
             } else {
                 let end = self.size_arg(u, pre, 1..=6)?;
-                let step = if u.int_in_range(0..=3u8)? == 0 {
-                    Some(if u.arbitrary()? {
+                let step = if u.int_in_range(0..=2u8)? == 0 {
+                    Some(if u.int_in_range(0..=3u8)? == 0 {
                         SizeArg::Const(2)
                     } else {
                         self.size_arg(u, pre, 1..=3)?
@@ -1459,10 +1684,16 @@ impl<'c> Builder<'c> {
         Ok(Some(op))
     }
 
-    fn build_tril(&mut self, u: &mut Unstructured, _pre: &mut Step) -> Result<Option<Op>> {
-        Ok(Some(Op::Tril(Tril {
-            x: tensor!(self, u, |t: &TensorType| t.rank() >= 2).0,
-        })))
+    fn build_tril(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let x = tensor!(self, u, |t: &TensorType| t.rank() >= 2).0;
+        if u.arbitrary()? {
+            return Ok(Some(Op::Tril(Tril { x })));
+        }
+        let diagonal = match self.size_arg(u, pre, 0..=2)? {
+            SizeArg::Const(c) => SizeArg::Const(c - 1),
+            v => v,
+        };
+        Ok(Some(Op::Triu(Triu { x, diagonal })))
     }
 
     fn build_to_tensor(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
@@ -1484,33 +1715,110 @@ impl<'c> Builder<'c> {
     }
 
     fn build_branch(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
-        let op = {
-            let (x, t) = tensor!(self, u, |t: &TensorType| t.dtype != DType::Bool);
-            let Some(a) = self.int_value(u, pre)? else {
-                return Ok(None);
-            };
-            let cond = self.next_id(pre);
-            pre.push(Op::Compare(Compare {
-                a,
-                cmp: *u.choose(CmpFn::ALL)?,
-                k: u.int_in_range(2..=8)?,
-            }));
-            let fs: Vec<UnaryFn> = UnaryFn::ALL
-                .iter()
-                .copied()
-                .filter(|f| {
-                    t.dtype == DType::F32
-                        || matches!(f, UnaryFn::Relu | UnaryFn::Neg | UnaryFn::Abs)
-                })
-                .collect();
-            Op::If(If {
-                cond,
-                x,
-                then_f: *u.choose(&fs)?,
-                else_f: *u.choose(&fs)?,
-            })
+        let (x, t) = tensor!(self, u, |t: &TensorType| t.dtype != DType::Bool);
+        let Some(cond) = self.condition(u, pre)? else {
+            return Ok(None);
         };
-        Ok(Some(op))
+        if t.rank() > 0 && u.int_in_range(0..=2u8)? == 0 {
+            // Arms of different shapes: `x if cond else <x grown or cut along a dim>`.
+            let d = u.choose_index(t.rank())? as u8;
+            let other = self.next_id(pre);
+            match u.int_in_range(0..=2u8)? {
+                0 => pre.push(Op::Cat(Cat {
+                    xs: vec![x, x],
+                    dim: d,
+                })),
+                1 if d as usize == t.rank() - 1 => pre.push(Op::PadSized(PadSized {
+                    x,
+                    before: SizeArg::Const(0),
+                    after: SizeArg::Const(u.int_in_range(1..=3)?),
+                })),
+                _ => pre.push(Op::Slice(Slice {
+                    x,
+                    dim: d,
+                    start: SizeArg::Const(0),
+                    end: SizeArg::Const(u.int_in_range(2..=4)?),
+                })),
+            }
+            let (a, b) = if u.arbitrary()? {
+                (x, other)
+            } else {
+                (other, x)
+            };
+            return Ok(Some(Op::Select(Select { cond, a, b })));
+        }
+        let fs: Vec<UnaryFn> = UnaryFn::ALL
+            .iter()
+            .copied()
+            .filter(|f| {
+                t.dtype == DType::F32 || matches!(f, UnaryFn::Relu | UnaryFn::Neg | UnaryFn::Abs)
+            })
+            .collect();
+        Ok(Some(Op::If(If {
+            cond,
+            x,
+            then_f: *u.choose(&fs)?,
+            else_f: *u.choose(&fs)?,
+        })))
+    }
+
+    fn build_pad_to_multiple(
+        &mut self,
+        u: &mut Unstructured,
+        pre: &mut Step,
+    ) -> Result<Option<Op>> {
+        // The swin idiom: `p = (k - n % k) % k; x = F.pad(x, (0, p)); ...; x[..., :n]`.
+        let (x, t) = tensor!(self, u, |t: &TensorType| t.rank() > 0
+            && t.dtype != DType::Bool
+            && t.shape.last().is_some_and(|d| !d.has_data()));
+        let last = (t.rank() - 1) as u8;
+        let k = *u.choose(&[2, 4, 8, 16])?;
+        let n = self.next_id(pre);
+        pre.push(Op::Size(Size {
+            x,
+            dim: last,
+            spelling: *u.choose(SizeSpelling::ALL)?,
+        }));
+        if let Some(Op::Size(s)) = pre.last_mut()
+            && s.spelling == SizeSpelling::Len
+            && last != 0
+        {
+            s.spelling = SizeSpelling::ShapeIndex;
+        }
+        let m = self.next_id(pre);
+        pre.push(Op::IntArith(IntArith {
+            a: n,
+            f: IntFn::Mod,
+            k,
+        }));
+        let r = self.next_id(pre);
+        pre.push(Op::IntArith(IntArith {
+            a: m,
+            f: IntFn::RSub,
+            k,
+        }));
+        let p = self.next_id(pre);
+        pre.push(Op::IntArith(IntArith {
+            a: r,
+            f: IntFn::Mod,
+            k,
+        }));
+        let padded = Op::PadSized(PadSized {
+            x,
+            before: SizeArg::Const(0),
+            after: SizeArg::Value(p),
+        });
+        if u.arbitrary()? {
+            let id = self.next_id(pre);
+            pre.push(padded);
+            return Ok(Some(Op::Slice(Slice {
+                x: id,
+                dim: last,
+                start: SizeArg::Const(0),
+                end: SizeArg::Value(n),
+            })));
+        }
+        Ok(Some(padded))
     }
 
     fn build_loop_count(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {

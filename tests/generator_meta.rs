@@ -3,7 +3,7 @@
 
 use shapefuzz::r#gen::{BUILDERS, CHANNEL_OPS};
 use shapefuzz::generate;
-use shapefuzz::ir::{Family, Op, Round, Sink, SymId, TrueDiv};
+use shapefuzz::ir::{Family, Op, Round, Sink, SymId, TrueDiv, Type, ValueRef};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[test]
@@ -14,6 +14,8 @@ fn ten_thousand_seeds_cover_the_op_set() {
     let mut families: BTreeMap<Family, u64> = BTreeMap::new();
     let mut sinks: BTreeMap<Sink, u64> = BTreeMap::new();
     let (mut with_channel, mut with_tie, mut int_half) = (0u64, 0u64, 0u64);
+    let (mut chained, mut float_cmp, mut zero_one_cmp, mut two_symbols) = (0u64, 0u64, 0u64, 0u64);
+    let mut ops_seen: BTreeMap<String, u64> = BTreeMap::new();
     for seed in 0..n {
         let case = generate(seed, true);
         let mut fams = BTreeSet::new();
@@ -39,6 +41,44 @@ fn ten_thousand_seeds_cover_the_op_set() {
         for f in &fams {
             *families.entry(*f).or_default() += 1;
         }
+        // Per case: chained arithmetic, float comparisons, 0/1 literals, symbols meeting.
+        let types = case.infer_types(&[]).expect("a generated case types");
+        let arith = |v: ValueRef| match v {
+            ValueRef::Node(i) => matches!(
+                case.nodes[i as usize],
+                Op::IntArith(_) | Op::IntBinary(_) | Op::IntMax(_) | Op::Round(_)
+            ),
+            ValueRef::Input(_) => false,
+        };
+        let mut c = (false, false, false, false);
+        for (i, op) in case.nodes.iter().enumerate() {
+            *ops_seen.entry(op.kind()).or_default() += 1;
+            let operands = op.operands();
+            if arith(ValueRef::Node(i as u32)) && operands.iter().any(|v| arith(*v)) {
+                c.0 = true;
+            }
+            if let Op::Compare(cmp) = op {
+                if matches!(types.get(cmp.a), Some(Type::Float(_))) {
+                    c.1 = true;
+                }
+                if cmp.k == 0 || cmp.k == 1 {
+                    c.2 = true;
+                }
+            }
+            let mut syms = vec![];
+            for v in &operands {
+                if let Some(Type::Tensor(t)) = types.get(*v) {
+                    t.shape.iter().for_each(|d| d.symbols(&mut syms));
+                }
+            }
+            if syms.len() >= 2 && operands.len() >= 2 {
+                c.3 = true;
+            }
+        }
+        chained += c.0 as u64;
+        float_cmp += c.1 as u64;
+        zero_one_cmp += c.2 as u64;
+        two_symbols += c.3 as u64;
         for k in case_kinds {
             *kinds.entry(k).or_default() += 1;
         }
@@ -79,6 +119,18 @@ fn ten_thousand_seeds_cover_the_op_set() {
         pct(with_tie)
     );
     let _ = writeln!(report, "int(n / 2) chains: {int_half}");
+    let _ = writeln!(report, "chained arithmetic: {:.1}%", pct(chained));
+    let _ = writeln!(report, "a float comparison: {:.1}%", pct(float_cmp));
+    let _ = writeln!(
+        report,
+        "a comparison with 0 or 1: {:.1}%",
+        pct(zero_one_cmp)
+    );
+    let _ = writeln!(
+        report,
+        "two symbols meeting in one op: {:.1}%",
+        pct(two_symbols)
+    );
     for (f, c) in &families {
         let _ = writeln!(report, "family {f:?}: {:.1}% of cases", pct(*c));
     }
@@ -161,13 +213,37 @@ fn ten_thousand_seeds_cover_the_op_set() {
         assert!(kinds.contains_key(k), "{k} never generated");
     }
     assert!(int_half > 0, "int(n / 2) never generated");
-    // Every op in the table is generated at all.
+    // Every op in the table, and every kind of it, is generated at least 20 times.
     for tag in Op::TAGS {
-        assert!(
-            tags.contains_key(*tag),
-            "op {tag} never generated in {n} cases"
-        );
+        let c = tags.get(*tag).copied().unwrap_or(0);
+        assert!(c >= 20, "op {tag} generated {c} times in {n} cases");
     }
+    for (k, c) in &ops_seen {
+        assert!(*c >= 20, "{k} generated {c} times in {n} cases");
+    }
+    for (s, c) in &sinks {
+        assert!(*c >= 20, "sink {s:?} fed {c} times in {n} cases");
+    }
+    assert!(
+        pct(chained) >= 20.0,
+        "chained arithmetic in {:.1}%",
+        pct(chained)
+    );
+    assert!(
+        pct(float_cmp) >= 5.0,
+        "float comparisons in {:.1}%",
+        pct(float_cmp)
+    );
+    assert!(
+        pct(zero_one_cmp) >= 5.0,
+        "0/1 literals in {:.1}%",
+        pct(zero_one_cmp)
+    );
+    assert!(
+        pct(two_symbols) >= 10.0,
+        "two symbols meeting in {:.1}%",
+        pct(two_symbols)
+    );
     assert!(
         distinct_ops.len() >= 40,
         "only {} distinct ops",

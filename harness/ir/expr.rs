@@ -1,6 +1,7 @@
-//! Symbolic sizes: `DimExpr` over input-dim symbols, and `FloatExpr` for Python floats
-//! computed from sizes. Constructors fold constants so that structurally equal expressions
-//! are the way shape rules decide that two dims agree at *every* valuation.
+//! Symbolic sizes: `DimExpr` over input-dim symbols, `FloatExpr` for Python floats and
+//! `BoolExpr` for Python bools computed from sizes. Constructors fold constants so that
+//! structurally equal expressions are the way shape rules decide that two dims agree at
+//! *every* valuation. A shape chosen by a Python branch is `DimExpr::Ite`.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -35,6 +36,118 @@ pub enum DimExpr {
     Mod(Box<DimExpr>, i64),
     Min(Box<DimExpr>, Box<DimExpr>),
     Max(Box<DimExpr>, Box<DimExpr>),
+    /// `a if cond else b`: a size chosen by a Python branch.
+    Ite(Box<BoolExpr>, Box<DimExpr>, Box<DimExpr>),
+}
+
+/// A comparison, as Python writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CmpFn {
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Eq,
+    Ne,
+}
+
+impl CmpFn {
+    pub const ALL: &'static [CmpFn] = &[
+        CmpFn::Gt,
+        CmpFn::Ge,
+        CmpFn::Lt,
+        CmpFn::Le,
+        CmpFn::Eq,
+        CmpFn::Ne,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            CmpFn::Gt => ">",
+            CmpFn::Ge => ">=",
+            CmpFn::Lt => "<",
+            CmpFn::Le => "<=",
+            CmpFn::Eq => "==",
+            CmpFn::Ne => "!=",
+        }
+    }
+    pub fn holds<T: PartialOrd>(self, a: T, b: T) -> bool {
+        match self {
+            CmpFn::Gt => a > b,
+            CmpFn::Ge => a >= b,
+            CmpFn::Lt => a < b,
+            CmpFn::Le => a <= b,
+            CmpFn::Eq => a == b,
+            CmpFn::Ne => a != b,
+        }
+    }
+}
+
+/// A Python bool computed from sizes: comparisons and `and` / `or` / `not` of them.
+/// `Unknown` is a bool that depends on run-time data.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BoolExpr {
+    Cmp(DimExpr, CmpFn, DimExpr),
+    /// A float compared with an integer literal.
+    CmpF(FloatExpr, CmpFn, i64),
+    And(Box<BoolExpr>, Box<BoolExpr>),
+    Or(Box<BoolExpr>, Box<BoolExpr>),
+    Not(Box<BoolExpr>),
+    Unknown,
+}
+
+impl BoolExpr {
+    /// The value at a valuation; `None` when it depends on run-time data.
+    pub fn eval(&self, v: &[i64]) -> Option<bool> {
+        Some(match self {
+            BoolExpr::Cmp(a, c, b) => c.holds(a.eval(v)?, b.eval(v)?),
+            BoolExpr::CmpF(a, c, k) => c.holds(a.eval(v)?, *k as f64),
+            BoolExpr::And(a, b) => a.eval(v)? && b.eval(v)?,
+            BoolExpr::Or(a, b) => a.eval(v)? || b.eval(v)?,
+            BoolExpr::Not(a) => !a.eval(v)?,
+            BoolExpr::Unknown => return None,
+        })
+    }
+
+    pub fn symbols(&self, out: &mut Vec<SymId>) {
+        match self {
+            BoolExpr::Cmp(a, _, b) => {
+                a.symbols(out);
+                b.symbols(out);
+            }
+            BoolExpr::CmpF(a, _, _) => a.inner().symbols(out),
+            BoolExpr::And(a, b) | BoolExpr::Or(a, b) => {
+                a.symbols(out);
+                b.symbols(out);
+            }
+            BoolExpr::Not(a) => a.symbols(out),
+            BoolExpr::Unknown => {}
+        }
+    }
+
+    pub fn has_data(&self) -> bool {
+        match self {
+            BoolExpr::Cmp(a, _, b) => a.has_data() || b.has_data(),
+            BoolExpr::CmpF(a, _, _) => a.inner().has_data(),
+            BoolExpr::And(a, b) | BoolExpr::Or(a, b) => a.has_data() || b.has_data(),
+            BoolExpr::Not(a) => a.has_data(),
+            BoolExpr::Unknown => true,
+        }
+    }
+}
+
+impl fmt::Display for BoolExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BoolExpr::Cmp(a, c, b) => write!(f, "{a} {} {b}", c.name()),
+            BoolExpr::CmpF(a, c, k) => write!(f, "{a:?} {} {k}", c.name()),
+            BoolExpr::And(a, b) => write!(f, "({a} and {b})"),
+            BoolExpr::Or(a, b) => write!(f, "({a} or {b})"),
+            BoolExpr::Not(a) => write!(f, "(not {a})"),
+            BoolExpr::Unknown => f.write_str("<data>"),
+        }
+    }
 }
 
 // `add`/`sub`/`mul` are constant-folding constructors, not operator overloads.
@@ -132,7 +245,23 @@ impl DimExpr {
             DimExpr::Mod(a, k) => a.eval(v)?.rem_euclid(*k),
             DimExpr::Min(a, b) => a.eval(v)?.min(b.eval(v)?),
             DimExpr::Max(a, b) => a.eval(v)?.max(b.eval(v)?),
+            DimExpr::Ite(c, a, b) => {
+                if c.eval(v)? {
+                    a.eval(v)?
+                } else {
+                    b.eval(v)?
+                }
+            }
         })
+    }
+
+    /// `a if cond else b`, folded when the arms agree.
+    pub fn ite(cond: BoolExpr, a: DimExpr, b: DimExpr) -> Self {
+        if a == b {
+            a
+        } else {
+            DimExpr::Ite(Box::new(cond), Box::new(a), Box::new(b))
+        }
     }
 
     /// A lower bound over all valuations where every symbol is at least 2 and every
@@ -205,6 +334,14 @@ impl DimExpr {
                     ah.zip(bh).map(|(x, y)| x.max(y)),
                 )
             }
+            DimExpr::Ite(_, a, b) => {
+                let (al, ah) = a.interval();
+                let (bl, bh) = b.interval();
+                (
+                    al.zip(bl).map(|(x, y)| x.min(y)),
+                    ah.zip(bh).map(|(x, y)| x.max(y)),
+                )
+            }
         }
     }
 
@@ -226,6 +363,11 @@ impl DimExpr {
                 b.symbols(out);
             }
             DimExpr::FloorDiv(a, _) | DimExpr::Mod(a, _) => a.symbols(out),
+            DimExpr::Ite(c, a, b) => {
+                c.symbols(out);
+                a.symbols(out);
+                b.symbols(out);
+            }
         }
     }
 
@@ -239,6 +381,7 @@ impl DimExpr {
             | DimExpr::Min(a, b)
             | DimExpr::Max(a, b) => a.has_data() || b.has_data(),
             DimExpr::FloorDiv(a, _) | DimExpr::Mod(a, _) => a.has_data(),
+            DimExpr::Ite(c, a, b) => c.has_data() || a.has_data() || b.has_data(),
         }
     }
 
@@ -255,6 +398,9 @@ impl DimExpr {
             DimExpr::Mod(a, k) => format!("({} % {k})", a.to_python(sym)),
             DimExpr::Min(a, b) => format!("min({}, {})", a.to_python(sym), b.to_python(sym)),
             DimExpr::Max(a, b) => format!("max({}, {})", a.to_python(sym), b.to_python(sym)),
+            DimExpr::Ite(c, a, b) => {
+                format!("({} if {c} else {})", a.to_python(sym), b.to_python(sym))
+            }
         }
     }
 }
@@ -266,7 +412,7 @@ impl fmt::Display for DimExpr {
 }
 
 /// A Python float computed from sizes (`float(n)`, `n / k`, `math.sqrt(n)`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FloatExpr {
     Of(DimExpr),
@@ -275,6 +421,13 @@ pub enum FloatExpr {
 }
 
 impl FloatExpr {
+    /// The integer expression the float is computed from.
+    pub fn inner(&self) -> &DimExpr {
+        match self {
+            FloatExpr::Of(e) | FloatExpr::Div(e, _) | FloatExpr::Sqrt(e) => e,
+        }
+    }
+
     pub fn eval(&self, v: &[i64]) -> Option<f64> {
         Some(match self {
             FloatExpr::Of(e) => e.eval(v)? as f64,

@@ -46,7 +46,8 @@ pub struct Decision {
 /// How a decision's outcome is computed from sizes.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum DecisionExpr {
-    Cmp(DimExpr, CmpFn, i64),
+    /// The truth of a bool the model branches on.
+    Bool(BoolExpr),
     Value(DimExpr),
     /// `ceil(n / s)`: the number of pieces `split(n, s)` makes.
     SplitCount(DimExpr, DimExpr),
@@ -72,18 +73,7 @@ impl Decision {
 impl DecisionExpr {
     pub(crate) fn at(&self, v: &[i64]) -> Option<i64> {
         Some(match self {
-            DecisionExpr::Cmp(a, cmp, k) => {
-                let a = a.eval(v)?;
-                let r = match cmp {
-                    CmpFn::Gt => a > *k,
-                    CmpFn::Ge => a >= *k,
-                    CmpFn::Lt => a < *k,
-                    CmpFn::Le => a <= *k,
-                    CmpFn::Eq => a == *k,
-                    CmpFn::Ne => a != *k,
-                };
-                r as i64
-            }
+            DecisionExpr::Bool(b) => b.eval(v)? as i64,
             DecisionExpr::Value(e) => e.eval(v)?,
             DecisionExpr::SplitCount(n, s) => {
                 let (n, s) = (n.eval(v)?, s.eval(v)?);
@@ -128,6 +118,8 @@ impl DecisionExpr {
 pub(crate) struct DecisionCx<'a> {
     pub int: &'a dyn Fn(ValueRef) -> Option<DimExpr>,
     pub dim_of: &'a dyn Fn(ValueRef, u8) -> Option<DimExpr>,
+    /// The type of the deciding op's own result, when known.
+    pub own: Option<Type>,
 }
 
 impl DecisionCx<'_> {
@@ -136,6 +128,9 @@ impl DecisionCx<'_> {
     }
     pub fn dim_of(&self, x: ValueRef, d: u8) -> Option<DimExpr> {
         (self.dim_of)(x, d)
+    }
+    pub fn own_bool(&self) -> Option<BoolExpr> {
+        self.own.as_ref().and_then(Type::boolean).cloned()
     }
     pub fn size(&self, a: &SizeArg) -> Option<DimExpr> {
         match a {
@@ -163,13 +158,14 @@ impl Case {
                 .and_then(Type::tensor)
                 .and_then(|t| t.shape.get(d as usize).cloned())
         };
-        let cx = DecisionCx {
-            int: &int,
-            dim_of: &dim_of,
-        };
         let mut out = vec![];
         for (i, op) in self.nodes.iter().enumerate() {
             let node = i as u32;
+            let cx = DecisionCx {
+                int: &int,
+                dim_of: &dim_of,
+                own: types.get(ValueRef::Node(node)).cloned(),
+            };
             let mut here = vec![];
             op.decisions(&cx, &mut here);
             out.extend(
@@ -249,7 +245,7 @@ impl Decision {
     /// What the decision is about, as an expression.
     pub fn describe(&self) -> String {
         match &self.eval {
-            DecisionExpr::Cmp(a, c, k) => format!("{a} {} {k}", c.name()),
+            DecisionExpr::Bool(b) => b.to_string(),
             DecisionExpr::Value(e) | DecisionExpr::Class(e) => e.to_string(),
             DecisionExpr::SplitCount(n, s) => format!("pieces of split({n}, {s})"),
             DecisionExpr::ChunkCount(n, c) => format!("pieces of chunk({n}, {c})"),
@@ -282,6 +278,7 @@ pub(crate) fn op_makes_small_piece(
     let cx = DecisionCx {
         int: &int,
         dim_of: &dim_of,
+        own: None,
     };
     let mut out = vec![];
     op.decisions(&cx, &mut out);

@@ -22,12 +22,30 @@ impl OpDef for Size {
         Ok(Type::Int(t.shape[d].clone()))
     }
 
-    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+    fn render(&self, out: &str, cx: &RenderCx) -> Vec<String> {
         let Size { x, dim, spelling } = self;
         let expr = match spelling {
             SizeSpelling::ShapeIndex => format!("{}.shape[{dim}]", n(*x)),
             SizeSpelling::SizeCall => format!("{}.size({dim})", n(*x)),
             SizeSpelling::Len => format!("len({})", n(*x)),
+            SizeSpelling::Unpack => {
+                // `_, v3, _ = x.shape`: the shape tuple unpacked, one name kept.
+                let names: Vec<String> = (0..cx.rank(*x).max(1))
+                    .map(|i| {
+                        if i == *dim as usize {
+                            out.to_string()
+                        } else {
+                            "_".to_string()
+                        }
+                    })
+                    .collect();
+                let lhs = if names.len() == 1 {
+                    format!("{},", names[0])
+                } else {
+                    names.join(", ")
+                };
+                return vec![format!("{lhs} = {}.shape", n(*x))];
+            }
         };
         vec![format!("{out} = {expr}")]
     }
@@ -84,26 +102,86 @@ impl OpDef for IntArith {
             IntFn::FloorDiv | IntFn::Mod if *k < 1 => bail!("division by {k}"),
             IntFn::FloorDiv => DimExpr::floor_div(e, *k),
             IntFn::Mod => DimExpr::modulo(e, *k),
+            IntFn::Pow if !(1..=3).contains(k) => bail!("power {k}"),
+            IntFn::Pow => (1..*k).fold(e.clone(), |acc, _| DimExpr::mul(acc, e.clone())),
+            IntFn::Min => DimExpr::min(e, DimExpr::Const(*k)),
+            IntFn::RSub => DimExpr::sub(DimExpr::Const(*k), e),
         }))
     }
 
     fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
         let IntArith { a, f, k } = self;
-        let expr = {
-            let o = match f {
-                IntFn::Add => "+",
-                IntFn::Sub => "-",
-                IntFn::Mul => "*",
-                IntFn::FloorDiv => "//",
-                IntFn::Mod => "%",
-            };
-            format!("{} {o} {k}", n(*a))
+        let a = n(*a);
+        let expr = match f {
+            IntFn::Add => format!("{a} + {k}"),
+            IntFn::Sub => format!("{a} - {k}"),
+            IntFn::Mul => format!("{a} * {k}"),
+            IntFn::FloorDiv => format!("{a} // {k}"),
+            IntFn::Mod => format!("{a} % {k}"),
+            IntFn::Pow => format!("{a} ** {k}"),
+            IntFn::Min => format!("min({a}, {k})"),
+            IntFn::RSub => format!("{k} - {a}"),
         };
         vec![format!("{out} = {expr}")]
     }
 
     fn kind(&self) -> Option<String> {
         Some(format!("int.{}", self.f.name()))
+    }
+}
+
+op_struct! {
+    /// `a + b`, `a - b`, `a * b`, `min(a, b)`, `max(a, b)` of two size-derived ints
+    IntBinary {
+        a: ValueRef,
+        f: IntBinFn,
+        b: ValueRef,
+    }
+}
+
+impl OpDef for IntBinary {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let (a, b) = (cx.int(self.a)?, cx.int(self.b)?);
+        Ok(Type::Int(match self.f {
+            IntBinFn::Add => DimExpr::add(a, b),
+            IntBinFn::Sub => DimExpr::sub(a, b),
+            IntBinFn::Mul => DimExpr::mul(a, b),
+            IntBinFn::Min => DimExpr::min(a, b),
+            IntBinFn::Max => DimExpr::max(a, b),
+        }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let (a, b) = (n(self.a), n(self.b));
+        let expr = match self.f {
+            IntBinFn::Add => format!("{a} + {b}"),
+            IntBinFn::Sub => format!("{a} - {b}"),
+            IntBinFn::Mul => format!("{a} * {b}"),
+            IntBinFn::Min => format!("min({a}, {b})"),
+            IntBinFn::Max => format!("max({a}, {b})"),
+        };
+        vec![format!("{out} = {expr}")]
+    }
+
+    fn kind(&self) -> Option<String> {
+        Some(format!("int2.{}", self.f.name()))
+    }
+}
+
+op_struct! {
+    /// `x.dim()`: the rank, a plain int under export
+    NDim {
+        x: ValueRef,
+    }
+}
+
+impl OpDef for NDim {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        Ok(Type::Int(DimExpr::Const(cx.tensor(self.x)?.rank() as i64)))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        vec![format!("{out} = {}.dim()", n(self.x))]
     }
 }
 

@@ -13,9 +13,11 @@ op_struct! {
 
 impl OpDef for Compare {
     fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
-        let Compare { a, .. } = self;
-        cx.int(*a)?;
-        Ok(Type::Bool)
+        Ok(Type::Bool(match cx.ty(self.a)? {
+            Type::Int(e) => BoolExpr::Cmp(e, self.cmp, DimExpr::Const(self.k)),
+            Type::Float(f) => BoolExpr::CmpF(f, self.cmp, self.k),
+            other => bail!("compare of {other:?}"),
+        }))
     }
 
     fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
@@ -25,9 +27,153 @@ impl OpDef for Compare {
     }
 
     fn decisions(&self, cx: &DecisionCx, out: &mut Vec<(DecisionKind, DecisionExpr)>) {
-        if let Some(e) = cx.int(self.a) {
-            out.push((DecisionKind::Branch, DecisionExpr::Cmp(e, self.cmp, self.k)));
+        branch(cx, out)
+    }
+}
+
+/// A bool the model computes is branched on (the generator only makes bools for `if`,
+/// `and`/`or`/`not` and `a if c else b`): its value is a Python decision.
+fn branch(cx: &DecisionCx, out: &mut Vec<(DecisionKind, DecisionExpr)>) {
+    if let Some(b) = cx.own_bool() {
+        out.push((DecisionKind::Branch, DecisionExpr::Bool(b)));
+    }
+}
+
+op_struct! {
+    /// `a <cmp> b` between two size-derived ints
+    CompareSizes {
+        a: ValueRef => IfCondition,
+        cmp: CmpFn,
+        b: ValueRef => IfCondition,
+    }
+}
+
+impl OpDef for CompareSizes {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        Ok(Type::Bool(BoolExpr::Cmp(
+            cx.int(self.a)?,
+            self.cmp,
+            cx.int(self.b)?,
+        )))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        vec![format!(
+            "{out} = {} {} {}",
+            n(self.a),
+            self.cmp.name(),
+            n(self.b)
+        )]
+    }
+
+    fn decisions(&self, cx: &DecisionCx, out: &mut Vec<(DecisionKind, DecisionExpr)>) {
+        branch(cx, out)
+    }
+}
+
+op_struct! {
+    /// `a and b`, `a or b` of two size-derived bools
+    BoolOp {
+        a: ValueRef,
+        f: BoolFn,
+        b: ValueRef,
+    }
+}
+
+impl OpDef for BoolOp {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let (a, b) = (Box::new(cx.boolean(self.a)?), Box::new(cx.boolean(self.b)?));
+        Ok(Type::Bool(match self.f {
+            BoolFn::And => BoolExpr::And(a, b),
+            BoolFn::Or => BoolExpr::Or(a, b),
+        }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        vec![format!(
+            "{out} = {} {} {}",
+            n(self.a),
+            self.f.name(),
+            n(self.b)
+        )]
+    }
+
+    fn kind(&self) -> Option<String> {
+        Some(format!("bool.{}", self.f.name()))
+    }
+
+    fn decisions(&self, cx: &DecisionCx, out: &mut Vec<(DecisionKind, DecisionExpr)>) {
+        branch(cx, out)
+    }
+}
+
+op_struct! {
+    /// `not a` of a size-derived bool
+    Not {
+        a: ValueRef,
+    }
+}
+
+impl OpDef for Not {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        Ok(Type::Bool(BoolExpr::Not(Box::new(cx.boolean(self.a)?))))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        vec![format!("{out} = not {}", n(self.a))]
+    }
+
+    fn decisions(&self, cx: &DecisionCx, out: &mut Vec<(DecisionKind, DecisionExpr)>) {
+        branch(cx, out)
+    }
+}
+
+op_struct! {
+    /// `a if cond else b`: one of two tensors of the same rank, chosen by a Python branch,
+    /// so the result's shape can depend on it
+    Select {
+        cond: ValueRef,
+        a: ValueRef,
+        b: ValueRef,
+    }
+}
+
+impl OpDef for Select {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let cond = cx.boolean(self.cond)?;
+        let (a, b) = (cx.tensor(self.a)?, cx.tensor(self.b)?);
+        if a.dtype != b.dtype || a.rank() != b.rank() {
+            bail!(
+                "select of {:?}/{} and {:?}/{}",
+                a.dtype,
+                a.rank(),
+                b.dtype,
+                b.rank()
+            );
         }
+        let shape = a
+            .shape
+            .iter()
+            .zip(&b.shape)
+            .map(|(x, y)| DimExpr::ite(cond.clone(), x.clone(), y.clone()))
+            .collect();
+        let lo = a.lo.zip(b.lo).map(|(x, y)| x.min(y));
+        let hi = a.hi.zip(b.hi).map(|(x, y)| x.max(y));
+        Ok(Type::Tensor(TensorType {
+            dtype: a.dtype,
+            shape,
+            lo,
+            hi,
+        }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        vec![format!(
+            "{out} = {} if {} else {}",
+            n(self.a),
+            n(self.cond),
+            n(self.b)
+        )]
     }
 }
 
@@ -49,9 +195,7 @@ impl OpDef for If {
             then_f,
             else_f,
         } = self;
-        if cx.ty(*cond)? != Type::Bool {
-            bail!("if on a non-bool");
-        }
+        cx.boolean(*cond)?;
         let t = cx.tensor(*x)?;
         if !unary_ok(*then_f, t.dtype) || !unary_ok(*else_f, t.dtype) {
             bail!("if branches dtype");

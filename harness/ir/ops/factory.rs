@@ -265,3 +265,32 @@ impl OpDef for Tril {
         vec![format!("{out} = {expr}")]
     }
 }
+
+op_struct! {
+    /// `torch.triu(x, diagonal=d)` with a diagonal that may come from sizes
+    Triu {
+        x: ValueRef,
+        diagonal: SizeArg => TriangleDiagonal,
+    }
+}
+
+impl OpDef for Triu {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let t = cx.tensor(self.x)?;
+        if t.rank() < 2 {
+            bail!("triu rank");
+        }
+        cx.size(self.diagonal)?;
+        let lo = t.lo.map(|l| l.min(0));
+        let hi = t.hi.map(|h| h.max(0));
+        Ok(Type::Tensor(TensorType { lo, hi, ..t }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        vec![format!(
+            "{out} = torch.triu({}, diagonal={})",
+            n(self.x),
+            arg(&self.diagonal)
+        )]
+    }
+}

@@ -14,7 +14,7 @@
 //! every numeric condition at each valuation it is given, so an op that infers at a set of
 //! valuations is accepted by eager PyTorch at all of them.
 
-use super::expr::{DimExpr, FloatExpr, Valuation};
+use super::expr::{BoolExpr, CmpFn, DimExpr, FloatExpr, Valuation};
 use super::region::{DecisionCx, DecisionExpr, DecisionKind};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -82,7 +82,8 @@ pub enum Type {
     Int(DimExpr),
     /// A Python float computed from sizes.
     Float(FloatExpr),
-    Bool,
+    /// A Python bool computed from sizes.
+    Bool(BoolExpr),
 }
 
 impl Type {
@@ -95,6 +96,12 @@ impl Type {
     pub fn int(&self) -> Option<&DimExpr> {
         match self {
             Type::Int(e) => Some(e),
+            _ => None,
+        }
+    }
+    pub fn boolean(&self) -> Option<&BoolExpr> {
+        match self {
+            Type::Bool(b) => Some(b),
             _ => None,
         }
     }
@@ -136,15 +143,18 @@ simple_enum!(UnaryFn { Relu => "relu", Neg => "neg", Abs => "abs", Exp => "exp",
 simple_enum!(BinaryFn { Add => "add", Sub => "sub", Mul => "mul", Maximum => "maximum" });
 simple_enum!(ScalarFn { Add => "add", Mul => "mul" });
 simple_enum!(ReduceFn { Sum => "sum", Mean => "mean", Amax => "amax" });
-simple_enum!(IntFn { Add => "add", Sub => "sub", Mul => "mul", FloorDiv => "floordiv", Mod => "mod" });
+simple_enum!(IntFn { Add => "add", Sub => "sub", Mul => "mul", FloorDiv => "floordiv", Mod => "mod", Pow => "pow", Min => "min", RSub => "rsub" });
+simple_enum!(
+    /// Arithmetic between two size-derived ints.
+    IntBinFn { Add => "add", Sub => "sub", Mul => "mul", Min => "min", Max => "max" });
+simple_enum!(BoolFn { And => "and", Or => "or" });
 simple_enum!(RoundFn { Int => "int", Floor => "floor", Ceil => "ceil" });
-simple_enum!(CmpFn { Gt => ">", Ge => ">=", Lt => "<", Le => "<=", Eq => "==", Ne => "!=" });
 simple_enum!(
     /// How "append a size to a 1-D tensor" is spelled.
     AppendSpelling { Pad => "pad", Cat => "cat" });
 simple_enum!(
     /// How a dim's size is read.
-    SizeSpelling { ShapeIndex => "shape_index", SizeCall => "size_call", Len => "len" });
+    SizeSpelling { ShapeIndex => "shape_index", SizeCall => "size_call", Len => "len", Unpack => "unpack" });
 simple_enum!(
     /// How a Python number becomes a tensor.
     TensorSpelling { TensorList => "tensor_list", ScalarTensor => "scalar_tensor", AsTensor => "as_tensor", NewTensor => "new_tensor" });
@@ -209,6 +219,8 @@ pub enum Sink {
     IfCondition,
     LoopCount,
     TensorData,
+    PadWidth,
+    TriangleDiagonal,
 }
 
 impl Sink {
@@ -234,6 +246,8 @@ impl Sink {
         Sink::IfCondition,
         Sink::LoopCount,
         Sink::TensorData,
+        Sink::PadWidth,
+        Sink::TriangleDiagonal,
     ];
 }
 
@@ -274,6 +288,12 @@ impl InferCtx<'_> {
         match self.ty(v)? {
             Type::Int(e) => Ok(e),
             other => bail!("{v:?} is {other:?}, expected an int"),
+        }
+    }
+    fn boolean(&self, v: ValueRef) -> Result<BoolExpr, Invalid> {
+        match self.ty(v)? {
+            Type::Bool(b) => Ok(b),
+            other => bail!("{v:?} is {other:?}, expected a bool"),
         }
     }
     fn size(&self, a: SizeArg) -> Result<DimExpr, Invalid> {
@@ -521,6 +541,7 @@ impl<T: Operands> Operands for Vec<T> {
 }
 
 impl Operands for u8 {}
+impl Operands for CmpFn {}
 impl Operands for i64 {}
 impl Operands for bool {}
 
@@ -684,24 +705,28 @@ op_table! {
     Shape: [
         Reshape = "reshape", Flatten = "flatten", Unflatten = "unflatten", Permute = "permute",
         Transpose = "transpose", Squeeze = "squeeze", Unsqueeze = "unsqueeze",
-        Interpolate = "interpolate",
+        Interpolate = "interpolate", InterpolateScale = "interpolate_scale",
     ]
     Join: [
         Cat = "cat", Stack = "stack", Split = "split", Chunk = "chunk", Narrow = "narrow",
         Slice = "slice", IndexSelect = "index_select", Gather = "gather",
     ]
-    Pad: [Pad = "pad", AppendValue = "append_value"]
+    Pad: [Pad = "pad", AppendValue = "append_value", PadSized = "pad_sized"]
     Expand: [Expand = "expand", Repeat = "repeat", ExpandAs = "expand_as"]
     Factory: [
         Arange = "arange", Full = "full", Zeros = "zeros", Ones = "ones", Eye = "eye",
-        Linspace = "linspace", OneHot = "one_hot", Tril = "tril",
+        Linspace = "linspace", OneHot = "one_hot", Tril = "tril", Triu = "triu",
     ]
     Channel: [
-        Size = "size", Numel = "numel", IntArith = "int_arith", IntMax = "int_max",
+        Size = "size", Numel = "numel", NDim = "ndim", IntArith = "int_arith",
+        IntBinary = "int_binary", IntMax = "int_max",
         TrueDiv = "true_div", ToFloat = "to_float", Sqrt = "sqrt", Round = "round",
         ToTensor = "to_tensor",
     ]
-    Control: [Compare = "compare", If = "if", Loop = "loop"]
+    Control: [
+        Compare = "compare", CompareSizes = "compare_sizes", BoolOp = "bool_op", Not = "not",
+        If = "if", Select = "select", Loop = "loop",
+    ]
     DataDependent: [
         Item = "item", ToList = "to_list", Nonzero = "nonzero", MaskedSelect = "masked_select",
         Unique = "unique", RepeatInterleave = "repeat_interleave",

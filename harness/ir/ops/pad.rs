@@ -89,3 +89,44 @@ impl OpDef for AppendValue {
             .collect()
     }
 }
+
+op_struct! {
+    /// `F.pad(x, (before, after))` with widths computed from sizes: the pad-to-a-multiple
+    /// idiom, `F.pad(x, (0, (k - n % k) % k))`
+    PadSized {
+        x: ValueRef,
+        before: SizeArg => PadWidth,
+        after: SizeArg => PadWidth,
+    }
+}
+
+impl OpDef for PadSized {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let t = cx.tensor(self.x)?;
+        if t.rank() == 0 || t.dtype == DType::Bool {
+            bail!("pad needs rank >= 1");
+        }
+        let (b, a) = (cx.size(self.before)?, cx.size(self.after)?);
+        cx.all(&b, "pad before", |x| x >= 0)?;
+        cx.all(&a, "pad after", |x| x >= 0)?;
+        let mut shape = t.shape.clone();
+        let last = shape.last_mut().unwrap();
+        *last = DimExpr::add(DimExpr::add(last.clone(), b), a);
+        let lo = t.lo.map(|l| l.min(0));
+        let hi = t.hi.map(|h| h.max(0));
+        Ok(Type::Tensor(TensorType {
+            lo,
+            hi,
+            ..t.with_shape(shape)
+        }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        vec![format!(
+            "{out} = F.pad({}, ({}, {}))",
+            n(self.x),
+            arg(&self.before),
+            arg(&self.after)
+        )]
+    }
+}

@@ -297,3 +297,45 @@ impl OpDef for Interpolate {
         vec![format!("{out} = {expr}")]
     }
 }
+
+simple_enum!(
+    /// `scale_factor` of `F.interpolate`.
+    ScaleFactor { Up2 => "2.0", Down2 => "0.5" });
+
+op_struct! {
+    /// `F.interpolate(x, scale_factor=2.0)` (or 0.5): torch computes the output size from a
+    /// float
+    InterpolateScale {
+        x: ValueRef,
+        scale: ScaleFactor,
+    }
+}
+
+impl OpDef for InterpolateScale {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let t = cx.tensor(self.x)?;
+        if t.rank() != 3 || t.dtype != DType::F32 {
+            bail!("interpolate wants a 3-d float tensor");
+        }
+        for d in &t.shape {
+            cx.all(d, "interpolate input", |x| x >= 1)?;
+        }
+        let last = match self.scale {
+            ScaleFactor::Up2 => DimExpr::mul(DimExpr::Const(2), t.shape[2].clone()),
+            ScaleFactor::Down2 => DimExpr::floor_div(t.shape[2].clone(), 2),
+        };
+        cx.all(&last, "interpolate output", |x| x >= 1)?;
+        Ok(Type::Tensor(TensorType::unbounded(
+            DType::F32,
+            vec![t.shape[0].clone(), t.shape[1].clone(), last],
+        )))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        vec![format!(
+            "{out} = F.interpolate({}, scale_factor={})",
+            n(self.x),
+            self.scale.name()
+        )]
+    }
+}
