@@ -639,8 +639,8 @@ pub fn describe(path: &Path, case: &Case, r: &CheckResult) -> String {
     for d in &r.dims {
         let _ = writeln!(
             s,
-            "  {}.size({}): requested {}, truth {}, trace region {}, torch kept {}, accepts {}",
-            d.input, d.dim, d.requested, d.truth, d.trace_region, d.kept, d.accepts
+            "  {}: requested {}, truth {}, trace region {}, torch kept {}, accepts {}",
+            d.label, d.requested, d.truth, d.trace_region, d.kept, d.accepts
         );
     }
     for f in &r.findings {
@@ -690,6 +690,13 @@ pub fn describe(path: &Path, case: &Case, r: &CheckResult) -> String {
             "  0/1 probe {}: {}",
             case.shapes_text(&e.sizes),
             e.outcome()
+        );
+    }
+    if r.swept > 0 {
+        let _ = writeln!(
+            s,
+            "  sweep: {} of {} accepted sizes (export sizes included) match eager",
+            r.swept_matching, r.swept
         );
     }
     if let Some(sig) = r.signature() {

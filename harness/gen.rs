@@ -6,6 +6,9 @@
 //! probe and a set of witness sizes per symbol, so eager PyTorch is known to accept every
 //! probe. When the bytes run out every choice falls back to its first option, and the case
 //! closes validly. The same bytes always give the same case.
+//!
+//! What the builders say, and how often, follows a survey of size patterns in real model code
+//! and of where torch.export is fragile: `harness/gen/SURVEY.md`, with its coverage table.
 
 use crate::ir::*;
 use arbitrary::{Arbitrary, Result, Unstructured};
@@ -271,10 +274,10 @@ pub const BUILDERS: &[BuilderRow] = &[
         build: |b, u, pre| b.build_cumsum(u, pre),
     },
     BuilderRow {
-        name: "topk",
+        name: "topk_kthvalue_histc",
         family: Family::Reduction,
-        weight: 1,
-        makes: &["topk"],
+        weight: 2,
+        makes: &["topk", "kthvalue", "histc"],
         build: |b, u, pre| b.build_topk(u, pre),
     },
     BuilderRow {
@@ -470,6 +473,7 @@ pub const CHANNEL_OPS: &[&str] = &[
     "size",
     "numel",
     "ndim",
+    "stride",
     "int_arith",
     "int_binary",
     "int_max",
@@ -477,6 +481,7 @@ pub const CHANNEL_OPS: &[&str] = &[
     "to_float",
     "sqrt",
     "round",
+    "float_arith",
 ];
 
 /// Picks an existing tensor value matching the predicate, or gives up on the builder.
@@ -704,6 +709,7 @@ impl<'c> Builder<'c> {
             return None;
         }
         let input = Input {
+            kind: InputKind::Tensor,
             dtype,
             dims: dims
                 .into_iter()
@@ -714,9 +720,30 @@ impl<'c> Builder<'c> {
                 })
                 .collect(),
         };
-        self.input_types.push(Type::Tensor(input.tensor_type()));
+        self.input_types.push(input.value_type());
         self.case.inputs.push(input);
         Some(ValueRef::Input(self.case.inputs.len() as u32 - 1))
+    }
+
+    /// A new Python int model input (`forward(self, x, n)`), on a new or an existing symbol
+    /// (a length passed beside the tensor it measures), or `None` when no input is left.
+    fn int_input(&mut self, u: &mut Unstructured) -> Result<Option<ValueRef>> {
+        let first_is_tensor = self
+            .case
+            .inputs
+            .first()
+            .is_some_and(|i| i.kind == InputKind::Tensor);
+        if !first_is_tensor || self.case.inputs.len() >= self.cfg.max_inputs.max(1) {
+            return Ok(None);
+        }
+        let size = match self.new_dim(u)? {
+            DimExpr::Mul(_, s) => *s,
+            other => other,
+        };
+        let input = Input::int(size);
+        self.input_types.push(input.value_type());
+        self.case.inputs.push(input);
+        Ok(Some(ValueRef::Input(self.case.inputs.len() as u32 - 1)))
     }
 
     /// Tries to append ops; keeps all of them or none.
@@ -785,7 +812,7 @@ impl<'c> Builder<'c> {
 
     /// A size operand: a size-derived int (possibly creating `x.shape[d]` first) or a literal.
     fn size_arg(
-        &self,
+        &mut self,
         u: &mut Unstructured,
         pre: &mut Step,
         lit: std::ops::RangeInclusive<i64>,
@@ -799,12 +826,12 @@ impl<'c> Builder<'c> {
     }
 
     /// An existing size-derived int, or a new `x.shape[d]` (maybe with arithmetic) in `pre`.
-    fn int_value(&self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<ValueRef>> {
+    fn int_value(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<ValueRef>> {
         let Some(read) = self.size_read(u, pre)? else {
             return Ok(None);
         };
         // Real model code rarely uses a size as read: chains like `(n - 1) // s + 1` and
-        // `H * W` are the rule (see SURVEY.md).
+        // `H * W` are the rule (see harness/gen/SURVEY.md).
         let mut cur = read;
         let steps = u.int_in_range(0..=self.cfg.max_chain)?;
         for _ in 0..steps {
@@ -815,7 +842,7 @@ impl<'c> Builder<'c> {
 
     /// An existing size-derived int, or a new read of a size (`x.shape[d]`, `x.size(d)`,
     /// `len(x)`, `_, n = x.shape`, `x.numel()`, `x.dim()`) in `pre`.
-    fn size_read(&self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<ValueRef>> {
+    fn size_read(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<ValueRef>> {
         let channels_on = self.cfg.families.contains(&Family::Channel);
         if (u.arbitrary::<bool>()? || !channels_on)
             && let Some(v) = self.pick(u, |t| matches!(t, Type::Int(_)))?
@@ -824,6 +851,11 @@ impl<'c> Builder<'c> {
         }
         if !channels_on {
             return Ok(None);
+        }
+        if u.int_in_range(0..=7u8)? == 0
+            && let Some(n) = self.int_input(u)?
+        {
+            return Ok(Some(n));
         }
         let Some((x, t)) =
             self.pick_tensor(u, |t| t.rank() > 0 && t.shape.iter().any(|d| !d.has_data()))?
@@ -841,13 +873,19 @@ impl<'c> Builder<'c> {
         match u.int_in_range(0..=19u8)? {
             0 | 1 => pre.push(Op::Numel(Numel { x })),
             2 => pre.push(Op::NDim(NDim { x })),
+            3 => pre.push(Op::Stride(Stride { x, dim })),
             _ => pre.push(Op::Size(Size { x, dim, spelling })),
         }
         Ok(Some(read))
     }
 
     /// One step of arithmetic on a size-derived int, in `pre`.
-    fn arith_step(&self, u: &mut Unstructured, pre: &mut Step, cur: ValueRef) -> Result<ValueRef> {
+    fn arith_step(
+        &mut self,
+        u: &mut Unstructured,
+        pre: &mut Step,
+        cur: ValueRef,
+    ) -> Result<ValueRef> {
         let id = self.next_id(pre);
         match u.int_in_range(0..=9u8)? {
             0..=4 => {
@@ -858,6 +896,18 @@ impl<'c> Builder<'c> {
                     IntFn::Mul => u.int_in_range(2..=4)?,
                     IntFn::Pow => 2,
                     IntFn::Min => *u.choose(&[2, 3, 4, 6, 8, 16])?,
+                    IntFn::Shr => u.int_in_range(1..=3)?,
+                    IntFn::Shl => u.int_in_range(1..=2)?,
+                    IntFn::BitAnd => *u.choose(&[1, 3, 7, -2, -4, -8])?,
+                    IntFn::BitOr => *u.choose(&[1, 3, 7])?,
+                    IntFn::BitXor => *u.choose(&[1, 3])?,
+                    IntFn::DivmodQuotient | IntFn::DivmodRemainder => u.int_in_range(2..=4)?,
+                    IntFn::AbsDiff => {
+                        let at = self
+                            .type_in(pre, cur)
+                            .and_then(|t| t.int().and_then(|e| e.eval(&self.case.export)));
+                        self.compare_literal(u, at)?
+                    }
                 };
                 pre.push(Op::IntArith(IntArith { a: cur, f, k }));
             }
@@ -879,29 +929,63 @@ impl<'c> Builder<'c> {
                 k: u.int_in_range(2..=6)?,
                 spelling: *u.choose(MaxSpelling::ALL)?,
             })),
-            8 => {
-                pre.push(Op::TrueDiv(TrueDiv {
-                    a: cur,
-                    k: u.int_in_range(2..=4)?,
-                }));
-                let id = self.next_id(pre);
-                pre.push(Op::Round(Round {
-                    a: ValueRef::Node(id.index() - 1),
-                    f: *u.choose(RoundFn::ALL)?,
-                }));
-                return Ok(id);
-            }
             _ => {
-                pre.push(Op::ToFloat(ToFloat { a: cur }));
+                // Through a float and back: `int(n / 2 * 1.5)`, `math.ceil(n * 0.75)`.
+                let f = self.float_value(u, pre, cur, false)?;
                 let id = self.next_id(pre);
                 pre.push(Op::Round(Round {
-                    a: ValueRef::Node(id.index() - 1),
+                    a: f,
                     f: *u.choose(RoundFn::ALL)?,
                 }));
                 return Ok(id);
             }
         }
         Ok(id)
+    }
+
+    /// A float computed from the int `a`, in `pre`: `a / k`, `float(a)`,
+    /// `torch.sym_float(a)` or (when `sqrt_ok`) `math.sqrt(a)`, then up to two steps of
+    /// arithmetic with a literal (`* 0.5`, `+ 1.5`).
+    fn float_value(
+        &mut self,
+        u: &mut Unstructured,
+        pre: &mut Step,
+        a: ValueRef,
+        sqrt_ok: bool,
+    ) -> Result<ValueRef> {
+        let mut f = self.next_id(pre);
+        let top = if sqrt_ok { 3 } else { 2 };
+        let first = match u.int_in_range(0..=top)? {
+            0 => Op::TrueDiv(TrueDiv {
+                a,
+                k: u.int_in_range(2..=4)?,
+            }),
+            1 => Op::ToFloat(ToFloat {
+                a,
+                spelling: FloatSpelling::Float,
+            }),
+            2 => Op::ToFloat(ToFloat {
+                a,
+                spelling: FloatSpelling::SymFloat,
+            }),
+            _ => Op::Sqrt(Sqrt { a }),
+        };
+        let is_sqrt = matches!(first, Op::Sqrt(_));
+        pre.push(first);
+        if is_sqrt {
+            // Arithmetic on a square root has no exact truth.
+            return Ok(f);
+        }
+        for _ in 0..u.int_in_range(0..=2u8)? {
+            let next = self.next_id(pre);
+            pre.push(Op::FloatArith(FloatArith {
+                a: f,
+                f: *u.choose(FloatFn::ALL)?,
+                c: *u.choose(FloatLit::ALL)?,
+            }));
+            f = next;
+        }
+        Ok(f)
     }
 
     /// The type of a value, including those of the ops pending in `pre` (structurally,
@@ -935,7 +1019,7 @@ impl<'c> Builder<'c> {
     }
 
     /// Literals real comparisons use: 0, 1, the value at the export sizes and its
-    /// neighbours, a large one, and small ones (SURVEY.md).
+    /// neighbours, a large one, and small ones (harness/gen/SURVEY.md).
     fn compare_literal(&self, u: &mut Unstructured, at_export: Option<i64>) -> Result<i64> {
         let v = at_export.unwrap_or(4);
         Ok(match u.int_in_range(0..=9u8)? {
@@ -951,7 +1035,7 @@ impl<'c> Builder<'c> {
 
     /// A bool computed from sizes, in `pre`: a comparison with a literal or between two
     /// sizes, of an int or a float, maybe combined with `and`/`or`/`not`.
-    fn condition(&self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<ValueRef>> {
+    fn condition(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<ValueRef>> {
         let Some(a) = self.int_value(u, pre)? else {
             return Ok(None);
         };
@@ -967,16 +1051,8 @@ impl<'c> Builder<'c> {
                 id
             }
             1 | 2 => {
-                // A float compared: `n / 2 > 3`, `math.sqrt(n) <= 4`.
-                let f = self.next_id(pre);
-                pre.push(match u.int_in_range(0..=2u8)? {
-                    0 => Op::TrueDiv(TrueDiv {
-                        a,
-                        k: u.int_in_range(2..=4)?,
-                    }),
-                    1 => Op::Sqrt(Sqrt { a }),
-                    _ => Op::ToFloat(ToFloat { a }),
-                });
+                // A float compared: `n / 2 > 3`, `math.sqrt(n) <= 4`, `n * 0.5 + 1 > 3`.
+                let f = self.float_value(u, pre, a, true)?;
                 let at = match self.type_in(pre, f) {
                     Some(Type::Float(e)) => e.eval(&self.case.export).map(|x| x.round() as i64),
                     _ => None,
@@ -1019,7 +1095,7 @@ impl<'c> Builder<'c> {
     }
 
     /// A plain comparison of a size with a literal, for combining.
-    fn condition_leaf(&self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<ValueRef>> {
+    fn condition_leaf(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<ValueRef>> {
         let Some(a) = self.size_read(u, pre)? else {
             return Ok(None);
         };
@@ -1038,7 +1114,7 @@ impl<'c> Builder<'c> {
 
     /// A scalar for value sinks: a size-derived int or float, or a literal.
     fn scalar_arg(
-        &self,
+        &mut self,
         u: &mut Unstructured,
         pre: &mut Step,
         float_ok: bool,
@@ -1048,13 +1124,7 @@ impl<'c> Builder<'c> {
             && let SizeArg::Value(v) = a
             && u.int_in_range(0..=3u8)? == 0
         {
-            let n = self.types.len() as u32 + pre.len() as u32;
-            pre.push(match u.int_in_range(0..=2u8)? {
-                0 => Op::ToFloat(ToFloat { a: v }),
-                1 => Op::TrueDiv(TrueDiv { a: v, k: 2 }),
-                _ => Op::Sqrt(Sqrt { a: v }),
-            });
-            return Ok(SizeArg::Value(ValueRef::Node(n)));
+            return Ok(SizeArg::Value(self.float_value(u, pre, v, true)?));
         }
         Ok(a)
     }
@@ -1270,11 +1340,22 @@ impl<'c> Builder<'c> {
         let op = {
             let (x, t) = tensor!(self, u, |t: &TensorType| float(t) && ranked(t));
             let dim = u.choose_index(t.rank())? as u8;
-            Op::Topk(Topk {
-                x,
-                k: self.size_arg(u, pre, 1..=2)?,
-                dim,
-            })
+            match u.int_in_range(0..=3u8)? {
+                0 | 1 => Op::Topk(Topk {
+                    x,
+                    k: self.size_arg(u, pre, 1..=2)?,
+                    dim,
+                }),
+                2 => Op::Kthvalue(Kthvalue {
+                    x,
+                    k: self.size_arg(u, pre, 1..=2)?,
+                    dim,
+                }),
+                _ => Op::Histc(Histc {
+                    x,
+                    bins: self.size_arg(u, pre, 1..=8)?,
+                }),
+            }
         };
         Ok(Some(op))
     }
@@ -1406,8 +1487,13 @@ impl<'c> Builder<'c> {
     ) -> Result<Option<Op>> {
         let op = {
             let (x, t) = tensor!(self, u, any);
-            match t.shape.iter().position(|d| *d == DimExpr::Const(1)) {
-                Some(d) if u.arbitrary()? => Op::Squeeze(Squeeze { x, dim: d as u8 }),
+            let ones = t.shape.iter().position(|d| *d == DimExpr::Const(1));
+            let symbolic = t.shape.iter().position(|d| d.as_const().is_none());
+            match (ones, symbolic) {
+                (Some(d), _) if u.arbitrary()? => Op::Squeeze(Squeeze { x, dim: d as u8 }),
+                (_, Some(d)) if u.int_in_range(0..=3u8)? == 0 => {
+                    Op::Squeeze(Squeeze { x, dim: d as u8 })
+                }
                 _ => Op::Unsqueeze(Unsqueeze {
                     x,
                     dim: u.int_in_range(0..=t.rank())? as u8,
@@ -1639,9 +1725,15 @@ impl<'c> Builder<'c> {
             for _ in 0..rank {
                 shape.push(self.size_arg(u, pre, 1..=4)?);
             }
+            // Half the zeros/ones are `x.new_zeros(...)` of a float tensor, as modules write.
+            let like = if u.arbitrary()? {
+                self.pick_tensor(u, float)?.map(|(v, _)| v)
+            } else {
+                None
+            };
             match u.int_in_range(0..=3u8)? {
-                0 => Op::Zeros(Zeros { shape }),
-                1 => Op::Ones(Ones { shape }),
+                0 => Op::Zeros(Zeros { shape, like }),
+                1 => Op::Ones(Ones { shape, like }),
                 _ => Op::Full(Full {
                     shape,
                     fill: self.scalar_arg(u, pre, true)?,
@@ -1860,6 +1952,7 @@ impl<'c> Builder<'c> {
                 }),
                 1 => Op::Zeros(Zeros {
                     shape: vec![SizeArg::Value(value)],
+                    like: None,
                 }),
                 _ => Op::Full(Full {
                     shape: vec![SizeArg::Const(2)],
@@ -1924,10 +2017,36 @@ impl<'c> Builder<'c> {
                 2
             }
         };
+        // A named Dim cannot be given to an int, and an int on the symbol of a named tensor
+        // dim would put two promises on one symbol: such cases ask for AUTO throughout.
+        let symbols = |e: &DimExpr| {
+            let mut v = vec![];
+            e.symbols(&mut v);
+            v
+        };
+        let int_shares_symbol = self.case.inputs.iter().any(|i| {
+            i.kind == InputKind::Int
+                && i.dims.iter().flat_map(|d| symbols(&d.size)).any(|s| {
+                    self.case.inputs.iter().any(|t| {
+                        t.kind == InputKind::Tensor
+                            && t.dims.iter().any(|td| symbols(&td.size).contains(&s))
+                    })
+                })
+        });
+        let style = if style == 2 && int_shares_symbol {
+            0
+        } else {
+            style
+        };
         let static_spec = u.arbitrary::<bool>()?;
         for input in &mut self.case.inputs {
+            let int = input.kind == InputKind::Int;
             for d in &mut input.dims {
                 d.spec = match (&d.truth, style) {
+                    // torch takes no named Dims and no STATIC for ints.
+                    (DimTruth::Static, _) if int => DimSpec::Unspecified,
+                    (_, 1) if int => DimSpec::Dynamic,
+                    _ if int => DimSpec::Auto,
                     (DimTruth::Static, _) => {
                         if static_spec {
                             DimSpec::Static
@@ -1938,12 +2057,14 @@ impl<'c> Builder<'c> {
                     (_, 0) => DimSpec::Auto,
                     (_, 1) => DimSpec::Dynamic,
                     (DimTruth::MultipleOf { k }, _) => DimSpec::Derived { k: *k },
+                    // `min=2` stated even where it is torch's effective bound: a reader of
+                    // a reproducer should not have to know that a smaller min is raised to 2.
                     (DimTruth::Bounded { runs }, _) => DimSpec::Named {
-                        min: runs.first().map(|r| r[0]).filter(|&m| m > 2),
+                        min: Some(runs.first().map_or(2, |r| r[0]).max(2)),
                         max: runs.last().map(|r| r[1]).filter(|&m| m < SCAN_MAX),
                     },
                     _ => DimSpec::Named {
-                        min: None,
+                        min: Some(2),
                         max: None,
                     },
                 };

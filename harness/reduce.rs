@@ -172,6 +172,7 @@ fn subgraph_to_input(case: &Case) -> Vec<Case> {
             })
             .collect();
         c.inputs.push(Input {
+            kind: InputKind::Tensor,
             dtype: t.dtype,
             dims,
         });
@@ -186,7 +187,8 @@ fn merge_inputs(case: &Case) -> Vec<Case> {
     for j in 1..case.inputs.len() {
         for i in 0..j {
             let (a, b) = (&case.inputs[i], &case.inputs[j]);
-            let same = a.dtype == b.dtype
+            let same = a.kind == b.kind
+                && a.dtype == b.dtype
                 && a.dims
                     .iter()
                     .map(|d| &d.size)

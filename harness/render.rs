@@ -140,6 +140,15 @@ pub fn render_standalone(case: &Case) -> Standalone {
     out.push(format!("def make_inputs({}):", syms.join(", ")));
     out.push("    g = torch.Generator().manual_seed(0)".into());
     for (i, input) in case.inputs.iter().enumerate() {
+        if input.kind == InputKind::Int {
+            let value = input
+                .dims
+                .first()
+                .map(|d| d.size.to_python(&|s| symbol_name(s.0 as usize)))
+                .unwrap_or_default();
+            out.push(format!("    {} = {value}", names[i]));
+            continue;
+        }
         let shape = tuple(
             input
                 .dims
@@ -211,6 +220,11 @@ fn dynamic_shapes_dict(case: &Case) -> String {
         .iter()
         .enumerate()
         .map(|(i, input)| {
+            if input.kind == InputKind::Int {
+                // An int's spec is the hint itself, not a dict of dims.
+                let v = input.dims.first().and_then(spec_py);
+                return format!("\"{}\": {}", input_name(i), v.as_deref().unwrap_or("None"));
+            }
             let dims: Vec<String> = input
                 .dims
                 .iter()
@@ -295,7 +309,15 @@ pub fn render(case: &Case) -> Rendered {
     let shapes: Vec<String> = case
         .inputs
         .iter()
-        .map(|i| tuple(i.dims.iter().map(|d| dim_size_py(&d.size)).collect()))
+        .map(|i| match i.kind {
+            // An int input's "shape" is its value.
+            InputKind::Int => i
+                .dims
+                .first()
+                .map(|d| dim_size_py(&d.size))
+                .unwrap_or_else(|| "0".into()),
+            InputKind::Tensor => tuple(i.dims.iter().map(|d| dim_size_py(&d.size)).collect()),
+        })
         .collect();
     let shapes: Vec<String> = shapes
         .into_iter()
@@ -315,13 +337,14 @@ pub fn render(case: &Case) -> Rendered {
     lines.push("    g = torch.Generator().manual_seed(seed)".into());
     lines.push("    shapes = input_shapes(s)".into());
     for (i, input) in case.inputs.iter().enumerate() {
-        let make = match input.dtype {
-            DType::F32 => format!("torch.randn(shapes[{i}], generator=g)"),
+        let make = match (input.kind, input.dtype) {
+            (InputKind::Int, _) => format!("int(shapes[{i}])"),
+            (_, DType::F32) => format!("torch.randn(shapes[{i}], generator=g)"),
             // Integer inputs hold 0 or 1 so they are valid indices and one_hot classes.
-            DType::I64 => {
+            (_, DType::I64) => {
                 format!("torch.randint(0, 2, shapes[{i}], generator=g, dtype=torch.int64)")
             }
-            DType::Bool => format!("torch.randint(0, 2, shapes[{i}], generator=g).bool()"),
+            (_, DType::Bool) => format!("torch.randint(0, 2, shapes[{i}], generator=g).bool()"),
         };
         lines.push(format!("    {} = {make}", names[i]));
     }

@@ -13,7 +13,7 @@
 
 use crate::corpus::FindingRecord;
 use crate::escape::{markdown_code, markdown_fence, markdown_text, python_comment};
-use crate::ir::{Case, input_name};
+use crate::ir::Case;
 use crate::oracle::{Backend, Cause, CheckResult, Class, Contract, Verdict, spec_text};
 use crate::render::{make_inputs_call, render_standalone};
 use std::fmt::Write;
@@ -257,7 +257,7 @@ impl Repro {
                     .enumerate()
                     .filter(|(_, d)| d.spec.requests_dynamic())
                     .map(move |(d, dim)| {
-                        format!("`{}.size({d})` as `{}`", input_name(i), spec_text(dim))
+                        format!("`{}` as `{}`", self.case.dim_label(i, d), spec_text(dim))
                     })
             })
             .collect();

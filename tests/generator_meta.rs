@@ -3,7 +3,9 @@
 
 use shapefuzz::r#gen::{BUILDERS, CHANNEL_OPS};
 use shapefuzz::generate;
-use shapefuzz::ir::{Family, Op, Round, Sink, SymId, TrueDiv, Type, ValueRef};
+use shapefuzz::ir::{
+    Family, FloatFn, InputKind, IntFn, Op, Round, RoundFn, Sink, SymId, TrueDiv, Type, ValueRef,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[test]
@@ -15,6 +17,7 @@ fn ten_thousand_seeds_cover_the_op_set() {
     let mut sinks: BTreeMap<Sink, u64> = BTreeMap::new();
     let (mut with_channel, mut with_tie, mut int_half) = (0u64, 0u64, 0u64);
     let (mut chained, mut float_cmp, mut zero_one_cmp, mut two_symbols) = (0u64, 0u64, 0u64, 0u64);
+    let mut int_inputs = 0u64;
     let mut ops_seen: BTreeMap<String, u64> = BTreeMap::new();
     for seed in 0..n {
         let case = generate(seed, true);
@@ -46,7 +49,11 @@ fn ten_thousand_seeds_cover_the_op_set() {
         let arith = |v: ValueRef| match v {
             ValueRef::Node(i) => matches!(
                 case.nodes[i as usize],
-                Op::IntArith(_) | Op::IntBinary(_) | Op::IntMax(_) | Op::Round(_)
+                Op::IntArith(_)
+                    | Op::IntBinary(_)
+                    | Op::IntMax(_)
+                    | Op::Round(_)
+                    | Op::FloatArith(_)
             ),
             ValueRef::Input(_) => false,
         };
@@ -76,6 +83,7 @@ fn ten_thousand_seeds_cover_the_op_set() {
             }
         }
         chained += c.0 as u64;
+        int_inputs += case.inputs.iter().any(|i| i.kind == InputKind::Int) as u64;
         float_cmp += c.1 as u64;
         zero_one_cmp += c.2 as u64;
         two_symbols += c.3 as u64;
@@ -131,6 +139,7 @@ fn ten_thousand_seeds_cover_the_op_set() {
         "two symbols meeting in one op: {:.1}%",
         pct(two_symbols)
     );
+    let _ = writeln!(report, "a Python int model input: {:.1}%", pct(int_inputs));
     for (f, c) in &families {
         let _ = writeln!(report, "family {f:?}: {:.1}% of cases", pct(*c));
     }
@@ -221,9 +230,25 @@ fn ten_thousand_seeds_cover_the_op_set() {
     for (k, c) in &ops_seen {
         assert!(*c >= 20, "{k} generated {c} times in {n} cases");
     }
-    for (s, c) in &sinks {
-        assert!(*c >= 20, "sink {s:?} fed {c} times in {n} cases");
+    for s in Sink::ALL {
+        let c = sinks.get(s).copied().unwrap_or(0);
+        assert!(c >= 20, "sink {s:?} fed {c} times in {n} cases");
     }
+    // Every operator of the size arithmetic, not only those that happen to appear.
+    let arithmetic = IntFn::ALL
+        .iter()
+        .map(|f| format!("int.{}", f.name()))
+        .chain(RoundFn::ALL.iter().map(|f| format!("round.{}", f.name())))
+        .chain(FloatFn::ALL.iter().map(|f| format!("float.{}", f.name())));
+    for k in arithmetic {
+        let c = ops_seen.get(&k).copied().unwrap_or(0);
+        assert!(c >= 20, "{k} generated {c} times in {n} cases");
+    }
+    assert!(
+        pct(int_inputs) >= 3.0,
+        "int model inputs in {:.1}%",
+        pct(int_inputs)
+    );
     assert!(
         pct(chained) >= 20.0,
         "chained arithmetic in {:.1}%",

@@ -334,7 +334,7 @@ fn a_constraint_violation_for_guards_that_always_hold_is_a_bug() {
 fn named_dims_related_by_a_product_are_checked_at_run_time_by_design() {
     // `x.new_tensor([math.floor(x.numel() / 2)])` with named Dims: a guard on s0*s1, which
     // torch deliberately checks at run time instead of raising (PR #124949, #130775).
-    let case = shapefuzz::generate(16396932155903188552, true);
+    let case = seed("named_product_new_tensor.json");
     let r = check(&case);
     // The specialization itself (new_tensor of a size) is the model's, and avoidable.
     assert_eq!(
@@ -350,7 +350,7 @@ fn named_dims_related_by_a_product_are_checked_at_run_time_by_design() {
 fn a_branch_on_size_below_2_accepted_at_size_1_is_a_silent_divergence() {
     // `if v1 < 2:` is traced as False; the program does not check that sizes are >= 2, so a
     // size-1 input runs the other arm and returns another result than eager.
-    let case = shapefuzz::generate(580, true);
+    let case = seed("zero_one_branch.json");
     let r = check(&case);
     assert_eq!(r.verdict, Verdict::Divergence, "{r:#?}");
     assert_bug(&r, Contract::SilentDivergenceAtZeroOne, Some("compare"));
@@ -365,4 +365,40 @@ fn dynamic_pinned_by_split_arithmetic_without_an_error_is_a_bug() {
     // export raises nothing (a named Dim with the same guards does).
     let r = check(&seed("dynamic_split.json"));
     assert_bug(&r, Contract::DynamicSpecializedSilently, Some("split"));
+}
+
+#[test]
+fn a_python_int_input_asked_dynamic_stays_dynamic_and_is_swept() {
+    // `forward(self, x, y)` with `y: int` specified `Dim.DYNAMIC` (non-strict export supports
+    // it since PR #150198): the program keeps y symbolic and matches eager at every size it
+    // accepts, which the sweep runs through.
+    let r = check(&seed("int_input_dynamic.json"));
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    let y = r.dims.iter().find(|d| d.input == "y").expect("y reported");
+    assert_eq!(y.label, "y (an int input)");
+    assert!(y.kept.starts_with("dynamic"), "{y:#?}");
+    assert_eq!(y.accepts, "2..", "{y:#?}");
+    // Both symbols swept over their accepted sizes, and the export sizes themselves.
+    assert!(r.swept >= 20, "{r:#?}");
+    assert_eq!(r.swept, r.swept_matching, "{r:#?}");
+}
+
+#[test]
+fn a_size_xor_left_for_the_verifier_is_an_internal_error_of_the_xor() {
+    // `x.shape[0] ^ 1`: tracing keeps `operator.xor`, which export's own verifier then
+    // rejects ("not an allowed operator type") instead of tracing or refusing it up front.
+    // The verifier runs after tracing, so the culprit comes from the operator's name.
+    let r = check(&seed("xor_verifier.json"));
+    assert_eq!(r.verdict, Verdict::ExportError, "{r:#?}");
+    assert_bug(&r, Contract::InternalError, Some("int.xor"));
+}
+
+#[test]
+fn a_min_torch_folds_for_sizes_of_2_is_the_culprit_of_a_0_1_divergence() {
+    // `min(x.shape[0], 1)` is folded to 1 (size symbols are positive), so at x=[0] the
+    // program fills 1 where eager fills 0: the min is the decision that differs, not the
+    // tensor ops around it.
+    let r = check(&seed("folded_min.json"));
+    assert_eq!(r.verdict, Verdict::Divergence, "{r:#?}");
+    assert_bug(&r, Contract::SilentDivergenceAtZeroOne, Some("int.min"));
 }

@@ -270,34 +270,40 @@ impl DimExpr {
         self.interval().0
     }
 
-    /// `(lower, upper)` bounds, `None` meaning unbounded on that side.
+    /// `(lower, upper)` bounds over valuations with every symbol at least 2, `None` meaning
+    /// unbounded on that side.
     pub fn interval(&self) -> (Option<i64>, Option<i64>) {
+        self.interval_over(2)
+    }
+
+    /// `(lower, upper)` bounds over valuations with every symbol at least `sym_min`.
+    pub fn interval_over(&self, sym_min: i64) -> (Option<i64>, Option<i64>) {
         fn mul_bound(a: Option<i64>, b: Option<i64>) -> Option<i64> {
             a?.checked_mul(b?)
         }
         match self {
             DimExpr::Const(c) => (Some(*c), Some(*c)),
-            DimExpr::Sym(_) => (Some(2), None),
+            DimExpr::Sym(_) => (Some(sym_min), None),
             DimExpr::Data(_) => (Some(0), None),
             DimExpr::Add(a, b) => {
-                let (al, ah) = a.interval();
-                let (bl, bh) = b.interval();
+                let (al, ah) = a.interval_over(sym_min);
+                let (bl, bh) = b.interval_over(sym_min);
                 (
                     al.zip(bl).and_then(|(x, y)| x.checked_add(y)),
                     ah.zip(bh).and_then(|(x, y)| x.checked_add(y)),
                 )
             }
             DimExpr::Sub(a, b) => {
-                let (al, ah) = a.interval();
-                let (bl, bh) = b.interval();
+                let (al, ah) = a.interval_over(sym_min);
+                let (bl, bh) = b.interval_over(sym_min);
                 (
                     al.zip(bh).and_then(|(x, y)| x.checked_sub(y)),
                     ah.zip(bl).and_then(|(x, y)| x.checked_sub(y)),
                 )
             }
             DimExpr::Mul(a, b) => {
-                let (al, ah) = a.interval();
-                let (bl, bh) = b.interval();
+                let (al, ah) = a.interval_over(sym_min);
+                let (bl, bh) = b.interval_over(sym_min);
                 // Only the non-negative case is needed for sizes; be conservative otherwise.
                 if al.is_some_and(|x| x >= 0) && bl.is_some_and(|x| x >= 0) {
                     (mul_bound(al, bl), mul_bound(ah, bh))
@@ -306,13 +312,13 @@ impl DimExpr {
                 }
             }
             DimExpr::FloorDiv(a, k) => {
-                let (l, h) = a.interval();
+                let (l, h) = a.interval_over(sym_min);
                 (l.map(|x| x.div_euclid(*k)), h.map(|x| x.div_euclid(*k)))
             }
             DimExpr::Mod(_, k) => (Some(0), Some(k - 1)),
             DimExpr::Min(a, b) => {
-                let (al, ah) = a.interval();
-                let (bl, bh) = b.interval();
+                let (al, ah) = a.interval_over(sym_min);
+                let (bl, bh) = b.interval_over(sym_min);
                 (
                     al.zip(bl).map(|(x, y)| x.min(y)),
                     match (ah, bh) {
@@ -323,8 +329,8 @@ impl DimExpr {
                 )
             }
             DimExpr::Max(a, b) => {
-                let (al, ah) = a.interval();
-                let (bl, bh) = b.interval();
+                let (al, ah) = a.interval_over(sym_min);
+                let (bl, bh) = b.interval_over(sym_min);
                 (
                     match (al, bl) {
                         (Some(x), Some(y)) => Some(x.max(y)),
@@ -335,8 +341,8 @@ impl DimExpr {
                 )
             }
             DimExpr::Ite(_, a, b) => {
-                let (al, ah) = a.interval();
-                let (bl, bh) = b.interval();
+                let (al, ah) = a.interval_over(sym_min);
+                let (bl, bh) = b.interval_over(sym_min);
                 (
                     al.zip(bl).map(|(x, y)| x.min(y)),
                     ah.zip(bh).map(|(x, y)| x.max(y)),
@@ -425,6 +431,24 @@ impl FloatExpr {
     pub fn inner(&self) -> &DimExpr {
         match self {
             FloatExpr::Of(e) | FloatExpr::Div(e, _) | FloatExpr::Sqrt(e) => e,
+        }
+    }
+
+    /// The float as an exact fraction `(numerator, denominator)`; `None` for a square root.
+    pub fn ratio(&self) -> Option<(DimExpr, i64)> {
+        match self {
+            FloatExpr::Of(e) => Some((e.clone(), 1)),
+            FloatExpr::Div(e, k) => Some((e.clone(), *k)),
+            FloatExpr::Sqrt(_) => None,
+        }
+    }
+
+    /// The float for an exact fraction.
+    pub fn from_ratio(num: DimExpr, den: i64) -> FloatExpr {
+        if den == 1 {
+            FloatExpr::Of(num)
+        } else {
+            FloatExpr::Div(num, den)
         }
     }
 

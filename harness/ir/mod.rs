@@ -77,13 +77,58 @@ pub struct InputDim {
     pub spec: DimSpec,
 }
 
+/// What a model input is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputKind {
+    #[default]
+    Tensor,
+    /// A Python int (`forward(self, x, n)`): its one "dim" is its value, with its own spec
+    /// (`Dim.AUTO`, `Dim.DYNAMIC` or none; torch refuses named Dims for ints).
+    Int,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Input {
+    #[serde(default, skip_serializing_if = "InputKind::is_tensor")]
+    pub kind: InputKind,
     pub dtype: DType,
     pub dims: Vec<InputDim>,
 }
 
+impl InputKind {
+    pub fn is_tensor(&self) -> bool {
+        *self == InputKind::Tensor
+    }
+}
+
 impl Input {
+    /// An int input whose value is `size`.
+    pub fn int(size: DimExpr) -> Input {
+        Input {
+            kind: InputKind::Int,
+            dtype: DType::I64,
+            dims: vec![InputDim {
+                size,
+                truth: DimTruth::Free,
+                spec: DimSpec::Unspecified,
+            }],
+        }
+    }
+
+    /// The type the model sees.
+    pub fn value_type(&self) -> Type {
+        match self.kind {
+            InputKind::Tensor => Type::Tensor(self.tensor_type()),
+            InputKind::Int => Type::Int(
+                self.dims
+                    .first()
+                    .map(|d| d.size.clone())
+                    .unwrap_or(DimExpr::Const(0)),
+            ),
+        }
+    }
+
     pub fn tensor_type(&self) -> TensorType {
         let (lo, hi) = match self.dtype {
             // Integer inputs hold 0 or 1 (see `render::make_inputs`).
@@ -200,11 +245,7 @@ impl Case {
 
     /// Types of every value at the given valuations, inputs first, or the first problem.
     pub fn infer_types(&self, valuations: &[Valuation]) -> Result<Types, Invalid> {
-        let inputs: Vec<Type> = self
-            .inputs
-            .iter()
-            .map(|i| Type::Tensor(i.tensor_type()))
-            .collect();
+        let inputs: Vec<Type> = self.inputs.iter().map(Input::value_type).collect();
         let mut nodes: Vec<Type> = Vec::with_capacity(self.nodes.len());
         for (i, op) in self.nodes.iter().enumerate() {
             for v in op.operands() {
@@ -257,6 +298,16 @@ impl Case {
         for (i, input) in self.inputs.iter().enumerate() {
             if input.dims.len() > MAX_RANK {
                 return Err(Invalid(format!("input {i}: rank above {MAX_RANK}")));
+            }
+            if input.kind == InputKind::Int {
+                let ok = matches!(input.dims.as_slice(), [d]
+                    if matches!(d.size, DimExpr::Const(_) | DimExpr::Sym(_))
+                        && matches!(d.spec, DimSpec::Unspecified | DimSpec::Auto | DimSpec::Dynamic));
+                if !ok {
+                    return Err(Invalid(format!(
+                        "input {i}: an int input has one value, c or s, specified as AUTO, DYNAMIC or not at all"
+                    )));
+                }
             }
             for (d, dim) in input.dims.iter().enumerate() {
                 let mut syms = vec![];
@@ -382,15 +433,26 @@ impl Case {
             .collect()
     }
 
-    /// Input shapes at a valuation as people read them: `x=[3] y=[3]`.
+    /// Input shapes at a valuation as people read them: `x=[3] y=[3] n=5`.
     pub fn shapes_text(&self, v: &Valuation) -> String {
         let shapes = self.input_shapes(v);
         let parts: Vec<String> = shapes
             .iter()
             .enumerate()
-            .map(|(i, s)| format!("{}={s:?}", input_name(i)))
+            .map(|(i, s)| match self.inputs[i].kind {
+                InputKind::Int => format!("{}={}", input_name(i), s.first().unwrap_or(&0)),
+                InputKind::Tensor => format!("{}={s:?}", input_name(i)),
+            })
             .collect();
         parts.join(" ")
+    }
+
+    /// How a user names input dim `d` of input `i`: `x.size(0)`, or `n` for an int input.
+    pub fn dim_label(&self, i: usize, d: usize) -> String {
+        match self.inputs.get(i).map(|inp| inp.kind) {
+            Some(InputKind::Int) => format!("{} (an int input)", input_name(i)),
+            _ => format!("{}.size({d})", input_name(i)),
+        }
     }
 
     /// Op kinds in the case, sorted and de-duplicated.

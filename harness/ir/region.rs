@@ -33,6 +33,10 @@ pub enum DecisionKind {
     ClampArm,
     /// Whether a derived size is 0, 1 or larger.
     SizeClass,
+    /// The arm `min`/`max` takes where torch can tell it from its assumptions on sizes and
+    /// folds the call to that arm (`min(1, n)` becomes `1`): the same at every size of 2 or
+    /// more, so it only changes at 0 and 1.
+    FoldedArm,
 }
 
 /// One place where the trace depends on the valuation.
@@ -120,6 +124,20 @@ pub(crate) struct DecisionCx<'a> {
     pub dim_of: &'a dyn Fn(ValueRef, u8) -> Option<DimExpr>,
     /// The type of the deciding op's own result, when known.
     pub own: Option<Type>,
+}
+
+/// `a <= b` as a decision when it is the same at every valuation with sizes of 2 or more.
+/// torch folds such a `min`/`max` to one arm in two ways (measured on 2.15): sympy folds
+/// `Min(1, s)` to `1` as size symbols are positive, and a value that is specialized
+/// (`float(min(n, 2))`) is evaluated on the range `[2, inf]`. Either way the exported program
+/// computes another value than eager at 0 or 1.
+pub(crate) fn folded_arm(a: DimExpr, b: DimExpr) -> Option<(DecisionKind, DecisionExpr)> {
+    if a.has_data() || b.has_data() {
+        return None;
+    }
+    let (lo, hi) = DimExpr::sub(a.clone(), b.clone()).interval();
+    let decided = lo.is_some_and(|l| l >= 0) || hi.is_some_and(|h| h <= 0);
+    decided.then_some((DecisionKind::FoldedArm, DecisionExpr::Le(a, b)))
 }
 
 impl DecisionCx<'_> {

@@ -110,6 +110,8 @@ fn result(backend: Backend, verdict: Verdict, findings: Vec<Finding>) -> CheckRe
         findings,
         dims: vec![],
         edge: vec![],
+        swept: 0,
+        swept_matching: 0,
         traceback: None,
         fix: None,
         timings: Timings::default(),
@@ -160,7 +162,43 @@ impl Ctx<'_> {
     }
 
     fn error_cause(&self, e: &ErrorInfo) -> Cause {
-        self.node_cause(e.case_line, first_line(&e.text()), e.site.clone())
+        let line = self.operator_line(&e.message).or(e.case_line);
+        self.node_cause(line, first_line(&e.text()), e.site.clone())
+    }
+
+    /// For an error about a Python operator left in the graph (export's verifier:
+    /// "Operator '<built-in function xor>' is not an allowed operator type"), which runs
+    /// after tracing and has no frame in the model: the first line of the model that uses
+    /// that operator.
+    fn operator_line(&self, message: &str) -> Option<u32> {
+        static BUILTIN: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"<built-in function (\w+)>").expect("valid pattern"));
+        let name = BUILTIN.captures(message)?.get(1)?.as_str();
+        let token = match name {
+            "xor" => " ^ ",
+            "and_" => " & ",
+            "or_" => " | ",
+            "lshift" => " << ",
+            "rshift" => " >> ",
+            "floordiv" => " // ",
+            "mod" => " % ",
+            "truediv" => " / ",
+            "pow" => " ** ",
+            "abs" => "abs(",
+            "divmod" => "divmod(",
+            "round" => "round(",
+            "trunc" => "math.trunc(",
+            _ => return None,
+        };
+        self.rendered.node_lines.iter().find_map(|&(a, b)| {
+            (a..=b).find(|&l| {
+                self.rendered
+                    .source
+                    .lines()
+                    .nth(l as usize - 1)
+                    .is_some_and(|code| code.contains(token))
+            })
+        })
     }
 
     /// The Python decision that differs between `sizes` and the export sizes.
@@ -173,8 +211,12 @@ impl Ctx<'_> {
             .unwrap_or("")
             .trim();
         let show = |x: Option<i64>| match (d.kind, x) {
-            (DecisionKind::Branch | DecisionKind::ClampArm, Some(0)) => "False".to_string(),
-            (DecisionKind::Branch | DecisionKind::ClampArm, Some(1)) => "True".to_string(),
+            (DecisionKind::Branch | DecisionKind::ClampArm | DecisionKind::FoldedArm, Some(0)) => {
+                "False".to_string()
+            }
+            (DecisionKind::Branch | DecisionKind::ClampArm | DecisionKind::FoldedArm, Some(1)) => {
+                "True".to_string()
+            }
             (DecisionKind::SizeClass, Some(2)) => "2 or more".to_string(),
             (_, Some(x)) => x.to_string(),
             (_, None) => "unknown".to_string(),
@@ -203,6 +245,9 @@ fn decision_name(k: DecisionKind) -> &'static str {
         DecisionKind::ListLength => "the list length",
         DecisionKind::ClampArm => "whether the bound is within the size",
         DecisionKind::SizeClass => "a derived size",
+        DecisionKind::FoldedArm => {
+            "whether min/max returns its first argument (torch folds it for sizes >= 2)"
+        }
     }
 }
 
@@ -574,6 +619,9 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
             (Some(e), _) if e.repeatable == Some(false) => {
                 finding(Verdict::Poisoned, None, "eager is not repeatable".into())
             }
+            // The sweep looks for wrong results only: what the program rejects is judged
+            // per symbol from its guards below.
+            (_, Some(x)) if !x.ok && p.kind == ProbeKind::Sweep => continue,
             (_, Some(x)) if !x.ok => {
                 let text = x
                     .error
@@ -633,6 +681,9 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
     let verdict = findings.first().map(|f| f.verdict).unwrap_or(Verdict::Pass);
     let mut r = result(backend, verdict, findings);
     r.edge = edge;
+    let sweep = reply.probes.iter().filter(|p| p.kind == ProbeKind::Sweep);
+    r.swept = sweep.clone().count();
+    r.swept_matching = sweep.filter(|p| p.matches == Some(true)).count();
     r
 }
 
@@ -723,7 +774,7 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
     let scan: Vec<i64> = (2..=SCAN_MAX).collect();
     let accepted: Vec<i64> = scan.iter().copied().filter(|&n| in_runs(n, &acc)).collect();
     let (i, d) = first_dim_of(case, s)?;
-    let name = format!("{}.size({d})", crate::ir::input_name(i));
+    let name = case.dim_label(i, d);
     let spec_written = spec_text(&case.inputs[i].dims[d]);
     let sname = symbol_name(s);
     let here = case.export[s];
@@ -887,8 +938,9 @@ fn dim_reports(case: &Case, truth: &Truth, reply: &CheckReply) -> Vec<DimReport>
             out.push(DimReport {
                 input: crate::ir::input_name(i),
                 dim: d as u32,
+                label: case.dim_label(i, d),
                 requested: spec_text(dim),
-                truth: truth_name(&dim.truth),
+                truth: truth_name(case, &dim.truth),
                 trace_region: region,
                 kept,
                 accepts,
@@ -898,15 +950,12 @@ fn dim_reports(case: &Case, truth: &Truth, reply: &CheckReply) -> Vec<DimReport>
     out
 }
 
-fn truth_name(t: &DimTruth) -> String {
+fn truth_name(case: &Case, t: &DimTruth) -> String {
     match t {
         DimTruth::Free => "free".into(),
         DimTruth::Static => "static".into(),
         DimTruth::Tied { input, dim } => {
-            format!(
-                "tied to {}.size({dim})",
-                crate::ir::input_name(*input as usize)
-            )
+            format!("tied to {}", case.dim_label(*input as usize, *dim as usize))
         }
         DimTruth::MultipleOf { k } => format!("multiple of {k}"),
         DimTruth::Bounded { runs } => format!("bounded: {}", fmt_runs(runs)),

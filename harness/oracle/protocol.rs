@@ -144,6 +144,8 @@ pub enum ProbeKind {
     Edge,
     /// Just outside the trace region, added by the oracle.
     Region,
+    /// A size the exported program accepts, from the worker's sweep (`SWEEP_PER_SYMBOL`).
+    Sweep,
 }
 
 #[derive(Clone, Debug, Deserialize)]

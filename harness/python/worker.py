@@ -186,6 +186,8 @@ def _clean_paths(s):
     s = str(s)
     if _CaseState.last_file:
         s = s.replace(_CaseState.last_file, "case.py")
+    # The worker runs from a content-addressed copy in the cache directory.
+    s = s.replace(_THIS_FILE, "shapefuzz/worker.py")
     s = s.replace(_TMPDIR + os.sep, "")
     return _SITE_PACKAGES.sub("", s)
 
@@ -468,13 +470,17 @@ def _inspect_dims(ep, names):
     for idx, tgt in enumerate(user_targets):
         node = phs.get(tgt)
         val = node.meta.get("val") if node is not None else None
-        if not isinstance(val, torch.Tensor):
+        if isinstance(val, (int, torch.SymInt)) and not isinstance(val, bool):
+            sizes = [val]  # an int input: its one "dim" is its value
+        elif isinstance(val, torch.Tensor):
+            sizes = list(val.shape)
+            if shape_env is None:
+                fm = getattr(val, "fake_mode", None)
+                shape_env = getattr(fm, "shape_env", None)
+        else:
             continue
-        if shape_env is None:
-            fm = getattr(val, "fake_mode", None)
-            shape_env = getattr(fm, "shape_env", None)
         name = names[idx] if idx < len(names) else tgt
-        for d, sz in enumerate(val.shape):
+        for d, sz in enumerate(sizes):
             entry = {"input": idx, "name": name, "dim": d, "size": str(sz), "pinned": None, "range": None}
             if isinstance(sz, int):
                 entry["pinned"] = int(sz)
@@ -568,8 +574,10 @@ def _guards_of(shape_env, names=()):
 
 # --- which guards a valuation breaks -----------------------------------------------------------
 def _source_of(src):
-    """(input name, dim) of a `x.size()[d]` source, else None."""
+    """(input name, dim) of a `x.size()[d]` source, (name, 0) of an int input `n`, else None."""
     try:
+        if getattr(src, "prop", None) is None and isinstance(getattr(src, "local_name", None), str):
+            return src.local_name, 0
         if getattr(src, "prop", None) != TensorProperty.SIZE:
             return None
         base = src.base
@@ -593,6 +601,9 @@ def _sym_values(shape_env, mod, names, valuation):
             if where is None or where[0] not in index:
                 continue
             shp = shapes[index[where[0]]]
+            if isinstance(shp, int):
+                vals[sym] = sympy.Integer(shp)
+                break
             if where[1] < len(shp):
                 vals[sym] = sympy.Integer(int(shp[where[1]]))
                 break
@@ -761,7 +772,9 @@ def _accepted(gm, mod, inputs, scan_max):
             try:
                 shapes = mod.input_shapes(s)
                 args = tuple(
-                    torch.empty(tuple(shp), dtype=dt, device="meta") if dt is not None else inp
+                    shp if isinstance(shp, int)  # an int input: its "shape" is its value
+                    else torch.empty(tuple(shp), dtype=dt, device="meta") if dt is not None
+                    else inp
                     for shp, dt, inp in zip(shapes, dtypes, inputs)
                 )
                 gfn(*args)
@@ -770,6 +783,49 @@ def _accepted(gm, mod, inputs, scan_max):
             ok_sizes.append(n)
         acc[sym] = _runs(ok_sizes)
     return acc
+
+
+def _sweep_probes(req, mod, accepted, taken):
+    """Sizes the exported program accepts and eager runs, beyond the case's own probes: the
+    export sizes themselves, then per symbol up to `sweep` sizes spread evenly over what both
+    accept (others at their export sizes). A wrong symbolic simplification can show at only a
+    few sizes; this is where it is looked for. Deterministic: no timing decides anything."""
+    per_symbol = int(req.get("sweep") or 0)
+    if per_symbol <= 0:
+        return []
+    base = dict(mod.EXPORT_SIZES)
+    valid = req.get("valid") or {}
+    scan_max = int(req.get("guard_scan_max", 64))
+    seen = {tuple(sorted(p.items())) for p in taken}
+    out = []
+
+    def add(sizes):
+        key = tuple(sorted(sizes.items()))
+        if key not in seen:
+            seen.add(key)
+            out.append(sizes)
+
+    add(dict(base))
+    for sym in getattr(mod, "SYMBOLS", []):
+        runs_ok = accepted.get(sym) or []
+        runs_valid = valid.get(sym) or []
+        cands = [
+            n for n in range(2, scan_max + 1)
+            if n != base.get(sym)
+            and any(a <= n <= b for a, b in runs_ok)
+            and any(a <= n <= b for a, b in runs_valid)
+        ]
+        if len(cands) > per_symbol:
+            if per_symbol == 1:
+                cands = [cands[len(cands) // 2]]
+            else:
+                step = (len(cands) - 1) / (per_symbol - 1)
+                cands = sorted({cands[round(i * step)] for i in range(per_symbol)})
+        for n in cands:
+            sizes = dict(base)
+            sizes[sym] = n
+            add(sizes)
+    return out
 
 
 def _probe(mod, model, gm, sizes, kind, seed):
@@ -936,10 +992,17 @@ def _check(req):
 
         t = time.perf_counter()
         extra = [p for p in (req.get("region_probes") or []) if isinstance(p, dict)]
+        normal = getattr(mod, "PROBES", []) or []
+        edge = getattr(mod, "EDGE_PROBES", []) or []
+        try:
+            sweep = _sweep_probes(req, mod, resp["accepted"] or {}, list(normal) + list(edge) + extra)
+        except Exception:
+            sweep = []
         for kind, probes in (
-            ("normal", getattr(mod, "PROBES", []) or []),
-            ("edge", getattr(mod, "EDGE_PROBES", []) or []),
+            ("normal", normal),
+            ("edge", edge),
             ("region", extra),
+            ("sweep", sweep),
         ):
             for sizes in probes:
                 try:

@@ -83,6 +83,34 @@ impl OpDef for Numel {
 }
 
 op_struct! {
+    /// `x.stride(d)` of an input, `x.contiguous().stride(d)` of anything else: the product
+    /// of the sizes after `d`
+    Stride {
+        x: ValueRef,
+        dim: u8,
+    }
+}
+
+impl OpDef for Stride {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let t = cx.tensor(self.x)?;
+        let d = cx.dim(&t, self.dim)?;
+        Ok(Type::Int(product(&t.shape[d + 1..])))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let x = n(self.x);
+        let dim = self.dim;
+        // Inputs are contiguous; what ops return may be a view with other strides.
+        let expr = match self.x {
+            ValueRef::Input(_) => format!("{x}.stride({dim})"),
+            ValueRef::Node(_) => format!("{x}.contiguous().stride({dim})"),
+        };
+        vec![format!("{out} = {expr}")]
+    }
+}
+
+op_struct! {
     /// `n + k`, `n - k`, `n * k`, `n // k`, `n % k`
     IntArith {
         a: ValueRef,
@@ -106,6 +134,20 @@ impl OpDef for IntArith {
             IntFn::Pow => (1..*k).fold(e.clone(), |acc, _| DimExpr::mul(acc, e.clone())),
             IntFn::Min => DimExpr::min(e, DimExpr::Const(*k)),
             IntFn::RSub => DimExpr::sub(DimExpr::Const(*k), e),
+            IntFn::Shr | IntFn::Shl if !(1..=4).contains(k) => bail!("shift by {k}"),
+            IntFn::Shr => DimExpr::floor_div(e, 1 << k),
+            IntFn::Shl => DimExpr::mul(DimExpr::Const(1 << k), e),
+            IntFn::BitAnd | IntFn::BitOr | IntFn::BitXor => match bit_with_mask(*f, e, *k) {
+                Some(e) => e,
+                None => bail!("mask {k}"),
+            },
+            IntFn::DivmodQuotient | IntFn::DivmodRemainder if *k < 1 => bail!("divmod by {k}"),
+            IntFn::DivmodQuotient => DimExpr::floor_div(e, *k),
+            IntFn::DivmodRemainder => DimExpr::modulo(e, *k),
+            IntFn::AbsDiff => DimExpr::max(
+                DimExpr::sub(e.clone(), DimExpr::Const(*k)),
+                DimExpr::sub(DimExpr::Const(*k), e),
+            ),
         }))
     }
 
@@ -121,6 +163,14 @@ impl OpDef for IntArith {
             IntFn::Pow => format!("{a} ** {k}"),
             IntFn::Min => format!("min({a}, {k})"),
             IntFn::RSub => format!("{k} - {a}"),
+            IntFn::Shr => format!("{a} >> {k}"),
+            IntFn::Shl => format!("{a} << {k}"),
+            IntFn::BitAnd => format!("{a} & {k}"),
+            IntFn::BitOr => format!("{a} | {k}"),
+            IntFn::BitXor => format!("{a} ^ {k}"),
+            IntFn::DivmodQuotient => format!("divmod({a}, {k})[0]"),
+            IntFn::DivmodRemainder => format!("divmod({a}, {k})[1]"),
+            IntFn::AbsDiff => format!("abs({a} - {k})"),
         };
         vec![format!("{out} = {expr}")]
     }
@@ -128,6 +178,34 @@ impl OpDef for IntArith {
     fn kind(&self) -> Option<String> {
         Some(format!("int.{}", self.f.name()))
     }
+
+    fn decisions(&self, cx: &DecisionCx, out: &mut Vec<(DecisionKind, DecisionExpr)>) {
+        if self.f == IntFn::Min
+            && let Some(a) = cx.int(self.a)
+        {
+            out.extend(folded_arm(a, DimExpr::Const(self.k)));
+        }
+    }
+}
+
+/// `e & k`, `e | k`, `e ^ k` where they are exact arithmetic on two's complement ints:
+/// `e & (2^j - 1)` is `e mod 2^j`, `e & -2^j` is `2^j * (e // 2^j)`, and `|`/`^` with
+/// `2^j - 1` set or flip the low `j` bits. `None` for other masks.
+fn bit_with_mask(f: IntFn, e: DimExpr, k: i64) -> Option<DimExpr> {
+    let low = |m: i64| m > 0 && m <= 1 << 20 && (m + 1) & m == 0;
+    let m = k + 1; // 2^j when k = 2^j - 1
+    let high = DimExpr::mul(DimExpr::Const(m), DimExpr::floor_div(e.clone(), m.max(1)));
+    Some(match f {
+        IntFn::BitAnd if low(k) => DimExpr::modulo(e, m),
+        IntFn::BitAnd if (-(1 << 20)..0).contains(&k) && (-k) & (-k - 1) == 0 => {
+            DimExpr::mul(DimExpr::Const(-k), DimExpr::floor_div(e, -k))
+        }
+        IntFn::BitOr if low(k) => DimExpr::add(high, DimExpr::Const(k)),
+        IntFn::BitXor if low(k) => {
+            DimExpr::add(high, DimExpr::sub(DimExpr::Const(k), DimExpr::modulo(e, m)))
+        }
+        _ => return None,
+    })
 }
 
 op_struct! {
@@ -165,6 +243,14 @@ impl OpDef for IntBinary {
 
     fn kind(&self) -> Option<String> {
         Some(format!("int2.{}", self.f.name()))
+    }
+
+    fn decisions(&self, cx: &DecisionCx, out: &mut Vec<(DecisionKind, DecisionExpr)>) {
+        if matches!(self.f, IntBinFn::Min | IntBinFn::Max)
+            && let (Some(a), Some(b)) = (cx.int(self.a), cx.int(self.b))
+        {
+            out.extend(folded_arm(a, b));
+        }
     }
 }
 
@@ -218,6 +304,12 @@ impl OpDef for IntMax {
             .map(|spelling| IntMax { spelling, ..*self }.into())
             .collect()
     }
+
+    fn decisions(&self, cx: &DecisionCx, out: &mut Vec<(DecisionKind, DecisionExpr)>) {
+        if let Some(a) = cx.int(self.a) {
+            out.extend(folded_arm(a, DimExpr::Const(self.k)));
+        }
+    }
 }
 
 op_struct! {
@@ -245,22 +337,117 @@ impl OpDef for TrueDiv {
 }
 
 op_struct! {
-    /// `float(n)`
+    /// `float(n)` or `torch.sym_float(n)`
     ToFloat {
         a: ValueRef,
+        #[serde(default)]
+        spelling: FloatSpelling,
     }
 }
 
 impl OpDef for ToFloat {
     fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
-        let ToFloat { a } = self;
-        Ok(Type::Float(FloatExpr::Of(cx.int(*a)?)))
+        Ok(Type::Float(FloatExpr::Of(cx.int(self.a)?)))
     }
 
     fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
-        let ToFloat { a } = self;
-        let expr = format!("float({})", n(*a));
+        let a = n(self.a);
+        let expr = match self.spelling {
+            FloatSpelling::Float => format!("float({a})"),
+            FloatSpelling::SymFloat => format!("torch.sym_float({a})"),
+        };
         vec![format!("{out} = {expr}")]
+    }
+
+    fn spelling(&self) -> Option<&'static str> {
+        Some(self.spelling.name())
+    }
+
+    fn respellings(&self) -> Vec<Op> {
+        others(FloatSpelling::ALL, self.spelling)
+            .map(|spelling| ToFloat { spelling, ..*self }.into())
+            .collect()
+    }
+}
+
+op_struct! {
+    /// `f * c`, `f + c`, `f - c`: arithmetic on a size-derived float with a literal
+    FloatArith {
+        a: ValueRef,
+        f: FloatFn,
+        c: FloatLit,
+    }
+}
+
+impl OpDef for FloatArith {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let Type::Float(fe) = cx.ty(self.a)? else {
+            bail!("float arithmetic on a non-float")
+        };
+        let Some((num, den)) = fe.ratio() else {
+            bail!("arithmetic on a square root is not modelled")
+        };
+        let (p, q) = self.c.ratio();
+        let pow2 = |x: i64| x > 0 && x & (x - 1) == 0;
+        // Python's float arithmetic is exact on dyadic values (and scaling by a power of two
+        // is exact on any float), which keeps the truth an exact fraction.
+        if !(pow2(den) || self.f == FloatFn::Mul && pow2(p) && pow2(q)) {
+            bail!("inexact float arithmetic")
+        }
+        let (num, den) = match self.f {
+            FloatFn::Mul => (DimExpr::mul(DimExpr::Const(p), num), den * q),
+            FloatFn::Add => (
+                DimExpr::add(
+                    DimExpr::mul(DimExpr::Const(q), num),
+                    DimExpr::Const(p * den),
+                ),
+                den * q,
+            ),
+            FloatFn::Sub => (
+                DimExpr::sub(
+                    DimExpr::mul(DimExpr::Const(q), num),
+                    DimExpr::Const(p * den),
+                ),
+                den * q,
+            ),
+        };
+        if den > 1 << 12 {
+            bail!("denominator {den}")
+        }
+        let (num, den) = reduce_ratio(num, den);
+        Ok(Type::Float(FloatExpr::from_ratio(num, den)))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let op = match self.f {
+            FloatFn::Mul => "*",
+            FloatFn::Add => "+",
+            FloatFn::Sub => "-",
+        };
+        vec![format!("{out} = {} {op} {}", n(self.a), self.c.name())]
+    }
+
+    fn kind(&self) -> Option<String> {
+        Some(format!("float.{}", self.f.name()))
+    }
+}
+
+/// `c*e / den` with the common factor of `c` and `den` divided out.
+fn reduce_ratio(num: DimExpr, den: i64) -> (DimExpr, i64) {
+    fn gcd(a: i64, b: i64) -> i64 {
+        if b == 0 { a.abs() } else { gcd(b, a % b) }
+    }
+    match &num {
+        DimExpr::Const(c) => {
+            let g = gcd(*c, den).max(1);
+            (DimExpr::Const(c / g), den / g)
+        }
+        DimExpr::Mul(c, e) if c.as_const().is_some() => {
+            let c = c.as_const().unwrap_or(1);
+            let g = gcd(c, den).max(1);
+            (DimExpr::mul(DimExpr::Const(c / g), (**e).clone()), den / g)
+        }
+        _ => (num, den),
     }
 }
 
@@ -287,7 +474,7 @@ impl OpDef for Sqrt {
 }
 
 op_struct! {
-    /// `int(f)`, `math.floor(f)`, `math.ceil(f)`
+    /// `int(f)`, `math.floor(f)`, `math.ceil(f)`, `round(f)`, `torch.sym_int(f)`, `math.trunc(f)`
     Round {
         a: ValueRef,
         f: RoundFn,
@@ -300,30 +487,43 @@ impl OpDef for Round {
         let Type::Float(fe) = cx.ty(*a)? else {
             bail!("round of a non-float")
         };
-        Ok(match (fe, f) {
-            (FloatExpr::Of(e), _) => Type::Int(e),
-            (FloatExpr::Div(e, k), RoundFn::Int | RoundFn::Floor) => {
-                // int() truncates, floor() floors: the same only when e >= 0.
-                cx.all(&e, "int() of a negative quotient", |x| x >= 0)?;
-                Type::Int(DimExpr::floor_div(e, k))
+        let Some((num, den)) = fe.ratio() else {
+            bail!("rounding a square root is not modelled")
+        };
+        if den == 1 {
+            return Ok(Type::Int(num));
+        }
+        Ok(Type::Int(match f {
+            RoundFn::Floor => DimExpr::floor_div(num, den),
+            RoundFn::Ceil => DimExpr::floor_div(DimExpr::add(num, DimExpr::Const(den - 1)), den),
+            RoundFn::Int | RoundFn::SymInt | RoundFn::Trunc => {
+                // These truncate, floor floors: the same only when the quotient is >= 0.
+                cx.all(&num, "truncating a negative quotient", |x| x >= 0)?;
+                DimExpr::floor_div(num, den)
             }
-            (FloatExpr::Div(e, k), RoundFn::Ceil) => {
-                cx.all(&e, "ceil of a negative quotient", |x| x >= 0)?;
-                Type::Int(DimExpr::floor_div(
-                    DimExpr::add(e, DimExpr::Const(k - 1)),
-                    k,
-                ))
+            RoundFn::Round => {
+                // Python rounds half to even; with an odd denominator there is no half.
+                if den % 2 == 0 {
+                    bail!("round() of a quotient that can be a tie")
+                }
+                DimExpr::floor_div(
+                    DimExpr::add(DimExpr::mul(DimExpr::Const(2), num), DimExpr::Const(den)),
+                    2 * den,
+                )
             }
-            (FloatExpr::Sqrt(_), _) => bail!("rounding a square root is not modelled"),
-        })
+        }))
     }
 
     fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
         let Round { a, f } = self;
+        let a = n(*a);
         let expr = match f {
-            RoundFn::Int => format!("int({})", n(*a)),
-            RoundFn::Floor => format!("math.floor({})", n(*a)),
-            RoundFn::Ceil => format!("math.ceil({})", n(*a)),
+            RoundFn::Int => format!("int({a})"),
+            RoundFn::Floor => format!("math.floor({a})"),
+            RoundFn::Ceil => format!("math.ceil({a})"),
+            RoundFn::Round => format!("round({a})"),
+            RoundFn::SymInt => format!("torch.sym_int({a})"),
+            RoundFn::Trunc => format!("math.trunc({a})"),
         };
         vec![format!("{out} = {expr}")]
     }

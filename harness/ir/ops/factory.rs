@@ -99,15 +99,22 @@ impl OpDef for Full {
 }
 
 op_struct! {
-    /// `torch.zeros(...)`
+    /// `torch.zeros(...)`, or `like.new_zeros((...))` of a float tensor `like`
     Zeros {
         shape: Vec<SizeArg> => FactoryShape,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        like: Option<ValueRef>,
     }
 }
 
 impl OpDef for Zeros {
     fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
-        let Zeros { shape } = self;
+        let Zeros { shape, like } = self;
+        if let Some(like) = like
+            && cx.tensor(*like)?.dtype != DType::F32
+        {
+            bail!("new_zeros of a non-float tensor");
+        }
         let dims = factory_shape(cx, shape)?;
         Ok(Type::Tensor(TensorType {
             dtype: DType::F32,
@@ -118,22 +125,36 @@ impl OpDef for Zeros {
     }
 
     fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
-        let Zeros { shape } = self;
-        let expr = format!("torch.zeros({})", join(shape.iter().map(arg)));
+        let Zeros { shape, like } = self;
+        let expr = match like {
+            Some(like) => format!(
+                "{}.new_zeros({})",
+                n(*like),
+                tuple(shape.iter().map(arg).collect())
+            ),
+            None => format!("torch.zeros({})", join(shape.iter().map(arg))),
+        };
         vec![format!("{out} = {expr}")]
     }
 }
 
 op_struct! {
-    /// `torch.ones(...)`
+    /// `torch.ones(...)`, or `like.new_ones((...))` of a float tensor `like`
     Ones {
         shape: Vec<SizeArg> => FactoryShape,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        like: Option<ValueRef>,
     }
 }
 
 impl OpDef for Ones {
     fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
-        let Ones { shape } = self;
+        let Ones { shape, like } = self;
+        if let Some(like) = like
+            && cx.tensor(*like)?.dtype != DType::F32
+        {
+            bail!("new_ones of a non-float tensor");
+        }
         let dims = factory_shape(cx, shape)?;
         Ok(Type::Tensor(TensorType {
             dtype: DType::F32,
@@ -144,8 +165,15 @@ impl OpDef for Ones {
     }
 
     fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
-        let Ones { shape } = self;
-        let expr = format!("torch.ones({})", join(shape.iter().map(arg)));
+        let Ones { shape, like } = self;
+        let expr = match like {
+            Some(like) => format!(
+                "{}.new_ones({})",
+                n(*like),
+                tuple(shape.iter().map(arg).collect())
+            ),
+            None => format!("torch.ones({})", join(shape.iter().map(arg))),
+        };
         vec![format!("{out} = {expr}")]
     }
 }

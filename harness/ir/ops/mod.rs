@@ -15,7 +15,7 @@
 //! valuations is accepted by eager PyTorch at all of them.
 
 use super::expr::{BoolExpr, CmpFn, DimExpr, FloatExpr, Valuation};
-use super::region::{DecisionCx, DecisionExpr, DecisionKind};
+use super::region::{DecisionCx, DecisionExpr, DecisionKind, folded_arm};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -143,12 +143,54 @@ simple_enum!(UnaryFn { Relu => "relu", Neg => "neg", Abs => "abs", Exp => "exp",
 simple_enum!(BinaryFn { Add => "add", Sub => "sub", Mul => "mul", Maximum => "maximum" });
 simple_enum!(ScalarFn { Add => "add", Mul => "mul" });
 simple_enum!(ReduceFn { Sum => "sum", Mean => "mean", Amax => "amax" });
-simple_enum!(IntFn { Add => "add", Sub => "sub", Mul => "mul", FloorDiv => "floordiv", Mod => "mod", Pow => "pow", Min => "min", RSub => "rsub" });
+simple_enum!(
+/// `n <op> k` for a literal `k`. The bit operations take masks and shifts whose result
+/// is exact floor division or remainder by a power of two, so the truth stays closed.
+IntFn {
+    Add => "add", Sub => "sub", Mul => "mul", FloorDiv => "floordiv", Mod => "mod",
+    Pow => "pow", Min => "min", RSub => "rsub", Shr => "shr", Shl => "shl",
+    BitAnd => "and", BitOr => "or", BitXor => "xor", DivmodQuotient => "divmod0",
+    DivmodRemainder => "divmod1", AbsDiff => "absdiff"
+});
 simple_enum!(
     /// Arithmetic between two size-derived ints.
     IntBinFn { Add => "add", Sub => "sub", Mul => "mul", Min => "min", Max => "max" });
 simple_enum!(BoolFn { And => "and", Or => "or" });
-simple_enum!(RoundFn { Int => "int", Floor => "floor", Ceil => "ceil" });
+simple_enum!(
+    /// How a float becomes an int: `int`, `math.floor`, `math.ceil`, `round` (only where it
+    /// cannot tie), `torch.sym_int` and `math.trunc`.
+    RoundFn { Int => "int", Floor => "floor", Ceil => "ceil", Round => "round", SymInt => "sym_int", Trunc => "trunc" });
+simple_enum!(
+    /// How a size becomes a float.
+    FloatSpelling { Float => "float", SymFloat => "sym_float" });
+simple_enum!(
+    /// Float arithmetic with a literal.
+    FloatFn { Mul => "mul", Add => "add", Sub => "sub" });
+simple_enum!(
+    /// Float literals of the arithmetic: all dyadic, so Python's float arithmetic on sizes is
+    /// exact and the truth can stay rational.
+    FloatLit { Quarter => "0.25", Half => "0.5", One => "1.0", OneAndHalf => "1.5", Two => "2.0" });
+
+// `simple_enum!` cannot mark a `#[default]` variant.
+#[allow(clippy::derivable_impls)]
+impl Default for FloatSpelling {
+    fn default() -> Self {
+        FloatSpelling::Float
+    }
+}
+
+impl FloatLit {
+    /// The literal as `(numerator, denominator)`.
+    pub fn ratio(self) -> (i64, i64) {
+        match self {
+            FloatLit::Quarter => (1, 4),
+            FloatLit::Half => (1, 2),
+            FloatLit::One => (1, 1),
+            FloatLit::OneAndHalf => (3, 2),
+            FloatLit::Two => (2, 1),
+        }
+    }
+}
 simple_enum!(
     /// How "append a size to a 1-D tensor" is spelled.
     AppendSpelling { Pad => "pad", Cat => "cat" });
@@ -221,6 +263,8 @@ pub enum Sink {
     TensorData,
     PadWidth,
     TriangleDiagonal,
+    KthK,
+    HistcBins,
 }
 
 impl Sink {
@@ -248,6 +292,8 @@ impl Sink {
         Sink::TensorData,
         Sink::PadWidth,
         Sink::TriangleDiagonal,
+        Sink::KthK,
+        Sink::HistcBins,
     ];
 }
 
@@ -560,12 +606,12 @@ pub(crate) trait OpFields {
 
 /// Declares an op's struct; a field written `name: Type => Sink` feeds that sink.
 macro_rules! op_struct {
-    ($(#[$m:meta])* $name:ident { $( $field:ident : $ty:ty $(=> $sink:ident)? ),* $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $( $(#[$fm:meta])* $field:ident : $ty:ty $(=> $sink:ident)? ),* $(,)? }) => {
         $(#[$m])*
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
-            $( pub $field: $ty ),*
+            $( $(#[$fm])* pub $field: $ty ),*
         }
 
         impl OpFields for $name {
@@ -700,7 +746,10 @@ op_table! {
         Unary = "unary", Binary = "binary", ScalarArith = "scalar_arith", Clamp = "clamp",
         MaskedFill = "masked_fill",
     ]
-    Reduction: [Reduce = "reduce", MaxAll = "max_all", Cumsum = "cumsum", Topk = "topk"]
+    Reduction: [
+        Reduce = "reduce", MaxAll = "max_all", Cumsum = "cumsum", Topk = "topk",
+        Kthvalue = "kthvalue", Histc = "histc",
+    ]
     Matmul: [Matmul = "matmul"]
     Shape: [
         Reshape = "reshape", Flatten = "flatten", Unflatten = "unflatten", Permute = "permute",
@@ -718,9 +767,10 @@ op_table! {
         Linspace = "linspace", OneHot = "one_hot", Tril = "tril", Triu = "triu",
     ]
     Channel: [
-        Size = "size", Numel = "numel", NDim = "ndim", IntArith = "int_arith",
+        Size = "size", Numel = "numel", NDim = "ndim", Stride = "stride", IntArith = "int_arith",
         IntBinary = "int_binary", IntMax = "int_max",
         TrueDiv = "true_div", ToFloat = "to_float", Sqrt = "sqrt", Round = "round",
+        FloatArith = "float_arith",
         ToTensor = "to_tensor",
     ]
     Control: [

@@ -145,3 +145,73 @@ impl OpDef for Topk {
         vec![format!("{out} = {expr}")]
     }
 }
+
+op_struct! {
+    /// `x.kthvalue(k, dim=).values`: the k-th smallest along a dim, which it drops
+    Kthvalue {
+        x: ValueRef,
+        k: SizeArg => KthK,
+        dim: u8,
+    }
+}
+
+impl OpDef for Kthvalue {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let Kthvalue { x, k, dim } = self;
+        let t = cx.tensor(*x)?;
+        let d = cx.dim(&t, *dim)?;
+        if t.dtype != DType::F32 {
+            bail!("kthvalue dtype");
+        }
+        let k = cx.size(*k)?;
+        cx.all(&k, "kthvalue k >= 1", |x| x >= 1)?;
+        cx.all2(&k, &t.shape[d], "kthvalue k <= size", |a, b| a <= b)?;
+        let mut shape = t.shape.clone();
+        shape.remove(d);
+        Ok(Type::Tensor(t.with_shape(shape)))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let Kthvalue { x, k, dim } = self;
+        vec![format!(
+            "{out} = {}.kthvalue({}, dim={dim}).values",
+            n(*x),
+            arg(k)
+        )]
+    }
+}
+
+op_struct! {
+    /// `torch.histc(x, bins=)`: a 1-D histogram with `bins` entries
+    Histc {
+        x: ValueRef,
+        bins: SizeArg => HistcBins,
+    }
+}
+
+impl OpDef for Histc {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let Histc { x, bins } = self;
+        let t = cx.tensor(*x)?;
+        if t.dtype != DType::F32 {
+            bail!("histc dtype");
+        }
+        let bins = cx.size(*bins)?;
+        cx.all(&bins, "histc bins >= 1", |x| x >= 1)?;
+        Ok(Type::Tensor(TensorType {
+            dtype: DType::F32,
+            shape: vec![bins],
+            lo: Some(0),
+            hi: None,
+        }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let Histc { x, bins } = self;
+        vec![format!(
+            "{out} = torch.histc({}, bins={})",
+            n(*x),
+            arg(bins)
+        )]
+    }
+}

@@ -223,11 +223,15 @@ impl OpDef for Squeeze {
         let Squeeze { x, dim } = self;
         let t = cx.tensor(*x)?;
         let d = cx.dim(&t, *dim)?;
-        if t.shape[d] != DimExpr::Const(1) {
-            bail!("squeeze of a dim that is not 1");
-        }
         let mut shape = t.shape.clone();
-        shape.remove(d);
+        if t.shape[d] == DimExpr::Const(1) {
+            shape.remove(d);
+        } else {
+            // `squeeze(d)` of a size that may be 1 (`x.squeeze(-1)` in model code): a no-op
+            // wherever the size is 2 or more, which is everywhere the case is checked but at
+            // the 0/1 probes, where eager drops the dim and the traced program keeps it.
+            cx.all(&t.shape[d], "squeeze of a size below 2", |x| x >= 2)?;
+        }
         Ok(Type::Tensor(t.with_shape(shape)))
     }
 
