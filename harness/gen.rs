@@ -281,6 +281,13 @@ pub const BUILDERS: &[BuilderRow] = &[
         build: |b, u, pre| b.build_topk(u, pre),
     },
     BuilderRow {
+        name: "pool",
+        family: Family::Reduction,
+        weight: 2,
+        makes: &["pool", "adaptive_pool"],
+        build: |b, u, pre| b.build_pool(u, pre),
+    },
+    BuilderRow {
         name: "matmul",
         family: Family::Matmul,
         weight: 2,
@@ -436,6 +443,7 @@ pub const BUILDERS: &[BuilderRow] = &[
             "compare_sizes",
             "bool_op",
             "not",
+            "is_contiguous",
             "if",
             "select",
             "cat",
@@ -482,6 +490,7 @@ pub const CHANNEL_OPS: &[&str] = &[
     "sqrt",
     "round",
     "float_arith",
+    "int_select",
 ];
 
 /// Picks an existing tensor value matching the predicate, or gives up on the builder.
@@ -887,7 +896,7 @@ impl<'c> Builder<'c> {
         cur: ValueRef,
     ) -> Result<ValueRef> {
         let id = self.next_id(pre);
-        match u.int_in_range(0..=9u8)? {
+        match u.int_in_range(0..=10u8)? {
             0..=4 => {
                 let f = *u.choose(IntFn::ALL)?;
                 let k = match f {
@@ -921,6 +930,43 @@ impl<'c> Builder<'c> {
                     a,
                     f: *u.choose(IntBinFn::ALL)?,
                     b,
+                }));
+                return Ok(id);
+            }
+            10 => {
+                // `a if c else b` / `torch.sym_ite(c, a, b)` between this and another size.
+                let Some(cond) = self.condition_leaf(u, pre)? else {
+                    return Ok(cur);
+                };
+                let other = match self.size_read(u, pre)? {
+                    Some(o) if o != cur => o,
+                    _ => return Ok(cur),
+                };
+                let symbolic = |v: ValueRef| {
+                    self.type_in(pre, v).is_some_and(|t| {
+                        t.int().is_some_and(|e| {
+                            let mut syms = vec![];
+                            e.symbols(&mut syms);
+                            !syms.is_empty() && !e.has_data()
+                        })
+                    })
+                };
+                let spelling = if symbolic(cur) && symbolic(other) && u.arbitrary()? {
+                    IteSpelling::SymIte
+                } else {
+                    IteSpelling::IfExpr
+                };
+                let id = self.next_id(pre);
+                let (a, b) = if u.arbitrary()? {
+                    (cur, other)
+                } else {
+                    (other, cur)
+                };
+                pre.push(Op::IntSelect(IntSelect {
+                    cond,
+                    a,
+                    b,
+                    spelling,
                 }));
                 return Ok(id);
             }
@@ -968,7 +1014,10 @@ impl<'c> Builder<'c> {
                 a,
                 spelling: FloatSpelling::SymFloat,
             }),
-            _ => Op::Sqrt(Sqrt { a }),
+            _ => Op::Sqrt(Sqrt {
+                a,
+                spelling: *u.choose(SqrtSpelling::ALL)?,
+            }),
         };
         let is_sqrt = matches!(first, Op::Sqrt(_));
         pre.push(first);
@@ -1036,6 +1085,11 @@ impl<'c> Builder<'c> {
     /// A bool computed from sizes, in `pre`: a comparison with a literal or between two
     /// sizes, of an int or a float, maybe combined with `and`/`or`/`not`.
     fn condition(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<ValueRef>> {
+        if u.int_in_range(0..=7u8)? == 0
+            && let Some(c) = self.is_contiguous(u, pre)?
+        {
+            return Ok(Some(c));
+        }
         let Some(a) = self.int_value(u, pre)? else {
             return Ok(None);
         };
@@ -1092,6 +1146,26 @@ impl<'c> Builder<'c> {
             }
             _ => cond,
         }))
+    }
+
+    /// `x.contiguous().transpose(d0, d1).is_contiguous()` of a tensor with two or more dims,
+    /// in `pre`: a bool that is true only where some of the swapped sizes are 1.
+    fn is_contiguous(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<ValueRef>> {
+        let Some((x, t)) = self.pick_tensor(u, |t| {
+            t.rank() >= 2 && !t.shape.iter().any(DimExpr::has_data)
+        })?
+        else {
+            return Ok(None);
+        };
+        let d0 = u.int_in_range(0..=t.rank() - 2)?;
+        let d1 = u.int_in_range(d0 + 1..=(d0 + 2).min(t.rank() - 1))?;
+        let id = self.next_id(pre);
+        pre.push(Op::IsContiguous(IsContiguous {
+            x,
+            d0: d0 as u8,
+            d1: d1 as u8,
+        }));
+        Ok(Some(id))
     }
 
     /// A plain comparison of a size with a literal, for combining.
@@ -1358,6 +1432,38 @@ impl<'c> Builder<'c> {
             }
         };
         Ok(Some(op))
+    }
+
+    fn build_pool(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let (x, t) = tensor!(self, u, |t: &TensorType| float(t)
+            && (2..=4).contains(&t.rank()));
+        if u.int_in_range(0..=2u8)? == 0 && t.rank() <= 3 {
+            return Ok(Some(Op::AdaptivePool(AdaptivePool {
+                x,
+                f: *u.choose(AdaptiveFn::ALL)?,
+                size: self.size_arg(u, pre, 1..=4)?,
+            })));
+        }
+        let fits = |f: &PoolFn| t.rank() == f.dims() + 1 || t.rank() == f.dims() + 2;
+        let fns: Vec<PoolFn> = PoolFn::ALL.iter().copied().filter(fits).collect();
+        let f = *u.choose(&fns)?;
+        let kernel = self.size_arg(u, pre, 1..=3)?;
+        let stride = match kernel {
+            SizeArg::Const(_) if u.arbitrary()? => None,
+            _ => Some(u.int_in_range(1..=3)?),
+        };
+        let padding = match kernel {
+            SizeArg::Const(k) => u.int_in_range(0..=(k / 2) as u8)?,
+            SizeArg::Value(_) => 0,
+        };
+        Ok(Some(Op::Pool(Pool {
+            x,
+            f,
+            kernel,
+            stride,
+            padding,
+            ceil_mode: u.arbitrary()?,
+        })))
     }
 
     fn build_matmul(&mut self, u: &mut Unstructured, _pre: &mut Step) -> Result<Option<Op>> {

@@ -85,3 +85,42 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// The reducer with a fake predicate ("still has an op of this kind"): the result keeps
+    /// the property, is valid and no bigger, every new smallest is smaller than the one
+    /// before, and an error from `on_new_smallest` stops the reduction with that error.
+    #[test]
+    fn reducer_keeps_what_the_predicate_asks_for(seed in any::<u64>()) {
+        use shapefuzz::reduce::Reducer;
+        let case = generate(seed, true);
+        let size = |c: &Case| c.nodes.len() + c.inputs.len();
+        let Some(kind) = case.nodes.last().map(|o| o.kind()) else { return Ok(()) };
+        let has_kind = |c: &Case| c.nodes.iter().any(|o| o.kind() == kind).then_some(());
+        let mut sizes = vec![size(&case)];
+        let reduced = Reducer::new(2)
+            .max_tests(200)
+            .on_new_smallest(|c, _| {
+                sizes.push(size(c));
+                Ok(())
+            })
+            .run(&case, None, has_kind)
+            .expect("the case has its own last op");
+        reduced.case.validate().unwrap_or_else(|e| panic!("invalid: {e}"));
+        prop_assert!(has_kind(&reduced.case).is_some());
+        prop_assert!(size(&reduced.case) <= size(&case));
+        prop_assert!(sizes.windows(2).all(|w| w[1] <= w[0]), "{sizes:?}");
+        prop_assert!(reduced.tests <= 200 + 2);
+
+        let stopped = Reducer::new(1)
+            .on_new_smallest(|_, _| anyhow::bail!("disk full"))
+            .run(&case, None, |_: &Case| Some(()));
+        // Either a smaller case was found and its error stopped the run, or none was.
+        match stopped {
+            Err(e) => prop_assert_eq!(e.to_string(), "disk full"),
+            Ok(r) => prop_assert_eq!(r.case, case),
+        }
+    }
+}

@@ -402,3 +402,34 @@ fn a_min_torch_folds_for_sizes_of_2_is_the_culprit_of_a_0_1_divergence() {
     assert_eq!(r.verdict, Verdict::Divergence, "{r:#?}");
     assert_bug(&r, Contract::SilentDivergenceAtZeroOne, Some("int.min"));
 }
+
+#[test]
+fn sym_ite_keeps_both_arms_and_the_size_dynamic() {
+    // `torch.sym_ite(n > 6, n // 2, n + 1)` sizing `torch.zeros`: export traces the choice
+    // without a guard, so the dim stays dynamic on both sides of 6 (the trace region is every
+    // size) and the program matches eager wherever it is swept.
+    let r = check(&seed("sym_ite_piecewise.json"));
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    let x = &r.dims[0];
+    assert!(x.kept.starts_with("dynamic"), "{x:#?}");
+    assert_eq!(x.accepts, "2..", "{x:#?}");
+    assert!(r.swept >= 10, "{r:#?}");
+    assert_eq!(r.swept, r.swept_matching, "{r:#?}");
+}
+
+#[test]
+fn max_pool_with_ceil_mode_pins_a_dynamic_length() {
+    // `F.max_pool1d(x, 2, stride=3, padding=1, ceil_mode=True)`: the output length has a
+    // closed form (a min of two floor divisions), but torch's pooling shape function branches
+    // on it and pins the length; with Dim.DYNAMIC export says so (a constraint violation).
+    // Nothing in the model's Python forces it: portability, blamed on the pool.
+    let r = check(&seed("pool_ceil_mode.json"));
+    assert_eq!(r.verdict, Verdict::ExportError, "{r:#?}");
+    assert_eq!(r.kind(), Some("constraint_violation"));
+    assert_eq!(r.class(), Some(Class::Portability), "{r:#?}");
+    assert_eq!(
+        r.cause().and_then(|c| c.op.as_deref()),
+        Some("max_pool1d"),
+        "{r:#?}"
+    );
+}

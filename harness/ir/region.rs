@@ -176,6 +176,21 @@ impl Case {
                 .and_then(Type::tensor)
                 .and_then(|t| t.shape.get(d as usize).cloned())
         };
+        // `torch.sym_ite(c, a, b)` traces `c` into the graph without asking Python for its
+        // value: a bool read only there is no decision.
+        let read_by_sym_ite_only = |node: u32| {
+            let me = ValueRef::Node(node);
+            let mut readers = self
+                .nodes
+                .iter()
+                .filter(|op| op.operands().contains(&me))
+                .peekable();
+            readers.peek().is_some()
+                && readers.all(|op| {
+                    matches!(op, Op::IntSelect(s)
+                        if s.spelling == IteSpelling::SymIte && s.cond == me && s.a != me && s.b != me)
+                })
+        };
         let mut out = vec![];
         for (i, op) in self.nodes.iter().enumerate() {
             let node = i as u32;
@@ -186,6 +201,9 @@ impl Case {
             };
             let mut here = vec![];
             op.decisions(&cx, &mut here);
+            if read_by_sym_ite_only(node) {
+                here.retain(|(kind, _)| *kind != DecisionKind::Branch);
+            }
             out.extend(
                 here.into_iter()
                     .map(|(kind, eval)| Decision { node, kind, eval }),

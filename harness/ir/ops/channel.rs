@@ -452,24 +452,86 @@ fn reduce_ratio(num: DimExpr, den: i64) -> (DimExpr, i64) {
 }
 
 op_struct! {
-    /// `math.sqrt(n)`
+    /// `math.sqrt(n)` or `n ** 0.5`
     Sqrt {
         a: ValueRef,
+        #[serde(default)]
+        spelling: SqrtSpelling,
     }
 }
 
 impl OpDef for Sqrt {
     fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
-        let Sqrt { a } = self;
-        let e = cx.int(*a)?;
+        let e = cx.int(self.a)?;
         cx.all(&e, "sqrt of negative", |x| x >= 0)?;
         Ok(Type::Float(FloatExpr::Sqrt(e)))
     }
 
     fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
-        let Sqrt { a } = self;
-        let expr = format!("math.sqrt({})", n(*a));
+        let a = n(self.a);
+        let expr = match self.spelling {
+            SqrtSpelling::MathSqrt => format!("math.sqrt({a})"),
+            SqrtSpelling::PowHalf => format!("{a} ** 0.5"),
+        };
         vec![format!("{out} = {expr}")]
+    }
+
+    fn spelling(&self) -> Option<&'static str> {
+        Some(self.spelling.name())
+    }
+
+    fn respellings(&self) -> Vec<Op> {
+        others(SqrtSpelling::ALL, self.spelling)
+            .map(|spelling| Sqrt { spelling, ..*self }.into())
+            .collect()
+    }
+}
+
+op_struct! {
+    /// `a if cond else b` or `torch.sym_ite(cond, a, b)` on two size-derived ints
+    IntSelect {
+        cond: ValueRef,
+        a: ValueRef,
+        b: ValueRef,
+        spelling: IteSpelling,
+    }
+}
+
+impl OpDef for IntSelect {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let cond = cx.boolean(self.cond)?;
+        let (a, b) = (cx.int(self.a)?, cx.int(self.b)?);
+        if self.spelling == IteSpelling::SymIte {
+            // `torch.sym_ite` asserts both arms have one type; an arm that is a plain int
+            // under export (no symbol in it) would fail that assertion by design.
+            for e in [&a, &b] {
+                let mut syms = vec![];
+                e.symbols(&mut syms);
+                if syms.is_empty() || e.has_data() {
+                    bail!("sym_ite arm without a symbol");
+                }
+            }
+        }
+        Ok(Type::Int(DimExpr::ite(cond, a, b)))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let (c, a, b) = (n(self.cond), n(self.a), n(self.b));
+        let expr = match self.spelling {
+            IteSpelling::IfExpr => format!("{a} if {c} else {b}"),
+            IteSpelling::SymIte => format!("torch.sym_ite({c}, {a}, {b})"),
+        };
+        vec![format!("{out} = {expr}")]
+    }
+
+    fn spelling(&self) -> Option<&'static str> {
+        Some(self.spelling.name())
+    }
+
+    fn respellings(&self) -> Vec<Op> {
+        others(IteSpelling::ALL, self.spelling)
+            .map(|spelling| IntSelect { spelling, ..*self }.into())
+            .collect()
     }
 }
 

@@ -259,3 +259,59 @@ impl OpDef for Loop {
         }
     }
 }
+
+op_struct! {
+    /// `x.contiguous().transpose(d0, d1).is_contiguous()`: whether swapping two dims keeps
+    /// the layout contiguous, which depends on which of the dims have size 1
+    IsContiguous {
+        x: ValueRef,
+        d0: u8,
+        d1: u8,
+    }
+}
+
+impl OpDef for IsContiguous {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let IsContiguous { x, d0, d1 } = *self;
+        let t = cx.tensor(x)?;
+        let (lo, hi) = (cx.dim(&t, d0)?, cx.dim(&t, d1)?);
+        if lo >= hi {
+            bail!("is_contiguous of transpose({d0}, {d1})");
+        }
+        if t.shape.iter().any(DimExpr::has_data) {
+            bail!("is_contiguous of data-dependent sizes");
+        }
+        // After the swap, dims lo..=hi sit in the order hi, lo+1, .., hi-1, lo. torch skips
+        // dims of size 1 and calls an empty tensor contiguous, so the layout stays
+        // contiguous iff no two dims of size > 1 end up out of order.
+        let one = |d: usize| BoolExpr::Cmp(t.shape[d].clone(), CmpFn::Eq, DimExpr::Const(1));
+        let mut ordered: Option<BoolExpr> = None;
+        for a in lo..=hi {
+            for b in a + 1..=hi {
+                if a != lo && b != hi {
+                    continue;
+                }
+                let pair = BoolExpr::Or(Box::new(one(a)), Box::new(one(b)));
+                ordered = Some(match ordered {
+                    None => pair,
+                    Some(o) => BoolExpr::And(Box::new(o), Box::new(pair)),
+                });
+            }
+        }
+        let empty = BoolExpr::Cmp(product(&t.shape), CmpFn::Eq, DimExpr::Const(0));
+        let ordered = ordered.expect("lo < hi gives one pair");
+        Ok(Type::Bool(BoolExpr::Or(Box::new(empty), Box::new(ordered))))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let IsContiguous { x, d0, d1 } = self;
+        vec![format!(
+            "{out} = {}.contiguous().transpose({d0}, {d1}).is_contiguous()",
+            n(*x)
+        )]
+    }
+
+    fn decisions(&self, cx: &DecisionCx, out: &mut Vec<(DecisionKind, DecisionExpr)>) {
+        branch(cx, out)
+    }
+}

@@ -164,6 +164,19 @@ simple_enum!(
     /// How a size becomes a float.
     FloatSpelling { Float => "float", SymFloat => "sym_float" });
 simple_enum!(
+    /// How the square root of a size is taken.
+    SqrtSpelling { MathSqrt => "math_sqrt", PowHalf => "pow_half" });
+simple_enum!(
+    /// How an int is chosen by a size-derived bool: Python's `a if c else b`, or
+    /// `torch.sym_ite(c, a, b)`, which export traces without a guard.
+    IteSpelling { IfExpr => "if_expr", SymIte => "sym_ite" });
+simple_enum!(
+    /// `torch.nn.functional` pooling with a fixed window.
+    PoolFn { Avg1d => "avg_pool1d", Max1d => "max_pool1d", Avg2d => "avg_pool2d", Max2d => "max_pool2d" });
+simple_enum!(
+    /// `torch.nn.functional` adaptive pooling, whose output size is an argument.
+    AdaptiveFn { Avg1d => "adaptive_avg_pool1d", Max1d => "adaptive_max_pool1d" });
+simple_enum!(
     /// Float arithmetic with a literal.
     FloatFn { Mul => "mul", Add => "add", Sub => "sub" });
 simple_enum!(
@@ -176,6 +189,23 @@ simple_enum!(
 impl Default for FloatSpelling {
     fn default() -> Self {
         FloatSpelling::Float
+    }
+}
+
+#[allow(clippy::derivable_impls)]
+impl Default for SqrtSpelling {
+    fn default() -> Self {
+        SqrtSpelling::MathSqrt
+    }
+}
+
+impl PoolFn {
+    /// How many trailing dims the window slides over.
+    pub fn dims(self) -> usize {
+        match self {
+            PoolFn::Avg1d | PoolFn::Max1d => 1,
+            PoolFn::Avg2d | PoolFn::Max2d => 2,
+        }
     }
 }
 
@@ -265,6 +295,8 @@ pub enum Sink {
     TriangleDiagonal,
     KthK,
     HistcBins,
+    PoolKernel,
+    PoolOutputSize,
 }
 
 impl Sink {
@@ -294,6 +326,8 @@ impl Sink {
         Sink::TriangleDiagonal,
         Sink::KthK,
         Sink::HistcBins,
+        Sink::PoolKernel,
+        Sink::PoolOutputSize,
     ];
 }
 
@@ -748,7 +782,7 @@ op_table! {
     ]
     Reduction: [
         Reduce = "reduce", MaxAll = "max_all", Cumsum = "cumsum", Topk = "topk",
-        Kthvalue = "kthvalue", Histc = "histc",
+        Kthvalue = "kthvalue", Histc = "histc", Pool = "pool", AdaptivePool = "adaptive_pool",
     ]
     Matmul: [Matmul = "matmul"]
     Shape: [
@@ -770,12 +804,12 @@ op_table! {
         Size = "size", Numel = "numel", NDim = "ndim", Stride = "stride", IntArith = "int_arith",
         IntBinary = "int_binary", IntMax = "int_max",
         TrueDiv = "true_div", ToFloat = "to_float", Sqrt = "sqrt", Round = "round",
-        FloatArith = "float_arith",
+        FloatArith = "float_arith", IntSelect = "int_select",
         ToTensor = "to_tensor",
     ]
     Control: [
         Compare = "compare", CompareSizes = "compare_sizes", BoolOp = "bool_op", Not = "not",
-        If = "if", Select = "select", Loop = "loop",
+        If = "if", Select = "select", Loop = "loop", IsContiguous = "is_contiguous",
     ]
     DataDependent: [
         Item = "item", ToList = "to_list", Nonzero = "nonzero", MaskedSelect = "masked_select",

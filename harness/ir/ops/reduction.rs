@@ -215,3 +215,150 @@ impl OpDef for Histc {
         )]
     }
 }
+
+op_struct! {
+    /// `F.avg_pool1d(x, kernel, stride=, padding=, ceil_mode=)` and its max and 2-D kin:
+    /// the window slides over the last one or two dims (stride `None` means the kernel)
+    Pool {
+        x: ValueRef,
+        f: PoolFn,
+        kernel: SizeArg => PoolKernel,
+        stride: Option<u8>,
+        padding: u8,
+        ceil_mode: bool,
+    }
+}
+
+impl OpDef for Pool {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let Pool {
+            x,
+            f,
+            kernel,
+            stride,
+            padding,
+            ceil_mode,
+        } = *self;
+        let t = cx.tensor(x)?;
+        if t.dtype != DType::F32 {
+            bail!("pool dtype");
+        }
+        let nd = f.dims();
+        if t.rank() != nd + 1 && t.rank() != nd + 2 {
+            bail!("{} of rank {}", f.name(), t.rank());
+        }
+        let k = cx.size(kernel)?;
+        let s = match (stride, kernel) {
+            (Some(s), _) => s as i64,
+            (None, SizeArg::Const(k)) => k,
+            // The output size would need floor division by a size.
+            (None, SizeArg::Value(_)) => bail!("pool stride from a size"),
+        };
+        if s < 1 {
+            bail!("pool stride {s}");
+        }
+        let p = padding as i64;
+        cx.all(&k, "pool kernel >= 1", |k| k >= 1)?;
+        cx.all(&k, "pool padding <= kernel / 2", |k| 2 * p <= k)?;
+        let mut shape = t.shape.clone();
+        for d in shape.iter_mut().skip(t.rank() - nd) {
+            if d.has_data() {
+                bail!("pool over a data-dependent size");
+            }
+            // torch's pooling_output_shape with dilation 1.
+            let span = DimExpr::sub(DimExpr::add(d.clone(), DimExpr::Const(2 * p)), k.clone());
+            cx.all(&span, "pool window fits", |x| x >= 0)?;
+            *d = if ceil_mode {
+                let up = DimExpr::add(
+                    DimExpr::floor_div(DimExpr::add(span, DimExpr::Const(s - 1)), s),
+                    DimExpr::Const(1),
+                );
+                // The last window must start inside the input or its left padding.
+                let starts =
+                    DimExpr::floor_div(DimExpr::add(d.clone(), DimExpr::Const(p + s - 1)), s);
+                DimExpr::min(up, starts)
+            } else {
+                DimExpr::add(DimExpr::floor_div(span, s), DimExpr::Const(1))
+            };
+        }
+        // Average pooling counts the zero padding in.
+        let pads_in = p > 0 && matches!(f, PoolFn::Avg1d | PoolFn::Avg2d);
+        let (lo, hi) = if pads_in {
+            (t.lo.map(|l| l.min(0)), t.hi.map(|h| h.max(0)))
+        } else {
+            (t.lo, t.hi)
+        };
+        Ok(Type::Tensor(TensorType {
+            dtype: t.dtype,
+            shape,
+            lo,
+            hi,
+        }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let Pool {
+            x,
+            f,
+            kernel,
+            stride,
+            padding,
+            ceil_mode,
+        } = self;
+        let mut args = vec![n(*x), arg(kernel)];
+        if let Some(s) = stride {
+            args.push(format!("stride={s}"));
+        }
+        if *padding > 0 {
+            args.push(format!("padding={padding}"));
+        }
+        if *ceil_mode {
+            args.push("ceil_mode=True".into());
+        }
+        vec![format!("{out} = F.{}({})", f.name(), join(args))]
+    }
+
+    fn kind(&self) -> Option<String> {
+        Some(self.f.name().into())
+    }
+}
+
+op_struct! {
+    /// `F.adaptive_avg_pool1d(x, n)`, `F.adaptive_max_pool1d(x, n)`: the last dim becomes `n`
+    AdaptivePool {
+        x: ValueRef,
+        f: AdaptiveFn,
+        size: SizeArg => PoolOutputSize,
+    }
+}
+
+impl OpDef for AdaptivePool {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let AdaptivePool { x, f, size } = *self;
+        let t = cx.tensor(x)?;
+        if t.dtype != DType::F32 {
+            bail!("adaptive pool dtype");
+        }
+        if t.rank() != 2 && t.rank() != 3 {
+            bail!("{} of rank {}", f.name(), t.rank());
+        }
+        if t.shape.last().is_some_and(DimExpr::has_data) {
+            bail!("adaptive pool over a data-dependent size");
+        }
+        let size = cx.size(size)?;
+        cx.all(&size, "adaptive pool output >= 1", |x| x >= 1)?;
+        let mut shape = t.shape.clone();
+        *shape.last_mut().expect("rank >= 2") = size;
+        Ok(Type::Tensor(t.with_shape(shape)))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let AdaptivePool { x, f, size } = self;
+        let expr = format!("F.{}({}, {})", f.name(), n(*x), arg(size));
+        vec![format!("{out} = {expr}")]
+    }
+
+    fn kind(&self) -> Option<String> {
+        Some(self.f.name().into())
+    }
+}
