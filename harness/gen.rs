@@ -288,6 +288,27 @@ pub const BUILDERS: &[BuilderRow] = &[
         build: |b, u, pre| b.build_pool(u, pre),
     },
     BuilderRow {
+        name: "shape_factory",
+        family: Family::Factory,
+        weight: 1,
+        makes: &["shape_factory"],
+        build: |b, u, pre| b.build_shape_factory(u, pre),
+    },
+    BuilderRow {
+        name: "reshape_as",
+        family: Family::Shape,
+        weight: 1,
+        makes: &["reshape_as"],
+        build: |b, u, pre| b.build_reshape_as(u, pre),
+    },
+    BuilderRow {
+        name: "repeat_by",
+        family: Family::Expand,
+        weight: 1,
+        makes: &["repeat_by"],
+        build: |b, u, pre| b.build_repeat_by(u, pre),
+    },
+    BuilderRow {
         name: "matmul",
         family: Family::Matmul,
         weight: 2,
@@ -444,6 +465,7 @@ pub const BUILDERS: &[BuilderRow] = &[
             "bool_op",
             "not",
             "is_contiguous",
+            "shape_compare",
             "if",
             "select",
             "cat",
@@ -1085,10 +1107,18 @@ impl<'c> Builder<'c> {
     /// A bool computed from sizes, in `pre`: a comparison with a literal or between two
     /// sizes, of an int or a float, maybe combined with `and`/`or`/`not`.
     fn condition(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<ValueRef>> {
-        if u.int_in_range(0..=7u8)? == 0
-            && let Some(c) = self.is_contiguous(u, pre)?
-        {
-            return Ok(Some(c));
+        match u.int_in_range(0..=11u8)? {
+            0 => {
+                if let Some(c) = self.is_contiguous(u, pre)? {
+                    return Ok(Some(c));
+                }
+            }
+            1 => {
+                if let Some(c) = self.shape_compare(u, pre)? {
+                    return Ok(Some(c));
+                }
+            }
+            _ => {}
         }
         let Some(a) = self.int_value(u, pre)? else {
             return Ok(None);
@@ -1164,6 +1194,28 @@ impl<'c> Builder<'c> {
             x,
             d0: d0 as u8,
             d1: d1 as u8,
+        }));
+        Ok(Some(id))
+    }
+
+    /// `x.shape == y.shape` (or `!=`) of two tensors of one rank, in `pre`.
+    fn shape_compare(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<ValueRef>> {
+        let plain = |t: &TensorType| !t.shape.iter().any(DimExpr::has_data);
+        let Some((a, t)) = self.pick_tensor(u, plain)? else {
+            return Ok(None);
+        };
+        let rank = t.rank();
+        let Some((b, _)) = self.pick_tensor(u, |o| plain(o) && o.rank() == rank)? else {
+            return Ok(None);
+        };
+        if a == b {
+            return Ok(None);
+        }
+        let id = self.next_id(pre);
+        pre.push(Op::ShapeCompare(ShapeCompare {
+            a,
+            cmp: *u.choose(&[CmpFn::Eq, CmpFn::Ne])?,
+            b,
         }));
         Ok(Some(id))
     }
@@ -1463,6 +1515,67 @@ impl<'c> Builder<'c> {
             stride,
             padding,
             ceil_mode: u.arbitrary()?,
+        })))
+    }
+
+    /// `torch.zeros(y.shape)`, `x.new_ones(y.size())`.
+    fn build_shape_factory(&mut self, u: &mut Unstructured, _pre: &mut Step) -> Result<Option<Op>> {
+        let (of, _) = tensor!(self, u, |t: &TensorType| !t
+            .shape
+            .iter()
+            .any(DimExpr::has_data));
+        let like = if u.arbitrary()? {
+            self.pick_tensor(u, float)?.map(|(l, _)| l)
+        } else {
+            None
+        };
+        Ok(Some(Op::ShapeFactory(ShapeFactory {
+            of,
+            fill: *u.choose(ShapeFill::ALL)?,
+            like,
+            spelling: *u.choose(ShapeSpelling::ALL)?,
+        })))
+    }
+
+    /// `x.reshape(y.shape)` with `y` of the same number of elements: an existing value, or
+    /// a new input with `x`'s dims reversed.
+    fn build_reshape_as(&mut self, u: &mut Unstructured, _pre: &mut Step) -> Result<Option<Op>> {
+        let (x, t) = tensor!(self, u, |t: &TensorType| {
+            t.rank() >= 1 && !t.shape.iter().any(DimExpr::has_data)
+        });
+        let numel = |shape: &[DimExpr]| shape.iter().cloned().fold(DimExpr::Const(1), DimExpr::mul);
+        let nx = numel(&t.shape);
+        let check = self.check.clone();
+        let same_numel = |o: &TensorType| {
+            !o.shape.iter().any(DimExpr::has_data)
+                && check.iter().all(|v| numel(&o.shape).eval(v) == nx.eval(v))
+        };
+        let of = match self.pick_tensor(u, same_numel)? {
+            Some((o, _)) if o != x && u.arbitrary()? => o,
+            _ => {
+                let mut dims = t.shape.clone();
+                dims.reverse();
+                match self.input_with(t.dtype, dims) {
+                    Some(o) => o,
+                    None => return Ok(None),
+                }
+            }
+        };
+        Ok(Some(Op::ReshapeAs(ReshapeAs {
+            x,
+            of,
+            spelling: *u.choose(ShapeSpelling::ALL)?,
+        })))
+    }
+
+    /// `x.repeat(1, n, 1)` with a size-derived count.
+    fn build_repeat_by(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let (x, t) = tensor!(self, u, ranked);
+        let dim = u.choose_index(t.rank())? as u8;
+        Ok(Some(Op::RepeatBy(RepeatBy {
+            x,
+            dim,
+            count: self.size_arg(u, pre, 1..=3)?,
         })))
     }
 

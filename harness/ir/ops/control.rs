@@ -315,3 +315,54 @@ impl OpDef for IsContiguous {
         branch(cx, out)
     }
 }
+
+op_struct! {
+    /// `x.shape == y.shape` or `x.shape != y.shape`: whole shapes compared
+    ShapeCompare {
+        a: ValueRef,
+        cmp: CmpFn,
+        b: ValueRef,
+    }
+}
+
+impl OpDef for ShapeCompare {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let ShapeCompare { a, cmp, b } = *self;
+        let (ta, tb) = (cx.tensor(a)?, cx.tensor(b)?);
+        if !matches!(cmp, CmpFn::Eq | CmpFn::Ne) {
+            bail!("shapes compare with == or != only");
+        }
+        if ta.shape.iter().chain(&tb.shape).any(DimExpr::has_data) {
+            bail!("shape compare of data-dependent sizes");
+        }
+        let never = || BoolExpr::Cmp(DimExpr::Const(0), CmpFn::Eq, DimExpr::Const(1));
+        let equal = if ta.rank() != tb.rank() {
+            never()
+        } else {
+            ta.shape
+                .iter()
+                .zip(&tb.shape)
+                .map(|(x, y)| BoolExpr::Cmp(x.clone(), CmpFn::Eq, y.clone()))
+                .reduce(|acc, e| BoolExpr::And(Box::new(acc), Box::new(e)))
+                .unwrap_or_else(|| BoolExpr::Not(Box::new(never())))
+        };
+        Ok(Type::Bool(match cmp {
+            CmpFn::Eq => equal,
+            _ => BoolExpr::Not(Box::new(equal)),
+        }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let ShapeCompare { a, cmp, b } = *self;
+        vec![format!(
+            "{out} = {}.shape {} {}.shape",
+            n(a),
+            cmp.name(),
+            n(b)
+        )]
+    }
+
+    fn decisions(&self, cx: &DecisionCx, out: &mut Vec<(DecisionKind, DecisionExpr)>) {
+        branch(cx, out)
+    }
+}

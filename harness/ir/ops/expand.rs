@@ -107,3 +107,39 @@ impl OpDef for ExpandAs {
         vec![format!("{out} = {expr}")]
     }
 }
+
+op_struct! {
+    /// `x.repeat(1, n, 1)`: one dim repeated a size-derived number of times
+    RepeatBy {
+        x: ValueRef,
+        dim: u8,
+        count: SizeArg => RepeatCount,
+    }
+}
+
+impl OpDef for RepeatBy {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let RepeatBy { x, dim, count } = *self;
+        let t = cx.tensor(x)?;
+        let d = cx.dim(&t, dim)?;
+        let c = cx.size(count)?;
+        cx.all(&c, "repeat count >= 1", |x| x >= 1)?;
+        let mut shape = t.shape.clone();
+        shape[d] = DimExpr::mul(c, shape[d].clone());
+        Ok(Type::Tensor(t.with_shape(shape)))
+    }
+
+    fn render(&self, out: &str, cx: &RenderCx) -> Vec<String> {
+        let RepeatBy { x, dim, count } = self;
+        let reps = (0..cx.rank(*x).max(1))
+            .map(|i| {
+                if i == *dim as usize {
+                    arg(count)
+                } else {
+                    "1".into()
+                }
+            })
+            .collect::<Vec<_>>();
+        vec![format!("{out} = {}.repeat({})", n(*x), join(reps))]
+    }
+}

@@ -322,3 +322,65 @@ impl OpDef for Triu {
         )]
     }
 }
+
+op_struct! {
+    /// `torch.zeros(y.shape)`, `torch.ones(y.size())`, or `like.new_zeros(y.shape)`: a new
+    /// tensor of another tensor's whole shape
+    ShapeFactory {
+        of: ValueRef,
+        fill: ShapeFill,
+        like: Option<ValueRef>,
+        spelling: ShapeSpelling,
+    }
+}
+
+impl OpDef for ShapeFactory {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let ShapeFactory { of, fill, like, .. } = *self;
+        let o = cx.tensor(of)?;
+        if let Some(like) = like
+            && cx.tensor(like)?.dtype != DType::F32
+        {
+            bail!("new_{} of a non-float tensor", fill.name());
+        }
+        let v = match fill {
+            ShapeFill::Zeros => 0,
+            ShapeFill::Ones => 1,
+        };
+        Ok(Type::Tensor(TensorType {
+            dtype: DType::F32,
+            shape: o.shape,
+            lo: Some(v),
+            hi: Some(v),
+        }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let ShapeFactory {
+            of,
+            fill,
+            like,
+            spelling,
+        } = *self;
+        let shape = spelling.of(&n(of));
+        let expr = match like {
+            Some(like) => format!("{}.new_{}({shape})", n(like), fill.name()),
+            None => format!("torch.{}({shape})", fill.name()),
+        };
+        vec![format!("{out} = {expr}")]
+    }
+
+    fn kind(&self) -> Option<String> {
+        Some(format!("shape_factory.{}", self.fill.name()))
+    }
+
+    fn spelling(&self) -> Option<&'static str> {
+        Some(self.spelling.name())
+    }
+
+    fn respellings(&self) -> Vec<Op> {
+        others(ShapeSpelling::ALL, self.spelling)
+            .map(|spelling| ShapeFactory { spelling, ..*self }.into())
+            .collect()
+    }
+}

@@ -177,6 +177,12 @@ simple_enum!(
     /// `torch.nn.functional` adaptive pooling, whose output size is an argument.
     AdaptiveFn { Avg1d => "adaptive_avg_pool1d", Max1d => "adaptive_max_pool1d" });
 simple_enum!(
+    /// How a whole shape is read: `x.shape` or `x.size()`.
+    ShapeSpelling { Attr => "shape", Call => "size" });
+simple_enum!(
+    /// The constant a shape-taking factory fills with.
+    ShapeFill { Zeros => "zeros", Ones => "ones" });
+simple_enum!(
     /// Float arithmetic with a literal.
     FloatFn { Mul => "mul", Add => "add", Sub => "sub" });
 simple_enum!(
@@ -196,6 +202,16 @@ impl Default for FloatSpelling {
 impl Default for SqrtSpelling {
     fn default() -> Self {
         SqrtSpelling::MathSqrt
+    }
+}
+
+impl ShapeSpelling {
+    /// `x.shape` or `x.size()`.
+    pub fn of(self, x: &str) -> String {
+        match self {
+            ShapeSpelling::Attr => format!("{x}.shape"),
+            ShapeSpelling::Call => format!("{x}.size()"),
+        }
     }
 }
 
@@ -297,6 +313,7 @@ pub enum Sink {
     HistcBins,
     PoolKernel,
     PoolOutputSize,
+    RepeatCount,
 }
 
 impl Sink {
@@ -328,6 +345,7 @@ impl Sink {
         Sink::HistcBins,
         Sink::PoolKernel,
         Sink::PoolOutputSize,
+        Sink::RepeatCount,
     ];
 }
 
@@ -789,16 +807,18 @@ op_table! {
         Reshape = "reshape", Flatten = "flatten", Unflatten = "unflatten", Permute = "permute",
         Transpose = "transpose", Squeeze = "squeeze", Unsqueeze = "unsqueeze",
         Interpolate = "interpolate", InterpolateScale = "interpolate_scale",
+        ReshapeAs = "reshape_as",
     ]
     Join: [
         Cat = "cat", Stack = "stack", Split = "split", Chunk = "chunk", Narrow = "narrow",
         Slice = "slice", IndexSelect = "index_select", Gather = "gather",
     ]
     Pad: [Pad = "pad", AppendValue = "append_value", PadSized = "pad_sized"]
-    Expand: [Expand = "expand", Repeat = "repeat", ExpandAs = "expand_as"]
+    Expand: [Expand = "expand", Repeat = "repeat", ExpandAs = "expand_as", RepeatBy = "repeat_by"]
     Factory: [
         Arange = "arange", Full = "full", Zeros = "zeros", Ones = "ones", Eye = "eye",
         Linspace = "linspace", OneHot = "one_hot", Tril = "tril", Triu = "triu",
+        ShapeFactory = "shape_factory",
     ]
     Channel: [
         Size = "size", Numel = "numel", NDim = "ndim", Stride = "stride", IntArith = "int_arith",
@@ -810,6 +830,7 @@ op_table! {
     Control: [
         Compare = "compare", CompareSizes = "compare_sizes", BoolOp = "bool_op", Not = "not",
         If = "if", Select = "select", Loop = "loop", IsContiguous = "is_contiguous",
+        ShapeCompare = "shape_compare",
     ]
     DataDependent: [
         Item = "item", ToList = "to_list", Nonzero = "nonzero", MaskedSelect = "masked_select",

@@ -343,3 +343,46 @@ impl OpDef for InterpolateScale {
         )]
     }
 }
+
+op_struct! {
+    /// `x.reshape(y.shape)` / `x.reshape(y.size())`: another tensor's whole shape passed on
+    ReshapeAs {
+        x: ValueRef,
+        of: ValueRef,
+        spelling: ShapeSpelling,
+    }
+}
+
+impl OpDef for ReshapeAs {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let ReshapeAs { x, of, .. } = *self;
+        let (t, o) = (cx.tensor(x)?, cx.tensor(of)?);
+        if o.shape.iter().any(DimExpr::has_data) || t.shape.iter().any(DimExpr::has_data) {
+            bail!("reshape_as with data-dependent sizes");
+        }
+        if divide_exact(&t.shape, &o.shape) != Some(DimExpr::Const(1)) {
+            cx.all2(
+                &product(&t.shape),
+                &product(&o.shape),
+                "reshape numel",
+                |a, b| a == b,
+            )?;
+        }
+        Ok(Type::Tensor(t.with_shape(o.shape)))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let ReshapeAs { x, of, spelling } = *self;
+        vec![format!("{out} = {}.reshape({})", n(x), spelling.of(&n(of)))]
+    }
+
+    fn spelling(&self) -> Option<&'static str> {
+        Some(self.spelling.name())
+    }
+
+    fn respellings(&self) -> Vec<Op> {
+        others(ShapeSpelling::ALL, self.spelling)
+            .map(|spelling| ReshapeAs { spelling, ..*self }.into())
+            .collect()
+    }
+}
