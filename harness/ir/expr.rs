@@ -34,6 +34,10 @@ pub enum DimExpr {
     Mul(Box<DimExpr>, Box<DimExpr>),
     FloorDiv(Box<DimExpr>, i64),
     Mod(Box<DimExpr>, i64),
+    /// `a // b` between two sizes (the divisor is at least 1 wherever it is valid).
+    DivBy(Box<DimExpr>, Box<DimExpr>),
+    /// `a % b` between two sizes.
+    ModBy(Box<DimExpr>, Box<DimExpr>),
     Min(Box<DimExpr>, Box<DimExpr>),
     Max(Box<DimExpr>, Box<DimExpr>),
     /// `a if cond else b`: a size chosen by a Python branch.
@@ -216,6 +220,22 @@ impl DimExpr {
         }
     }
 
+    /// `a // b` for a divisor that is itself an expression.
+    pub fn div_by(a: DimExpr, b: DimExpr) -> Self {
+        match b.as_const() {
+            Some(k) if k > 0 => DimExpr::floor_div(a, k),
+            _ => DimExpr::DivBy(Box::new(a), Box::new(b)),
+        }
+    }
+
+    /// `a % b` for a divisor that is itself an expression.
+    pub fn mod_by(a: DimExpr, b: DimExpr) -> Self {
+        match b.as_const() {
+            Some(k) if k > 0 => DimExpr::modulo(a, k),
+            _ => DimExpr::ModBy(Box::new(a), Box::new(b)),
+        }
+    }
+
     pub fn min(a: DimExpr, b: DimExpr) -> Self {
         match (&a, &b) {
             (DimExpr::Const(x), DimExpr::Const(y)) => DimExpr::Const(*x.min(y)),
@@ -243,6 +263,8 @@ impl DimExpr {
             DimExpr::Mul(a, b) => a.eval(v)?.checked_mul(b.eval(v)?)?,
             DimExpr::FloorDiv(a, k) => a.eval(v)?.div_euclid(*k),
             DimExpr::Mod(a, k) => a.eval(v)?.rem_euclid(*k),
+            DimExpr::DivBy(a, b) => a.eval(v)?.checked_div_euclid(b.eval(v)?)?,
+            DimExpr::ModBy(a, b) => a.eval(v)?.checked_rem_euclid(b.eval(v)?)?,
             DimExpr::Min(a, b) => a.eval(v)?.min(b.eval(v)?),
             DimExpr::Max(a, b) => a.eval(v)?.max(b.eval(v)?),
             DimExpr::Ite(c, a, b) => {
@@ -316,6 +338,22 @@ impl DimExpr {
                 (l.map(|x| x.div_euclid(*k)), h.map(|x| x.div_euclid(*k)))
             }
             DimExpr::Mod(_, k) => (Some(0), Some(k - 1)),
+            DimExpr::DivBy(a, b) | DimExpr::ModBy(a, b) => {
+                let (al, ah) = a.interval_over(sym_min);
+                let (bl, bh) = b.interval_over(sym_min);
+                // Sizes only: a non-negative dividend and a divisor of at least 1.
+                let (Some(al), Some(bl)) = (al, bl) else {
+                    return (None, None);
+                };
+                if al < 0 || bl < 1 {
+                    return (None, None);
+                }
+                if matches!(self, DimExpr::DivBy(..)) {
+                    (Some(bh.map_or(0, |h| al / h)), ah.map(|h| h / bl))
+                } else {
+                    (Some(0), bh.map(|h| h - 1).into_iter().chain(ah).min())
+                }
+            }
             DimExpr::Min(a, b) => {
                 let (al, ah) = a.interval_over(sym_min);
                 let (bl, bh) = b.interval_over(sym_min);
@@ -369,6 +407,10 @@ impl DimExpr {
                 b.symbols(out);
             }
             DimExpr::FloorDiv(a, _) | DimExpr::Mod(a, _) => a.symbols(out),
+            DimExpr::DivBy(a, b) | DimExpr::ModBy(a, b) => {
+                a.symbols(out);
+                b.symbols(out);
+            }
             DimExpr::Ite(c, a, b) => {
                 c.symbols(out);
                 a.symbols(out);
@@ -385,7 +427,9 @@ impl DimExpr {
             | DimExpr::Sub(a, b)
             | DimExpr::Mul(a, b)
             | DimExpr::Min(a, b)
-            | DimExpr::Max(a, b) => a.has_data() || b.has_data(),
+            | DimExpr::Max(a, b)
+            | DimExpr::DivBy(a, b)
+            | DimExpr::ModBy(a, b) => a.has_data() || b.has_data(),
             DimExpr::FloorDiv(a, _) | DimExpr::Mod(a, _) => a.has_data(),
             DimExpr::Ite(c, a, b) => c.has_data() || a.has_data() || b.has_data(),
         }
@@ -402,6 +446,8 @@ impl DimExpr {
             DimExpr::Mul(a, b) => format!("{} * {}", a.to_python(sym), b.to_python(sym)),
             DimExpr::FloorDiv(a, k) => format!("({} // {k})", a.to_python(sym)),
             DimExpr::Mod(a, k) => format!("({} % {k})", a.to_python(sym)),
+            DimExpr::DivBy(a, b) => format!("({} // {})", a.to_python(sym), b.to_python(sym)),
+            DimExpr::ModBy(a, b) => format!("({} % {})", a.to_python(sym), b.to_python(sym)),
             DimExpr::Min(a, b) => format!("min({}, {})", a.to_python(sym), b.to_python(sym)),
             DimExpr::Max(a, b) => format!("max({}, {})", a.to_python(sym), b.to_python(sym)),
             DimExpr::Ite(c, a, b) => {

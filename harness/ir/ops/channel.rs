@@ -220,7 +220,12 @@ op_struct! {
 impl OpDef for IntBinary {
     fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
         let (a, b) = (cx.int(self.a)?, cx.int(self.b)?);
+        if matches!(self.f, IntBinFn::FloorDiv | IntBinFn::Mod) {
+            cx.all(&b, "divisor >= 1", |x| x >= 1)?;
+        }
         Ok(Type::Int(match self.f {
+            IntBinFn::FloorDiv => DimExpr::div_by(a, b),
+            IntBinFn::Mod => DimExpr::mod_by(a, b),
             IntBinFn::Add => DimExpr::add(a, b),
             IntBinFn::Sub => DimExpr::sub(a, b),
             IntBinFn::Mul => DimExpr::mul(a, b),
@@ -237,6 +242,8 @@ impl OpDef for IntBinary {
             IntBinFn::Mul => format!("{a} * {b}"),
             IntBinFn::Min => format!("min({a}, {b})"),
             IntBinFn::Max => format!("max({a}, {b})"),
+            IntBinFn::FloorDiv => format!("{a} // {b}"),
+            IntBinFn::Mod => format!("{a} % {b}"),
         };
         vec![format!("{out} = {expr}")]
     }

@@ -154,7 +154,7 @@ IntFn {
 });
 simple_enum!(
     /// Arithmetic between two size-derived ints.
-    IntBinFn { Add => "add", Sub => "sub", Mul => "mul", Min => "min", Max => "max" });
+    IntBinFn { Add => "add", Sub => "sub", Mul => "mul", Min => "min", Max => "max", FloorDiv => "floordiv", Mod => "mod" });
 simple_enum!(BoolFn { And => "and", Or => "or" });
 simple_enum!(
     /// How a float becomes an int: `int`, `math.floor`, `math.ceil`, `round` (only where it
