@@ -513,6 +513,7 @@ pub const CHANNEL_OPS: &[&str] = &[
     "round",
     "float_arith",
     "int_select",
+    "list_item",
 ];
 
 /// Picks an existing tensor value matching the predicate, or gives up on the builder.
@@ -759,22 +760,85 @@ impl<'c> Builder<'c> {
     /// A new Python int model input (`forward(self, x, n)`), on a new or an existing symbol
     /// (a length passed beside the tensor it measures), or `None` when no input is left.
     fn int_input(&mut self, u: &mut Unstructured) -> Result<Option<ValueRef>> {
+        if !self.room_for_scalar_input() {
+            return Ok(None);
+        }
+        let size = self.int_input_value(u)?;
+        Ok(Some(self.push_input(Input::int(size))))
+    }
+
+    /// `ns: list[int]` with 2 or 3 elements, each a new or an existing symbol or a constant,
+    /// and `ns[i]` read from it in `pre`.
+    fn int_list_input(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<ValueRef>> {
+        if !self.room_for_scalar_input() {
+            return Ok(None);
+        }
+        let mut dims = vec![];
+        for _ in 0..u.int_in_range(2..=3)? {
+            dims.push(InputDim {
+                size: self.int_input_value(u)?,
+                truth: DimTruth::Free,
+                spec: DimSpec::Unspecified,
+            });
+        }
+        let n = dims.len();
+        let list = self.push_input(Input {
+            kind: InputKind::IntList,
+            dtype: DType::I64,
+            dims,
+        });
+        let id = self.next_id(pre);
+        pre.push(Op::ListItem(ListItem {
+            x: list,
+            index: u.int_in_range(0..=n - 1)? as u8,
+        }));
+        Ok(Some(id))
+    }
+
+    /// A Python float (`s: float`, a multiple of 0.5) or bool input: torch burns these in.
+    fn constant_input(
+        &mut self,
+        u: &mut Unstructured,
+        kind: InputKind,
+    ) -> Result<Option<ValueRef>> {
+        if !self.room_for_scalar_input() {
+            return Ok(None);
+        }
+        let value = match kind {
+            InputKind::Bool => u.int_in_range(0..=1)?,
+            _ => u.int_in_range(1..=8)?,
+        };
+        Ok(Some(self.push_input(Input {
+            kind,
+            dtype: DType::F32,
+            dims: vec![InputDim {
+                size: DimExpr::Const(value),
+                truth: DimTruth::Static,
+                spec: DimSpec::Unspecified,
+            }],
+        })))
+    }
+
+    fn room_for_scalar_input(&self) -> bool {
         let first_is_tensor = self
             .case
             .inputs
             .first()
             .is_some_and(|i| i.kind == InputKind::Tensor);
-        if !first_is_tensor || self.case.inputs.len() >= self.cfg.max_inputs.max(1) {
-            return Ok(None);
-        }
-        let size = match self.new_dim(u)? {
+        first_is_tensor && self.case.inputs.len() < self.cfg.max_inputs.max(1)
+    }
+
+    fn int_input_value(&mut self, u: &mut Unstructured) -> Result<DimExpr> {
+        Ok(match self.new_dim(u)? {
             DimExpr::Mul(_, s) => *s,
             other => other,
-        };
-        let input = Input::int(size);
+        })
+    }
+
+    fn push_input(&mut self, input: Input) -> ValueRef {
         self.input_types.push(input.value_type());
         self.case.inputs.push(input);
-        Ok(Some(ValueRef::Input(self.case.inputs.len() as u32 - 1)))
+        ValueRef::Input(self.case.inputs.len() as u32 - 1)
     }
 
     /// Tries to append ops; keeps all of them or none.
@@ -883,10 +947,18 @@ impl<'c> Builder<'c> {
         if !channels_on {
             return Ok(None);
         }
-        if u.int_in_range(0..=7u8)? == 0
-            && let Some(n) = self.int_input(u)?
-        {
-            return Ok(Some(n));
+        match u.int_in_range(0..=15u8)? {
+            0 | 1 => {
+                if let Some(n) = self.int_input(u)? {
+                    return Ok(Some(n));
+                }
+            }
+            2 => {
+                if let Some(n) = self.int_list_input(u, pre)? {
+                    return Ok(Some(n));
+                }
+            }
+            _ => {}
         }
         let Some((x, t)) =
             self.pick_tensor(u, |t| t.rank() > 0 && t.shape.iter().any(|d| !d.has_data()))?
@@ -1108,6 +1180,11 @@ impl<'c> Builder<'c> {
     /// sizes, of an int or a float, maybe combined with `and`/`or`/`not`.
     fn condition(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<ValueRef>> {
         match u.int_in_range(0..=11u8)? {
+            2 => {
+                if let Some(b) = self.constant_input(u, InputKind::Bool)? {
+                    return Ok(Some(b));
+                }
+            }
             0 => {
                 if let Some(c) = self.is_contiguous(u, pre)? {
                     return Ok(Some(c));
@@ -1245,6 +1322,12 @@ impl<'c> Builder<'c> {
         pre: &mut Step,
         float_ok: bool,
     ) -> Result<ScalarArg> {
+        if float_ok
+            && u.int_in_range(0..=15u8)? == 0
+            && let Some(f) = self.constant_input(u, InputKind::Float)?
+        {
+            return Ok(SizeArg::Value(f));
+        }
         let a = self.size_arg(u, pre, 0..=5)?;
         if float_ok
             && let SizeArg::Value(v) = a
@@ -2244,7 +2327,7 @@ impl<'c> Builder<'c> {
             v
         };
         let int_shares_symbol = self.case.inputs.iter().any(|i| {
-            i.kind == InputKind::Int
+            i.kind.is_int_like()
                 && i.dims.iter().flat_map(|d| symbols(&d.size)).any(|s| {
                     self.case.inputs.iter().any(|t| {
                         t.kind == InputKind::Tensor
@@ -2258,10 +2341,15 @@ impl<'c> Builder<'c> {
             style
         };
         let static_spec = u.arbitrary::<bool>()?;
+        // Floats and bools are burned in; a hint on one is an error export owes the user.
+        let hint_on_constant = u.int_in_range(0..=3u8)? == 0;
         for input in &mut self.case.inputs {
-            let int = input.kind == InputKind::Int;
+            let int = input.kind.is_int_like();
+            let constant = matches!(input.kind, InputKind::Float | InputKind::Bool);
             for d in &mut input.dims {
                 d.spec = match (&d.truth, style) {
+                    _ if constant && hint_on_constant => DimSpec::Auto,
+                    _ if constant => DimSpec::Unspecified,
                     // torch takes no named Dims and no STATIC for ints.
                     (DimTruth::Static, _) if int => DimSpec::Unspecified,
                     (_, 1) if int => DimSpec::Dynamic,

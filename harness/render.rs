@@ -140,14 +140,24 @@ pub fn render_standalone(case: &Case) -> Standalone {
     out.push(format!("def make_inputs({}):", syms.join(", ")));
     out.push("    g = torch.Generator().manual_seed(0)".into());
     for (i, input) in case.inputs.iter().enumerate() {
-        if input.kind == InputKind::Int {
-            let value = input
-                .dims
-                .first()
-                .map(|d| d.size.to_python(&|s| symbol_name(s.0 as usize)))
-                .unwrap_or_default();
-            out.push(format!("    {} = {value}", names[i]));
-            continue;
+        let value_of = |d: &InputDim| d.size.to_python(&|s| symbol_name(s.0 as usize));
+        match input.kind {
+            InputKind::Tensor => {}
+            InputKind::Int => {
+                let value = input.dims.first().map(value_of).unwrap_or_default();
+                out.push(format!("    {} = {value}", names[i]));
+                continue;
+            }
+            InputKind::IntList => {
+                let items: Vec<String> = input.dims.iter().map(value_of).collect();
+                out.push(format!("    {} = [{}]", names[i], items.join(", ")));
+                continue;
+            }
+            InputKind::Float | InputKind::Bool => {
+                let value = input.literal().unwrap_or_default();
+                out.push(format!("    {} = {value}", names[i]));
+                continue;
+            }
         }
         let shape = tuple(
             input
@@ -220,10 +230,22 @@ fn dynamic_shapes_dict(case: &Case) -> String {
         .iter()
         .enumerate()
         .map(|(i, input)| {
-            if input.kind == InputKind::Int {
-                // An int's spec is the hint itself, not a dict of dims.
-                let v = input.dims.first().and_then(spec_py);
-                return format!("\"{}\": {}", input_name(i), v.as_deref().unwrap_or("None"));
+            match input.kind {
+                InputKind::Tensor => {}
+                InputKind::Int | InputKind::Float | InputKind::Bool => {
+                    // A scalar's spec is the hint itself, not a dict of dims.
+                    let v = input.dims.first().and_then(spec_py);
+                    return format!("\"{}\": {}", input_name(i), v.as_deref().unwrap_or("None"));
+                }
+                InputKind::IntList => {
+                    // torch wants one entry per element, and a list even when none is dynamic.
+                    let items: Vec<String> = input
+                        .dims
+                        .iter()
+                        .map(|d| spec_py(d).unwrap_or_else(|| "None".into()))
+                        .collect();
+                    return format!("\"{}\": [{}]", input_name(i), items.join(", "));
+                }
             }
             let dims: Vec<String> = input
                 .dims
@@ -317,6 +339,10 @@ pub fn render(case: &Case) -> Rendered {
                 .map(|d| dim_size_py(&d.size))
                 .unwrap_or_else(|| "0".into()),
             InputKind::Tensor => tuple(i.dims.iter().map(|d| dim_size_py(&d.size)).collect()),
+            InputKind::IntList => {
+                format!("[{}]", join(i.dims.iter().map(|d| dim_size_py(&d.size))))
+            }
+            InputKind::Float | InputKind::Bool => i.literal().unwrap_or_else(|| "0".into()),
         })
         .collect();
     let shapes: Vec<String> = shapes
@@ -339,6 +365,9 @@ pub fn render(case: &Case) -> Rendered {
     for (i, input) in case.inputs.iter().enumerate() {
         let make = match (input.kind, input.dtype) {
             (InputKind::Int, _) => format!("int(shapes[{i}])"),
+            (InputKind::IntList, _) => format!("list(shapes[{i}])"),
+            (InputKind::Float, _) => format!("float(shapes[{i}])"),
+            (InputKind::Bool, _) => format!("bool(shapes[{i}])"),
             (_, DType::F32) => format!("torch.randn(shapes[{i}], generator=g)"),
             // Integer inputs hold 0 or 1 so they are valid indices and one_hot classes.
             (_, DType::I64) => {

@@ -299,6 +299,7 @@ impl Repro {
             Some(Contract::TraceRegion) => "export keeps the traced path (expected)",
             Some(Contract::ZeroOneSpecialization) => "0/1 specialization (expected)",
             Some(Contract::DataDependentBranch) => "a branch on data (expected)",
+            Some(Contract::SpecRejected) => "a spec refused for its input (expected)",
             None => "the exported program and eager disagree",
         };
         format!("torch.export: {what}{at}")

@@ -18,6 +18,8 @@ fn ten_thousand_seeds_cover_the_op_set() {
     let (mut with_channel, mut with_tie, mut int_half) = (0u64, 0u64, 0u64);
     let (mut chained, mut float_cmp, mut zero_one_cmp, mut two_symbols) = (0u64, 0u64, 0u64, 0u64);
     let mut int_inputs = 0u64;
+    // Cases with an input of each non-tensor kind.
+    let mut other_inputs: BTreeMap<String, u64> = BTreeMap::new();
     let mut ops_seen: BTreeMap<String, u64> = BTreeMap::new();
     for seed in 0..n {
         let case = generate(seed, true);
@@ -84,6 +86,11 @@ fn ten_thousand_seeds_cover_the_op_set() {
         }
         chained += c.0 as u64;
         int_inputs += case.inputs.iter().any(|i| i.kind == InputKind::Int) as u64;
+        for kind in [InputKind::IntList, InputKind::Float, InputKind::Bool] {
+            if case.inputs.iter().any(|i| i.kind == kind) {
+                *other_inputs.entry(format!("{kind:?}")).or_default() += 1;
+            }
+        }
         float_cmp += c.1 as u64;
         zero_one_cmp += c.2 as u64;
         two_symbols += c.3 as u64;
@@ -140,6 +147,9 @@ fn ten_thousand_seeds_cover_the_op_set() {
         pct(two_symbols)
     );
     let _ = writeln!(report, "a Python int model input: {:.1}%", pct(int_inputs));
+    for (kind, n) in &other_inputs {
+        let _ = writeln!(report, "a {kind} model input: {n} cases");
+    }
     for (f, c) in &families {
         let _ = writeln!(report, "family {f:?}: {:.1}% of cases", pct(*c));
     }
@@ -249,6 +259,10 @@ fn ten_thousand_seeds_cover_the_op_set() {
         "int model inputs in {:.1}%",
         pct(int_inputs)
     );
+    for kind in ["IntList", "Float", "Bool"] {
+        let c = other_inputs.get(kind).copied().unwrap_or(0);
+        assert!(c >= 20, "{kind} model inputs in {c} cases");
+    }
     assert!(
         pct(chained) >= 20.0,
         "chained arithmetic in {:.1}%",

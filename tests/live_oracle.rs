@@ -433,3 +433,34 @@ fn max_pool_with_ceil_mode_pins_a_dynamic_length() {
         "{r:#?}"
     );
 }
+
+#[test]
+fn a_list_of_ints_input_keeps_each_element_dynamic() {
+    // `forward(self, x, y)` with `y: list[int]` specified `[Dim.AUTO, Dim.AUTO]`: export
+    // flattens the list into one symbol per element; the report names them `y[0]`, `y[1]`
+    // and the guards' accepted sizes are scanned with the list flattened the same way.
+    let r = check(&seed("int_list_input.json"));
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    for (d, label) in [
+        (1, "y[0] (an int list input)"),
+        (2, "y[1] (an int list input)"),
+    ] {
+        let y = &r.dims[d];
+        assert_eq!(y.label, label);
+        assert!(y.kept.starts_with("dynamic"), "{y:#?}");
+        assert_eq!(y.accepts, "2..", "{y:#?}");
+    }
+    assert_eq!(r.swept, r.swept_matching, "{r:#?}");
+}
+
+#[test]
+fn a_dim_hint_on_a_bool_input_is_an_internal_assertion() {
+    // torch refuses `Dim.AUTO` on a float input with a user error naming the input ("expected
+    // None"): that is `expected`. On a bool (an int subclass) it reaches an internal
+    // AssertionError in SymNode instead: a bug.
+    let r = check(&seed("bool_input_hint.json"));
+    assert_eq!(r.verdict, Verdict::ExportError, "{r:#?}");
+    assert_bug(&r, Contract::InternalError, None);
+    let site = r.cause().and_then(|c| c.site.clone()).unwrap_or_default();
+    assert!(site.ends_with("sym_node.py in __init__"), "{site}");
+}

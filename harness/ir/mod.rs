@@ -86,6 +86,14 @@ pub enum InputKind {
     /// A Python int (`forward(self, x, n)`): its one "dim" is its value, with its own spec
     /// (`Dim.AUTO`, `Dim.DYNAMIC` or none; torch refuses named Dims for ints).
     Int,
+    /// A list of Python ints (`forward(self, x, ns)`, read as `ns[i]`): each "dim" is one
+    /// element with its own spec, as for `Int`.
+    IntList,
+    /// A Python float: its one "dim" is a constant `c`, the value `c / 2`. torch burns floats
+    /// in; a spec other than none is an error export owes the user.
+    Float,
+    /// A Python bool: its one "dim" is 0 or 1. Burned in like a float.
+    Bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -99,6 +107,11 @@ pub struct Input {
 impl InputKind {
     pub fn is_tensor(&self) -> bool {
         *self == InputKind::Tensor
+    }
+
+    /// Whether each "dim" of the input is a size-like int (a symbol under export).
+    pub fn is_int_like(&self) -> bool {
+        matches!(self, InputKind::Int | InputKind::IntList)
     }
 }
 
@@ -126,6 +139,30 @@ impl Input {
                     .map(|d| d.size.clone())
                     .unwrap_or(DimExpr::Const(0)),
             ),
+            InputKind::IntList => Type::IntList(self.dims.iter().map(|d| d.size.clone()).collect()),
+            InputKind::Float => Type::Float(FloatExpr::from_ratio(self.first_const(), 2)),
+            InputKind::Bool => Type::Bool(BoolExpr::Cmp(
+                self.first_const(),
+                CmpFn::Eq,
+                DimExpr::Const(1),
+            )),
+        }
+    }
+
+    fn first_const(&self) -> DimExpr {
+        self.dims
+            .first()
+            .map(|d| d.size.clone())
+            .unwrap_or(DimExpr::Const(0))
+    }
+
+    /// The Python value of a float or bool input, as its literal.
+    pub fn literal(&self) -> Option<String> {
+        let c = self.first_const().as_const()?;
+        match self.kind {
+            InputKind::Float => Some(format!("{:?}", c as f64 / 2.0)),
+            InputKind::Bool => Some(if c == 1 { "True" } else { "False" }.into()),
+            _ => None,
         }
     }
 
@@ -299,15 +336,32 @@ impl Case {
             if input.dims.len() > MAX_RANK {
                 return Err(Invalid(format!("input {i}: rank above {MAX_RANK}")));
             }
-            if input.kind == InputKind::Int {
-                let ok = matches!(input.dims.as_slice(), [d]
-                    if matches!(d.size, DimExpr::Const(_) | DimExpr::Sym(_))
-                        && matches!(d.spec, DimSpec::Unspecified | DimSpec::Auto | DimSpec::Dynamic));
-                if !ok {
-                    return Err(Invalid(format!(
-                        "input {i}: an int input has one value, c or s, specified as AUTO, DYNAMIC or not at all"
-                    )));
+            let hint_spec = |d: &InputDim| {
+                matches!(
+                    d.spec,
+                    DimSpec::Unspecified | DimSpec::Auto | DimSpec::Dynamic
+                )
+            };
+            let int_value = |d: &InputDim| matches!(d.size, DimExpr::Const(_) | DimExpr::Sym(_));
+            let ok = match input.kind {
+                InputKind::Tensor => true,
+                InputKind::Int => {
+                    matches!(input.dims.as_slice(), [d] if int_value(d) && hint_spec(d))
                 }
+                InputKind::IntList => {
+                    (1..=4).contains(&input.dims.len())
+                        && input.dims.iter().all(|d| int_value(d) && hint_spec(d))
+                }
+                InputKind::Float => matches!(input.dims.as_slice(),
+                    [d] if matches!(d.size, DimExpr::Const(c) if (1..=64).contains(&c)) && hint_spec(d)),
+                InputKind::Bool => matches!(input.dims.as_slice(),
+                    [d] if matches!(d.size, DimExpr::Const(0 | 1)) && hint_spec(d)),
+            };
+            if !ok {
+                return Err(Invalid(format!(
+                    "input {i}: a {:?} input has values c or s (a float 1..=64 halves, a bool 0 or 1; a list 1 to 4 of them), specified as AUTO, DYNAMIC or not at all",
+                    input.kind
+                )));
             }
             for (d, dim) in input.dims.iter().enumerate() {
                 let mut syms = vec![];
@@ -441,7 +495,12 @@ impl Case {
             .enumerate()
             .map(|(i, s)| match self.inputs[i].kind {
                 InputKind::Int => format!("{}={}", input_name(i), s.first().unwrap_or(&0)),
-                InputKind::Tensor => format!("{}={s:?}", input_name(i)),
+                InputKind::IntList | InputKind::Tensor => format!("{}={s:?}", input_name(i)),
+                InputKind::Float | InputKind::Bool => format!(
+                    "{}={}",
+                    input_name(i),
+                    self.inputs[i].literal().unwrap_or_default()
+                ),
             })
             .collect();
         parts.join(" ")
@@ -451,6 +510,9 @@ impl Case {
     pub fn dim_label(&self, i: usize, d: usize) -> String {
         match self.inputs.get(i).map(|inp| inp.kind) {
             Some(InputKind::Int) => format!("{} (an int input)", input_name(i)),
+            Some(InputKind::IntList) => format!("{}[{d}] (an int list input)", input_name(i)),
+            Some(InputKind::Float) => format!("{} (a float input)", input_name(i)),
+            Some(InputKind::Bool) => format!("{} (a bool input)", input_name(i)),
             _ => format!("{}.size({d})", input_name(i)),
         }
     }

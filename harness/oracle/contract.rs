@@ -84,6 +84,9 @@ pub fn promise(c: Contract) -> &'static str {
         ZeroOneSpecialization => {
             "\"export will specialize on sample input dimensions with value 0 or 1\" (torch.export tutorial, 0/1 specialization)."
         }
+        SpecRejected => {
+            "Only tensors and ints take dim hints: a float or bool input's spec must be None (\"Cannot associate shape ... to non-tensor type ... (expected None)\", torch/export/dynamic_shapes.py); export burns such inputs in."
+        }
         DataDependentBranch => {
             "Control flow on unbacked values \"must raise an error at export time\" (export programming model, Control Flow: Guards and Assertions)."
         }
@@ -416,6 +419,7 @@ fn judge_export_error(
             };
             (c, Some(cause), None)
         }
+        "invalid_spec" => (Contract::SpecRejected, Some(cx.error_cause(e)), None),
         "unsupported" => (
             Contract::UnsupportedOnSymbolic,
             Some(cx.error_cause(e)),

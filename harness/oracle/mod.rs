@@ -137,6 +137,9 @@ pub enum Contract {
     ZeroOneSpecialization,
     /// Export stopped at Python control flow on a data-dependent value.
     DataDependentBranch,
+    /// Export refused, with a user error, a spec torch documents as invalid for its input
+    /// (a dim hint on a float or bool input).
+    SpecRejected,
 }
 
 impl Contract {
@@ -155,7 +158,9 @@ impl Contract {
             AvoidableSpecialization | DataDependentInOp | UnsupportedOnSymbolic => {
                 Class::Portability
             }
-            TraceRegion | ZeroOneSpecialization | DataDependentBranch => Class::Expected,
+            TraceRegion | ZeroOneSpecialization | DataDependentBranch | SpecRejected => {
+                Class::Expected
+            }
         }
     }
 
@@ -177,6 +182,7 @@ impl Contract {
             TraceRegion => "trace-region",
             ZeroOneSpecialization => "zero-one-specialization",
             DataDependentBranch => "data-dependent-branch",
+            SpecRejected => "spec-rejected",
         }
     }
 
@@ -200,6 +206,7 @@ impl Contract {
             TraceRegion => 20,
             ZeroOneSpecialization => 21,
             DataDependentBranch => 22,
+            SpecRejected => 23,
         }
     }
 

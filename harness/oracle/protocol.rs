@@ -68,7 +68,8 @@ pub struct ErrorInfo {
     #[serde(default)]
     pub module: String,
     pub message: String,
-    /// Export errors: constraint_violation, data_dependent, unsupported or internal.
+    /// Export errors: constraint_violation, data_dependent, unsupported, invalid_spec or
+    /// internal.
     #[serde(default)]
     pub kind: Option<String>,
     /// Export errors: the whole chained traceback, paths of the machine removed.

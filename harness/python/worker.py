@@ -273,6 +273,14 @@ def _kind_one(e):
     if isinstance(e, _ss.ConstraintViolationError):
         return "constraint_violation"
     if (
+        isinstance(e, dexc.UserError)
+        and e.error_type == dexc.UserErrorType.INVALID_INPUT
+        and "non-tensor type" in msg
+    ):
+        # A dim hint on an input torch takes no hint for (a float or a bool): the spec is
+        # refused up front, in torch's words.
+        return "invalid_spec"
+    if (
         "Constraints violated" in msg
         or "Not all values of" in msg
         or "Found the following conflicts between user-specified ranges" in msg
@@ -459,19 +467,33 @@ def _sym_range(expr, rc):
 
 
 # --- the check ----------------------------------------------------------------------------------
-def _inspect_dims(ep, names):
+def _leaf_owners(inputs):
+    """(input index, element index) of each flattened user input: a list of ints is one
+    placeholder per element, as export flattens it."""
+    owners = []
+    for i, inp in enumerate(inputs):
+        if isinstance(inp, (list, tuple)):
+            owners.extend((i, k) for k in range(len(inp)))
+        else:
+            owners.append((i, 0))
+    return owners
+
+
+def _inspect_dims(ep, names, inputs):
     rc = ep.range_constraints
     user_targets = [
         s.arg.name for s in ep.graph_signature.input_specs if s.kind == InputKind.USER_INPUT
     ]
     phs = {n.name: n for n in ep.graph.nodes if n.op == "placeholder"}
+    owners = _leaf_owners(inputs)
     dims = []
     shape_env = None
-    for idx, tgt in enumerate(user_targets):
+    for leaf, tgt in enumerate(user_targets):
         node = phs.get(tgt)
         val = node.meta.get("val") if node is not None else None
+        idx, elem = owners[leaf] if leaf < len(owners) else (leaf, 0)
         if isinstance(val, (int, torch.SymInt)) and not isinstance(val, bool):
-            sizes = [val]  # an int input: its one "dim" is its value
+            sizes = [val]  # an int input (or list element): its one "dim" is its value
         elif isinstance(val, torch.Tensor):
             sizes = list(val.shape)
             if shape_env is None:
@@ -481,7 +503,7 @@ def _inspect_dims(ep, names):
             continue
         name = names[idx] if idx < len(names) else tgt
         for d, sz in enumerate(sizes):
-            entry = {"input": idx, "name": name, "dim": d, "size": str(sz), "pinned": None, "range": None}
+            entry = {"input": idx, "name": name, "dim": d + elem, "size": str(sz), "pinned": None, "range": None}
             if isinstance(sz, int):
                 entry["pinned"] = int(sz)
             else:
@@ -574,10 +596,15 @@ def _guards_of(shape_env, names=()):
 
 # --- which guards a valuation breaks -----------------------------------------------------------
 def _source_of(src):
-    """(input name, dim) of a `x.size()[d]` source, (name, 0) of an int input `n`, else None."""
+    """(input name, dim) of a `x.size()[d]` source, (name, 0) of an int input `n`, (name, i)
+    of element `ns[i]` of an int-list input, else None."""
     try:
         if getattr(src, "prop", None) is None and isinstance(getattr(src, "local_name", None), str):
             return src.local_name, 0
+        if type(src).__name__ == "GetItemSource" and isinstance(
+            getattr(getattr(src, "base", None), "local_name", None), str
+        ) and isinstance(getattr(src, "index", None), int):
+            return src.base.local_name, int(src.index)
         if getattr(src, "prop", None) != TensorProperty.SIZE:
             return None
         base = src.base
@@ -771,12 +798,18 @@ def _accepted(gm, mod, inputs, scan_max):
             s[sym] = n
             try:
                 shapes = mod.input_shapes(s)
-                args = tuple(
-                    shp if isinstance(shp, int)  # an int input: its "shape" is its value
-                    else torch.empty(tuple(shp), dtype=dt, device="meta") if dt is not None
-                    else inp
-                    for shp, dt, inp in zip(shapes, dtypes, inputs)
-                )
+                args = []
+                for shp, dt, inp in zip(shapes, dtypes, inputs):
+                    # A Python input's "shape" is its value; the guards take a list of ints
+                    # flattened, as export flattens its inputs.
+                    if isinstance(shp, list):
+                        args.extend(shp)
+                    elif isinstance(shp, (int, float)):
+                        args.append(shp)
+                    elif dt is not None:
+                        args.append(torch.empty(tuple(shp), dtype=dt, device="meta"))
+                    else:
+                        args.append(inp)
                 gfn(*args)
             except Exception:
                 continue
@@ -977,7 +1010,7 @@ def _check(req):
             return resp
 
         t = time.perf_counter()
-        resp["dims"], shape_env = _inspect_dims(ep, names)
+        resp["dims"], shape_env = _inspect_dims(ep, names, inputs)
         if shape_env is None and _CaseState.envs:
             shape_env = _CaseState.envs[-1]
         resp["guards"], resp["replacements"], exprs = _guards_of(shape_env, names)

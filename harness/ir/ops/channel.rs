@@ -687,3 +687,27 @@ impl OpDef for ToTensor {
             .collect()
     }
 }
+
+op_struct! {
+    /// `ns[i]` of an int-list input
+    ListItem {
+        x: ValueRef,
+        index: u8,
+    }
+}
+
+impl OpDef for ListItem {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        match cx.ty(self.x)? {
+            Type::IntList(items) => match items.get(self.index as usize) {
+                Some(e) => Ok(Type::Int(e.clone())),
+                None => bail!("list index {} of {} items", self.index, items.len()),
+            },
+            other => bail!("indexing {other:?}"),
+        }
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        vec![format!("{out} = {}[{}]", n(self.x), self.index)]
+    }
+}

@@ -84,6 +84,8 @@ pub enum Type {
     Float(FloatExpr),
     /// A Python bool computed from sizes.
     Bool(BoolExpr),
+    /// A list of Python ints (only an input is one; the model reads its elements).
+    IntList(Vec<DimExpr>),
 }
 
 impl Type {
@@ -824,7 +826,7 @@ op_table! {
         Size = "size", Numel = "numel", NDim = "ndim", Stride = "stride", IntArith = "int_arith",
         IntBinary = "int_binary", IntMax = "int_max",
         TrueDiv = "true_div", ToFloat = "to_float", Sqrt = "sqrt", Round = "round",
-        FloatArith = "float_arith", IntSelect = "int_select",
+        FloatArith = "float_arith", IntSelect = "int_select", ListItem = "list_item",
         ToTensor = "to_tensor",
     ]
     Control: [
