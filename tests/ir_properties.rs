@@ -64,6 +64,22 @@ fn the_same_seed_gives_the_same_case() {
 }
 
 #[test]
+fn two_run_time_sizes_in_one_shape_are_refused() {
+    // `torch.zeros(k, k)` with `k` counted from data grows with the square of the input and
+    // exhausts memory at the larger probes: the IR refuses it instead of the worker dying.
+    let text = r#"{"schema_version": 1,
+        "inputs": [{"dtype": "i64", "dims": [{"size": {"sym": 0}, "truth": {"kind": "free"}, "spec": {"kind": "auto"}}]}],
+        "nodes": [{"op": "nonzero", "x": {"input": 0}},
+                  {"op": "size", "x": {"node": 0}, "dim": 0, "spelling": "shape_index"},
+                  {"op": "zeros", "shape": [{"value": {"node": 1}}, {"value": {"node": 1}}]}],
+        "outputs": [{"node": 2}], "export": [5], "probes": []}"#;
+    let err = Case::from_json(text, "zeros_k_k.json")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("two data-dependent sizes"), "{err}");
+}
+
+#[test]
 fn empty_bytes_still_close_validly() {
     let mut u = Unstructured::new(&[]);
     let case = Case::arbitrary(&mut u).expect("closes");

@@ -911,6 +911,11 @@ impl Op {
             let numel = product(&t.shape);
             if !numel.has_data() {
                 cx.all(&numel, "numel", |x| x <= MAX_NUMEL)?;
+            } else if t.shape.iter().filter(|d| d.has_data()).count() > 1 {
+                // Run-time sizes are bounded only by the data they count; two in one shape
+                // (`zeros(k, k)`) grow quadratically and exhaust memory at the larger probes,
+                // a fault of the case, not a finding.
+                bail!("two data-dependent sizes in one shape");
             }
         }
         Ok(ty)
