@@ -4,7 +4,8 @@
 use shapefuzz::r#gen::{BUILDERS, CHANNEL_OPS};
 use shapefuzz::generate;
 use shapefuzz::ir::{
-    Family, FloatFn, InputKind, IntFn, Op, Round, RoundFn, Sink, SymId, TrueDiv, Type, ValueRef,
+    AdaptiveFn, Family, FloatFn, InputKind, IntBinFn, IntFn, IteSpelling, Op, PoolFn, Round,
+    RoundFn, Sink, SqrtSpelling, SymId, TrueDiv, Type, ValueRef,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -249,9 +250,23 @@ fn ten_thousand_seeds_cover_the_op_set() {
         .iter()
         .map(|f| format!("int.{}", f.name()))
         .chain(RoundFn::ALL.iter().map(|f| format!("round.{}", f.name())))
-        .chain(FloatFn::ALL.iter().map(|f| format!("float.{}", f.name())));
+        .chain(FloatFn::ALL.iter().map(|f| format!("float.{}", f.name())))
+        .chain(IntBinFn::ALL.iter().map(|f| format!("int2.{}", f.name())))
+        .chain(PoolFn::ALL.iter().map(|f| f.name().to_string()))
+        .chain(AdaptiveFn::ALL.iter().map(|f| f.name().to_string()))
+        .chain(
+            IteSpelling::ALL
+                .iter()
+                .map(|s| format!("int_select:{}", s.name())),
+        )
+        .chain(
+            SqrtSpelling::ALL
+                .iter()
+                .map(|s| format!("sqrt:{}", s.name())),
+        );
     for k in arithmetic {
-        let c = ops_seen.get(&k).copied().unwrap_or(0);
+        // Cases that contain the kind (spelled kinds are counted per case only).
+        let c = kinds.get(&k).copied().unwrap_or(0);
         assert!(c >= 20, "{k} generated {c} times in {n} cases");
     }
     assert!(
