@@ -267,7 +267,7 @@ fn ten_thousand_seeds_cover_the_op_set() {
     for k in arithmetic {
         // Cases that contain the kind (spelled kinds are counted per case only).
         let c = kinds.get(&k).copied().unwrap_or(0);
-        assert!(c >= 20, "{k} generated {c} times in {n} cases");
+        assert!(c >= 20, "{k} in {c} of {n} cases");
     }
     assert!(
         pct(int_inputs) >= 3.0,
