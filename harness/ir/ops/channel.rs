@@ -209,7 +209,8 @@ fn bit_with_mask(f: IntFn, e: DimExpr, k: i64) -> Option<DimExpr> {
 }
 
 op_struct! {
-    /// `a + b`, `a - b`, `a * b`, `min(a, b)`, `max(a, b)` of two size-derived ints
+    /// `a + b`, `a - b`, `a * b`, `a // b`, `a % b`, `min(a, b)`, `max(a, b)`,
+    /// `torch.sym_min(a, b)`, `torch.sym_max(a, b)` of two size-derived ints
     IntBinary {
         a: ValueRef,
         f: IntBinFn,
@@ -229,8 +230,8 @@ impl OpDef for IntBinary {
             IntBinFn::Add => DimExpr::add(a, b),
             IntBinFn::Sub => DimExpr::sub(a, b),
             IntBinFn::Mul => DimExpr::mul(a, b),
-            IntBinFn::Min => DimExpr::min(a, b),
-            IntBinFn::Max => DimExpr::max(a, b),
+            IntBinFn::Min | IntBinFn::SymMin => DimExpr::min(a, b),
+            IntBinFn::Max | IntBinFn::SymMax => DimExpr::max(a, b),
         }))
     }
 
@@ -244,6 +245,8 @@ impl OpDef for IntBinary {
             IntBinFn::Max => format!("max({a}, {b})"),
             IntBinFn::FloorDiv => format!("{a} // {b}"),
             IntBinFn::Mod => format!("{a} % {b}"),
+            IntBinFn::SymMin => format!("torch.sym_min({a}, {b})"),
+            IntBinFn::SymMax => format!("torch.sym_max({a}, {b})"),
         };
         vec![format!("{out} = {expr}")]
     }
@@ -253,8 +256,10 @@ impl OpDef for IntBinary {
     }
 
     fn decisions(&self, cx: &DecisionCx, out: &mut Vec<(DecisionKind, DecisionExpr)>) {
-        if matches!(self.f, IntBinFn::Min | IntBinFn::Max)
-            && let (Some(a), Some(b)) = (cx.int(self.a), cx.int(self.b))
+        if matches!(
+            self.f,
+            IntBinFn::Min | IntBinFn::Max | IntBinFn::SymMin | IntBinFn::SymMax
+        ) && let (Some(a), Some(b)) = (cx.int(self.a), cx.int(self.b))
         {
             out.extend(folded_arm(a, b));
         }

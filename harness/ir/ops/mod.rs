@@ -155,8 +155,11 @@ IntFn {
     DivmodRemainder => "divmod1", AbsDiff => "absdiff"
 });
 simple_enum!(
-    /// Arithmetic between two size-derived ints.
-    IntBinFn { Add => "add", Sub => "sub", Mul => "mul", Min => "min", Max => "max", FloorDiv => "floordiv", Mod => "mod" });
+/// Arithmetic between two size-derived ints.
+IntBinFn {
+    Add => "add", Sub => "sub", Mul => "mul", Min => "min", Max => "max", FloorDiv => "floordiv",
+    Mod => "mod", SymMin => "sym_min", SymMax => "sym_max"
+});
 simple_enum!(BoolFn { And => "and", Or => "or" });
 simple_enum!(
     /// How a float becomes an int: `int`, `math.floor`, `math.ceil`, `round` (only where it
