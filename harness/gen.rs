@@ -718,7 +718,7 @@ impl<'c> Builder<'c> {
     }
 
     fn fits(&self, dims: &[DimExpr]) -> bool {
-        let numel = dims.iter().cloned().fold(DimExpr::Const(1), DimExpr::mul);
+        let numel = product(dims);
         self.check
             .iter()
             .all(|v| numel.eval(v).is_some_and(|n| n <= MAX_NUMEL))
@@ -1037,13 +1037,8 @@ impl<'c> Builder<'c> {
                     _ => return Ok(cur),
                 };
                 let symbolic = |v: ValueRef| {
-                    self.type_in(pre, v).is_some_and(|t| {
-                        t.int().is_some_and(|e| {
-                            let mut syms = vec![];
-                            e.symbols(&mut syms);
-                            !syms.is_empty() && !e.has_data()
-                        })
-                    })
+                    self.type_in(pre, v)
+                        .is_some_and(|t| t.int().is_some_and(DimExpr::has_symbol))
                 };
                 let spelling = if symbolic(cur) && symbolic(other) && u.arbitrary()? {
                     IteSpelling::SymIte
@@ -1626,12 +1621,13 @@ impl<'c> Builder<'c> {
         let (x, t) = tensor!(self, u, |t: &TensorType| {
             t.rank() >= 1 && !t.shape.iter().any(DimExpr::has_data)
         });
-        let numel = |shape: &[DimExpr]| shape.iter().cloned().fold(DimExpr::Const(1), DimExpr::mul);
-        let nx = numel(&t.shape);
-        let check = self.check.clone();
+        let nx = product(&t.shape);
+        let check = &self.check;
         let same_numel = |o: &TensorType| {
             !o.shape.iter().any(DimExpr::has_data)
-                && check.iter().all(|v| numel(&o.shape).eval(v) == nx.eval(v))
+                && check
+                    .iter()
+                    .all(|v| product(&o.shape).eval(v) == nx.eval(v))
         };
         let of = match self.pick_tensor(u, same_numel)? {
             Some((o, _)) if o != x && u.arbitrary()? => o,

@@ -419,6 +419,14 @@ impl DimExpr {
         }
     }
 
+    /// Whether the value depends on some input size and on nothing known only at run time:
+    /// a SymInt under export unless torch specializes it.
+    pub fn has_symbol(&self) -> bool {
+        let mut syms = vec![];
+        self.symbols(&mut syms);
+        !syms.is_empty() && !self.has_data()
+    }
+
     pub fn has_data(&self) -> bool {
         match self {
             DimExpr::Data(_) => true,

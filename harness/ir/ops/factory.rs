@@ -282,9 +282,7 @@ impl OpDef for Tril {
         if t.rank() < 2 {
             bail!("tril rank");
         }
-        let lo = t.lo.map(|l| l.min(0));
-        let hi = t.hi.map(|h| h.max(0));
-        Ok(Type::Tensor(TensorType { lo, hi, ..t }))
+        Ok(Type::Tensor(t.with_zero()))
     }
 
     fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
@@ -309,9 +307,7 @@ impl OpDef for Triu {
             bail!("triu rank");
         }
         cx.size(self.diagonal)?;
-        let lo = t.lo.map(|l| l.min(0));
-        let hi = t.hi.map(|h| h.max(0));
-        Ok(Type::Tensor(TensorType { lo, hi, ..t }))
+        Ok(Type::Tensor(t.with_zero()))
     }
 
     fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {

@@ -64,6 +64,14 @@ impl TensorType {
             ..self.clone()
         }
     }
+    /// The same tensor with its value bounds widened to hold 0 (padding, masking).
+    fn with_zero(self) -> TensorType {
+        TensorType {
+            lo: self.lo.map(|l| l.min(0)),
+            hi: self.hi.map(|h| h.max(0)),
+            ..self
+        }
+    }
     fn unbounded(dtype: DType, shape: Vec<DimExpr>) -> TensorType {
         TensorType {
             dtype,
@@ -453,7 +461,8 @@ impl InferCtx<'_> {
     }
 }
 
-fn product(dims: &[DimExpr]) -> DimExpr {
+/// The number of elements of a shape.
+pub fn product(dims: &[DimExpr]) -> DimExpr {
     dims.iter().cloned().fold(DimExpr::Const(1), DimExpr::mul)
 }
 

@@ -21,13 +21,7 @@ impl OpDef for Pad {
         let mut shape = t.shape.clone();
         let last = shape.last_mut().unwrap();
         *last = DimExpr::add(last.clone(), DimExpr::Const(*before as i64 + *after as i64));
-        let lo = t.lo.map(|l| l.min(0));
-        let hi = t.hi.map(|h| h.max(0));
-        Ok(Type::Tensor(TensorType {
-            lo,
-            hi,
-            ..t.with_shape(shape)
-        }))
+        Ok(Type::Tensor(t.with_shape(shape).with_zero()))
     }
 
     fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
@@ -112,13 +106,7 @@ impl OpDef for PadSized {
         let mut shape = t.shape.clone();
         let last = shape.last_mut().unwrap();
         *last = DimExpr::add(DimExpr::add(last.clone(), b), a);
-        let lo = t.lo.map(|l| l.min(0));
-        let hi = t.hi.map(|h| h.max(0));
-        Ok(Type::Tensor(TensorType {
-            lo,
-            hi,
-            ..t.with_shape(shape)
-        }))
+        Ok(Type::Tensor(t.with_shape(shape).with_zero()))
     }
 
     fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {

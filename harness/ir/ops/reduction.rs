@@ -281,19 +281,10 @@ impl OpDef for Pool {
                 DimExpr::add(DimExpr::floor_div(span, s), DimExpr::Const(1))
             };
         }
+        let out = t.with_shape(shape);
         // Average pooling counts the zero padding in.
         let pads_in = p > 0 && matches!(f, PoolFn::Avg1d | PoolFn::Avg2d);
-        let (lo, hi) = if pads_in {
-            (t.lo.map(|l| l.min(0)), t.hi.map(|h| h.max(0)))
-        } else {
-            (t.lo, t.hi)
-        };
-        Ok(Type::Tensor(TensorType {
-            dtype: t.dtype,
-            shape,
-            lo,
-            hi,
-        }))
+        Ok(Type::Tensor(if pads_in { out.with_zero() } else { out }))
     }
 
     fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
