@@ -4,7 +4,7 @@
 use arbitrary::{Arbitrary, Unstructured};
 use proptest::prelude::*;
 use shapefuzz::cli::generate;
-use shapefuzz::ir::Case;
+use shapefuzz::ir::{BoolExpr, Case, CmpFn, DimExpr, SymId};
 use shapefuzz::render::render;
 use shapefuzz::{GenConfig, case_from_seed};
 
@@ -137,6 +137,44 @@ proptest! {
         match stopped {
             Err(e) => prop_assert_eq!(e.to_string(), "disk full"),
             Ok(r) => prop_assert_eq!(r.case, case),
+        }
+    }
+}
+
+fn cmp_of(i: usize) -> CmpFn {
+    CmpFn::ALL[i % CmpFn::ALL.len()]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// A condition `decided_over(2)` has that value at every size of 2 or more, and an
+    /// if-expression's interval holds its value there (so a decided condition may take one
+    /// arm and stay sound).
+    #[test]
+    fn decided_conditions_and_ite_intervals_are_sound(
+        a in 0i64..4, b in -6i64..6, k in -6i64..12, c in 0usize..6,
+        a2 in 0i64..4, b2 in -6i64..6, k2 in -6i64..12, c2 in 0usize..6, join in 0u8..3,
+    ) {
+        let n = || DimExpr::Sym(SymId(0));
+        let lin = |a, b| DimExpr::add(DimExpr::mul(DimExpr::Const(a), n()), DimExpr::Const(b));
+        let one = BoolExpr::Cmp(lin(a, b), cmp_of(c), DimExpr::Const(k));
+        let two = BoolExpr::Cmp(lin(a2, b2), cmp_of(c2), DimExpr::Const(k2));
+        let cond = match join {
+            0 => one,
+            1 => BoolExpr::And(Box::new(one), Box::new(two)),
+            _ => BoolExpr::Or(Box::new(BoolExpr::Not(Box::new(one))), Box::new(two)),
+        };
+        let ite = DimExpr::ite(cond.clone(), lin(a, b), lin(a2, b2));
+        let (lo, hi) = ite.interval();
+        let decided = cond.decided_over(2);
+        for size in 2..200 {
+            let v = [size];
+            if let Some(d) = decided {
+                prop_assert_eq!(cond.eval(&v), Some(d), "{:?} at {}", cond, size);
+            }
+            let x = ite.eval(&v).unwrap();
+            prop_assert!(lo.is_none_or(|l| l <= x) && hi.is_none_or(|h| x <= h), "{} = {} outside {:?}..{:?}", ite, x, lo, hi);
         }
     }
 }

@@ -114,6 +114,46 @@ impl BoolExpr {
         })
     }
 
+    /// The value when it is the same at every valuation with every symbol at least
+    /// `sym_min`, as far as interval bounds show it.
+    pub fn decided_over(&self, sym_min: i64) -> Option<bool> {
+        match self {
+            BoolExpr::Cmp(a, c, b) => {
+                let (lo, hi) = DimExpr::sub(a.clone(), b.clone()).interval_over(sym_min);
+                let (pos, neg) = (lo.is_some_and(|l| l > 0), hi.is_some_and(|h| h < 0));
+                let (nonneg, nonpos) = (lo.is_some_and(|l| l >= 0), hi.is_some_and(|h| h <= 0));
+                let zero = nonneg && nonpos;
+                match c {
+                    CmpFn::Gt if pos => Some(true),
+                    CmpFn::Gt if nonpos => Some(false),
+                    CmpFn::Ge if nonneg => Some(true),
+                    CmpFn::Ge if neg => Some(false),
+                    CmpFn::Lt if neg => Some(true),
+                    CmpFn::Lt if nonneg => Some(false),
+                    CmpFn::Le if nonpos => Some(true),
+                    CmpFn::Le if pos => Some(false),
+                    CmpFn::Eq if zero => Some(true),
+                    CmpFn::Eq if pos || neg => Some(false),
+                    CmpFn::Ne if zero => Some(false),
+                    CmpFn::Ne if pos || neg => Some(true),
+                    _ => None,
+                }
+            }
+            BoolExpr::CmpF(..) | BoolExpr::Unknown => None,
+            BoolExpr::And(a, b) => match (a.decided_over(sym_min), b.decided_over(sym_min)) {
+                (Some(false), _) | (_, Some(false)) => Some(false),
+                (Some(true), Some(true)) => Some(true),
+                _ => None,
+            },
+            BoolExpr::Or(a, b) => match (a.decided_over(sym_min), b.decided_over(sym_min)) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                (Some(false), Some(false)) => Some(false),
+                _ => None,
+            },
+            BoolExpr::Not(a) => a.decided_over(sym_min).map(|x| !x),
+        }
+    }
+
     pub fn symbols(&self, out: &mut Vec<SymId>) {
         match self {
             BoolExpr::Cmp(a, _, b) => {
@@ -378,14 +418,20 @@ impl DimExpr {
                     ah.zip(bh).map(|(x, y)| x.max(y)),
                 )
             }
-            DimExpr::Ite(_, a, b) => {
-                let (al, ah) = a.interval_over(sym_min);
-                let (bl, bh) = b.interval_over(sym_min);
-                (
-                    al.zip(bl).map(|(x, y)| x.min(y)),
-                    ah.zip(bh).map(|(x, y)| x.max(y)),
-                )
-            }
+            // A condition decided over the range (`n >= 1` for sizes) takes one arm, as
+            // torch's trace does.
+            DimExpr::Ite(c, a, b) => match c.decided_over(sym_min) {
+                Some(true) => a.interval_over(sym_min),
+                Some(false) => b.interval_over(sym_min),
+                None => {
+                    let (al, ah) = a.interval_over(sym_min);
+                    let (bl, bh) = b.interval_over(sym_min);
+                    (
+                        al.zip(bl).map(|(x, y)| x.min(y)),
+                        ah.zip(bh).map(|(x, y)| x.max(y)),
+                    )
+                }
+            },
         }
     }
 

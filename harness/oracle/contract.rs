@@ -749,6 +749,30 @@ fn pin_of(
                     })
             })
     };
+    // Dims tied to one case symbol may be independent torch symbols, each narrowed to a
+    // different set whose intersection along the tie is one size: a pin needs one torch
+    // symbol of a Dim.DYNAMIC dim that accepts a single size when it alone varies.
+    let alone_pinned = || {
+        reply.alone.iter().any(|scan| {
+            let count: i64 = scan
+                .accepted
+                .iter()
+                .filter(|[_, hi]| *hi >= 2)
+                .map(|[lo, hi]| hi.min(&SCAN_MAX) - lo.max(&2) + 1)
+                .filter(|&c| c > 0)
+                .sum();
+            count == 1
+                && scan.dims.iter().any(|[i, d]| {
+                    case.inputs
+                        .get(*i as usize)
+                        .and_then(|inp| inp.dims.get(*d as usize))
+                        .is_some_and(|dim| {
+                            dim.size == DimExpr::Sym(crate::ir::SymId(s as u32))
+                                && dim.spec == DimSpec::Dynamic
+                        })
+                })
+        })
+    };
     let specialized = literal.is_some()
         || (pinned.is_some()
             && !explained.is_empty()
@@ -757,7 +781,8 @@ fn pin_of(
                     .iter()
                     .filter_map(|&i| reply.guards.get(i))
                     .any(pins_a_dynamic_dim)
-            }));
+            })
+            && alone_pinned());
     // The culprit of a pin is a guard that pins the dim on its own.
     let culprit = explained.iter().find_map(|w| {
         w.false_guards

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 /// Bumped whenever the request or reply of `check` changes shape; the worker reports its
 /// own in its hello line and the pool refuses a worker that disagrees.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// A reply to `check`, when the worker could handle the request at all.
 #[derive(Clone, Debug, Deserialize)]
@@ -22,6 +22,9 @@ pub struct CheckReply {
     /// Per symbol, the sizes in `0..=guard_scan_max` the exported program's guards accept
     /// (null when the program has no guard function).
     pub accepted: BTreeMap<String, Option<Vec<[i64; 2]>>>,
+    /// Per torch symbol that is a whole input dim, the sizes accepted when it alone varies;
+    /// sent only when some symbol's scan accepts a single size (see PROTOCOL.md).
+    pub alone: Vec<AloneScan>,
     pub guards: Vec<GuardInfo>,
     pub witnesses: Vec<WitnessInfo>,
     /// After a failed export: whether every guard, replacement and range torch concluded
@@ -31,6 +34,15 @@ pub struct CheckReply {
     pub unproven: Vec<usize>,
     pub fix: Option<FixInfo>,
     pub probes: Vec<ProbeInfo>,
+}
+
+/// The sizes one torch symbol's guards accept with every other torch symbol held.
+#[derive(Clone, Debug, Deserialize)]
+pub struct AloneScan {
+    pub symbol: String,
+    /// `[input, dim]` of every input dim that is this torch symbol.
+    pub dims: Vec<[u32; 2]>,
+    pub accepted: Vec<[i64; 2]>,
 }
 
 /// A reply whose `ok` is false: the worker could not run the request.

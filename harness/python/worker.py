@@ -51,7 +51,7 @@ import sympy  # noqa: E402
 from torch.utils._sympy.numbers import int_oo  # noqa: E402
 
 # Bumped with harness/oracle/protocol.rs whenever a request or reply changes shape.
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 MAX_MSG = 4000
 MAX_LOG = 4000
 MAX_WARNINGS = 20
@@ -818,6 +818,84 @@ def _accepted(gm, mod, inputs, scan_max):
     return acc
 
 
+def _accepted_alone(ep, gm, inputs, accepted, scan_max):
+    """Per torch symbol, the sizes its guards accept with every other torch symbol at its
+    export value. Dims tied to one generator symbol can carry independent torch symbols
+    (several Dim.DYNAMIC dims of equal size): the scan along the generator symbol moves them
+    together and sees only the intersection of what each accepts, which can be one size
+    although no dim is pinned. Computed only when some scan accepted a single size >= 2,
+    the one case where the judge needs it."""
+    if not hasattr(gm, "_guards_fn"):
+        return []
+    def count_from_2(runs):
+        return sum(b - max(a, 2) + 1 for a, b in runs if b >= 2)
+
+    if not any(runs is not None and count_from_2(runs) == 1 for runs in accepted.values()):
+        return []
+    user_targets = [
+        s.arg.name for s in ep.graph_signature.input_specs if s.kind == InputKind.USER_INPUT
+    ]
+    phs = {n.name: n for n in ep.graph.nodes if n.op == "placeholder"}
+    owners = _leaf_owners(inputs)
+    flat = []
+    for inp in inputs:
+        flat.extend(inp if isinstance(inp, (list, tuple)) else [inp])
+    # Each flattened argument: ("tensor", dtype, [size exprs]) or ("value", expr or value).
+    leaves = []
+    hints = {}
+    for leaf, tgt in enumerate(user_targets):
+        node = phs.get(tgt)
+        val = node.meta.get("val") if node is not None else None
+        actual = flat[leaf] if leaf < len(flat) else None
+        if isinstance(val, torch.Tensor) and isinstance(actual, torch.Tensor):
+            sizes = []
+            for sz, real in zip(val.shape, actual.shape):
+                e = sympy.Integer(int(sz)) if isinstance(sz, int) else sz.node.expr
+                if isinstance(e, sympy.Symbol):
+                    hints[e] = int(real)
+                sizes.append(e)
+            leaves.append(("tensor", actual.dtype, sizes, leaf))
+        elif isinstance(val, torch.SymInt) and isinstance(actual, int):
+            e = val.node.expr
+            if isinstance(e, sympy.Symbol):
+                hints[e] = int(actual)
+            leaves.append(("value", None, e, leaf))
+        else:
+            leaves.append(("raw", None, actual, leaf))
+    out = []
+    gfn = gm._guards_fn
+    for sym in sorted(hints, key=str):
+        dims = []
+        for kind, _, e, leaf in leaves:
+            i, elem = owners[leaf] if leaf < len(owners) else (leaf, 0)
+            if kind == "tensor":
+                dims.extend([i, d] for d, x in enumerate(e) if x == sym)
+            elif kind == "value" and e == sym:
+                dims.append([i, elem])
+        ok = []
+        for n in range(0, scan_max + 1):
+            env = dict(hints)
+            env[sym] = n
+            try:
+                args = []
+                for kind, dt, e, _ in leaves:
+                    if kind == "tensor":
+                        shp = [int(x.subs(env)) if not x.is_number else int(x) for x in e]
+                        if any(v < 0 for v in shp):
+                            raise ValueError("negative size")
+                        args.append(torch.empty(tuple(shp), dtype=dt, device="meta"))
+                    elif kind == "value":
+                        args.append(int(e.subs(env)))
+                    else:
+                        args.append(e)
+                gfn(*args)
+            except Exception:
+                continue
+            ok.append(n)
+        out.append({"symbol": str(sym), "dims": sorted(dims), "accepted": _runs(ok)})
+    return out
+
+
 def _sweep_probes(req, mod, accepted, taken):
     """Sizes the exported program accepts and eager runs, beyond the case's own probes: the
     export sizes themselves, then per symbol up to `sweep` sizes spread evenly over what both
@@ -940,6 +1018,7 @@ def _check(req):
         "export": None,
         "dims": [],
         "accepted": {},
+        "alone": [],
         "guards": [],
         "replacements": {},
         "witnesses": [],
@@ -1017,6 +1096,10 @@ def _check(req):
         _CaseState.file = None
         gm = ep.module()
         resp["accepted"] = _accepted(gm, mod, inputs, scan_max)
+        try:
+            resp["alone"] = _accepted_alone(ep, gm, inputs, resp["accepted"], scan_max)
+        except Exception:
+            resp["alone"] = []
         try:
             resp["witnesses"], _ = _witnesses(req, mod, shape_env, names, exprs, resp["accepted"])
         except Exception:
