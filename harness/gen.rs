@@ -283,9 +283,16 @@ pub const BUILDERS: &[BuilderRow] = &[
     BuilderRow {
         name: "pool",
         family: Family::Reduction,
-        weight: 2,
+        weight: 3,
         makes: &["pool", "adaptive_pool"],
         build: |b, u, pre| b.build_pool(u, pre),
+    },
+    BuilderRow {
+        name: "conv",
+        family: Family::Matmul,
+        weight: 2,
+        makes: &["conv"],
+        build: |b, u, pre| b.build_conv(u, pre),
     },
     BuilderRow {
         name: "shape_factory",
@@ -468,6 +475,9 @@ pub const BUILDERS: &[BuilderRow] = &[
             "shape_compare",
             "if",
             "select",
+            "select_flat",
+            "reduce",
+            "unsqueeze",
             "cat",
             "pad_sized",
             "slice",
@@ -494,6 +504,13 @@ pub const BUILDERS: &[BuilderRow] = &[
         weight: 2,
         makes: &["nonzero", "masked_select", "unique", "repeat_interleave"],
         build: |b, u, pre| b.build_data_dependent_shape(u, pre),
+    },
+    BuilderRow {
+        name: "bincount",
+        family: Family::DataDependent,
+        weight: 1,
+        makes: &["bincount", "flatten"],
+        build: |b, u, pre| b.build_bincount(u, pre),
     },
 ];
 
@@ -1196,7 +1213,7 @@ impl<'c> Builder<'c> {
             return Ok(None);
         };
         let cmp = *u.choose(CmpFn::ALL)?;
-        let cond = match u.int_in_range(0..=5u8)? {
+        let cond = match u.int_in_range(0..=6u8)? {
             0 => {
                 // Two sizes compared.
                 let Some(b) = self.int_value(u, pre)? else {
@@ -1206,7 +1223,7 @@ impl<'c> Builder<'c> {
                 pre.push(Op::CompareSizes(CompareSizes { a, cmp, b }));
                 id
             }
-            1 | 2 => {
+            1..=3 => {
                 // A float compared: `n / 2 > 3`, `math.sqrt(n) <= 4`, `n * 0.5 + 1 > 3`.
                 let f = self.float_value(u, pre, a, true)?;
                 let at = match self.type_in(pre, f) {
@@ -2035,10 +2052,66 @@ impl<'c> Builder<'c> {
                 _ => Op::Full(Full {
                     shape,
                     fill: self.scalar_arg(u, pre, true)?,
+                    like,
+                    // `empty(...).fill_(v)`: the same values through an uninitialised buffer.
+                    empty: u.int_in_range(0..=2u8)? == 0,
                 }),
             }
         };
         Ok(Some(op))
+    }
+
+    /// `F.conv1d`/`F.conv2d` with a weight built from `x`'s channel count.
+    fn build_conv(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let (x, t) = tensor!(self, u, |t: &TensorType| float(t)
+            && (2..=4).contains(&t.rank()));
+        let fits = |f: &ConvFn| t.rank() == f.dims() + 1 || t.rank() == f.dims() + 2;
+        let fns: Vec<ConvFn> = ConvFn::ALL.iter().copied().filter(fits).collect();
+        let f = *u.choose(&fns)?;
+        let kernel = self.size_arg(u, pre, 1..=3)?;
+        let padding = match u.int_in_range(0..=4u8)? {
+            0 => ConvPadding::Same,
+            1 => ConvPadding::Valid,
+            _ => ConvPadding::Zeros(u.int_in_range(0..=2)?),
+        };
+        let stride = match padding {
+            ConvPadding::Same => 1,
+            _ => u.int_in_range(1..=3)?,
+        };
+        Ok(Some(Op::Conv(Conv {
+            x,
+            f,
+            kernel,
+            out_channels: u.int_in_range(1..=4)?,
+            stride,
+            padding,
+            dilation: if u.int_in_range(0..=2u8)? == 0 { 2 } else { 1 },
+            depthwise: u.int_in_range(0..=2u8)? == 0,
+        })))
+    }
+
+    /// `torch.bincount(x, minlength=m)` of bounded non-negative ints, flattened first when
+    /// they are not 1-d.
+    fn build_bincount(&mut self, u: &mut Unstructured, pre: &mut Step) -> Result<Option<Op>> {
+        let (x, t) = tensor!(self, u, |t: &TensorType| t.dtype == DType::I64
+            && t.rank() > 0
+            && t.lo.is_some_and(|l| l >= 0)
+            && t.hi.is_some_and(|h| h < 64));
+        let x = if t.rank() == 1 {
+            x
+        } else {
+            let id = self.next_id(pre);
+            pre.push(Op::Flatten(Flatten {
+                x,
+                start: 0,
+                end: t.rank() as u8 - 1,
+            }));
+            id
+        };
+        Ok(Some(Op::Bincount(Bincount {
+            x,
+            minlength: self.size_arg(u, pre, 0..=8)?,
+        })))
     }
 
     fn build_eye_or_linspace(
@@ -2109,6 +2182,43 @@ impl<'c> Builder<'c> {
         let Some(cond) = self.condition(u, pre)? else {
             return Ok(None);
         };
+        if t.dtype != DType::Bool && u.int_in_range(0..=3u8)? == 0 {
+            // Arms of different ranks: `x` against `x` reduced or unsqueezed along a dim, or
+            // against another tensor of another rank, then flattened or summed.
+            let other = match self.pick_tensor(u, |o| o.dtype == t.dtype && o.rank() != t.rank())? {
+                Some((o, _)) if u.arbitrary()? => o,
+                _ => {
+                    let id = self.next_id(pre);
+                    if t.rank() > 0 && u.arbitrary()? {
+                        pre.push(Op::Reduce(Reduce {
+                            x,
+                            f: ReduceFn::Sum,
+                            dim: u.choose_index(t.rank())? as u8,
+                            keepdim: false,
+                        }));
+                    } else if t.rank() < MAX_RANK {
+                        pre.push(Op::Unsqueeze(Unsqueeze {
+                            x,
+                            dim: u.int_in_range(0..=t.rank() as u8)?,
+                        }));
+                    } else {
+                        return Ok(None);
+                    }
+                    id
+                }
+            };
+            let (a, b) = if u.arbitrary()? {
+                (x, other)
+            } else {
+                (other, x)
+            };
+            return Ok(Some(Op::SelectFlat(SelectFlat {
+                cond,
+                a,
+                b,
+                erase: *u.choose(RankErase::ALL)?,
+            })));
+        }
         if t.rank() > 0 && u.int_in_range(0..=2u8)? == 0 {
             // Arms of different shapes: `x if cond else <x grown or cut along a dim>`.
             let d = u.choose_index(t.rank())? as u8;
@@ -2255,6 +2365,8 @@ impl<'c> Builder<'c> {
                 _ => Op::Full(Full {
                     shape: vec![SizeArg::Const(2)],
                     fill: SizeArg::Value(value),
+                    like: None,
+                    empty: false,
                 }),
             }
         };

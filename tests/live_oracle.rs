@@ -464,3 +464,56 @@ fn a_dim_hint_on_a_bool_input_is_an_internal_assertion() {
     let site = r.cause().and_then(|c| c.site.clone()).unwrap_or_default();
     assert!(site.ends_with("sym_node.py in __init__"), "{site}");
 }
+
+#[test]
+fn tied_dynamic_dims_narrowed_apart_are_not_a_pin() {
+    // x = (s, s, s), each dim its own Dim.DYNAMIC: `math.sqrt(x.shape[1] | 1)` as a tensor
+    // narrows dim 1 to {4, 5} and the slice `x[:, :, 0:4]` dim 2 to sizes other than 4.
+    // Moved together the dims meet only at 5, but no dim accepts a single size: the
+    // narrowing is the model's float-to-tensor spelling, not a silent Dim.DYNAMIC pin.
+    let r = check(&seed("tied_dynamic_dims_apart.json"));
+    assert_eq!(r.verdict, Verdict::LostDim, "{r:#?}");
+    assert_ne!(r.class(), Some(Class::Bug), "{r:#?}");
+    assert_eq!(
+        r.contract(),
+        Some(Contract::AvoidableSpecialization),
+        "{r:#?}"
+    );
+}
+
+#[test]
+fn a_min_folded_through_a_decided_if_expression_is_still_the_culprit() {
+    // `min(3 * (x.dim() if n < 0 else n), 4)`: `n < 0` is False for every size, so torch
+    // traces `min(3n, 4)` and folds it to 4; at n = 1 eager gives 3. The min is the culprit
+    // although its input passes through the if-expression.
+    let r = check(&seed("folded_min_through_if_expr.json"));
+    assert_eq!(r.verdict, Verdict::Divergence, "{r:#?}");
+    assert_bug(&r, Contract::SilentDivergenceAtZeroOne, Some("int.min"));
+}
+
+#[test]
+fn conv_same_padding_with_a_size_kernel_keeps_only_odd_kernels() {
+    // `F.conv1d(x, w, padding='same', groups=C)` with a kernel of `sym_max(n, x.dim())`
+    // taps: torch pads symmetrically only when the kernel is odd and guards on that parity,
+    // so the program accepts odd n only. Dim.AUTO may narrow; spelling the padding out
+    // avoids it, so it is the model's portability issue, charged to the conv.
+    let r = check(&seed("conv_same_symbolic_kernel.json"));
+    assert_eq!(r.verdict, Verdict::LostDim, "{r:#?}");
+    assert_eq!(r.class(), Some(Class::Portability), "{r:#?}");
+    assert_eq!(
+        r.cause().and_then(|c| c.op.as_deref()),
+        Some("conv1d.depthwise")
+    );
+    assert!(r.dims[0].accepts.starts_with("3, 5, 7"), "{:#?}", r.dims[0]);
+}
+
+#[test]
+fn new_empty_a_rank_changing_branch_and_bincount_stay_dynamic() {
+    // `v.new_empty((n,)).fill_(k)`, `if c: t = a (1-d) else: t = b (0-d)` then
+    // `t.flatten()`, and `torch.bincount(x.flatten(), minlength=n)`: eager runs every probe,
+    // the program keeps every dim dynamic and matches eager wherever it is swept.
+    let r = check(&seed("new_empty_select_flat_bincount.json"));
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    assert!(r.dims.iter().take(2).all(|d| d.accepts == "2.."), "{r:#?}");
+    assert!(r.swept >= 20 && r.swept == r.swept_matching, "{r:#?}");
+}

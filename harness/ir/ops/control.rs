@@ -178,6 +178,62 @@ impl OpDef for Select {
 }
 
 op_struct! {
+    /// `a if cond else b` of two tensors of different ranks, then made rank-agnostic
+    /// (`.flatten()`, `.reshape(-1)`, `.sum()`): the arms compute values of different ranks
+    /// and only the result's type is fixed
+    SelectFlat {
+        cond: ValueRef,
+        a: ValueRef,
+        b: ValueRef,
+        erase: RankErase,
+    }
+}
+
+impl OpDef for SelectFlat {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let cond = cx.boolean(self.cond)?;
+        let (a, b) = (cx.tensor(self.a)?, cx.tensor(self.b)?);
+        if a.dtype != b.dtype || a.dtype == DType::Bool {
+            bail!("select_flat of {:?} and {:?}", a.dtype, b.dtype);
+        }
+        if a.rank() == b.rank() {
+            bail!(
+                "select_flat of two rank-{} tensors (that is `select`)",
+                a.rank()
+            );
+        }
+        Ok(Type::Tensor(match self.erase {
+            RankErase::Flatten | RankErase::ReshapeInfer => TensorType {
+                dtype: a.dtype,
+                shape: vec![DimExpr::ite(cond, product(&a.shape), product(&b.shape))],
+                lo: a.lo.zip(b.lo).map(|(x, y)| x.min(y)),
+                hi: a.hi.zip(b.hi).map(|(x, y)| x.max(y)),
+            },
+            RankErase::Sum => TensorType::unbounded(a.dtype, vec![]),
+        }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let erase = match self.erase {
+            RankErase::Flatten => "flatten()",
+            RankErase::ReshapeInfer => "reshape(-1)",
+            RankErase::Sum => "sum()",
+        };
+        vec![
+            format!("if {}:", n(self.cond)),
+            format!("    {out}_t = {}", n(self.a)),
+            "else:".to_string(),
+            format!("    {out}_t = {}", n(self.b)),
+            format!("{out} = {out}_t.{erase}"),
+        ]
+    }
+
+    fn kind(&self) -> Option<String> {
+        Some(format!("select_flat.{}", self.erase.name()))
+    }
+}
+
+op_struct! {
     /// `if cond:` with one unary function on each arm
     If {
         cond: ValueRef,

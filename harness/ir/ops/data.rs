@@ -185,3 +185,48 @@ impl OpDef for RepeatInterleave {
         vec![format!("{out} = {expr}")]
     }
 }
+
+op_struct! {
+    /// `torch.bincount(x, minlength=m)`: `max(max(x) + 1, m)` counts, a data-dependent length
+    /// that torch bounds below by the size-derived `m`
+    Bincount {
+        x: ValueRef,
+        minlength: SizeArg => BincountMinlength,
+    }
+}
+
+impl OpDef for Bincount {
+    fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
+        let Bincount { x, minlength } = *self;
+        let t = cx.tensor(x)?;
+        if t.dtype != DType::I64 || t.rank() != 1 || !nonneg(&t) {
+            bail!("bincount wants non-negative 1-d int64 values");
+        }
+        // A count is at most the number of values; an unbounded value would make the length
+        // (and the memory eager allocates) unbounded too.
+        let Some(hi) = t.hi else {
+            bail!("bincount of unbounded values");
+        };
+        if hi >= MAX_NUMEL {
+            bail!("bincount values up to {hi}");
+        }
+        let m = cx.size(minlength)?;
+        cx.all(&m, "bincount minlength", |x| (0..=MAX_NUMEL).contains(&x))?;
+        let count_hi = match &t.shape[0] {
+            DimExpr::Const(c) => Some(*c),
+            _ => None,
+        };
+        Ok(Type::Tensor(TensorType {
+            dtype: DType::I64,
+            shape: vec![DimExpr::Data(cx.node)],
+            lo: Some(0),
+            hi: count_hi,
+        }))
+    }
+
+    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
+        let Bincount { x, minlength } = self;
+        let expr = format!("torch.bincount({}, minlength={})", n(*x), arg(minlength));
+        vec![format!("{out} = {expr}")]
+    }
+}

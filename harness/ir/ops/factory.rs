@@ -60,24 +60,43 @@ impl OpDef for Arange {
 }
 
 op_struct! {
-    /// `torch.full(shape, fill)`
+    /// `torch.full(shape, fill)`, `like.new_full(shape, fill)`, or the uninitialised
+    /// `torch.empty(shape).fill_(fill)` / `like.new_empty(shape).fill_(fill)`: `empty` is
+    /// always filled before it is read, so eager's values stay deterministic
     Full {
         shape: Vec<SizeArg> => FactoryShape,
         fill: ScalarArg => FillValue,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        like: Option<ValueRef>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        empty: bool,
     }
 }
 
 impl OpDef for Full {
     fn infer(&self, cx: &InferCtx) -> Result<Type, Invalid> {
-        let Full { shape, fill } = self;
+        let Full {
+            shape, fill, like, ..
+        } = self;
         let dims = factory_shape(cx, shape)?;
-        let (dtype, lo) = match fill {
+        let (fill_dtype, lo) = match fill {
             SizeArg::Const(c) => (DType::I64, Some(*c)),
             SizeArg::Value(v) => match cx.ty(*v)? {
                 Type::Int(e) => (DType::I64, e.lower_bound()),
                 Type::Float(e) => (DType::F32, e.lower_bound().map(|x| x.floor() as i64)),
                 other => bail!("fill value {other:?}"),
             },
+        };
+        // `new_full` and `new_empty` take `like`'s dtype, whatever the fill.
+        let dtype = match like {
+            Some(like) => {
+                let l = cx.tensor(*like)?;
+                if l.dtype != DType::F32 {
+                    bail!("new_full of a non-float tensor");
+                }
+                DType::F32
+            }
+            None => fill_dtype,
         };
         Ok(Type::Tensor(TensorType {
             dtype,
@@ -87,14 +106,40 @@ impl OpDef for Full {
         }))
     }
 
-    fn render(&self, out: &str, _cx: &RenderCx) -> Vec<String> {
-        let Full { shape, fill } = self;
-        let expr = format!(
-            "torch.full({}, {})",
-            tuple(shape.iter().map(arg).collect()),
-            arg(fill)
-        );
+    fn render(&self, out: &str, cx: &RenderCx) -> Vec<String> {
+        let Full {
+            shape,
+            fill,
+            like,
+            empty,
+        } = self;
+        let shape = tuple(shape.iter().map(arg).collect());
+        let fill_arg = *fill;
+        let fill = arg(fill);
+        let expr = match (like, empty) {
+            (None, false) => format!("torch.full({shape}, {fill})"),
+            (Some(like), false) => format!("{}.new_full({shape}, {fill})", n(*like)),
+            (Some(like), true) => format!("{}.new_empty({shape}).fill_({fill})", n(*like)),
+            (None, true) => {
+                // `torch.empty` is float by default where `torch.full` follows the fill.
+                let int_fill = match fill_arg {
+                    SizeArg::Const(_) => true,
+                    SizeArg::Value(v) => cx.is_int(v),
+                };
+                let dtype = if int_fill { ", dtype=torch.int64" } else { "" };
+                format!("torch.empty({shape}{dtype}).fill_({fill})")
+            }
+        };
         vec![format!("{out} = {expr}")]
+    }
+
+    fn kind(&self) -> Option<String> {
+        match (self.like.is_some(), self.empty) {
+            (false, false) => None,
+            (true, false) => Some("full.new_full".into()),
+            (true, true) => Some("full.new_empty".into()),
+            (false, true) => Some("full.empty".into()),
+        }
     }
 }
 

@@ -187,6 +187,12 @@ simple_enum!(
     /// `torch.nn.functional` pooling with a fixed window.
     PoolFn { Avg1d => "avg_pool1d", Max1d => "max_pool1d", Avg2d => "avg_pool2d", Max2d => "max_pool2d" });
 simple_enum!(
+    /// How a tensor of either of two ranks becomes one of a fixed rank.
+    RankErase { Flatten => "flatten", ReshapeInfer => "reshape", Sum => "sum" });
+simple_enum!(
+    /// `torch.nn.functional` convolution.
+    ConvFn { Conv1d => "conv1d", Conv2d => "conv2d" });
+simple_enum!(
     /// `torch.nn.functional` adaptive pooling, whose output size is an argument.
     AdaptiveFn { Avg1d => "adaptive_avg_pool1d", Max1d => "adaptive_max_pool1d" });
 simple_enum!(
@@ -224,6 +230,16 @@ impl ShapeSpelling {
         match self {
             ShapeSpelling::Attr => format!("{x}.shape"),
             ShapeSpelling::Call => format!("{x}.size()"),
+        }
+    }
+}
+
+impl ConvFn {
+    /// How many trailing dims the kernel slides over.
+    pub fn dims(self) -> usize {
+        match self {
+            ConvFn::Conv1d => 1,
+            ConvFn::Conv2d => 2,
         }
     }
 }
@@ -327,6 +343,8 @@ pub enum Sink {
     PoolKernel,
     PoolOutputSize,
     RepeatCount,
+    ConvKernel,
+    BincountMinlength,
 }
 
 impl Sink {
@@ -359,6 +377,8 @@ impl Sink {
         Sink::PoolKernel,
         Sink::PoolOutputSize,
         Sink::RepeatCount,
+        Sink::ConvKernel,
+        Sink::BincountMinlength,
     ];
 }
 
@@ -816,7 +836,7 @@ op_table! {
         Reduce = "reduce", MaxAll = "max_all", Cumsum = "cumsum", Topk = "topk",
         Kthvalue = "kthvalue", Histc = "histc", Pool = "pool", AdaptivePool = "adaptive_pool",
     ]
-    Matmul: [Matmul = "matmul"]
+    Matmul: [Matmul = "matmul", Conv = "conv"]
     Shape: [
         Reshape = "reshape", Flatten = "flatten", Unflatten = "unflatten", Permute = "permute",
         Transpose = "transpose", Squeeze = "squeeze", Unsqueeze = "unsqueeze",
@@ -844,11 +864,11 @@ op_table! {
     Control: [
         Compare = "compare", CompareSizes = "compare_sizes", BoolOp = "bool_op", Not = "not",
         If = "if", Select = "select", Loop = "loop", IsContiguous = "is_contiguous",
-        ShapeCompare = "shape_compare",
+        ShapeCompare = "shape_compare", SelectFlat = "select_flat",
     ]
     DataDependent: [
         Item = "item", ToList = "to_list", Nonzero = "nonzero", MaskedSelect = "masked_select",
-        Unique = "unique", RepeatInterleave = "repeat_interleave",
+        Unique = "unique", RepeatInterleave = "repeat_interleave", Bincount = "bincount",
     ]
 }
 
