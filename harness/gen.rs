@@ -63,7 +63,7 @@ impl Default for GenConfig {
 impl GenConfig {
     /// Reads a configuration file (`.json`, else TOML), sanitized.
     pub fn load(path: &std::path::Path) -> anyhow::Result<GenConfig> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::ir::read_bounded(path)
             .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
         let parsed: Result<GenConfig, String> = if path.extension().is_some_and(|e| e == "json") {
             serde_json::from_str(&text).map_err(|e| e.to_string())

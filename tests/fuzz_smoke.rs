@@ -77,6 +77,20 @@ fn fuzz_crate_smoke_tests_and_libfuzzer_targets() {
     assert!(out.status.success(), "generate found a problem:\n{log}");
     assert!(log.contains("Done 3000 runs"), "{log}");
 
+    // `load_case`: hostile case files from the committed seeds, mutated; no crash.
+    let corpus = scratch("load-corpus");
+    let out = Command::new(bin.join("load_case"))
+        .arg("-runs=20000")
+        .arg("-max_len=16384")
+        .arg(&corpus)
+        .arg(root().join("corpus/fuzz/load_case"))
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "load_case found a problem:\n{log}");
+    assert!(log.contains("Done 20000 runs"), "{log}");
+    std::fs::remove_dir_all(corpus).ok();
+
     // `export_diff`: the committed corpus reaches a torch bug; the artifact converts into a
     // reproducer that exits 1.
     let corpus = scratch("diff-corpus");

@@ -335,3 +335,28 @@ fn every_op_has_a_builder_and_every_builder_makes_real_ops() {
         }
     }
 }
+
+#[test]
+fn generated_cases_stay_far_below_the_case_file_limits() {
+    // The limits on case files guard against hostile input; the generator must never come
+    // near them. Half of each is the margin.
+    use shapefuzz::ir::{MAX_CHECK_WORK, MAX_EXPR_NODES, MAX_NODES, MAX_PROBES};
+    let (mut nodes, mut probes, mut work, mut expr) = (0, 0, 0, 0);
+    for seed in 0..5_000u64 {
+        let case = generate(seed, true);
+        let types = case.validate().expect("generated cases are valid");
+        nodes = nodes.max(case.nodes.len());
+        probes = probes.max(case.probes.len());
+        work = work.max(case.nodes.len() * (case.probes.len() + 1));
+        for t in types.inputs.iter().chain(&types.nodes) {
+            expr = expr.max(t.expr_nodes(MAX_EXPR_NODES));
+        }
+    }
+    println!(
+        "largest of 5,000 swarm cases: {nodes} nodes, {probes} probes, {work} node-valuations, {expr} expression nodes in one type"
+    );
+    assert!(nodes <= MAX_NODES / 2, "{nodes} nodes");
+    assert!(probes <= MAX_PROBES / 2, "{probes} probes");
+    assert!(work <= MAX_CHECK_WORK / 2, "{work} node-valuations");
+    assert!(expr <= MAX_EXPR_NODES / 2, "{expr} expression nodes");
+}

@@ -170,6 +170,33 @@ impl BoolExpr {
         }
     }
 
+    fn count_into(&self, n: &mut usize, cap: usize) {
+        *n += 1;
+        if *n > cap {
+            return;
+        }
+        match self {
+            BoolExpr::Cmp(a, _, b) => {
+                a.count_into(n, cap);
+                b.count_into(n, cap);
+            }
+            BoolExpr::CmpF(a, _, _) => a.inner().count_into(n, cap),
+            BoolExpr::And(a, b) | BoolExpr::Or(a, b) => {
+                a.count_into(n, cap);
+                b.count_into(n, cap);
+            }
+            BoolExpr::Not(a) => a.count_into(n, cap),
+            BoolExpr::Unknown => {}
+        }
+    }
+
+    /// How many nodes the expression has, counting stopped once past `cap`.
+    pub fn node_count(&self, cap: usize) -> usize {
+        let mut n = 0;
+        self.count_into(&mut n, cap);
+        n
+    }
+
     pub fn has_data(&self) -> bool {
         match self {
             BoolExpr::Cmp(a, _, b) => a.has_data() || b.has_data(),
@@ -210,7 +237,10 @@ impl DimExpr {
 
     pub fn add(a: DimExpr, b: DimExpr) -> Self {
         match (&a, &b) {
-            (DimExpr::Const(x), DimExpr::Const(y)) => DimExpr::Const(x + y),
+            // An overflowing fold stays unfolded: `eval` then reports the overflow.
+            (DimExpr::Const(x), DimExpr::Const(y)) if x.checked_add(*y).is_some() => {
+                DimExpr::Const(x + y)
+            }
             (_, DimExpr::Const(0)) => a,
             (DimExpr::Const(0), _) => b,
             _ => DimExpr::Add(Box::new(a), Box::new(b)),
@@ -219,7 +249,9 @@ impl DimExpr {
 
     pub fn sub(a: DimExpr, b: DimExpr) -> Self {
         match (&a, &b) {
-            (DimExpr::Const(x), DimExpr::Const(y)) => DimExpr::Const(x - y),
+            (DimExpr::Const(x), DimExpr::Const(y)) if x.checked_sub(*y).is_some() => {
+                DimExpr::Const(x - y)
+            }
             (_, DimExpr::Const(0)) => a,
             _ if a == b => DimExpr::Const(0),
             _ => DimExpr::Sub(Box::new(a), Box::new(b)),
@@ -228,7 +260,9 @@ impl DimExpr {
 
     pub fn mul(a: DimExpr, b: DimExpr) -> Self {
         match (&a, &b) {
-            (DimExpr::Const(x), DimExpr::Const(y)) => DimExpr::Const(x * y),
+            (DimExpr::Const(x), DimExpr::Const(y)) if x.checked_mul(*y).is_some() => {
+                DimExpr::Const(x * y)
+            }
             (_, DimExpr::Const(1)) => a,
             (DimExpr::Const(1), _) => b,
             (_, DimExpr::Const(0)) | (DimExpr::Const(0), _) => DimExpr::Const(0),
@@ -244,7 +278,7 @@ impl DimExpr {
             DimExpr::Const(x) => DimExpr::Const(x.div_euclid(k)),
             _ if k == 1 => a,
             // `int(2*n / 2)` is `n`: keeps reshapes of even dims symbolic.
-            DimExpr::Mul(c, e) if c.as_const().is_some_and(|c| c % k == 0) => {
+            DimExpr::Mul(c, e) if c.as_const().is_some_and(|c| c.checked_rem(k) == Some(0)) => {
                 DimExpr::mul(DimExpr::Const(c.as_const().unwrap() / k), (**e).clone())
             }
             _ => DimExpr::FloorDiv(Box::new(a), k),
@@ -292,6 +326,40 @@ impl DimExpr {
         }
     }
 
+    /// How many nodes the expression has, counting stopped once past `cap` (the trees a
+    /// hostile case builds can be far too large to walk).
+    pub fn node_count(&self, cap: usize) -> usize {
+        let mut n = 0;
+        self.count_into(&mut n, cap);
+        n
+    }
+
+    fn count_into(&self, n: &mut usize, cap: usize) {
+        *n += 1;
+        if *n > cap {
+            return;
+        }
+        match self {
+            DimExpr::Const(_) | DimExpr::Sym(_) | DimExpr::Data(_) => {}
+            DimExpr::FloorDiv(a, _) | DimExpr::Mod(a, _) => a.count_into(n, cap),
+            DimExpr::Add(a, b)
+            | DimExpr::Sub(a, b)
+            | DimExpr::Mul(a, b)
+            | DimExpr::DivBy(a, b)
+            | DimExpr::ModBy(a, b)
+            | DimExpr::Min(a, b)
+            | DimExpr::Max(a, b) => {
+                a.count_into(n, cap);
+                b.count_into(n, cap);
+            }
+            DimExpr::Ite(c, a, b) => {
+                c.count_into(n, cap);
+                a.count_into(n, cap);
+                b.count_into(n, cap);
+            }
+        }
+    }
+
     /// The value at a valuation; `None` when it depends on run-time data.
     pub fn eval(&self, v: &[i64]) -> Option<i64> {
         Some(match self {
@@ -301,8 +369,8 @@ impl DimExpr {
             DimExpr::Add(a, b) => a.eval(v)?.checked_add(b.eval(v)?)?,
             DimExpr::Sub(a, b) => a.eval(v)?.checked_sub(b.eval(v)?)?,
             DimExpr::Mul(a, b) => a.eval(v)?.checked_mul(b.eval(v)?)?,
-            DimExpr::FloorDiv(a, k) => a.eval(v)?.div_euclid(*k),
-            DimExpr::Mod(a, k) => a.eval(v)?.rem_euclid(*k),
+            DimExpr::FloorDiv(a, k) => a.eval(v)?.checked_div_euclid(*k)?,
+            DimExpr::Mod(a, k) => a.eval(v)?.checked_rem_euclid(*k)?,
             DimExpr::DivBy(a, b) => a.eval(v)?.checked_div_euclid(b.eval(v)?)?,
             DimExpr::ModBy(a, b) => a.eval(v)?.checked_rem_euclid(b.eval(v)?)?,
             DimExpr::Min(a, b) => a.eval(v)?.min(b.eval(v)?),
@@ -375,7 +443,10 @@ impl DimExpr {
             }
             DimExpr::FloorDiv(a, k) => {
                 let (l, h) = a.interval_over(sym_min);
-                (l.map(|x| x.div_euclid(*k)), h.map(|x| x.div_euclid(*k)))
+                (
+                    l.and_then(|x| x.checked_div_euclid(*k)),
+                    h.and_then(|x| x.checked_div_euclid(*k)),
+                )
             }
             DimExpr::Mod(_, k) => (Some(0), Some(k - 1)),
             DimExpr::DivBy(a, b) | DimExpr::ModBy(a, b) => {

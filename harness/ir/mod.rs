@@ -273,16 +273,41 @@ impl Case {
 
     pub fn load(path: &Path) -> Result<Case, LoadError> {
         let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|err| LoadError::Io {
+        let text = read_bounded(path).map_err(|err| LoadError::Io {
             path: p.clone(),
             err,
         })?;
         Case::from_json(&text, &p)
     }
 
+    /// Inputs are tensors eager allocates too: the element limit holds for them at every
+    /// size a case is run at, as for every node's output.
+    fn inputs_fit(&self, v: &Valuation) -> Result<(), Invalid> {
+        for (i, input) in self.inputs.iter().enumerate() {
+            if !input.kind.is_tensor() {
+                continue;
+            }
+            let dims: Vec<DimExpr> = input.dims.iter().map(|d| d.size.clone()).collect();
+            match product(&dims).eval(v) {
+                Some(n) if (0..=MAX_NUMEL).contains(&n) => {}
+                n => {
+                    return Err(Invalid(format!(
+                        "input {} has {} elements at {v:?}, above the limit of {MAX_NUMEL}",
+                        input_name(i),
+                        n.map_or("too many".to_string(), |n| n.to_string())
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Types of every value at the given valuations, inputs first, or the first problem.
     pub fn infer_types(&self, valuations: &[Valuation]) -> Result<Types, Invalid> {
         let inputs: Vec<Type> = self.inputs.iter().map(Input::value_type).collect();
+        for v in valuations {
+            self.inputs_fit(v)?;
+        }
         let mut nodes: Vec<Type> = Vec::with_capacity(self.nodes.len());
         for (i, op) in self.nodes.iter().enumerate() {
             for v in op.operands() {
@@ -308,6 +333,12 @@ impl Case {
             let ty = op
                 .infer(&cx)
                 .map_err(|e| Invalid(format!("v{i} ({}): {}", op.kind(), e.0)))?;
+            if ty.expr_nodes(MAX_EXPR_NODES) > MAX_EXPR_NODES {
+                return Err(Invalid(format!(
+                    "v{i} ({}): its size expressions exceed {MAX_EXPR_NODES} nodes",
+                    op.kind()
+                )));
+            }
             nodes.push(ty);
         }
         Ok(Types { inputs, nodes })
@@ -320,6 +351,32 @@ impl Case {
         }
         if self.inputs.is_empty() || self.outputs.is_empty() {
             return Err(Invalid("a case needs inputs and outputs".into()));
+        }
+        let limits = [
+            ("nodes", self.nodes.len(), MAX_NODES),
+            ("inputs", self.inputs.len(), MAX_INPUTS),
+            ("outputs", self.outputs.len(), MAX_NODES + MAX_INPUTS),
+            ("export", self.export.len(), MAX_SYMBOLS),
+            ("probes", self.probes.len(), MAX_PROBES),
+            (
+                "nodes times probes",
+                self.nodes.len() * (self.probes.len() + 1),
+                MAX_CHECK_WORK,
+            ),
+        ];
+        for (field, n, max) in limits {
+            if n > max {
+                return Err(Invalid(format!("`{field}`: {n}, above the limit of {max}")));
+            }
+        }
+        let sizes = self
+            .export
+            .iter()
+            .chain(self.probes.iter().flat_map(|p| p.sizes.iter()));
+        if let Some(s) = sizes.into_iter().find(|&&s| !(0..=MAX_NUMEL).contains(&s)) {
+            return Err(Invalid(format!(
+                "`export`/`probes`: size {s} outside 0..={MAX_NUMEL}"
+            )));
         }
         let nsym = self.symbol_count();
         for p in &self.probes {
@@ -398,6 +455,9 @@ impl Case {
                     )));
                 }
             }
+        }
+        for p in self.probes.iter().filter(|p| p.edge) {
+            self.inputs_fit(&p.sizes)?;
         }
         // Types first: a broken model explains itself better than the truth it breaks.
         let types = self.infer_types(&self.checked_valuations())?;
@@ -557,6 +617,26 @@ impl Types {
 }
 
 /// Sorted integers to inclusive runs.
+/// Largest case, record or known-issues file shapefuzz reads.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// Reads a text file of at most `MAX_FILE_BYTES`, whatever it is (a device or a pipe that
+/// never ends is cut off, not read forever).
+pub fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB",
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    Ok(text)
+}
+
 pub fn runs(sorted: &[i64]) -> Vec<[i64; 2]> {
     let mut out: Vec<[i64; 2]> = vec![];
     for &n in sorted {

@@ -193,7 +193,7 @@ impl OpDef for IntArith {
 /// `2^j - 1` set or flip the low `j` bits. `None` for other masks.
 fn bit_with_mask(f: IntFn, e: DimExpr, k: i64) -> Option<DimExpr> {
     let low = |m: i64| m > 0 && m <= 1 << 20 && (m + 1) & m == 0;
-    let m = k + 1; // 2^j when k = 2^j - 1
+    let m = k.checked_add(1)?; // 2^j when k = 2^j - 1
     let high = DimExpr::mul(DimExpr::Const(m), DimExpr::floor_div(e.clone(), m.max(1)));
     Some(match f {
         IntFn::BitAnd if low(k) => DimExpr::modulo(e, m),

@@ -135,9 +135,15 @@ impl OpDef for Clamp {
         let Clamp { x, min, max } = self;
         let t = cx.tensor(*x)?;
         let lo = scalar_lower(cx, *min, t.dtype)?;
-        if let Some(m) = max {
-            scalar_lower(cx, *m, t.dtype)?;
-        }
+        // With `min > max` torch returns `max` everywhere, so the result is bounded below
+        // by the smaller of the two.
+        let lo = match max {
+            Some(m) => match (lo, scalar_lower(cx, *m, t.dtype)?) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                _ => None,
+            },
+            None => lo,
+        };
         Ok(Type::Tensor(TensorType { lo, hi: None, ..t }))
     }
 

@@ -97,6 +97,25 @@ pub enum Type {
 }
 
 impl Type {
+    /// Nodes of the expressions the type holds, counting stopped once past `cap`.
+    pub fn expr_nodes(&self, cap: usize) -> usize {
+        let dims = |ds: &[DimExpr]| {
+            ds.iter()
+                .try_fold(0usize, |n, d| {
+                    let n = n + d.node_count(cap);
+                    if n > cap { Err(n) } else { Ok(n) }
+                })
+                .unwrap_or_else(|n| n)
+        };
+        match self {
+            Type::Tensor(t) => dims(&t.shape),
+            Type::Int(e) => e.node_count(cap),
+            Type::Float(f) => f.inner().node_count(cap),
+            Type::Bool(b) => b.node_count(cap),
+            Type::IntList(es) => dims(es),
+        }
+    }
+
     pub fn tensor(&self) -> Option<&TensorType> {
         match self {
             Type::Tensor(t) => Some(t),
@@ -393,6 +412,18 @@ macro_rules! bail {
 
 /// Largest tensor (elements) a case may build at any valuation it is checked at.
 pub const MAX_NUMEL: i64 = 1 << 20;
+/// Limits on what a case file may hold, checked before anything is inferred: a case is
+/// data from anywhere, and validating it must take bounded time and memory. Generated
+/// cases stay far below them (`tests/generator_meta.rs` measures the largest).
+pub const MAX_NODES: usize = 1024;
+pub const MAX_INPUTS: usize = 64;
+pub const MAX_SYMBOLS: usize = 64;
+pub const MAX_PROBES: usize = 256;
+/// Nodes times checked valuations: the work of one validation.
+pub const MAX_CHECK_WORK: usize = 1 << 14;
+/// Nodes of the expressions in one value's type.
+pub const MAX_EXPR_NODES: usize = 2048;
+
 /// Largest Python loop a case may run.
 pub const MAX_LOOP: i64 = 512;
 pub const MAX_RANK: usize = 4;
@@ -487,9 +518,9 @@ pub fn product(dims: &[DimExpr]) -> DimExpr {
 }
 
 /// Splits an expression into a constant and a multiset of non-constant factors.
-fn factors(e: &DimExpr, c: &mut i64, out: &mut Vec<DimExpr>) {
+fn factors(e: &DimExpr, c: &mut Option<i64>, out: &mut Vec<DimExpr>) {
     match e {
-        DimExpr::Const(k) => *c *= k,
+        DimExpr::Const(k) => *c = c.and_then(|c| c.checked_mul(*k)),
         DimExpr::Mul(a, b) => {
             factors(a, c, out);
             factors(b, c, out);
@@ -500,15 +531,17 @@ fn factors(e: &DimExpr, c: &mut i64, out: &mut Vec<DimExpr>) {
 
 /// `total / part` when `part`'s factors are a sub-multiset of `total`'s.
 fn divide_exact(total: &[DimExpr], part: &[DimExpr]) -> Option<DimExpr> {
-    let (mut tc, mut tf) = (1, vec![]);
+    let (mut tc, mut tf) = (Some(1), vec![]);
     for d in total {
         factors(d, &mut tc, &mut tf);
     }
-    let (mut pc, mut pf) = (1, vec![]);
+    let (mut pc, mut pf) = (Some(1), vec![]);
     for d in part {
         factors(d, &mut pc, &mut pf);
     }
-    if pc == 0 || tc % pc != 0 {
+    // Constants that overflow, or a negative or zero divisor, have no exact quotient here.
+    let (tc, pc) = (tc?, pc?);
+    if pc <= 0 || tc.checked_rem(pc)? != 0 {
         return None;
     }
     for f in pf {

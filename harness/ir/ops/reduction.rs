@@ -257,6 +257,10 @@ impl OpDef for Pool {
         if s < 1 {
             bail!("pool stride {s}");
         }
+        // Eager pools only non-empty non-batch dims (channels and the pooled ones).
+        for d in &t.shape[t.rank() - nd - 1..] {
+            cx.all(d, "pool over non-empty non-batch dims", |x| x >= 1)?;
+        }
         let p = padding as i64;
         cx.all(&k, "pool kernel >= 1", |k| k >= 1)?;
         cx.all(&k, "pool padding <= kernel / 2", |k| 2 * p <= k)?;
@@ -335,6 +339,10 @@ impl OpDef for AdaptivePool {
         }
         if t.shape.last().is_some_and(DimExpr::has_data) {
             bail!("adaptive pool over a data-dependent size");
+        }
+        // Eager pools only non-empty non-batch dims (channels and the pooled one).
+        for d in &t.shape[t.rank() - 2..] {
+            cx.all(d, "adaptive pool over non-empty non-batch dims", |x| x >= 1)?;
         }
         let size = cx.size(size)?;
         cx.all(&size, "adaptive pool output >= 1", |x| x >= 1)?;
