@@ -64,13 +64,18 @@ fn main() -> anyhow::Result<()> {
             println!("{}: dropped: {sig}", path.display());
             continue;
         }
-        let (case, check) =
-            match triage::reduce(&pool, backend, &case, Some(first.clone()), 150, |_, _| {
-                Ok(())
-            }) {
-                Ok(r) => (r.case, r.check),
-                Err(_) => (case, first),
-            };
+        let (case, check) = match triage::reduce(
+            &pool,
+            backend,
+            &case,
+            Some(first.clone()),
+            150,
+            |_, _| Ok(()),
+            None,
+        ) {
+            Ok(r) => (r.case, r.check),
+            Err(_) => (case, first),
+        };
         let workaround = triage::find_workaround(&pool, backend, &case, &check);
         let mut repro = Repro::from_check(&case, &check, workaround, &torch);
         repro.signature = Some(sig.clone());

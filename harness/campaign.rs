@@ -174,6 +174,49 @@ fn progress_bar(limit: Limit, progress: bool) -> indicatif::ProgressBar {
     bar
 }
 
+/// Takes the campaign directory's advisory lock (`<out>/.lock`, holding the owner's pid),
+/// creating the directory. A second campaign on the same directory gets an error naming the
+/// holder; the lock goes with the process, however it ends.
+pub fn lock_out_dir(out: &Path) -> Result<std::fs::File> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let path = out.join(".lock");
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = std::io::Read::read_to_string(&mut file, &mut holder);
+            let holder: String = holder
+                .trim()
+                .chars()
+                .filter(char::is_ascii_digit)
+                .take(10)
+                .collect();
+            bail!(
+                "{} is in use by another shapefuzz campaign (pid {}); wait for it to end, or use another --out",
+                out.display(),
+                if holder.is_empty() {
+                    "unknown"
+                } else {
+                    &holder
+                }
+            );
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("locking {}", path.display()));
+        }
+    }
+    file.set_len(0)?;
+    std::io::Write::write_all(&mut file, format!("{}\n", std::process::id()).as_bytes())?;
+    Ok(file)
+}
+
 /// Runs a campaign to its limit (or Ctrl-C) and writes its reports.
 pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summary> {
     let out = &cfg.out;
@@ -289,6 +332,8 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
         drop(rx);
     });
     bar.finish_and_clear();
+    // A stop that came while cases ran, as opposed to during reduction.
+    let stopped_in_cases = stop.load(Ordering::Relaxed);
     if let Some(e) = write_error.into_inner().unwrap() {
         bail!("writing {}: {e}", results_path.display());
     }
@@ -314,12 +359,17 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
             findings_dir: &findings_dir,
             progress: cfg.progress,
             gen_config: meta.gen_config.as_ref(),
+            stop: Some(stop),
         },
     )?;
-    if stop.load(Ordering::Relaxed) {
+    if stopped_in_cases {
         eprintln!(
             "shapefuzz: stopped after {} new case(s); `--resume` continues the campaign",
             checked.load(Ordering::Relaxed)
+        );
+    } else if stop.load(Ordering::Relaxed) {
+        eprintln!(
+            "shapefuzz: stopped while reducing findings; their records hold the smallest cases found so far"
         );
     }
     Ok(summary)
@@ -334,6 +384,9 @@ pub struct ReportConfig<'a> {
     pub progress: bool,
     /// The campaign's generator configuration (`None`: swarm).
     pub gen_config: Option<&'a GenConfig>,
+    /// Set by Ctrl-C: reductions stop with the smallest case so far, and groups not yet
+    /// reached are filed as seen.
+    pub stop: Option<&'a AtomicBool>,
 }
 
 /// `summary.json`, `summary.md`, `junit.xml`, and a finding record per bug and portability
@@ -347,7 +400,9 @@ pub fn write_reports(pool: &Pool, out: &Path, summary: &Summary, rc: &ReportConf
         findings_dir,
         progress,
         gen_config,
+        stop,
     } = *rc;
+    let stopped = || stop.is_some_and(|s| s.load(Ordering::Relaxed));
     let findings: Vec<&SignatureEntry> = summary
         .signatures
         .iter()
@@ -375,7 +430,9 @@ pub fn write_reports(pool: &Pool, out: &Path, summary: &Summary, rc: &ReportConf
         let first = oracle::check(pool, &original, backend);
         // Known findings are filed as seen; only new ones are worth the reduction, and not
         // hangs or crashes, whose every test costs the time limit.
-        let worth = e.is_new() && !matches!(e.contract, Some(Contract::Hang | Contract::Crash));
+        let worth = e.is_new()
+            && !matches!(e.contract, Some(Contract::Hang | Contract::Crash))
+            && !stopped();
         let (case, check) = match reduce.filter(|_| worth) {
             Some(max_tests) => match triage::reduce(
                 pool,
@@ -384,6 +441,7 @@ pub fn write_reports(pool: &Pool, out: &Path, summary: &Summary, rc: &ReportConf
                 Some(first.clone()),
                 max_tests,
                 |_, _| Ok(()),
+                stop,
             ) {
                 Ok(r) if r.check.signature().as_deref() == Some(e.signature.as_str()) => {
                     (r.case, r.check)
@@ -393,7 +451,11 @@ pub fn write_reports(pool: &Pool, out: &Path, summary: &Summary, rc: &ReportConf
             },
             None => (original.clone(), first),
         };
-        let workaround = triage::find_workaround(pool, backend, &case, &check);
+        let workaround = if stopped() {
+            None
+        } else {
+            triage::find_workaround(pool, backend, &case, &check)
+        };
         let mut repro = Repro::from_check(&case, &check, workaround, &summary.torch);
         // The record is filed under the campaign's signature even if a re-check differs.
         repro.signature = Some(e.signature.clone());
@@ -490,7 +552,7 @@ pub fn replay_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     for p in paths {
         if p.is_dir() {
             for f in corpus::scan_dir(p)? {
-                let keep = std::fs::read_to_string(&f)
+                let keep = crate::ir::read_bounded(&f)
                     .ok()
                     .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
                     .is_some_and(|v| {

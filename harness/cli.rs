@@ -409,6 +409,9 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
         fail_on: a.fail_on,
         gen_config,
     };
+    check_pool_args(a.jobs, a.oracle.timeout)?;
+    // One campaign per directory: held until this process exits.
+    let _lock = campaign::lock_out_dir(&cfg.out)?;
     let pool = start_pool(python, a.jobs, a.oracle.timeout)?;
     let stop = Box::leak(Box::new(AtomicBool::new(false)));
     let flag: &'static AtomicBool = stop;
@@ -455,7 +458,7 @@ fn cmd_reduce(
         }
         Ok(())
     };
-    let reduced = triage::reduce(&pool, backend, &original, None, budget, save)?;
+    let reduced = triage::reduce(&pool, backend, &original, None, budget, save, None)?;
     let workaround = find_workaround(&pool, backend, &reduced.case, &reduced.check);
     let repro = Repro::from_check(&reduced.case, &reduced.check, workaround, &torch);
     if let Some(path) = out {
@@ -610,7 +613,54 @@ fn cmd_replay(
     Ok(code)
 }
 
+/// A warm worker's resident memory, measured on torch 2.15 (see BENCHMARKS.md): what
+/// `--jobs` is bounded by, with the machine's available memory.
+const WORKER_RSS_BYTES: u64 = 800 << 20;
+/// Below this a case's export alone can time out on a loaded machine.
+const MIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The most workers this machine can hold: one per core, and as many as fit in the memory
+/// available now (`MemAvailable`), leaving a quarter of it.
+fn max_jobs() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let available = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemAvailable:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024);
+    let by_memory = available.map_or(cores, |b| ((b / 4 * 3) / WORKER_RSS_BYTES).max(1) as usize);
+    cores.min(by_memory).max(1)
+}
+
+/// Checks `--jobs` and `--timeout` before any worker starts.
+fn check_pool_args(jobs: usize, timeout: Duration) -> Result<()> {
+    if jobs == 0 {
+        bail!("--jobs 0: at least one worker is needed");
+    }
+    let max = max_jobs();
+    if jobs > max {
+        bail!(
+            "--jobs {jobs}: this machine holds at most {max} worker(s) ({} core(s); a warm worker takes about {} MB of the memory available); use --jobs {max} or fewer",
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+            WORKER_RSS_BYTES >> 20
+        );
+    }
+    if timeout < MIN_TIMEOUT {
+        bail!(
+            "--timeout {:?}: below {}s a slow export would count as a torch hang; use --timeout {}s or more",
+            timeout,
+            MIN_TIMEOUT.as_secs(),
+            MIN_TIMEOUT.as_secs()
+        );
+    }
+    Ok(())
+}
+
 fn start_pool(python: Option<&Path>, jobs: usize, timeout: Duration) -> Result<Pool> {
+    check_pool_args(jobs, timeout)?;
     let e = env(python)?;
     let cfg = PoolConfig {
         jobs,

@@ -161,7 +161,7 @@ pub struct FindingRecord {
 
 impl FindingRecord {
     pub fn load(path: &Path) -> anyhow::Result<FindingRecord> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::ir::read_bounded(path)
             .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
         let raw: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
             anyhow::anyhow!(
@@ -172,12 +172,88 @@ impl FindingRecord {
         // Check the embedded case through the case loader, for its version and validity.
         let case_text = raw.get("case").map(|c| c.to_string()).unwrap_or_default();
         Case::from_json(&case_text, &path.display().to_string())?;
-        serde_json::from_value(raw).map_err(|e| {
+        let record: FindingRecord = serde_json::from_value(raw).map_err(|e| {
             anyhow::anyhow!(
                 "{}: not a finding record ({e}); fix or remove the file",
                 path.display()
             )
-        })
+        })?;
+        record.check().map_err(|e| {
+            anyhow::anyhow!(
+                "{}: not a finding record ({e}); fix or remove the file",
+                path.display()
+            )
+        })?;
+        Ok(record)
+    }
+
+    /// What a record's strings may hold, beyond their JSON types. Records travel between
+    /// machines and repositories: the signature is parsed against the grammar shapefuzz
+    /// writes (`backend/class/contract/op/site` or `backend/verdict/message`) and must agree
+    /// with the record's backend, verdict and contract; one-line fields hold one line; the
+    /// torch version looks like one. Every output still escapes what it writes.
+    pub fn check(&self) -> Result<(), String> {
+        let one_line = |field: &str, s: &str, max: usize| {
+            if s.chars().count() > max {
+                Err(format!("`{field}` is longer than {max} characters"))
+            } else if s.chars().any(char::is_control) {
+                Err(format!("`{field}` holds a control character"))
+            } else {
+                Ok(())
+            }
+        };
+        one_line("signature", &self.signature, 1024)?;
+        one_line("origin", &self.origin, 4096)?;
+        if self.torch.is_empty()
+            || self.torch.len() > 64
+            || !self
+                .torch
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
+        {
+            return Err("`torch` is not a version string".into());
+        }
+        // A crash or hang is what the worker did, whatever else a record claims.
+        match (self.contract, self.verdict) {
+            (Some(Contract::Crash), v) if v != Verdict::Crash => {
+                return Err("`contract` crash with another `verdict`".into());
+            }
+            (Some(Contract::Hang), v) if v != Verdict::Hang => {
+                return Err("`contract` hang with another `verdict`".into());
+            }
+            _ => {}
+        }
+        let mut parts = self.signature.splitn(5, '/');
+        let mut next = |what: &str| {
+            parts
+                .next()
+                .filter(|p| !p.is_empty())
+                .ok_or_else(|| format!("`signature` has no {what}"))
+        };
+        if next("backend")? != self.backend.name() {
+            return Err("`signature` names another backend than `backend`".into());
+        }
+        let second = next("class or verdict")?;
+        match self.contract {
+            Some(c) => {
+                if second != c.class().name() || next("contract")? != c.name() {
+                    return Err("`signature` disagrees with `contract`".into());
+                }
+                let op = next("op")?;
+                if !op
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.:-".contains(c))
+                {
+                    return Err("`signature` has an op that is not an op kind".into());
+                }
+                next("site")?;
+            }
+            None if second != self.verdict.name() => {
+                return Err("`signature` disagrees with `verdict`".into());
+            }
+            None => {}
+        }
+        Ok(())
     }
 
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
@@ -193,7 +269,7 @@ pub enum Stored {
 
 /// Loads a finding record or a case file, telling them apart by the record's `case` field.
 pub fn load_stored(path: &Path) -> anyhow::Result<Stored> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::ir::read_bounded(path)
         .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
     let is_record =
         serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| v.get("case").is_some());
@@ -247,25 +323,50 @@ pub fn signature_file_name(signature: &str) -> String {
 }
 
 /// Finding records (`*.json` holding a `signature` and a `case`) and plain case files
-/// under a directory, sorted by path.
+/// under a directory, sorted by path. A directory is anyone's: symbolic links to
+/// directories are not followed (no loops, nothing outside the tree), a linked file counts
+/// only when it resolves inside the tree, and the walk stops at `MAX_SCAN_FILES` files.
 pub fn scan_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let root = std::fs::canonicalize(dir)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", dir.display()))?;
     let mut out = vec![];
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let entries = std::fs::read_dir(&d)
             .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", d.display()))?;
         for e in entries {
-            let p = e?.path();
-            if p.is_dir() {
+            let e = e?;
+            let p = e.path();
+            let ty = e.file_type()?;
+            let is_json = p.extension().is_some_and(|x| x == "json");
+            if ty.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "json") {
+            } else if ty.is_symlink() {
+                let inside =
+                    std::fs::canonicalize(&p).is_ok_and(|t| t.starts_with(&root) && t.is_file());
+                if inside && is_json {
+                    out.push(p);
+                }
+            } else if is_json {
                 out.push(p);
+            }
+            if out.len() > MAX_SCAN_FILES {
+                anyhow::bail!(
+                    "{}: more than {MAX_SCAN_FILES} case files; point at a smaller directory",
+                    dir.display()
+                );
             }
         }
     }
     out.sort();
+    // A file linked from inside the tree is still one file.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
     Ok(out)
 }
+
+/// Most files one directory walk collects.
+pub const MAX_SCAN_FILES: usize = 100_000;
 
 /// Counts per key, sorted, for reports.
 pub type Counts = BTreeMap<String, u64>;

@@ -332,6 +332,7 @@ pub struct Reducer<'a, T> {
     jobs: usize,
     max_tests: usize,
     on_new_smallest: Option<OnNewSmallest<'a, T>>,
+    stop: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 impl<'a, T: Send> Reducer<'a, T> {
@@ -341,7 +342,14 @@ impl<'a, T: Send> Reducer<'a, T> {
             jobs: jobs.max(1),
             max_tests: 400,
             on_new_smallest: None,
+            stop: None,
         }
+    }
+
+    /// Stop (keeping the smallest case so far) once `flag` is set, as by a Ctrl-C.
+    pub fn stop_on(mut self, flag: Option<&'a std::sync::atomic::AtomicBool>) -> Self {
+        self.stop = flag;
+        self
     }
 
     /// Stop after this many tests, keeping the smallest case so far.
@@ -385,7 +393,10 @@ impl<'a, T: Send> Reducer<'a, T> {
                     .filter(|c| seen.insert(case_hash(c)))
                     .collect();
                 for chunk in fresh.chunks(self.jobs) {
-                    if tests >= self.max_tests {
+                    let stopped = self
+                        .stop
+                        .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed));
+                    if tests >= self.max_tests || stopped {
                         break 'outer;
                     }
                     let results: Vec<Option<T>> = std::thread::scope(|s| {

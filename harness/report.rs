@@ -46,7 +46,7 @@ impl KnownIssues {
 
     /// Reads a `known-issues.toml`: `[[known]]` tables with `pattern`, `link`, `note`.
     pub fn load(path: &Path) -> anyhow::Result<KnownIssues> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::ir::read_bounded(path)
             .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
         let file: KnownFile = toml::from_str(&text).map_err(|e| {
             let msg = e.message().to_string();

@@ -44,6 +44,7 @@ pub fn reduce<'a>(
     first: Option<CheckResult>,
     max_tests: usize,
     on_new_smallest: impl FnMut(&Case, &CheckResult) -> anyhow::Result<()> + 'a,
+    stop: Option<&'a std::sync::atomic::AtomicBool>,
 ) -> anyhow::Result<Reduced<CheckResult>> {
     let first = match first {
         Some(r) => r,
@@ -65,6 +66,7 @@ pub fn reduce<'a>(
     Reducer::new(pool.jobs())
         .max_tests(max_tests)
         .on_new_smallest(on_new_smallest)
+        .stop_on(stop)
         .run(case, Some(first), |c| {
             let r = oracle::check(pool, c, backend);
             (r.signature().as_deref() == Some(target.as_str())).then_some(r)

@@ -131,3 +131,75 @@ fn a_wrong_python_gets_a_clear_error() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("cannot import torch"), "{err}");
 }
+
+#[test]
+fn jobs_and_timeout_are_bounded_before_any_worker_starts() {
+    // No Python is needed to be refused: the checks come first (a missing interpreter
+    // would be another error).
+    for (args, needle) in [
+        (
+            &["fuzz", "--jobs", "100000", "--cases", "1"][..],
+            "--jobs 100000",
+        ),
+        (&["fuzz", "--jobs", "0", "--cases", "1"][..], "--jobs 0"),
+        (&["fuzz", "--timeout", "0", "--cases", "1"][..], "--timeout"),
+    ] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_shapefuzz"));
+        let out = cmd
+            .args(args)
+            .env("SHAPEFUZZ_PYTHON", "/nonexistent/python3")
+            .current_dir(std::env::temp_dir())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(
+            !err.contains("nonexistent"),
+            "{args:?} checked Python first: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_second_campaign_on_one_directory_is_refused_naming_the_holder() {
+    let dir = std::env::temp_dir().join(format!("shapefuzz-lock-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let held = shapefuzz::campaign::lock_out_dir(&dir).expect("first lock");
+    let (code, _, err) = shapefuzz(&["fuzz", "--cases", "1", "--out", dir.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("in use by another shapefuzz campaign")
+            && err.contains(&format!("pid {}", std::process::id())),
+        "{err}"
+    );
+    drop(held);
+    // Released with its holder: the next lock is taken at once.
+    let again = shapefuzz::campaign::lock_out_dir(&dir).expect("lock after release");
+    drop(again);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn directory_walks_do_not_follow_links_out_of_or_back_into_the_tree() {
+    use std::os::unix::fs::symlink;
+    let base = std::env::temp_dir().join(format!("shapefuzz-walk-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let tree = base.join("tree");
+    std::fs::create_dir_all(tree.join("sub")).unwrap();
+    let record = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/corpus/findings/export_bug_dynamic_specialized_silently_split_torch_prims_co_1315158d.json"
+    );
+    std::fs::copy(record, tree.join("sub/finding.json")).unwrap();
+    // A record outside the tree, reached only through a link.
+    std::fs::copy(record, base.join("outside.json")).unwrap();
+    symlink(&base, tree.join("sub/up")).unwrap(); // a loop through the parent
+    symlink(&tree, tree.join("sub/self")).unwrap(); // a loop into the tree
+    symlink(base.join("outside.json"), tree.join("out.json")).unwrap();
+    symlink(tree.join("sub/finding.json"), tree.join("again.json")).unwrap();
+    let files = shapefuzz::campaign::replay_inputs(std::slice::from_ref(&tree)).unwrap();
+    assert_eq!(files.len(), 1, "{files:?}");
+    std::fs::remove_dir_all(&base).ok();
+}

@@ -517,3 +517,64 @@ fn new_empty_a_rank_changing_branch_and_bincount_stay_dynamic() {
     assert!(r.dims.iter().take(2).all(|d| d.accepts == "2.."), "{r:#?}");
     assert!(r.swept >= 20 && r.swept == r.swept_matching, "{r:#?}");
 }
+
+#[test]
+fn a_worker_killed_from_outside_is_retried_not_a_finding() {
+    // The worker is killed by someone else while it checks a case: the case runs again on
+    // another worker, and its verdict is the case's own, not a torch crash.
+    let pool = fault_pool();
+    let pid = pool.pids()[0];
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status();
+    });
+    let r = oracle::check(&pool, &seed("seed_cat.json"), Backend::Export);
+    killer.join().unwrap();
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+}
+
+#[test]
+fn bytes_that_are_not_utf8_on_the_channel_do_not_kill_a_healthy_worker() {
+    let pool = fault_pool();
+    let before = pool.pids();
+    match pool.request(json!({"cmd": "test_garbage"})) {
+        Outcome::Reply { value, .. } => assert_eq!(value["ok"], true),
+        other => panic!("expected the worker's reply, got {other:?}"),
+    }
+    assert_eq!(pool.pids(), before, "the worker was replaced");
+}
+
+#[test]
+fn a_worker_past_its_memory_limit_is_stopped_with_an_oom_verdict() {
+    let cfg = PoolConfig {
+        jobs: 1,
+        timeout: Duration::from_secs(60),
+        memory_limit: 2 << 30,
+        test_hooks: true,
+        ..Default::default()
+    };
+    let pool = Pool::new(env(), cfg).expect("workers start");
+    let t = std::time::Instant::now();
+    match pool.request(json!({"cmd": "test_oom"})) {
+        Outcome::Oom { resident, limit } => assert!(resident > limit),
+        other => panic!("expected an oom, got {other:?}"),
+    }
+    assert!(t.elapsed() < Duration::from_secs(30));
+    // The verdict a campaign records: the harness's bound, not a torch finding.
+    let case = seed("seed_cat.json");
+    let rendered = shapefuzz::render::render(&case);
+    let oom = Outcome::Oom {
+        resident: 3 << 30,
+        limit: 2 << 30,
+    };
+    let r = oracle::judge(&case, &rendered, Backend::Export, &Truth::of(&case), &oom);
+    assert_eq!(r.verdict, Verdict::Oom);
+    assert_eq!(r.class(), None);
+    // A fresh worker takes the next request.
+    assert!(matches!(
+        pool.request(json!({"cmd": "ping"})),
+        Outcome::Reply { .. }
+    ));
+}

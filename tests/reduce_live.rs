@@ -21,11 +21,19 @@ fn a_generated_seed_class_finding_reduces_to_the_seed_document_size() {
         "the test wants a big original"
     );
     let mut steps = 0;
-    let reduced = reduce(pool(), Backend::Export, &case, None, 400, |c, _| {
-        c.validate().expect("every new smallest is valid");
-        steps += 1;
-        Ok(())
-    })
+    let reduced = reduce(
+        pool(),
+        Backend::Export,
+        &case,
+        None,
+        400,
+        |c, _| {
+            c.validate().expect("every new smallest is valid");
+            steps += 1;
+            Ok(())
+        },
+        None,
+    )
     .expect("the original is interesting");
     assert!(steps > 0);
     assert_eq!(
@@ -69,6 +77,7 @@ fn the_reducer_refuses_a_case_that_shows_nothing() {
         None,
         10,
         |_, _| Ok(()),
+        None,
     )
     .unwrap_err();
     assert!(err.to_string().contains("nothing to reduce"), "{err}");
@@ -162,8 +171,16 @@ fn the_pytest_reproducer_fails_while_the_bug_is_there() {
 #[test]
 fn a_silent_divergence_at_size_1_reduces_and_keeps_its_group() {
     let case = seed("zero_one_branch.json");
-    let reduced = reduce(pool(), Backend::Export, &case, None, 120, |_, _| Ok(()))
-        .expect("the original is interesting");
+    let reduced = reduce(
+        pool(),
+        Backend::Export,
+        &case,
+        None,
+        120,
+        |_, _| Ok(()),
+        None,
+    )
+    .expect("the original is interesting");
     assert_eq!(
         reduced.check.signature().as_deref(),
         Some("export/bug/silent-divergence-at-0-1/compare/model")

@@ -289,6 +289,21 @@ pub fn judge(
                 )],
             );
         }
+        Outcome::Oom { resident, limit } => {
+            return result(
+                backend,
+                Verdict::Oom,
+                vec![finding(
+                    Verdict::Oom,
+                    None,
+                    format!(
+                        "the worker reached {} MB, above its limit of {} MB, and was stopped",
+                        resident >> 20,
+                        limit >> 20
+                    ),
+                )],
+            );
+        }
         Outcome::Reply { value, round_trip } => (value, *round_trip),
     };
     if value.get("ok") != Some(&Value::Bool(true)) {
@@ -702,7 +717,7 @@ fn rank(f: &Finding) -> (u8, u8, u8) {
     };
     match (f.verdict, f.contract) {
         (Verdict::Invalid, _) => (0, 0, 0),
-        (Verdict::Poisoned, _) => (1, 0, 0),
+        (Verdict::Poisoned | Verdict::Oom, _) => (1, 0, 0),
         (_, Some(c)) => (2, c.severity(), verdict),
         (_, None) => (3, 0, verdict),
     }

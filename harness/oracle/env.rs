@@ -7,9 +7,9 @@
 //! what to do about it.
 
 use sha2::{Digest, Sha256};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub const REQUIREMENTS: &str = include_str!("../python/requirements.txt");
@@ -130,16 +130,81 @@ impl PythonEnv {
     }
 }
 
+/// Longest `import torch` may take in the version check (2 s is usual; a cold disk cache
+/// takes longer). `SHAPEFUZZ_IMPORT_TIMEOUT` (seconds) overrides it.
+fn import_timeout() -> Duration {
+    std::env::var("SHAPEFUZZ_IMPORT_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .map_or(Duration::from_secs(180), Duration::from_secs)
+}
+
+/// Runs a command to its end, or kills it after `limit` (`None`).
+fn output_within(cmd: &mut Command, limit: Duration) -> std::io::Result<Option<Output>> {
+    use std::io::Read;
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let mut pipes = [
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    ];
+    let readers: Vec<_> = pipes
+        .iter_mut()
+        .map(|p| {
+            let mut p = p.take();
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                if let Some(p) = p.as_mut() {
+                    let _ = p.take(1 << 20).read_to_end(&mut buf);
+                }
+                buf
+            })
+        })
+        .collect();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait()? {
+            break s;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut outs = readers.into_iter().map(|r| r.join().unwrap_or_default());
+    Ok(Some(Output {
+        status,
+        stdout: outs.next().unwrap_or_default(),
+        stderr: outs.next().unwrap_or_default(),
+    }))
+}
+
 fn torch_version(python: &Path, want: &str) -> Result<String, EnvError> {
-    let out = Command::new(python)
-        .args(["-c", "import torch; print(torch.__version__)"])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| EnvError::Import {
-            python: python.display().to_string(),
-            detail: e.to_string(),
-            want: want.into(),
-        })?;
+    let import_error = |detail: String| EnvError::Import {
+        python: python.display().to_string(),
+        detail,
+        want: want.into(),
+    };
+    let out = output_within(
+        Command::new(python)
+            .args(["-c", "import torch; print(torch.__version__)"])
+            .stdin(Stdio::null()),
+        import_timeout(),
+    )
+    .map_err(|e| import_error(e.to_string()))?
+    .ok_or_else(|| {
+        import_error(format!(
+            "`import torch` did not finish in {} s (SHAPEFUZZ_IMPORT_TIMEOUT)",
+            import_timeout().as_secs()
+        ))
+    })?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         let last = super::last_line(&err);
@@ -210,26 +275,59 @@ impl Drop for BuildLock {
     }
 }
 
+/// Whether a process with this pid exists (a lock's holder).
+fn pid_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Takes the setup lock (a file holding the builder's pid), or waits for its holder to
+/// finish, saying so. A lock whose holder is gone (a setup killed half way) is stale and
+/// taken over at once.
 fn take_lock(venv: &Path) -> Result<Option<BuildLock>, EnvError> {
     let lock = venv.with_extension("lock");
     let start = Instant::now();
+    let mut told = false;
     loop {
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&lock)
         {
-            Ok(_) => return Ok(Some(BuildLock(lock))),
+            Ok(mut f) => {
+                let _ = writeln!(f, "{}", std::process::id());
+                return Ok(Some(BuildLock(lock)));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 if venv.join(READY_MARKER).exists() {
                     return Ok(None);
                 }
-                let stale = std::fs::metadata(&lock)
+                let holder = std::fs::read_to_string(&lock)
+                    .ok()
+                    .and_then(|t| t.trim().parse::<u32>().ok());
+                // A lock just created may not hold its pid yet: give it a moment.
+                let young = std::fs::metadata(&lock)
                     .and_then(|m| m.modified())
-                    .map(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(1800))
-                    .unwrap_or(false);
-                if stale || start.elapsed() > Duration::from_secs(1800) {
+                    .is_ok_and(|t| t.elapsed().unwrap_or_default() < Duration::from_secs(2));
+                let gone = match holder {
+                    Some(pid) => !pid_alive(pid),
+                    None => !young,
+                };
+                if gone || start.elapsed() > Duration::from_secs(1800) {
+                    eprintln!(
+                        "shapefuzz: taking over the setup lock {} (its holder{} is gone)",
+                        lock.display(),
+                        holder.map(|p| format!(", pid {p},")).unwrap_or_default()
+                    );
                     let _ = std::fs::remove_file(&lock);
+                    continue;
+                }
+                if !told {
+                    eprintln!(
+                        "shapefuzz: waiting for {} to finish setting up {}",
+                        holder.map_or("another shapefuzz".to_string(), |p| format!("pid {p}")),
+                        venv.display()
+                    );
+                    told = true;
                 }
                 std::thread::sleep(Duration::from_millis(500));
             }
@@ -372,4 +470,51 @@ fn progress_spinner(show: bool) -> indicatif::ProgressBar {
         );
     }
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("shapefuzz-env-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn a_setup_lock_whose_holder_is_gone_is_taken_over() {
+        let dir = scratch("stale");
+        let venv = dir.join("venv");
+        // A pid above the kernel's maximum is never alive.
+        std::fs::write(venv.with_extension("lock"), "4194305\n").unwrap();
+        let t = Instant::now();
+        let lock = take_lock(&venv).unwrap();
+        assert!(lock.is_some());
+        assert!(t.elapsed() < Duration::from_secs(5));
+        let held = std::fs::read_to_string(venv.with_extension("lock")).unwrap();
+        assert_eq!(held.trim(), std::process::id().to_string());
+        drop(lock);
+        assert!(!venv.with_extension("lock").exists());
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn an_interpreter_whose_import_blocks_is_given_up_on() {
+        let dir = scratch("blocking");
+        let fake = dir.join("python");
+        std::fs::write(&fake, "#!/bin/sh\nexec sleep 600\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let t = Instant::now();
+        let out = output_within(
+            Command::new(&fake).arg("-c").arg("import torch"),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        assert!(out.is_none());
+        assert!(t.elapsed() < Duration::from_secs(5));
+        std::fs::remove_dir_all(dir).ok();
+    }
 }

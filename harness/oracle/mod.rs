@@ -39,6 +39,9 @@ pub enum Verdict {
     Crash,
     Hang,
     Poisoned,
+    /// The worker passed its memory limit and was killed: the harness's resource bound, not
+    /// a judgement of torch.
+    Oom,
 }
 
 impl Verdict {
@@ -52,6 +55,7 @@ impl Verdict {
         Verdict::Crash,
         Verdict::Hang,
         Verdict::Poisoned,
+        Verdict::Oom,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -64,12 +68,16 @@ impl Verdict {
             Verdict::Crash => "crash",
             Verdict::Hang => "hang",
             Verdict::Poisoned => "poisoned",
+            Verdict::Oom => "oom",
         }
     }
     /// Whether this verdict is a finding about torch (as opposed to pass, or the harness
     /// being unable to judge).
     pub fn is_finding(self) -> bool {
-        !matches!(self, Verdict::Pass | Verdict::Invalid | Verdict::Poisoned)
+        !matches!(
+            self,
+            Verdict::Pass | Verdict::Invalid | Verdict::Poisoned | Verdict::Oom
+        )
     }
 }
 
@@ -143,6 +151,25 @@ pub enum Contract {
 }
 
 impl Contract {
+    pub const ALL: &'static [Contract] = &[
+        Contract::SilentDivergence,
+        Contract::SilentDivergenceAtZeroOne,
+        Contract::InternalError,
+        Contract::SpuriousConstraintViolation,
+        Contract::SuggestedFixFails,
+        Contract::DynamicSpecializedSilently,
+        Contract::NamedDimNarrowedSilently,
+        Contract::Crash,
+        Contract::Hang,
+        Contract::AvoidableSpecialization,
+        Contract::DataDependentInOp,
+        Contract::UnsupportedOnSymbolic,
+        Contract::TraceRegion,
+        Contract::ZeroOneSpecialization,
+        Contract::DataDependentBranch,
+        Contract::SpecRejected,
+    ];
+
     pub fn class(self) -> Class {
         use Contract::*;
         match self {
@@ -549,8 +576,22 @@ pub fn check(pool: &Pool, case: &Case, backend: Backend) -> CheckResult {
     let rendered = render(case);
     let truth = Truth::of(case);
     let render_s = t0.elapsed().as_secs_f64();
-    let outcome = pool.request(request_for(case, &rendered, backend, &truth));
+    let request = request_for(case, &rendered, backend, &truth);
+    let mut outcome = pool.request(request.clone());
+    // A worker can die or stall for reasons outside the case (killed from outside, memory
+    // taken by a neighbour): only a crash or hang that repeats on a fresh worker is torch's.
+    let retried = matches!(outcome, Outcome::Crash { .. } | Outcome::Hang { .. });
+    if retried {
+        outcome = pool.request(request);
+    }
     let mut r = judge(case, &rendered, backend, &truth, &outcome);
+    if retried && matches!(r.verdict, Verdict::Crash | Verdict::Hang) {
+        for f in &mut r.findings {
+            if f.verdict == r.verdict {
+                f.message.push_str(" (again on another worker)");
+            }
+        }
+    }
     r.timings.render_s = render_s;
     r.timings.total_s = t0.elapsed().as_secs_f64();
     r

@@ -25,6 +25,9 @@ pub struct PoolConfig {
     pub recycle_after: usize,
     /// Longest a worker may take to import torch and say it is ready.
     pub start_timeout: Duration,
+    /// Resident memory a worker may reach while it serves a request before it is killed
+    /// (`Outcome::Oom`). A warm worker holds about 0.8 GB.
+    pub memory_limit: u64,
     /// Enables the worker's fault-injection commands. Only tests set this.
     #[doc(hidden)]
     pub test_hooks: bool,
@@ -37,6 +40,7 @@ impl Default for PoolConfig {
             timeout: Duration::from_secs(60),
             recycle_after: 200,
             start_timeout: Duration::from_secs(120),
+            memory_limit: 6 << 30,
             test_hooks: false,
         }
     }
@@ -45,10 +49,34 @@ impl Default for PoolConfig {
 /// What came of one request.
 #[derive(Clone, Debug)]
 pub enum Outcome {
-    Reply { value: Value, round_trip: Duration },
-    Hang { after: Duration },
-    Crash { status: String, stderr_tail: String },
+    Reply {
+        value: Value,
+        round_trip: Duration,
+    },
+    Hang {
+        after: Duration,
+    },
+    Crash {
+        status: String,
+        stderr_tail: String,
+    },
+    /// The worker's resident memory passed `PoolConfig::memory_limit`; it was killed.
+    Oom {
+        resident: u64,
+        limit: u64,
+    },
 }
+
+/// Resident memory of a process, from `/proc/<pid>/statm` (0 when unreadable).
+fn resident_bytes(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/statm"))
+        .ok()
+        .and_then(|t| t.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
+/// How often a busy worker's memory is looked at.
+const MEMORY_POLL: Duration = Duration::from_millis(100);
 
 struct Worker {
     child: Child,
@@ -87,7 +115,19 @@ impl Worker {
         let mut stderr = child.stderr.take().unwrap();
         let (tx, rx) = channel();
         std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            // Bytes that are not UTF-8 make a reply that fails to parse (a protocol error,
+            // the harness's fault), not a dead channel that reads as a torch crash.
+            let mut reader = BufReader::new(stdout);
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                match reader.read_until(b'\n', &mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+                let line = String::from_utf8_lossy(&buf)
+                    .trim_end_matches(['\n', '\r'])
+                    .to_string();
                 if tx.send(line).is_err() {
                     break;
                 }
@@ -155,9 +195,26 @@ impl Worker {
             .wait()
             .map(|s| describe_status(&s))
             .unwrap_or_else(|e| e.to_string());
+        remove_worker_tmp(&self.ready);
         // Let the stderr thread catch the last words.
         std::thread::sleep(Duration::from_millis(20));
         (status, self.tail())
+    }
+}
+
+/// Removes the scratch directory a killed worker could not remove itself (named in its
+/// hello). Only a directory of the worker's own naming is touched.
+fn remove_worker_tmp(ready: &Value) {
+    let Some(tmp) = ready.get("tmp").and_then(Value::as_str) else {
+        return;
+    };
+    let path = std::path::Path::new(tmp);
+    let ours = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("shapefuzz_worker_"));
+    if ours && path.is_absolute() && !path.is_symlink() {
+        let _ = std::fs::remove_dir_all(path);
     }
 }
 
@@ -277,9 +334,18 @@ impl Pool {
                 stderr_tail,
             };
         }
+        let pid = w.child.id();
         loop {
             let left = self.cfg.timeout.saturating_sub(started.elapsed());
-            match w.lines.recv_timeout(left) {
+            let resident = resident_bytes(pid);
+            if resident > self.cfg.memory_limit {
+                guard.take().unwrap().kill();
+                return Outcome::Oom {
+                    resident,
+                    limit: self.cfg.memory_limit,
+                };
+            }
+            match w.lines.recv_timeout(left.min(MEMORY_POLL)) {
                 Ok(l) => {
                     let Ok(v) = serde_json::from_str::<Value>(&l) else {
                         continue;
@@ -297,6 +363,7 @@ impl Pool {
                         round_trip: started.elapsed(),
                     };
                 }
+                Err(RecvTimeoutError::Timeout) if left > MEMORY_POLL => {}
                 Err(RecvTimeoutError::Timeout) => {
                     guard.take().unwrap().kill();
                     return Outcome::Hang {
@@ -337,6 +404,7 @@ fn retire(mut w: Worker) {
         }
         let _ = w.child.kill();
         let _ = w.child.wait();
+        remove_worker_tmp(&w.ready);
     });
 }
 

@@ -8,6 +8,9 @@ fd 1). Everything else the process prints lands on stderr.
 import os
 import sys
 
+# Read before torch's slow import: shapefuzz may die during it.
+_PARENT = os.getppid()
+
 # --- protocol channel: keep a private copy of fd 1, then point fd 1 at fd 2 -----------------
 _PROTO_FD = os.dup(1)
 os.dup2(2, 1)
@@ -23,6 +26,7 @@ import platform
 import re
 import signal
 import tempfile
+import threading
 import time
 import traceback
 import warnings
@@ -1166,11 +1170,21 @@ def _handle(req):
         _cleanup()
         _PROTO.close()
         os._exit(0)
-    if cmd in ("test_crash", "test_hang"):
+    if cmd in ("test_crash", "test_hang", "test_garbage", "test_oom"):
         if not _TEST_HOOKS:
             return {"id": rid, "ok": False,
                     "error": {"type": "PermissionError", "module": "builtins",
                               "message": f"{cmd} needs SHAPEFUZZ_WORKER_TEST_HOOKS=1 at start-up"}}
+        if cmd == "test_garbage":
+            # Bytes that are not UTF-8 on the protocol channel, then a normal reply.
+            os.write(_PROTO_FD, b"\xff\xfe not utf-8 \x80\n")
+            return {"id": rid, "ok": True}
+        if cmd == "test_oom":
+            # Grow without end, touching every page, until the pool stops the worker.
+            blocks = []
+            while True:
+                blocks.append(b"x" * (64 << 20))
+                time.sleep(0.01)
         if cmd == "test_crash":
             os.kill(os.getpid(), signal.SIGKILL)
         while True:
@@ -1227,9 +1241,24 @@ def _sanitize(o):
     return str(o)
 
 
+def _die_with_parent():
+    """Exit when shapefuzz is gone. The worker runs in its own process group (so a Ctrl-C
+    lets it finish its case), so nothing else stops it when shapefuzz is killed; a busy
+    worker never reads the closed stdin. The parent's death shows as a new parent pid."""
+    def watch():
+        while True:
+            if os.getppid() != _PARENT:
+                _cleanup()
+                os._exit(0)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, name="shapefuzz-parent-watch", daemon=True).start()
+
+
 def main():
+    _die_with_parent()
     _send({"ready": True, "protocol": PROTOCOL_VERSION, "torch": torch.__version__, "python": platform.python_version(),
-           "pid": os.getpid(), "import_s": round(_IMPORT_S, 3)})
+           "pid": os.getpid(), "import_s": round(_IMPORT_S, 3), "tmp": _TMPDIR})
     stdin = sys.stdin.buffer
     while True:
         line = stdin.readline()

@@ -1,6 +1,7 @@
 //! Shared by the live test files: one Python environment and one worker pool per test
 //! binary, and the hand-built seed cases. The environment is created when missing; live
-//! tests never skip.
+//! tests never skip. Not every test file uses every helper.
+#![allow(dead_code)]
 
 use shapefuzz::ir::Case;
 use shapefuzz::oracle::{Pool, PoolConfig, PythonEnv};

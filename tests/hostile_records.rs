@@ -1,0 +1,164 @@
+//! Hostile finding records: records are shared between machines and committed to
+//! repositories, so every string in one is an attacker's. A record whose signature or
+//! one-line fields break the grammar is refused on load with a one-line error; one that
+//! passes carries its hostile text (messages, guards, fixes and tracebacks may hold
+//! anything) into every output format escaped, so that running the reproducer never runs
+//! the record's text and the Markdown keeps its fences. Live: the scripts run on real torch.
+
+mod common;
+
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("shapefuzz-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn stored_record() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "corpus/findings/export_bug_dynamic_specialized_silently_split_torch_prims_co_1315158d.json",
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn repro(record: &Path, format: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_shapefuzz"))
+        .args(["repro", record.to_str().unwrap(), "--format", format])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn records_that_break_the_grammar_are_refused_in_one_line() {
+    let dir = scratch("bad-records");
+    let cases: &[(&str, Value)] = &[
+        (
+            "signature",
+            json!("export/bug/dynamic-specialized-silently/split/x\nimport os"),
+        ),
+        (
+            "signature",
+            json!("export/bug/dynamic-specialized-silently/split\r"),
+        ),
+        (
+            "signature",
+            json!("export/expected/dynamic-specialized-silently/split/-"),
+        ),
+        (
+            "signature",
+            json!("export-strict/bug/dynamic-specialized-silently/split/-"),
+        ),
+        (
+            "signature",
+            json!("export/bug/dynamic-specialized-silently/sp lit();/-"),
+        ),
+        ("torch", json!("2.15.0\n# pwned")),
+        ("origin", json!("seed 1\n```")),
+    ];
+    for (i, (field, value)) in cases.iter().enumerate() {
+        let mut r = stored_record();
+        r[*field] = value.clone();
+        let path = dir.join(format!("bad-{i}.json"));
+        std::fs::write(&path, r.to_string()).unwrap();
+        let out = repro(&path, "script");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{field}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{field}: {err}");
+        assert!(
+            err.contains(path.to_str().unwrap()) && err.contains(&format!("`{field}`")),
+            "{field}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{field}");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// Lines outside fenced code blocks, and whether the fences balance.
+fn outside_fences(md: &str) -> (Vec<&str>, bool) {
+    let mut inside = false;
+    let mut out = vec![];
+    for line in md.lines() {
+        if line.starts_with("```") {
+            inside = !inside;
+        } else if !inside {
+            out.push(line);
+        }
+    }
+    (out, !inside)
+}
+
+#[test]
+fn hostile_text_in_a_valid_record_is_escaped_in_every_format() {
+    let dir = scratch("hostile-records");
+    let mark = dir.join("PWNED");
+    let code = format!(
+        "__import__('pathlib').Path({:?}).touch()",
+        mark.to_str().unwrap()
+    );
+    let mut r = stored_record();
+    r["message"] = json!(format!(
+        "x\r{code}\n{code}\n```\n<script>alert(1)</script>\n# Title"
+    ));
+    r["cause"]["guard"] = json!(format!("s0 > 2\n{code}\r`` ` ```<b>"));
+    r["fix"] = json!(format!("```\n{code}\n```"));
+    r["traceback"] = json!(format!("Traceback\n```\n{code}\n"));
+    let path = dir.join("hostile.json");
+    std::fs::write(&path, r.to_string()).unwrap();
+    let python = common::env().python.clone();
+
+    for format in ["script", "pytest"] {
+        let out = repro(&path, format);
+        assert!(
+            out.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let file = dir.join(format!("{format}.py"));
+        std::fs::write(&file, &out.stdout).unwrap();
+        // Run the script; for the pytest file, call its test as pytest would.
+        let runner = if format == "script" {
+            format!(
+                "import runpy; runpy.run_path({:?}, run_name='__main__')",
+                file
+            )
+        } else {
+            format!(
+                "import runpy; m = runpy.run_path({:?}); m['test_exported_program_keeps_its_contract']()",
+                file
+            )
+        };
+        let _ = Command::new(&python)
+            .args(["-c", &runner])
+            .output()
+            .unwrap();
+        assert!(!mark.exists(), "{format}: the record's text ran");
+        // The text is there, but only inside comments.
+        let text = String::from_utf8_lossy(&out.stdout);
+        for line in text.lines().filter(|l| l.contains("__import__")) {
+            assert!(line.trim_start().starts_with('#'), "{format}: {line}");
+        }
+    }
+
+    let out = repro(&path, "issue");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8_lossy(&out.stdout);
+    let (outside, balanced) = outside_fences(&md);
+    assert!(balanced, "fences do not balance:\n{md}");
+    for line in outside {
+        assert!(
+            !line.contains("<script>") && !line.contains("<b>"),
+            "{line}"
+        );
+        assert!(!line.starts_with("# Title"), "{line}");
+    }
+    assert!(!mark.exists());
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -1,0 +1,147 @@
+//! Workers die with shapefuzz: SIGKILL of the shapefuzz process (nothing of it runs after
+//! that) while its worker imports torch or checks a case leaves no worker behind. Live.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// Pids of the processes whose parent is `ppid` and whose command line runs the worker.
+fn workers_of(ppid: u32) -> Vec<u32> {
+    let mut out = vec![];
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // `pid (comm) state ppid ...`; comm may hold spaces, so split after the last `)`.
+        let parent = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if parent == Some(ppid) && String::from_utf8_lossy(&cmdline).contains("/worker-") {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+fn alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap_or_default()
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+}
+
+fn wait_for<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(x) = f() {
+            return Some(x);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+/// Kills `shapefuzz` with SIGKILL once `ready` holds, then expects its workers gone.
+fn killed_leaves_no_worker(mut child: Child, ready: impl Fn(&[u32]) -> bool) {
+    let pid = child.id();
+    let workers = wait_for(Duration::from_secs(120), || {
+        let w = workers_of(pid);
+        ready(&w).then_some(w)
+    })
+    .expect("shapefuzz started a worker");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let gone = wait_for(Duration::from_secs(10), || {
+        (!workers.iter().any(|&w| alive(w))).then_some(())
+    });
+    let left: Vec<u32> = workers.iter().copied().filter(|&w| alive(w)).collect();
+    for w in &left {
+        let _ = Command::new("kill").args(["-9", &w.to_string()]).status();
+    }
+    assert!(gone.is_some(), "workers {left:?} outlived shapefuzz");
+}
+
+#[test]
+fn sigkill_of_shapefuzz_leaves_no_worker() {
+    let python = common::env().python;
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/seeds/seed_pad.json");
+    // While the worker imports torch.
+    let check = Command::new(env!("CARGO_BIN_EXE_shapefuzz"))
+        .arg("check")
+        .arg(&seed)
+        .arg("--python")
+        .arg(&python)
+        .spawn()
+        .unwrap();
+    killed_leaves_no_worker(check, |w| !w.is_empty());
+
+    // While workers check cases: after the first results are written.
+    let out = std::env::temp_dir().join(format!("shapefuzz-orphans-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let fuzz = Command::new(env!("CARGO_BIN_EXE_shapefuzz"))
+        .args([
+            "fuzz",
+            "--cases",
+            "100000",
+            "--jobs",
+            "1",
+            "--no-reduce",
+            "--python",
+        ])
+        .arg(&python)
+        .arg("--out")
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let results = out.join("results.jsonl");
+    killed_leaves_no_worker(fuzz, |w| {
+        !w.is_empty() && std::fs::read_to_string(&results).is_ok_and(|t| t.lines().count() >= 3)
+    });
+    std::fs::remove_dir_all(&out).ok();
+}
+
+#[test]
+fn a_worker_busy_with_a_case_exits_when_its_parent_dies() {
+    // The worker under a parent we can kill, stuck in a case that never ends (the `test_hang`
+    // hook) with its stdin still open: only the parent watch can end it.
+    use std::io::{BufRead, BufReader, Write};
+    let env = common::env();
+    let script = format!(
+        "exec 3<&0; SHAPEFUZZ_WORKER_TEST_HOOKS=1 '{}' -u '{}' <&3 & echo $!; wait",
+        env.python.display(),
+        env.worker.display()
+    );
+    let mut parent = Command::new("sh")
+        .args(["-c", &script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(parent.stdout.take().unwrap()).lines();
+    let worker: u32 = lines.next().unwrap().unwrap().trim().parse().unwrap();
+    let hello = lines.next().unwrap().unwrap();
+    assert!(hello.contains("\"ready\": true"), "{hello}");
+    let mut stdin = parent.stdin.take().unwrap();
+    writeln!(stdin, "{{\"id\": 1, \"cmd\": \"test_hang\"}}").unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(alive(worker), "the worker runs its case");
+    parent.kill().unwrap();
+    parent.wait().unwrap();
+    let gone = wait_for(Duration::from_secs(10), || (!alive(worker)).then_some(()));
+    if gone.is_none() {
+        let _ = Command::new("kill")
+            .args(["-9", &worker.to_string()])
+            .status();
+    }
+    assert!(gone.is_some(), "the worker outlived its parent");
+    drop(stdin);
+}
