@@ -162,7 +162,7 @@ impl Repro {
     try:
         got = ep.module()(*args)
     except Exception as e:
-        print(f"the exported program rejects {shapes}, which eager runs: {{type(e).__name__}}: {{e}}")
+        print(f"the exported program raises at {shapes}, which eager runs: {{type(e).__name__}}: {{e}}")
         return 1
     for i, (e, g) in enumerate(zip(expected, got)):
         try:
@@ -279,6 +279,12 @@ impl Repro {
                 "exported program accepts a size-0/1 input and silently differs from eager"
             }
             Some(Contract::InternalError) => "export fails with an internal error",
+            Some(Contract::ProgramError) => {
+                "the exported program passes its input checks and then raises"
+            }
+            Some(Contract::SpecBeyondModel) => {
+                "a constraint violation for a range the model cannot run (expected)"
+            }
             Some(Contract::SpuriousConstraintViolation) => {
                 "a constraint violation for guards that hold on the whole range"
             }
@@ -322,6 +328,9 @@ impl Repro {
                 "Export raises a constraint violation naming the dim (as it does for a direct specialization), or the exported program accepts {shapes}."
             ),
             Some(Contract::Crash | Contract::Hang) => "An error or a result, not a dead or stuck process.".into(),
+            Some(Contract::ProgramError) => format!(
+                "At {shapes}, which its guards accept, the exported program returns eager's values."
+            ),
             _ => "—".into(),
         }
     }

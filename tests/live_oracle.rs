@@ -578,3 +578,24 @@ fn a_worker_past_its_memory_limit_is_stopped_with_an_oom_verdict() {
         Outcome::Reply { .. }
     ));
 }
+
+#[test]
+fn a_program_that_passes_its_checks_and_then_raises_is_a_bug() {
+    // A pad of `n % 2` and a later `.view`: export drops the `.contiguous()` the view needs,
+    // so the exported program accepts the input (no guard fails) and then raises in `view`
+    // where eager runs. That is not a rejection of the size but a broken program.
+    let r = check(&seed("program_error_pad_parity.json"));
+    assert_eq!(r.verdict, Verdict::Divergence, "{r:#?}");
+    assert_bug(&r, Contract::ProgramError, None);
+    assert!(r.message().contains("passes its input checks"), "{r:#?}");
+}
+
+#[test]
+fn a_named_range_holding_sizes_the_model_cannot_run_is_rightly_refused() {
+    // `narrow(x, 0, 0, max(n, 3))` with `Dim(min=2)`: at n = 2 eager fails too, so the
+    // guard `n >= 3` torch reports is right, although it holds wherever eager runs.
+    let r = check(&seed("named_range_beyond_model.json"));
+    assert_eq!(r.kind(), Some("constraint_violation"), "{r:#?}");
+    assert_eq!(r.contract(), Some(Contract::SpecBeyondModel), "{r:#?}");
+    assert_eq!(r.class(), Some(Class::Expected));
+}

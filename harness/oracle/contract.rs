@@ -90,6 +90,12 @@ pub fn promise(c: Contract) -> &'static str {
         DataDependentBranch => {
             "Control flow on unbacked values \"must raise an error at export time\" (export programming model, Control Flow: Guards and Assertions)."
         }
+        ProgramError => {
+            "An exported program checks its inputs against its guards and range constraints (\"the exported program ... will raise if the inputs do not satisfy\" them, export programming model) and is then \"a representation of the tensor computation\" of the model: an input it accepts is one it must compute, as eager does."
+        }
+        SpecBeyondModel => {
+            "A named Dim \"must logically imply the generated guards, otherwise an error is raised at export time\" (export programming model): its range holds sizes the model itself cannot run, so the guard excluding them is rightly reported."
+        }
     }
 }
 
@@ -133,6 +139,7 @@ fn site_of(framework: &str) -> String {
 struct Ctx<'a> {
     case: &'a Case,
     rendered: &'a Rendered,
+    truth: &'a Truth,
 }
 
 impl Ctx<'_> {
@@ -341,7 +348,11 @@ pub fn judge(
     };
     let worker_total = t.load + t.eager + t.export + t.inspect + t.probes;
     timings.ipc_s = (round_trip.as_secs_f64() - worker_total).max(0.0);
-    let cx = Ctx { case, rendered };
+    let cx = Ctx {
+        case,
+        rendered,
+        truth,
+    };
     let mut r = judge_reply(&cx, backend, truth, &reply);
     r.timings = timings;
     r
@@ -475,9 +486,40 @@ fn judge_export_error(
     r
 }
 
+/// Whether the exported program refused the input in its own checks: a guard of
+/// `_guards_fn`, or the shape, range and equality checks of its input spec.
+fn is_input_check(ran: &super::protocol::ProbeSide) -> bool {
+    let Some(err) = ran.error.as_ref() else {
+        return true;
+    };
+    let text = err.text();
+    [
+        "Guard failed",
+        "Expected input at",
+        "is outside of inline constraint",
+        "to be equal to",
+        "Runtime assertion failed",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
+}
+
 /// Python-level control flow: where a data-dependent value cannot be traced by design.
 fn is_python_decision(op: &Op) -> bool {
-    matches!(op, Op::Compare(_) | Op::If(_) | Op::Loop(_) | Op::ToList(_))
+    match op {
+        Op::Compare(_)
+        | Op::CompareSizes(_)
+        | Op::BoolOp(_)
+        | Op::Not(_)
+        | Op::If(_)
+        | Op::Select(_)
+        | Op::SelectFlat(_)
+        | Op::Loop(_)
+        | Op::ToList(_) => true,
+        // `a if c else b` asks Python for `c`; `torch.sym_ite` traces it.
+        Op::IntSelect(s) => s.spelling == crate::ir::IteSpelling::IfExpr,
+        _ => false,
+    }
 }
 
 /// A constraint violation is expected when the sizes it rules out are outside the trace
@@ -507,6 +549,22 @@ fn constraint_violation(
         }
     }
     let cause = Some(cx.error_cause(e));
+    // A named Dim whose range holds sizes eager itself fails at: a guard excluding them is
+    // right to be reported (the worker checks the guards only where eager runs).
+    let beyond = (0..cx.case.symbol_count()).find(|&s| match symbol_spec(cx.case, s) {
+        Some(SymbolSpec::Named { lo, hi }) => (lo..=hi).any(|n| !in_runs(n, &cx.truth.valid[s])),
+        _ => false,
+    });
+    if reply.guards_hold == Some(true)
+        && let Some(s) = beyond
+    {
+        let sizes: Vec<i64> = (2..=SCAN_MAX)
+            .filter(|&n| !in_runs(n, &cx.truth.valid[s]))
+            .collect();
+        let mut probe = cx.case.export.clone();
+        probe[s] = sizes.first().copied().unwrap_or(2);
+        return (Contract::SpecBeyondModel, cause, Some(probe));
+    }
     // Nothing torch concluded rules out any size the spec allows: the violation is wrong,
     // and the culprit is a guard torch could not prove.
     if reply.guards_hold == Some(true) {
@@ -638,6 +696,26 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
             (Some(e), _) if e.repeatable == Some(false) => {
                 finding(Verdict::Poisoned, None, "eager is not repeatable".into())
             }
+            // The program's own checks passed (no guard is false there, and the error is
+            // not an input check) and it failed while running: not a rejection.
+            (_, Some(x)) if !x.ok && p.false_guards.is_empty() && !is_input_check(x) => {
+                let text = x
+                    .error
+                    .as_ref()
+                    .map(|x| first_line(&x.text()))
+                    .unwrap_or_default();
+                let mut f = finding(
+                    Verdict::Divergence,
+                    Some(Contract::ProgramError),
+                    format!(
+                        "at {} (eager runs) the exported program passes its input checks and then raises {text}",
+                        case.shapes_text(&sizes)
+                    ),
+                );
+                f.probe = Some(sizes.clone());
+                f.cause = x.error.as_ref().map(|err| cx.error_cause(err));
+                f
+            }
             // The sweep looks for wrong results only: what the program rejects is judged
             // per symbol from its guards below.
             (_, Some(x)) if !x.ok && p.kind == ProbeKind::Sweep => continue,
@@ -767,27 +845,25 @@ fn pin_of(
     // Dims tied to one case symbol may be independent torch symbols, each narrowed to a
     // different set whose intersection along the tie is one size: a pin needs one torch
     // symbol of a Dim.DYNAMIC dim that accepts a single size when it alone varies.
-    let alone_pinned = || {
-        reply.alone.iter().any(|scan| {
-            let count: i64 = scan
-                .accepted
-                .iter()
-                .filter(|[_, hi]| *hi >= 2)
-                .map(|[lo, hi]| hi.min(&SCAN_MAX) - lo.max(&2) + 1)
-                .filter(|&c| c > 0)
-                .sum();
-            count == 1
-                && scan.dims.iter().any(|[i, d]| {
-                    case.inputs
-                        .get(*i as usize)
-                        .and_then(|inp| inp.dims.get(*d as usize))
-                        .is_some_and(|dim| {
-                            dim.size == DimExpr::Sym(crate::ir::SymId(s as u32))
-                                && dim.spec == DimSpec::Dynamic
-                        })
-                })
-        })
-    };
+    let alone_pin = reply.alone.iter().find(|scan| {
+        let count: i64 = scan
+            .accepted
+            .iter()
+            .filter(|[_, hi]| *hi >= 2)
+            .map(|[lo, hi]| hi.min(&SCAN_MAX) - lo.max(&2) + 1)
+            .filter(|&c| c > 0)
+            .sum();
+        count == 1
+            && scan.dims.iter().any(|[i, d]| {
+                case.inputs
+                    .get(*i as usize)
+                    .and_then(|inp| inp.dims.get(*d as usize))
+                    .is_some_and(|dim| {
+                        dim.size == DimExpr::Sym(crate::ir::SymId(s as u32))
+                            && dim.spec == DimSpec::Dynamic
+                    })
+            })
+    });
     let specialized = literal.is_some()
         || (pinned.is_some()
             && !explained.is_empty()
@@ -797,14 +873,23 @@ fn pin_of(
                     .filter_map(|&i| reply.guards.get(i))
                     .any(pins_a_dynamic_dim)
             })
-            && alone_pinned());
-    // The culprit of a pin is a guard that pins the dim on its own.
-    let culprit = explained.iter().find_map(|w| {
-        w.false_guards
-            .iter()
-            .copied()
-            .find(|&i| reply.guards.get(i).is_some_and(pins_a_dynamic_dim))
-    });
+            && alone_pin.is_some());
+    // The culprit of a pin is a guard that pins the dim on its own: one on the pinned torch
+    // symbol's dims first, since a witness that moves tied dims together also breaks the
+    // guards that only narrow the others.
+    let on_pinned =
+        |g: &GuardInfo| alone_pin.is_none_or(|scan| g.dims.iter().any(|gd| scan.dims.contains(gd)));
+    let find = |extra: &dyn Fn(&GuardInfo) -> bool| {
+        explained.iter().find_map(|w| {
+            w.false_guards.iter().copied().find(|&i| {
+                reply
+                    .guards
+                    .get(i)
+                    .is_some_and(|g| pins_a_dynamic_dim(g) && extra(g))
+            })
+        })
+    };
+    let culprit = find(&on_pinned).or_else(|| find(&|_| true));
     (pinned, specialized, culprit)
 }
 

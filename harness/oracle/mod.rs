@@ -120,6 +120,8 @@ pub enum Contract {
     SilentDivergenceAtZeroOne,
     /// Export raised an error that is not a user-facing one.
     InternalError,
+    /// The exported program passed its own input checks at a size eager runs, then raised.
+    ProgramError,
     /// Export raised a constraint violation although everything torch concluded about the
     /// sizes holds at every size the spec allows and eager accepts.
     SpuriousConstraintViolation,
@@ -148,6 +150,8 @@ pub enum Contract {
     /// Export refused, with a user error, a spec torch documents as invalid for its input
     /// (a dim hint on a float or bool input).
     SpecRejected,
+    /// A constraint violation for a named Dim whose range holds sizes eager itself fails at.
+    SpecBeyondModel,
 }
 
 impl Contract {
@@ -155,6 +159,7 @@ impl Contract {
         Contract::SilentDivergence,
         Contract::SilentDivergenceAtZeroOne,
         Contract::InternalError,
+        Contract::ProgramError,
         Contract::SpuriousConstraintViolation,
         Contract::SuggestedFixFails,
         Contract::DynamicSpecializedSilently,
@@ -168,6 +173,7 @@ impl Contract {
         Contract::ZeroOneSpecialization,
         Contract::DataDependentBranch,
         Contract::SpecRejected,
+        Contract::SpecBeyondModel,
     ];
 
     pub fn class(self) -> Class {
@@ -176,6 +182,7 @@ impl Contract {
             SilentDivergence
             | SilentDivergenceAtZeroOne
             | InternalError
+            | ProgramError
             | SpuriousConstraintViolation
             | SuggestedFixFails
             | DynamicSpecializedSilently
@@ -185,9 +192,11 @@ impl Contract {
             AvoidableSpecialization | DataDependentInOp | UnsupportedOnSymbolic => {
                 Class::Portability
             }
-            TraceRegion | ZeroOneSpecialization | DataDependentBranch | SpecRejected => {
-                Class::Expected
-            }
+            TraceRegion
+            | ZeroOneSpecialization
+            | DataDependentBranch
+            | SpecRejected
+            | SpecBeyondModel => Class::Expected,
         }
     }
 
@@ -197,6 +206,7 @@ impl Contract {
             SilentDivergence => "silent-divergence",
             SilentDivergenceAtZeroOne => "silent-divergence-at-0-1",
             InternalError => "internal-error",
+            ProgramError => "program-error",
             SpuriousConstraintViolation => "spurious-constraint-violation",
             SuggestedFixFails => "suggested-fix-fails",
             DynamicSpecializedSilently => "dynamic-specialized-silently",
@@ -210,6 +220,7 @@ impl Contract {
             ZeroOneSpecialization => "zero-one-specialization",
             DataDependentBranch => "data-dependent-branch",
             SpecRejected => "spec-rejected",
+            SpecBeyondModel => "spec-beyond-model",
         }
     }
 
@@ -221,6 +232,7 @@ impl Contract {
             SilentDivergence => 0,
             SilentDivergenceAtZeroOne => 1,
             InternalError => 2,
+            ProgramError => 2,
             SpuriousConstraintViolation => 3,
             SuggestedFixFails => 3,
             DynamicSpecializedSilently => 4,
@@ -234,6 +246,7 @@ impl Contract {
             ZeroOneSpecialization => 21,
             DataDependentBranch => 22,
             SpecRejected => 23,
+            SpecBeyondModel => 24,
         }
     }
 

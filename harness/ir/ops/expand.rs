@@ -123,7 +123,8 @@ impl OpDef for RepeatBy {
         let t = cx.tensor(x)?;
         let d = cx.dim(&t, dim)?;
         let c = cx.size(count)?;
-        cx.all(&c, "repeat count >= 1", |x| x >= 1)?;
+        // Eager repeats 0 times too (an empty dim).
+        cx.all(&c, "repeat count >= 0", |x| x >= 0)?;
         let mut shape = t.shape.clone();
         shape[d] = DimExpr::mul(c, shape[d].clone());
         Ok(Type::Tensor(t.with_shape(shape)))
