@@ -312,3 +312,45 @@ fn the_committed_corpus_still_reproduces_on_the_pinned_torch() {
         && r["path"].as_str().unwrap().ends_with("seed_cat.json")
         && r["verdict"] == "pass"));
 }
+
+#[test]
+fn ctrl_c_during_reduction_stops_it_and_writes_the_reports() {
+    let dir = tmp("sigint-reduce");
+    let d = dir.to_str().unwrap();
+    let child = bin()
+        .args([
+            "fuzz", "--seed", "3", "--cases", "40", "--jobs", "2", "--out", d,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    // Every case recorded: the campaign is in its reduction phase.
+    while std::fs::read_to_string(dir.join("results.jsonl"))
+        .map(|s| s.lines().count())
+        .unwrap_or(0)
+        < 40
+    {
+        assert!(t.elapsed() < Duration::from_secs(300), "no progress");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let interrupted = Instant::now();
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        interrupted.elapsed() < Duration::from_secs(60),
+        "reduction went on for {:?}",
+        interrupted.elapsed()
+    );
+    assert!(err.contains("stopped while reducing findings"), "{err}");
+    assert!(!err.contains("stopped after"), "{err}");
+    assert!(dir.join("summary.json").exists() && dir.join("junit.xml").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}

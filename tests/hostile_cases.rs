@@ -208,4 +208,12 @@ fn known_hostile_cases_fail_cleanly() {
       "outputs": [{"node": 0}], "export": [4], "probes": [{"sizes": [16384], "edge": false}]}"#;
     let err = Case::from_json(huge, "huge.json").expect_err("an input above the element limit");
     assert!(err.to_string().contains("elements"), "{err}");
+    // Thousands of probes (each one an eager and an exported run in the worker).
+    let probes = vec![r#"{"sizes": [3], "edge": true}"#; 2000].join(",");
+    let many_probes = huge.replace(
+        r#""probes": [{"sizes": [16384], "edge": false}]"#,
+        &format!(r#""probes": [{probes}]"#),
+    );
+    let err = Case::from_json(&many_probes, "probes.json").expect_err("too many probes");
+    assert!(err.to_string().contains("`probes`"), "{err}");
 }

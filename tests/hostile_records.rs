@@ -74,6 +74,19 @@ fn records_that_break_the_grammar_are_refused_in_one_line() {
         );
         assert!(out.stdout.is_empty(), "{field}");
     }
+    // A record that contradicts itself: a crash of the worker with another verdict.
+    let mut r = stored_record();
+    r["signature"] = json!("export/bug/crash/-/-");
+    r["contract"] = json!("crash");
+    let path = dir.join("crash-lost-dim.json");
+    std::fs::write(&path, r.to_string()).unwrap();
+    let out = repro(&path, "script");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`contract` crash with another `verdict`"),
+        "{err}"
+    );
     std::fs::remove_dir_all(dir).ok();
 }
 
