@@ -217,6 +217,21 @@ pub fn lock_out_dir(out: &Path) -> Result<std::fs::File> {
     Ok(file)
 }
 
+/// Everything about `--out` that can be wrong, found before any worker starts: a campaign
+/// record that does not fit the options, a results file that cannot be read or appended to.
+pub fn preflight(cfg: &CampaignConfig) -> Result<()> {
+    let results_path = cfg.out.join("results.jsonl");
+    open_meta(cfg, &results_path)?;
+    // Only opened here: reading it (and dropping a torn last line) is the campaign's.
+    if results_path.exists() {
+        std::fs::File::open(&results_path)
+            .with_context(|| format!("reading {}", results_path.display()))?;
+    }
+    ResultsWriter::append(&results_path)
+        .with_context(|| format!("opening {} to append", results_path.display()))?;
+    Ok(())
+}
+
 /// Runs a campaign to its limit (or Ctrl-C) and writes its reports.
 pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summary> {
     let out = &cfg.out;

@@ -412,6 +412,7 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
     check_pool_args(a.jobs, a.oracle.timeout)?;
     // One campaign per directory: held until this process exits.
     let _lock = campaign::lock_out_dir(&cfg.out)?;
+    campaign::preflight(&cfg)?;
     let pool = start_pool(python, a.jobs, a.oracle.timeout)?;
     let stop = Box::leak(Box::new(AtomicBool::new(false)));
     let flag: &'static AtomicBool = stop;

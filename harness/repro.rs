@@ -512,6 +512,14 @@ pub fn run_script(
             .unwrap_or(0)
     ));
     std::fs::create_dir_all(&dir)?;
+    // Removed on every way out of this function.
+    struct Scratch(std::path::PathBuf);
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _scratch = Scratch(dir.clone());
     let path = dir.join("repro.py");
     std::fs::write(&path, script)?;
     let mut child = std::process::Command::new(python)
@@ -548,7 +556,6 @@ pub fn run_script(
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     let (o, e) = reader.join().unwrap_or_default();
-    let _ = std::fs::remove_dir_all(&dir);
     let mut text = o;
     if !e.trim().is_empty() {
         text.push_str(&e);

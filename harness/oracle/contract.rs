@@ -296,6 +296,17 @@ pub fn judge(
                 )],
             );
         }
+        Outcome::NoWorker { error } => {
+            return result(
+                backend,
+                Verdict::Poisoned,
+                vec![finding(
+                    Verdict::Poisoned,
+                    None,
+                    format!("no worker could be started: {}", first_line(error)),
+                )],
+            );
+        }
         Outcome::Oom { resident, limit } => {
             return result(
                 backend,

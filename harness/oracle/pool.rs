@@ -65,6 +65,10 @@ pub enum Outcome {
         resident: u64,
         limit: u64,
     },
+    /// No worker could be started for the request (the environment's fault, not the case's).
+    NoWorker {
+        error: String,
+    },
 }
 
 /// Resident memory of a process, from `/proc/<pid>/statm` (0 when unreadable).
@@ -309,12 +313,7 @@ impl Pool {
         if guard.is_none() {
             match Worker::spawn(&self.env, &self.cfg) {
                 Ok(w) => *guard = Some(w),
-                Err(e) => {
-                    return Outcome::Crash {
-                        status: "worker failed to start".into(),
-                        stderr_tail: e,
-                    };
-                }
+                Err(e) => return Outcome::NoWorker { error: e },
             }
         }
         let id = self
