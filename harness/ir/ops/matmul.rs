@@ -37,6 +37,10 @@ impl OpDef for Matmul {
     }
 }
 
+/// Most multiply-adds one convolution may cost at any size a case runs at (about 0.1 s of
+/// eager on one core).
+pub const MAX_CONV_WORK: i64 = 1 << 26;
+
 /// How a convolution pads its input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -113,7 +117,10 @@ impl OpDef for Conv {
         let k = cx.size(kernel)?;
         cx.all(&k, "conv kernel >= 1", |x| x >= 1)?;
         // What the dilated kernel covers beyond its first tap.
-        let reach = DimExpr::mul(DimExpr::Const(d), DimExpr::sub(k, DimExpr::Const(1)));
+        let reach = DimExpr::mul(
+            DimExpr::Const(d),
+            DimExpr::sub(k.clone(), DimExpr::Const(1)),
+        );
         let mut shape = t.shape.clone();
         for dim in shape.iter_mut().skip(t.rank() - nd) {
             if dim.has_data() {
@@ -137,6 +144,19 @@ impl OpDef for Conv {
         if !depthwise {
             shape[ci] = DimExpr::Const(out_channels as i64);
         }
+        // The weight is a tensor eager allocates, and each output element costs one
+        // multiply-add per weight element of its group: both are bounded, or a kernel sized
+        // by `x.numel()` makes eager itself run for minutes at the larger probes.
+        let taps = product(&vec![k; nd]);
+        let (c_out, c_in) = if depthwise {
+            (c.clone(), DimExpr::Const(1))
+        } else {
+            (DimExpr::Const(out_channels as i64), c.clone())
+        };
+        let weight = product(&[c_out, c_in.clone(), taps.clone()]);
+        cx.all(&weight, "conv weight elements", |x| x <= MAX_NUMEL)?;
+        let work = DimExpr::mul(product(&shape), DimExpr::mul(c_in, taps));
+        cx.all(&work, "conv multiply-adds", |x| x <= MAX_CONV_WORK)?;
         Ok(Type::Tensor(TensorType::unbounded(DType::F32, shape)))
     }
 
