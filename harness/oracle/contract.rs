@@ -562,18 +562,17 @@ fn constraint_violation(
     let cause = Some(cx.error_cause(e));
     // A named Dim whose range holds sizes eager itself fails at: a guard excluding them is
     // right to be reported (the worker checks the guards only where eager runs).
-    let beyond = (0..cx.case.symbol_count()).find(|&s| match symbol_spec(cx.case, s) {
-        Some(SymbolSpec::Named { lo, hi }) => (lo..=hi).any(|n| !in_runs(n, &cx.truth.valid[s])),
-        _ => false,
+    let beyond = (0..cx.case.symbol_count()).find_map(|s| match symbol_spec(cx.case, s) {
+        Some(SymbolSpec::Named { lo, hi }) => (lo..=hi)
+            .find(|&n| !in_runs(n, &cx.truth.valid[s]))
+            .map(|n| (s, n)),
+        _ => None,
     });
     if reply.guards_hold == Some(true)
-        && let Some(s) = beyond
+        && let Some((s, n)) = beyond
     {
-        let sizes: Vec<i64> = (2..=SCAN_MAX)
-            .filter(|&n| !in_runs(n, &cx.truth.valid[s]))
-            .collect();
         let mut probe = cx.case.export.clone();
-        probe[s] = sizes.first().copied().unwrap_or(2);
+        probe[s] = n;
         return (Contract::SpecBeyondModel, cause, Some(probe));
     }
     // Nothing torch concluded rules out any size the spec allows: the violation is wrong,
