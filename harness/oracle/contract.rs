@@ -497,6 +497,14 @@ fn judge_export_error(
     r
 }
 
+/// The first line of a probe side's error, or nothing.
+fn error_line(error: &Option<ErrorInfo>) -> String {
+    error
+        .as_ref()
+        .map(|x| first_line(&x.text()))
+        .unwrap_or_default()
+}
+
 /// Whether the exported program refused the input in its own checks: a guard of
 /// `_guards_fn`, or the shape, range and equality checks of its input spec.
 fn is_input_check(ran: &super::protocol::ProbeSide) -> bool {
@@ -697,10 +705,7 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
                 None,
                 format!(
                     "eager fails at a probe the generator promised valid: {}",
-                    e.error
-                        .as_ref()
-                        .map(|x| first_line(&x.text()))
-                        .unwrap_or_default()
+                    error_line(&e.error)
                 ),
             ),
             (Some(e), _) if e.repeatable == Some(false) => {
@@ -709,11 +714,7 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
             // The program's own checks passed (no guard is false there, and the error is
             // not an input check) and it failed while running: not a rejection.
             (_, Some(x)) if !x.ok && p.false_guards.is_empty() && !is_input_check(x) => {
-                let text = x
-                    .error
-                    .as_ref()
-                    .map(|x| first_line(&x.text()))
-                    .unwrap_or_default();
+                let text = error_line(&x.error);
                 let mut f = finding(
                     Verdict::Divergence,
                     Some(Contract::ProgramError),
@@ -730,11 +731,7 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
             // per symbol from its guards below.
             (_, Some(x)) if !x.ok && p.kind == ProbeKind::Sweep => continue,
             (_, Some(x)) if !x.ok => {
-                let text = x
-                    .error
-                    .as_ref()
-                    .map(|x| first_line(&x.text()))
-                    .unwrap_or_default();
+                let text = error_line(&x.error);
                 let inside = case.in_trace_region(&sizes);
                 let contract = if inside {
                     Contract::AvoidableSpecialization
