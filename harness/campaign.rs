@@ -1,46 +1,132 @@
 //! Campaigns: generate, check and record cases until a case count or a time budget is
-//! reached, then report; and `replay`, which re-checks stored findings on the installed torch.
+//! reached, reduce what was found, and report; `merge`, which joins the directories of a
+//! campaign's shards; and `replay`, which re-checks stored findings on a torch.
 //!
-//! Promises: case `i` of a campaign with seed `S` is always `generate(case_seed(S, i))`, so
-//! the same seed and torch give the same cases. Every finished case is one flushed line of
-//! `results.jsonl`; `--resume` skips the indices already recorded, so after any kill each
-//! index ends with exactly one verdict. Ctrl-C stops taking new cases, lets the ones in
-//! flight finish, and still writes the reports.
+//! Promises: case `i` of a campaign with seed `S` is always `generate(case_seed(S, i))`
+//! under the same generator version, so the same seed, generator and torch give the same
+//! cases; shard `K/N` takes the indices `i` with `i % N == K - 1`. Every finished case is
+//! one flushed line of `results.jsonl`; `--resume` skips the indices already recorded, so
+//! after any kill each index ends with exactly one verdict. While cases run, each new group
+//! is filed as seen and the reports are rewritten, so even a run killed outright leaves
+//! readable reports. `--time` bounds the whole run, reduction included. A stop (SIGINT,
+//! SIGTERM) takes no new cases, gives the ones in flight a short grace, ends reductions,
+//! and still writes the reports.
 
-use crate::corpus::{self, ResultLine, ResultsWriter};
-use crate::r#gen::{GenConfig, case_from_seed, generate};
+use crate::corpus::{self, FindingRecord, ResultLine, ResultsWriter};
+use crate::r#gen::{GENERATOR_VERSION, GenConfig, case_from_seed, generate};
 use crate::ir::Case;
-use crate::oracle::{self, Backend, Class, Contract, Pool, Verdict};
-use crate::report::{KnownIssues, SignatureEntry, Summary};
+use crate::oracle::{self, Backend, CheckResult, Class, Contract, Pool, Verdict};
+use crate::report::{KnownIssues, RunStatus, SignatureEntry, Summary};
 use crate::repro::Repro;
 use crate::triage;
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-/// When a campaign stops.
+/// When a campaign stops taking cases.
 #[derive(Clone, Copy, Debug)]
 pub enum Limit {
+    /// The case indices below this count (those of this shard).
     Cases(u64),
+    /// This long for the whole run, reduction included.
     Time(Duration),
+}
+
+/// Most shards a campaign splits into.
+pub const MAX_SHARDS: u64 = 1 << 20;
+
+/// One part of a campaign's case list: index `i` belongs to shard `index` of `count` when
+/// `i % count == index`. The shards of one seed never overlap and together are the whole
+/// list, so runners that each take one shard and `merge` their directories get the cases of
+/// one unsharded campaign.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// 0-based; shown and parsed 1-based (`K/N`).
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+
+    /// Parses `K/N` with `1 <= K <= N`.
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let err = || format!("{s:?} is not a shard: expected K/N with 1 <= K <= N, e.g. 2/4");
+        let (k, n) = s.trim().split_once('/').ok_or_else(err)?;
+        let k: u64 = k.trim().parse().map_err(|_| err())?;
+        let n: u64 = n.trim().parse().map_err(|_| err())?;
+        if k == 0 || k > n || n > MAX_SHARDS {
+            return Err(err());
+        }
+        Ok(Shard {
+            index: k - 1,
+            count: n,
+        })
+    }
+
+    /// Whether a shard read from a file is one (a count of 0 would divide by zero).
+    pub fn is_valid(self) -> bool {
+        self.count >= 1 && self.count <= MAX_SHARDS && self.index < self.count
+    }
+
+    pub fn holds(self, i: u64) -> bool {
+        i % self.count == self.index
+    }
+
+    /// How many of the indices below `n` are this shard's.
+    pub fn cases_below(self, n: u64) -> u64 {
+        if n <= self.index {
+            0
+        } else {
+            (n - self.index).div_ceil(self.count)
+        }
+    }
+
+    pub fn is_whole(self) -> bool {
+        self.count == 1
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index + 1, self.count)
+    }
+}
+
+/// How a campaign shows its progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// A live bar, for a terminal.
+    Bar,
+    /// A plain line this often, for logs (CI runners have no terminal).
+    Lines(Duration),
+    /// Nothing but errors and the last line.
+    Quiet,
 }
 
 pub struct CampaignConfig {
     /// `None` on `--resume` means "the seed the campaign was started with".
     pub seed: Option<u64>,
     pub limit: Limit,
+    pub shard: Shard,
     pub out: PathBuf,
     pub backend: Backend,
     pub known: KnownIssues,
     pub resume: bool,
-    pub progress: bool,
+    pub progress: Progress,
+    /// Announce every new group as it appears (expected ones too, not only bug and
+    /// portability).
+    pub verbose: bool,
     /// Reduce each finding with at most this many oracle calls (`None`: keep it as seen).
     pub reduce: Option<usize>,
+    /// Longest the reduction phase may take. With `Limit::Time` it is taken from the end of
+    /// the time (default: a quarter of it); with a case count it has no default bound.
+    pub reduce_time: Option<Duration>,
     /// Where finding records go (default: `<out>/findings`).
     pub findings: Option<PathBuf>,
     /// Classes whose new groups fail the run (exit 1).
@@ -49,14 +135,58 @@ pub struct CampaignConfig {
     pub gen_config: Option<GenConfig>,
 }
 
-/// What `campaign.json` records so that `--resume` continues the same case list.
+/// What `campaign.json` records, so that `--resume` continues the same case list and
+/// `merge` joins only parts of one campaign.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct CampaignMeta {
-    seed: u64,
-    backend: Backend,
-    schema_version: u32,
+pub struct CampaignMeta {
+    #[serde(with = "corpus::seed_string")]
+    pub seed: u64,
+    pub backend: Backend,
+    pub schema_version: u32,
+    /// The generator that turns this seed's indices into cases (absent: written before
+    /// generator versions were recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    gen_config: Option<GenConfig>,
+    pub generator_version: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shapefuzz: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gen_config: Option<GenConfig>,
+}
+
+impl CampaignMeta {
+    /// Reads `<dir>/campaign.json`.
+    pub fn load(dir: &Path) -> Result<CampaignMeta> {
+        let path = dir.join("campaign.json");
+        let text = crate::ir::read_bounded(&path)
+            .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+        let m: CampaignMeta = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: not a campaign record ({e})", path.display()))?;
+        if m.shard.is_some_and(|s| !s.is_valid()) {
+            bail!(
+                "{}: not a campaign record (its shard is not K/N with 1 <= K <= N)",
+                path.display()
+            );
+        }
+        Ok(m)
+    }
+
+    fn shard(&self) -> Shard {
+        self.shard.unwrap_or(Shard::WHOLE)
+    }
+
+    /// Why this campaign's indices would not be the same cases under this shapefuzz.
+    fn generator_mismatch(&self, dir: &Path) -> Option<String> {
+        match self.generator_version {
+            Some(v) if v != GENERATOR_VERSION => Some(format!(
+                "{} was started by shapefuzz {} with generator version {v}; this shapefuzz's generator is version {GENERATOR_VERSION}, which makes other cases from the same seed: finish it with that shapefuzz, or start a new --out",
+                dir.display(),
+                self.shapefuzz.as_deref().unwrap_or("(unknown)")
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// The case behind a case seed: from the campaign's configuration, or swarm.
@@ -77,6 +207,11 @@ pub fn case_seed(seed: u64, index: u64) -> u64 {
         z ^ (z >> 31)
     }
     mix(seed ^ mix(index))
+}
+
+/// A fresh campaign seed from the operating system's randomness.
+pub fn random_seed() -> u64 {
+    rand::random()
 }
 
 /// The size a report compares cases by.
@@ -110,10 +245,7 @@ fn open_meta(cfg: &CampaignConfig, results_path: &Path) -> Result<CampaignMeta> 
     let meta_path = out.join("campaign.json");
     Ok(match (cfg.resume, meta_path.exists()) {
         (true, true) => {
-            let m: CampaignMeta = serde_json::from_str(&std::fs::read_to_string(&meta_path)?)
-                .map_err(|e| {
-                    anyhow::anyhow!("{}: not a campaign record ({e})", meta_path.display())
-                })?;
+            let m = CampaignMeta::load(out)?;
             if cfg.seed.is_some_and(|s| s != m.seed)
                 || m.backend != cfg.backend
                 || (cfg.gen_config.is_some() && cfg.gen_config != m.gen_config)
@@ -124,6 +256,17 @@ fn open_meta(cfg: &CampaignConfig, results_path: &Path) -> Result<CampaignMeta> 
                     m.seed,
                     m.backend.name()
                 );
+            }
+            if m.shard() != cfg.shard {
+                bail!(
+                    "{} holds shard {} of its campaign; resume it with --shard {}",
+                    out.display(),
+                    m.shard(),
+                    m.shard()
+                );
+            }
+            if let Some(why) = m.generator_mismatch(out) {
+                bail!("{why}");
             }
             m
         }
@@ -139,9 +282,12 @@ fn open_meta(cfg: &CampaignConfig, results_path: &Path) -> Result<CampaignMeta> 
                 );
             }
             let m = CampaignMeta {
-                seed: cfg.seed.unwrap_or(0),
+                seed: cfg.seed.unwrap_or_else(random_seed),
                 backend: cfg.backend,
                 schema_version: crate::ir::SCHEMA_VERSION,
+                generator_version: Some(GENERATOR_VERSION),
+                shapefuzz: Some(env!("CARGO_PKG_VERSION").to_string()),
+                shard: (!cfg.shard.is_whole()).then_some(cfg.shard),
                 gen_config: cfg.gen_config.clone(),
             };
             corpus::write_atomic(&meta_path, serde_json::to_string_pretty(&m)?.as_bytes())?;
@@ -151,10 +297,10 @@ fn open_meta(cfg: &CampaignConfig, results_path: &Path) -> Result<CampaignMeta> 
 }
 
 /// The terminal's progress bar: cases, rate and live counts per class.
-fn progress_bar(limit: Limit, progress: bool) -> indicatif::ProgressBar {
-    let bar = match limit {
-        Limit::Cases(n) if progress => indicatif::ProgressBar::new(n),
-        _ if progress => indicatif::ProgressBar::new_spinner(),
+fn progress_bar(limit: Limit, shard: Shard, progress: Progress) -> indicatif::ProgressBar {
+    let bar = match (limit, progress) {
+        (Limit::Cases(n), Progress::Bar) => indicatif::ProgressBar::new(shard.cases_below(n)),
+        (_, Progress::Bar) => indicatif::ProgressBar::new_spinner(),
         _ => indicatif::ProgressBar::hidden(),
     };
     bar.set_style(
@@ -168,6 +314,12 @@ fn progress_bar(limit: Limit, progress: bool) -> indicatif::ProgressBar {
                 if let Some(l) = s.len() {
                     let _ = write!(w, "/{l}");
                 }
+            },
+        )
+        .with_key(
+            "per_sec",
+            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.1}/s", s.per_sec());
             },
         ),
     );
@@ -219,9 +371,10 @@ pub fn lock_out_dir(out: &Path) -> Result<std::fs::File> {
 
 /// Everything about `--out` that can be wrong, found before any worker starts: a campaign
 /// record that does not fit the options, a results file that cannot be read or appended to.
-pub fn preflight(cfg: &CampaignConfig) -> Result<()> {
+/// Returns the campaign's seed (a new campaign's is chosen and recorded here).
+pub fn preflight(cfg: &CampaignConfig) -> Result<u64> {
     let results_path = cfg.out.join("results.jsonl");
-    open_meta(cfg, &results_path)?;
+    let meta = open_meta(cfg, &results_path)?;
     // Only opened here: reading it (and dropping a torn last line) is the campaign's.
     if results_path.exists() {
         std::fs::File::open(&results_path)
@@ -229,15 +382,117 @@ pub fn preflight(cfg: &CampaignConfig) -> Result<()> {
     }
     ResultsWriter::append(&results_path)
         .with_context(|| format!("opening {} to append", results_path.display()))?;
-    Ok(())
+    Ok(meta.seed)
 }
 
-/// Runs a campaign to its limit (or Ctrl-C) and writes its reports.
+/// How long cases in flight may run on after a stop or the end of the case time before
+/// their workers are killed and the cases left for `--resume`.
+const STOP_GRACE: Duration = Duration::from_secs(3);
+/// Shortest gap between two rewrites of the reports while cases run.
+const REPORT_EVERY: Duration = Duration::from_secs(1);
+
+/// The smallest case this run saw of a bug or portability group, with its check: what the
+/// group's record holds until reduction, and where reduction starts without a re-check.
+struct Seen {
+    key: (usize, u64),
+    case: Case,
+    check: CheckResult,
+}
+
+/// What the case threads share.
+#[derive(Default)]
+struct Live {
+    lines: Vec<ResultLine>,
+    counts: BTreeMap<&'static str, u64>,
+    /// Every group so far and its class.
+    groups: BTreeMap<String, Option<Class>>,
+    seen: HashMap<String, Seen>,
+    /// `summary.md`'s text per group with a record.
+    details: BTreeMap<String, GroupDetail>,
+    /// Groups found since the last progress line.
+    new_groups: u64,
+    /// Announcements of new groups, printed by the ticker.
+    announcements: Vec<String>,
+    /// The reports are behind the results.
+    dirty: bool,
+    abandoned: u64,
+    checked: u64,
+}
+
+/// What the reports show of a group with a record.
+#[derive(Clone, Debug)]
+pub struct GroupDetail {
+    /// For `summary.md`.
+    pub markdown: String,
+    /// The standalone reproducer, for junit's failure body.
+    pub script: String,
+}
+
+impl GroupDetail {
+    fn of(repro: &Repro, record: &Path) -> GroupDetail {
+        GroupDetail {
+            markdown: group_detail(repro, record),
+            script: repro.script(),
+        }
+    }
+}
+
+/// Files a finding record unless the one already there for the same group holds a case no
+/// larger (a reduced record is never replaced by a case as seen). Returns what is on disk.
+fn file_record(path: &Path, record: &FindingRecord) -> Result<FindingRecord> {
+    if let Ok(old) = FindingRecord::load(path)
+        && old.signature == record.signature
+        && case_size(&old.case) <= case_size(&record.case)
+    {
+        return Ok(old);
+    }
+    record.save(path)?;
+    Ok(record.clone())
+}
+
+/// The parts of a run its reports need to say where they came from.
+struct RunContext<'a> {
+    meta: &'a CampaignMeta,
+    cfg: &'a CampaignConfig,
+    torch: &'a str,
+    findings_dir: &'a Path,
+    started: Instant,
+}
+
+impl RunContext<'_> {
+    fn summary(&self, lines: &[ResultLine], status: RunStatus) -> Summary {
+        let mut s = Summary::new(
+            self.meta.seed,
+            self.torch,
+            self.cfg.backend.name(),
+            lines,
+            &self.cfg.known,
+            self.started.elapsed().as_secs_f64(),
+            &self.cfg.fail_on,
+        );
+        s.shard = self.meta.shard.map(|k| k.to_string());
+        s.status = status;
+        s.attach_records(&self.cfg.out, self.findings_dir);
+        s
+    }
+
+    fn origin(&self, index: u64, case_seed: u64) -> String {
+        format!(
+            "campaign seed {}, index {index}, case seed {case_seed} (generator version {GENERATOR_VERSION})",
+            self.meta.seed
+        )
+    }
+}
+
+/// Runs a campaign to its limit (or a stop) and writes its reports. The reports are also
+/// rewritten while cases run, after each new group, so a run killed outright still leaves
+/// readable reports of everything it found.
 pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summary> {
     let out = &cfg.out;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let results_path = out.join("results.jsonl");
     let meta = open_meta(cfg, &results_path)?;
+    let shard = meta.shard();
     let previous = corpus::open_results(&results_path)?;
     if previous.torn_bytes > 0 {
         eprintln!(
@@ -248,40 +503,60 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
     }
     let done: HashSet<u64> = previous.lines.iter().map(|l| l.index).collect();
     let writer = Mutex::new(ResultsWriter::append(&results_path)?);
-    let all_lines = Mutex::new(previous.lines);
-
+    let findings_dir = cfg.findings.clone().unwrap_or_else(|| out.join("findings"));
     let started = Instant::now();
-    let limit = cfg.limit;
-    let over_time = || matches!(limit, Limit::Time(t) if started.elapsed() >= t);
-    let bar = progress_bar(limit, cfg.progress);
-    bar.set_position(done.len() as u64);
-    bar.enable_steady_tick(Duration::from_millis(200));
-    let counts: Mutex<BTreeMap<&'static str, u64>> = Mutex::new(BTreeMap::new());
-    for l in all_lines.lock().unwrap().iter() {
-        *counts
-            .lock()
-            .unwrap()
+    let ctx = RunContext {
+        meta: &meta,
+        cfg,
+        torch: &pool.env().torch_version,
+        findings_dir: &findings_dir,
+        started,
+    };
+    let (cases_end, run_end) = match cfg.limit {
+        Limit::Time(t) => {
+            let reserve = match cfg.reduce {
+                Some(_) => cfg.reduce_time.unwrap_or(t / 4).min(t),
+                None => Duration::ZERO,
+            };
+            (Some(started + (t - reserve)), Some(started + t))
+        }
+        Limit::Cases(_) => (None, None),
+    };
+    let cases_over =
+        || stop.load(Ordering::Relaxed) || cases_end.is_some_and(|e| Instant::now() >= e);
+    let bar = progress_bar(cfg.limit, shard, cfg.progress);
+    let mut live = Live::default();
+    for l in &previous.lines {
+        *live
+            .counts
             .entry(l.class.map_or(l.verdict.name(), Class::name))
             .or_default() += 1;
+        if let Some(sig) = &l.signature {
+            live.groups.insert(sig.clone(), l.class);
+        }
     }
+    live.lines = previous.lines;
+    bar.set_position(done.len() as u64);
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let live = Mutex::new(live);
     let write_error: Mutex<Option<std::io::Error>> = Mutex::new(None);
+    let threads_done = AtomicBool::new(false);
 
     // Generation (rayon, in batches) feeds the checking threads through a bounded channel.
     let (tx, rx) = mpsc::sync_channel::<(u64, u64, Case)>(64);
     let rx = Arc::new(Mutex::new(rx));
     let seed = meta.seed;
     let gen_config = meta.gen_config.clone();
-    let checked = AtomicU64::new(0);
     std::thread::scope(|s| {
         s.spawn(move || {
-            let mut next = 0u64;
+            let mut next = shard.index;
             loop {
-                if stop.load(Ordering::Relaxed) || over_time() {
+                if cases_over() {
                     break;
                 }
                 let mut batch = vec![];
                 while batch.len() < 32 {
-                    if let Limit::Cases(n) = limit
+                    if let Limit::Cases(n) = cfg.limit
                         && next >= n
                     {
                         break;
@@ -289,7 +564,10 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
                     if !done.contains(&next) {
                         batch.push(next);
                     }
-                    next += 1;
+                    next = match next.checked_add(shard.count) {
+                        Some(n) => n,
+                        None => break,
+                    };
                 }
                 if batch.is_empty() {
                     break;
@@ -308,79 +586,134 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
                 }
             }
         });
-        for _ in 0..pool.jobs() {
-            let rx = rx.clone();
-            let (writer, all_lines, counts, bar, write_error, checked) =
-                (&writer, &all_lines, &counts, &bar, &write_error, &checked);
-            s.spawn(move || {
-                loop {
-                    if stop.load(Ordering::Relaxed) || over_time() {
-                        break;
+        let case_threads: Vec<_> = (0..pool.jobs())
+            .map(|_| {
+                let rx = rx.clone();
+                let (writer, live, bar, write_error, ctx) =
+                    (&writer, &live, &bar, &write_error, &ctx);
+                s.spawn(move || {
+                    loop {
+                        if cases_over() {
+                            break;
+                        }
+                        let Ok((index, cs, case)) = rx.lock().unwrap().recv() else {
+                            break;
+                        };
+                        let r = oracle::check(pool, &case, cfg.backend);
+                        if pool.is_aborting() && r.verdict == Verdict::Poisoned {
+                            live.lock().unwrap().abandoned += 1;
+                            break;
+                        }
+                        let line = result_line(index, cs, &case, &r);
+                        if let Err(e) = writer.lock().unwrap().write(&line) {
+                            *write_error.lock().unwrap() = Some(e);
+                            stop.store(true, Ordering::Relaxed);
+                            break;
+                        }
+                        let mut l = live.lock().unwrap();
+                        l.record(ctx, line, case, r);
+                        drop(l);
+                        bar.inc(1);
                     }
-                    let Ok((index, cs, case)) = rx.lock().unwrap().recv() else {
-                        break;
-                    };
-                    let r = oracle::check(pool, &case, cfg.backend);
-                    let line = result_line(index, cs, &case, &r);
-                    if let Err(e) = writer.lock().unwrap().write(&line) {
-                        *write_error.lock().unwrap() = Some(e);
-                        stop.store(true, Ordering::Relaxed);
-                        break;
-                    }
-                    checked.fetch_add(1, Ordering::Relaxed);
-                    all_lines.lock().unwrap().push(line);
-                    let mut c = counts.lock().unwrap();
-                    *c.entry(r.class().map_or(r.verdict.name(), Class::name))
-                        .or_default() += 1;
-                    bar.set_message(
-                        c.iter()
-                            .map(|(k, v)| format!("{k}={v}"))
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                    );
-                    bar.inc(1);
-                }
-                // Dropping the receiver's last handle stops the generator.
-                drop(rx);
-            });
-        }
+                    // Dropping the receiver's last handle stops the generator.
+                    drop(rx);
+                })
+            })
+            .collect();
         drop(rx);
+        // The ticker: progress lines, reports after new groups, and the end of a stop's
+        // grace for cases in flight.
+        s.spawn(|| {
+            let mut stopping_since: Option<Instant> = None;
+            let mut last_line = Instant::now();
+            let mut last_report = Instant::now();
+            while !threads_done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                if cases_over() {
+                    let since = *stopping_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() >= STOP_GRACE {
+                        pool.abort(true);
+                    }
+                }
+                let mut l = live.lock().unwrap();
+                for a in std::mem::take(&mut l.announcements) {
+                    match cfg.progress {
+                        Progress::Bar => bar.println(a),
+                        Progress::Lines(_) => eprintln!("{a}"),
+                        Progress::Quiet => {}
+                    }
+                }
+                bar.set_message(l.groups_text(cases_end));
+                if let Progress::Lines(every) = cfg.progress
+                    && last_line.elapsed() >= every
+                {
+                    eprintln!("{}", l.progress_line(started, cases_end));
+                    l.new_groups = 0;
+                    last_line = Instant::now();
+                }
+                if l.dirty && last_report.elapsed() >= REPORT_EVERY {
+                    l.dirty = false;
+                    let summary = ctx.summary(&l.lines, RunStatus::Running);
+                    let details = l.details.clone();
+                    drop(l);
+                    if let Err(e) = write_summaries(out, &summary, &details) {
+                        eprintln!("shapefuzz: could not rewrite the reports: {e:#}");
+                    }
+                    last_report = Instant::now();
+                }
+            }
+        });
+        for t in case_threads {
+            let _ = t.join();
+        }
+        threads_done.store(true, Ordering::Relaxed);
     });
     bar.finish_and_clear();
-    // A stop that came while cases ran, as opposed to during reduction.
+    pool.abort(false);
     let stopped_in_cases = stop.load(Ordering::Relaxed);
     if let Some(e) = write_error.into_inner().unwrap() {
         bail!("writing {}: {e}", results_path.display());
     }
-    let mut lines = all_lines.into_inner().unwrap();
-    lines.sort_by_key(|l| l.index);
-    let summary = Summary::new(
-        seed,
-        &pool.env().torch_version,
-        cfg.backend.name(),
-        &lines,
-        &cfg.known,
-        started.elapsed().as_secs_f64(),
-        &cfg.fail_on,
-    );
-    let findings_dir = cfg.findings.clone().unwrap_or_else(|| out.join("findings"));
-    write_reports(
+    let mut live = live.into_inner().unwrap();
+    live.lines.sort_by_key(|l| l.index);
+    let summary = ctx.summary(&live.lines, RunStatus::Running);
+    let reduce_end = match (run_end, cfg.reduce_time) {
+        (Some(end), _) => Some(end),
+        (None, Some(t)) => Some(Instant::now() + t),
+        (None, None) => None,
+    };
+    let filed = file_findings(
         pool,
-        out,
+        &ctx,
         &summary,
-        &ReportConfig {
-            backend: cfg.backend,
+        &live.seen,
+        &FilingConfig {
             reduce: cfg.reduce,
-            findings_dir: &findings_dir,
             progress: cfg.progress,
-            gen_config: meta.gen_config.as_ref(),
-            stop: Some(stop),
+            deadline: reduce_end,
+            stop,
         },
     )?;
+    let status = if stop.load(Ordering::Relaxed) {
+        RunStatus::Stopped
+    } else {
+        RunStatus::Finished
+    };
+    let mut summary = ctx.summary(&live.lines, status);
+    summary.notes = filed.notes;
+    write_summaries(out, &summary, &filed.details)?;
     if stopped_in_cases {
         eprintln!(
-            "shapefuzz: stopped after {} new case(s); `--resume` continues the campaign",
-            checked.load(Ordering::Relaxed)
+            "shapefuzz: stopped after {} new case(s){}; `--resume` continues the campaign",
+            live.checked,
+            if live.abandoned > 0 {
+                format!(
+                    " ({} case(s) in flight abandoned, to run again on resume)",
+                    live.abandoned
+                )
+            } else {
+                String::new()
+            }
         );
     } else if stop.load(Ordering::Relaxed) {
         eprintln!(
@@ -390,111 +723,344 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
     Ok(summary)
 }
 
-/// How `write_reports` files findings.
-pub struct ReportConfig<'a> {
-    pub backend: Backend,
-    /// Reduce each new finding with at most this many oracle calls.
-    pub reduce: Option<usize>,
-    pub findings_dir: &'a Path,
-    pub progress: bool,
-    /// The campaign's generator configuration (`None`: swarm).
-    pub gen_config: Option<&'a GenConfig>,
-    /// Set by Ctrl-C: reductions stop with the smallest case so far, and groups not yet
-    /// reached are filed as seen.
-    pub stop: Option<&'a AtomicBool>,
+impl Live {
+    /// Takes one finished case: its line, counts, group, and for a bug or portability
+    /// group a smaller case than before, its record as seen.
+    fn record(&mut self, ctx: &RunContext, line: ResultLine, case: Case, r: CheckResult) {
+        self.checked += 1;
+        *self
+            .counts
+            .entry(r.class().map_or(r.verdict.name(), Class::name))
+            .or_default() += 1;
+        let key = (line.size, line.index);
+        if let Some(sig) = &line.signature
+            && !self.groups.contains_key(sig)
+        {
+            self.groups.insert(sig.clone(), line.class);
+            self.new_groups += 1;
+            self.dirty = true;
+            let loud = matches!(line.class, Some(Class::Bug | Class::Portability));
+            if loud || ctx.cfg.verbose {
+                let known = ctx
+                    .cfg
+                    .known
+                    .matching(sig)
+                    .map(|k| format!(" (known: {})", k.link))
+                    .unwrap_or_default();
+                self.announcements.push(format!(
+                    "new {} group: {sig}{known}",
+                    line.class.map_or(line.verdict.name(), Class::name)
+                ));
+            }
+        }
+        if let Some(sig) = line.signature.clone()
+            && matches!(line.class, Some(Class::Bug | Class::Portability))
+            && self.seen.get(&sig).is_none_or(|s| key < s.key)
+        {
+            let repro = Repro::from_check(&case, &r, None, ctx.torch);
+            let path = ctx.findings_dir.join(corpus::signature_file_name(&sig));
+            if let Some(mut record) = repro.to_record(&ctx.origin(line.index, line.case_seed)) {
+                record.signature = sig.clone();
+                match file_record(&path, &record) {
+                    Ok(on_disk) => {
+                        self.details.insert(
+                            sig.clone(),
+                            GroupDetail::of(&Repro::from_record(&on_disk), &path),
+                        );
+                        self.dirty = true;
+                    }
+                    Err(e) => eprintln!("shapefuzz: could not file a finding: {e:#}"),
+                }
+            }
+            self.seen.insert(
+                sig,
+                Seen {
+                    key,
+                    case,
+                    check: r,
+                },
+            );
+        }
+        self.lines.push(line);
+    }
+
+    /// Groups by class so far, e.g. `groups: bug 2, portability 5, expected 9`.
+    fn groups_text(&self, cases_end: Option<Instant>) -> String {
+        let mut by: BTreeMap<&str, u64> = BTreeMap::new();
+        for c in self.groups.values().flatten() {
+            *by.entry(c.name()).or_default() += 1;
+        }
+        let groups = Class::ALL
+            .iter()
+            .map(|c| format!("{} {}", c.name(), by.get(c.name()).unwrap_or(&0)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let left = cases_end
+            .map(|e| {
+                format!(
+                    "; {} left",
+                    clock(e.saturating_duration_since(Instant::now()))
+                )
+            })
+            .unwrap_or_default();
+        format!("groups: {groups}{left}")
+    }
+
+    /// The plain progress line: elapsed, cases, rate, groups by class, new groups.
+    fn progress_line(&self, started: Instant, cases_end: Option<Instant>) -> String {
+        let t = started.elapsed();
+        format!(
+            "shapefuzz: [{}] {} cases ({:.1}/s); {}; {} new group(s) since the last line",
+            clock(t),
+            self.lines.len(),
+            self.checked as f64 / t.as_secs_f64().max(1e-9),
+            self.groups_text(cases_end),
+            self.new_groups
+        )
+    }
 }
 
-/// `summary.json`, `summary.md`, `junit.xml`, and a finding record per bug and portability
-/// group in `findings_dir`: the smallest case seen, reduced (new groups only) unless
-/// `reduce` is off, with the workaround a respelling of its culprit node gives. Expected
-/// groups are counted in the reports and get no record.
-pub fn write_reports(pool: &Pool, out: &Path, summary: &Summary, rc: &ReportConfig) -> Result<()> {
-    let ReportConfig {
-        backend,
-        reduce,
-        findings_dir,
-        progress,
-        gen_config,
-        stop,
-    } = *rc;
-    let stopped = || stop.is_some_and(|s| s.load(Ordering::Relaxed));
+/// `1:02:03` or `2:03`.
+fn clock(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// How `file_findings` reduces and files.
+struct FilingConfig<'a> {
+    reduce: Option<usize>,
+    progress: Progress,
+    /// When reduction must end (`None`: only the call budget bounds it).
+    deadline: Option<Instant>,
+    /// A signal: reductions stop with the smallest case so far.
+    stop: &'a AtomicBool,
+}
+
+struct Filed {
+    details: BTreeMap<String, GroupDetail>,
+    notes: Vec<String>,
+}
+
+/// A finding record per bug and portability group in the findings directory: new groups
+/// reduced (within the deadline and the call budget, never hangs or crashes, whose every
+/// test costs the timeout), with the workaround a respelling of the culprit gives; the rest
+/// filed as seen. Expected groups are counted in the reports and get no record.
+fn file_findings(
+    pool: &Pool,
+    ctx: &RunContext,
+    summary: &Summary,
+    seen: &HashMap<String, Seen>,
+    fc: &FilingConfig,
+) -> Result<Filed> {
+    let backend = ctx.cfg.backend;
+    let gen_config = ctx.meta.gen_config.as_ref();
     let findings: Vec<&SignatureEntry> = summary
         .signatures
         .iter()
         .filter(|e| matches!(e.class, Some(Class::Bug | Class::Portability)))
         .collect();
-    let bar = if progress {
-        indicatif::ProgressBar::new(findings.len() as u64)
-    } else {
-        indicatif::ProgressBar::hidden()
+    let halt = AtomicBool::new(false);
+    let finished = AtomicBool::new(false);
+    let bar = match fc.progress {
+        Progress::Bar => indicatif::ProgressBar::new(findings.len() as u64),
+        _ => indicatif::ProgressBar::hidden(),
     };
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] reducing findings {pos}/{len} {wide_msg}",
+            "{spinner} [{elapsed_precise}] reducing {pos}/{len} {wide_msg}",
         )
         .expect("valid template"),
     );
-    let mut details: BTreeMap<String, String> = BTreeMap::new();
-    for e in findings {
-        bar.set_message(e.signature.chars().take(60).collect::<String>());
-        let original = case_for(gen_config, e.smallest.case_seed);
-        let origin = format!(
-            "campaign seed {}, index {}, case seed {}",
-            summary.seed, e.smallest.index, e.smallest.case_seed
+    let to_reduce = findings
+        .iter()
+        .filter(|e| e.is_new() && !matches!(e.contract, Some(Contract::Hang | Contract::Crash)))
+        .count();
+    if fc.reduce.is_some()
+        && to_reduce > 0
+        && !fc.stop.load(Ordering::Relaxed)
+        && let Progress::Lines(_) = fc.progress
+    {
+        eprintln!(
+            "shapefuzz: reducing {to_reduce} new finding group(s){}",
+            fc.deadline
+                .map(|d| format!(
+                    " within {}",
+                    clock(d.saturating_duration_since(Instant::now()))
+                ))
+                .unwrap_or_default()
         );
-        let first = oracle::check(pool, &original, backend);
-        // Known findings are filed as seen; only new ones are worth the reduction, and not
-        // hangs or crashes, whose every test costs the time limit.
-        let worth = e.is_new()
-            && !matches!(e.contract, Some(Contract::Hang | Contract::Crash))
-            && !stopped();
-        let (case, check) = match reduce.filter(|_| worth) {
-            Some(max_tests) => match triage::reduce(
-                pool,
-                backend,
-                &original,
-                Some(first.clone()),
-                max_tests,
-                |_, _| Ok(()),
-                stop,
-            ) {
-                Ok(r) if r.check.signature().as_deref() == Some(e.signature.as_str()) => {
-                    (r.case, r.check)
-                }
-                // Not reproducible on its own (a flaky finding): keep it as it was seen.
-                _ => (original.clone(), first),
-            },
-            None => (original.clone(), first),
-        };
-        let workaround = if stopped() {
-            None
-        } else {
-            triage::find_workaround(pool, backend, &case, &check)
-        };
-        let mut repro = Repro::from_check(&case, &check, workaround, &summary.torch);
-        // The record is filed under the campaign's signature even if a re-check differs.
-        repro.signature = Some(e.signature.clone());
-        let record = repro.to_record(&origin).expect("a finding has a signature");
-        let file = corpus::signature_file_name(&e.signature);
-        record.save(&findings_dir.join(&file))?;
-        details.insert(
-            e.signature.clone(),
-            group_detail(&repro, &findings_dir.join(&file)),
-        );
-        bar.inc(1);
     }
+    let mut details: BTreeMap<String, GroupDetail> = BTreeMap::new();
+    let (mut reduced, mut cut) = (0usize, 0usize);
+    std::thread::scope(|s| -> Result<()> {
+        // The watcher ends reductions at the deadline or a signal, and abandons the
+        // candidate in flight when time is up.
+        s.spawn(|| {
+            while !finished.load(Ordering::Relaxed) {
+                let late = fc.deadline.is_some_and(|d| Instant::now() >= d);
+                if fc.stop.load(Ordering::Relaxed) || late {
+                    halt.store(true, Ordering::Relaxed);
+                    if late {
+                        pool.abort(true);
+                    }
+                }
+                if let Some(d) = fc.deadline {
+                    bar.set_message(format!(
+                        "{} left",
+                        clock(d.saturating_duration_since(Instant::now()))
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let result = (|| -> Result<()> {
+            for e in &findings {
+                let halted = || halt.load(Ordering::Relaxed);
+                let path = ctx
+                    .findings_dir
+                    .join(corpus::signature_file_name(&e.signature));
+                let from_run = seen
+                    .get(&e.signature)
+                    .filter(|s| s.key == (e.smallest.size, e.smallest.index));
+                let worth = fc.reduce.is_some()
+                    && e.is_new()
+                    && !matches!(e.contract, Some(Contract::Hang | Contract::Crash));
+                if worth && halted() {
+                    cut += 1;
+                }
+                if (!worth || halted()) && path.is_file() {
+                    // Filed as seen while cases ran (or by an earlier run): nothing to redo.
+                    if let Ok(rec) = FindingRecord::load(&path) {
+                        details.insert(
+                            e.signature.clone(),
+                            GroupDetail::of(&Repro::from_record(&rec), &path),
+                        );
+                        bar.inc(1);
+                        continue;
+                    }
+                }
+                if halted() && from_run.is_none() {
+                    bar.inc(1);
+                    continue;
+                }
+                let original = match from_run {
+                    Some(s) => s.case.clone(),
+                    None => case_for(gen_config, e.smallest.case_seed),
+                };
+                let first = match from_run {
+                    Some(s) => s.check.clone(),
+                    None => oracle::check(pool, &original, backend),
+                };
+                let (case, check) = match fc.reduce.filter(|_| worth && !halted()) {
+                    Some(max_tests) => match triage::reduce(
+                        pool,
+                        backend,
+                        &original,
+                        Some(first.clone()),
+                        max_tests,
+                        |_, _| Ok(()),
+                        Some(&halt),
+                    ) {
+                        Ok(r) if r.check.signature().as_deref() == Some(e.signature.as_str()) => {
+                            if halted() {
+                                cut += 1;
+                            } else {
+                                reduced += 1;
+                            }
+                            (r.case, r.check)
+                        }
+                        // Not reproducible on its own (a flaky finding): keep it as seen.
+                        _ => (original.clone(), first),
+                    },
+                    None => (original.clone(), first),
+                };
+                let workaround = if halted() {
+                    None
+                } else {
+                    triage::find_workaround(pool, backend, &case, &check)
+                };
+                let mut repro = Repro::from_check(&case, &check, workaround, ctx.torch);
+                // The record is filed under the campaign's signature even if a re-check differs.
+                repro.signature = Some(e.signature.clone());
+                let record = repro
+                    .to_record(&ctx.origin(e.smallest.index, e.smallest.case_seed))
+                    .expect("a finding has a signature");
+                let on_disk = file_record(&path, &record)?;
+                details.insert(
+                    e.signature.clone(),
+                    GroupDetail::of(&Repro::from_record(&on_disk), &path),
+                );
+                bar.inc(1);
+            }
+            Ok(())
+        })();
+        finished.store(true, Ordering::Relaxed);
+        result
+    })?;
     bar.finish_and_clear();
-    let detail = |e: &SignatureEntry| details.get(&e.signature).cloned();
+    pool.abort(false);
+    let mut notes = vec![];
+    if cut > 0 {
+        let why = if fc.stop.load(Ordering::Relaxed) {
+            "the run was stopped"
+        } else {
+            "the reduction time ran out (--time, --reduce-time)"
+        };
+        notes.push(format!(
+            "{cut} of {to_reduce} new group(s) were filed as seen or partly reduced: {why}; shapefuzz reduce RECORD --out RECORD finishes one."
+        ));
+    }
+    if fc.reduce.is_some()
+        && to_reduce > 0
+        && cut < to_reduce
+        && let Progress::Lines(_) = fc.progress
+    {
+        eprintln!("shapefuzz: reduced {reduced} of {to_reduce} new group(s)");
+    }
+    Ok(Filed { details, notes })
+}
+
+/// Writes `summary.json`, `summary.md` and `junit.xml` of a campaign directory, each
+/// atomically. Needs no torch: `merge` and the live rewrites use it too.
+pub fn write_summaries(
+    out: &Path,
+    summary: &Summary,
+    details: &BTreeMap<String, GroupDetail>,
+) -> Result<()> {
     corpus::write_atomic(
         &out.join("summary.json"),
         serde_json::to_string_pretty(summary)?.as_bytes(),
     )?;
+    let markdown = |e: &SignatureEntry| details.get(&e.signature).map(|d| d.markdown.clone());
     corpus::write_atomic(
         &out.join("summary.md"),
-        summary.markdown(&detail).as_bytes(),
+        summary.markdown(&markdown).as_bytes(),
     )?;
-    corpus::write_atomic(&out.join("junit.xml"), summary.junit().as_bytes())?;
+    let script = |e: &SignatureEntry| details.get(&e.signature).map(|d| d.script.clone());
+    corpus::write_atomic(&out.join("junit.xml"), summary.junit(&script).as_bytes())?;
     Ok(())
+}
+
+/// The details of the groups that have a record in `findings_dir`.
+pub fn details_from_records(
+    summary: &Summary,
+    findings_dir: &Path,
+) -> BTreeMap<String, GroupDetail> {
+    let mut out = BTreeMap::new();
+    for e in &summary.signatures {
+        let path = findings_dir.join(corpus::signature_file_name(&e.signature));
+        if let Ok(rec) = FindingRecord::load(&path) {
+            out.insert(
+                e.signature.clone(),
+                GroupDetail::of(&Repro::from_record(&rec), &path),
+            );
+        }
+    }
+    out
 }
 
 /// What `summary.md` shows of a group with a record: for a bug the reduced reproducer and
@@ -540,6 +1106,176 @@ fn group_detail(repro: &Repro, record: &Path) -> String {
     s
 }
 
+/// Joins the directories of one campaign's parts (its shards, or copies of it) into `out`:
+/// results by index, finding records by group (the smallest case wins), `campaign.json`,
+/// and the reports, regenerated. Needs no torch. Parts of different campaigns (seed,
+/// backend, generator, its configuration) or torch versions are refused, and so is an
+/// index that two parts recorded as different cases.
+pub fn merge(
+    out: &Path,
+    parts: &[PathBuf],
+    known: &KnownIssues,
+    fail_on: &[Class],
+) -> Result<Summary> {
+    let Some(first_dir) = parts.first() else {
+        bail!("nothing to merge: name the campaign directories");
+    };
+    let metas: Vec<CampaignMeta> = parts
+        .iter()
+        .map(|d| CampaignMeta::load(d))
+        .collect::<Result<_>>()?;
+    let first = &metas[0];
+    for (d, m) in parts.iter().zip(&metas) {
+        if let Some(why) = m.generator_mismatch(d) {
+            bail!("{why}");
+        }
+        if (m.seed, m.backend, &m.gen_config, m.generator_version)
+            != (
+                first.seed,
+                first.backend,
+                &first.gen_config,
+                first.generator_version,
+            )
+        {
+            bail!(
+                "{} is part of another campaign than {} (seed {} against {}, or another backend, generator or configuration); only parts of one campaign merge",
+                d.display(),
+                first_dir.display(),
+                m.seed,
+                first.seed
+            );
+        }
+    }
+    let out_results = out.join("results.jsonl");
+    if out_results.metadata().is_ok_and(|m| m.len() > 0) {
+        bail!(
+            "{} already holds a campaign; merge into a new directory",
+            out.display()
+        );
+    }
+    // What each part's last report says: its torch, its time, how far it got.
+    let mut torch: Option<String> = None;
+    let mut elapsed: f64 = 0.0;
+    let mut status = RunStatus::Finished;
+    for d in parts {
+        let path = d.join("summary.json");
+        let part = crate::ir::read_bounded(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+        let Some(part) = part else {
+            // Killed before its first report: its results still count.
+            status = RunStatus::Running;
+            continue;
+        };
+        if let Some(t) = part.get("torch").and_then(|t| t.as_str()) {
+            match &torch {
+                Some(have) if have != t => bail!(
+                    "{} ran on torch {t}, {} on torch {have}: results of two torch versions do not merge (compare them with `replay --python`)",
+                    d.display(),
+                    first_dir.display()
+                ),
+                _ => torch = Some(t.to_string()),
+            }
+        }
+        elapsed = elapsed.max(
+            part.get("elapsed_s")
+                .and_then(|e| e.as_f64())
+                .unwrap_or(0.0),
+        );
+        match part.get("status").and_then(|s| s.as_str()) {
+            Some("finished") => {}
+            Some("stopped") if status == RunStatus::Finished => status = RunStatus::Stopped,
+            Some("stopped") => {}
+            _ => status = RunStatus::Running,
+        }
+    }
+    let mut by_index: BTreeMap<u64, ResultLine> = BTreeMap::new();
+    for d in parts {
+        let path = d.join("results.jsonl");
+        for l in corpus::read_results(&path)?.lines {
+            match by_index.get(&l.index) {
+                Some(have) if have.case_seed != l.case_seed => bail!(
+                    "{}: index {} is case seed {}, another part has {} there: not parts of one campaign",
+                    path.display(),
+                    l.index,
+                    l.case_seed,
+                    have.case_seed
+                ),
+                Some(_) => {}
+                None => {
+                    by_index.insert(l.index, l);
+                }
+            }
+        }
+    }
+    let mut records: BTreeMap<String, FindingRecord> = BTreeMap::new();
+    for d in parts {
+        let dir = d.join("findings");
+        if !dir.is_dir() {
+            continue;
+        }
+        for f in corpus::scan_dir(&dir)? {
+            let rec = FindingRecord::load(&f)?;
+            let smaller = records
+                .get(&rec.signature)
+                .is_none_or(|have| case_size(&rec.case) < case_size(&have.case));
+            if smaller {
+                records.insert(rec.signature.clone(), rec);
+            }
+        }
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let meta = CampaignMeta {
+        shard: None,
+        ..first.clone()
+    };
+    corpus::write_atomic(
+        &out.join("campaign.json"),
+        serde_json::to_string_pretty(&meta)?.as_bytes(),
+    )?;
+    let lines: Vec<ResultLine> = by_index.into_values().collect();
+    let mut text = Vec::new();
+    for l in &lines {
+        text.extend(serde_json::to_vec(l)?);
+        text.push(b'\n');
+    }
+    corpus::write_atomic(&out_results, &text)?;
+    let findings_dir = out.join("findings");
+    for rec in records.values() {
+        file_record(
+            &findings_dir.join(corpus::signature_file_name(&rec.signature)),
+            rec,
+        )?;
+    }
+    let mut summary = Summary::new(
+        meta.seed,
+        torch.as_deref().unwrap_or("unknown"),
+        meta.backend.name(),
+        &lines,
+        known,
+        elapsed,
+        fail_on,
+    );
+    summary.status = status;
+    summary.notes.push(format!(
+        "Merged from {} part(s): {}.",
+        parts.len(),
+        parts
+            .iter()
+            .zip(&metas)
+            .map(|(d, m)| match m.shard {
+                Some(k) => format!("{} (shard {k})", d.display()),
+                None => d.display().to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    summary.attach_records(out, &findings_dir);
+    let details = details_from_records(&summary, &findings_dir);
+    write_summaries(out, &summary, &details)?;
+    Ok(summary)
+}
+
 /// How a stored finding fares on the installed torch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -558,6 +1294,9 @@ pub struct ReplayOutcome {
     pub verdict: Verdict,
     pub stored: Option<String>,
     pub now: Option<String>,
+    /// The torch the record was found on, and the one it was replayed on.
+    pub found_on: Option<String>,
+    pub replayed_on: String,
 }
 
 /// The files `replay` takes from a path: the file itself, or every JSON file below a
@@ -587,9 +1326,9 @@ pub fn replay_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 /// Re-checks one file. Finding records are compared by signature.
 pub fn replay_one(pool: &Pool, path: &Path) -> Result<ReplayOutcome> {
-    let (case, stored, backend) = match corpus::load_stored(path)? {
-        corpus::Stored::Record(r) => (r.case, Some(r.signature), r.backend),
-        corpus::Stored::Case(c) => (c, None, Backend::Export),
+    let (case, stored, backend, found_on) = match corpus::load_stored(path)? {
+        corpus::Stored::Record(r) => (r.case, Some(r.signature), r.backend, Some(r.torch)),
+        corpus::Stored::Case(c) => (c, None, Backend::Export, None),
     };
     let r = oracle::check(pool, &case, backend);
     let now = r.signature();
@@ -606,5 +1345,7 @@ pub fn replay_one(pool: &Pool, path: &Path) -> Result<ReplayOutcome> {
         verdict: r.verdict,
         stored,
         now,
+        found_on,
+        replayed_on: pool.env().torch_version.clone(),
     })
 }

@@ -7,7 +7,7 @@
 //! do its job (bad input file, no Python, wrong torch). Errors are one line that names the
 //! file or the fix.
 
-use crate::campaign::{self, CampaignConfig, Limit, ReplayStatus};
+use crate::campaign::{self, CampaignConfig, Limit, Progress, ReplayStatus, Shard};
 use crate::corpus::Stored;
 use crate::r#gen::GenConfig;
 pub use crate::r#gen::generate;
@@ -158,31 +158,86 @@ enum Command {
         oracle: OracleArgs,
     },
     /// Re-check stored findings (finding records or case files, or directories of them, such
-    /// as a campaign's --out or corpus/) on the installed torch: fixed, still failing, or
-    /// changed group.
+    /// as a campaign's --out or corpus/) on a torch: fixed, still failing, or changed group.
+    /// With --python, on whatever torch that interpreter has (e.g. a nightly), reporting the
+    /// torch each finding was found on and the one it was replayed on.
     Replay {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
         /// One JSON object per file.
         #[arg(long)]
         json: bool,
+        /// known-issues.toml: report its entries that no finding still matches (stale).
+        #[arg(long, value_name = "FILE")]
+        known: Option<PathBuf>,
         #[command(flatten)]
         oracle: OracleArgs,
+    },
+    /// Merge the directories of one campaign's shards (or other parts) into one: results by
+    /// index, finding records by group, reports regenerated. Needs no torch.
+    Merge {
+        /// The campaign directories to merge.
+        #[arg(required = true, value_name = "DIR")]
+        parts: Vec<PathBuf>,
+        /// Where the merged campaign goes (a new directory).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// known-issues.toml, as for `fuzz`.
+        #[arg(long, value_name = "FILE")]
+        known: Option<PathBuf>,
+        /// Classes whose new groups fail (exit 1): bug, portability, expected.
+        #[arg(long, value_delimiter = ',', default_value = "bug", value_parser = parse_class)]
+        fail_on: Vec<Class>,
+    },
+    /// Write known-issues.toml entries for a campaign's groups (by default its bug and
+    /// portability groups that the file does not match yet), each matching its signature
+    /// exactly, with the upstream link left to fill in.
+    Known {
+        /// The campaign directory.
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+        /// The known-issues file to append to (created when missing); without it the entries
+        /// are printed.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Classes to write entries for.
+        #[arg(long, value_delimiter = ',', default_value = "bug,portability", value_parser = parse_class)]
+        class: Vec<Class>,
     },
 }
 
 #[derive(Args, Debug)]
 struct FuzzArgs {
-    /// Campaign seed: the same seed and torch give the same cases [default: 0, or the
-    /// resumed campaign's].
+    /// Campaign seed: the same seed, shapefuzz generator and torch give the same cases
+    /// [default: a fresh random seed, printed first and recorded; on --resume, the
+    /// campaign's].
     #[arg(long)]
     seed: Option<u64>,
-    /// Stop after this many cases (counting those already recorded on --resume).
+    /// Run the case indices below this count (those of this shard; counting those already
+    /// recorded on --resume).
     #[arg(long, conflicts_with = "time")]
     cases: Option<u64>,
-    /// Stop after this long (e.g. 60s, 30m, 1h). Without --cases or --time: 100 cases.
+    /// Stop the whole run, reduction included, after this long (e.g. 60s, 30m, 1h30m).
+    /// Without --cases or --time: 100 cases.
     #[arg(long, value_parser = parse_duration)]
     time: Option<Duration>,
+    /// Longest the reduction of findings may take [default with --time: a quarter of it,
+    /// taken from its end; with --cases: bounded only by --reduce-budget].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    reduce_time: Option<Duration>,
+    /// Run only shard K of N (1-based): the indices i with i % N == K-1. Shards of one seed
+    /// never overlap and together are the whole campaign; `shapefuzz merge` joins them.
+    #[arg(long, value_parser = Shard::parse, value_name = "K/N")]
+    shard: Option<Shard>,
+    /// No progress output, only the last line and errors.
+    #[arg(short, long, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also announce expected groups as they appear.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Without a terminal, print a progress line this often.
+    #[arg(long, default_value = "15s", value_parser = parse_duration, value_name = "DURATION")]
+    progress_every: Duration,
     /// Worker processes.
     #[arg(long, default_value_t = 2)]
     jobs: usize,
@@ -297,8 +352,16 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Replay {
             paths,
             json,
+            known,
             oracle,
-        } => cmd_replay(python, &paths, json, &oracle),
+        } => cmd_replay(python, &paths, json, known.as_deref(), &oracle),
+        Command::Merge {
+            parts,
+            out,
+            known,
+            fail_on,
+        } => cmd_merge(&parts, &out, known.as_deref(), &fail_on),
+        Command::Known { from, file, class } => cmd_known(&from, file.as_deref(), &class),
     }
 }
 
@@ -396,15 +459,26 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
             PathBuf::from("fuzz-out").join(format!("run-{}", t.as_secs()))
         }
     };
+    let progress = if a.quiet {
+        Progress::Quiet
+    } else if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        Progress::Bar
+    } else {
+        Progress::Lines(a.progress_every.max(Duration::from_secs(1)))
+    };
     let cfg = CampaignConfig {
-        seed: a.seed,
+        // A new campaign's seed is drawn here, so that every part of the run sees one.
+        seed: a.seed.or_else(|| (!a.resume).then(campaign::random_seed)),
         limit,
+        shard: a.shard.unwrap_or(Shard::WHOLE),
         out,
         backend: a.oracle.backend(),
         known,
         resume: a.resume,
-        progress: true,
+        progress,
+        verbose: a.verbose,
         reduce: (!a.no_reduce).then_some(a.reduce_budget),
+        reduce_time: a.reduce_time,
         findings: a.findings,
         fail_on: a.fail_on,
         gen_config,
@@ -412,17 +486,34 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
     check_pool_args(a.jobs, a.oracle.timeout)?;
     // One campaign per directory: held until this process exits.
     let _lock = campaign::lock_out_dir(&cfg.out)?;
-    campaign::preflight(&cfg)?;
-    let pool = start_pool(python, a.jobs, a.oracle.timeout)?;
+    let seed = campaign::preflight(&cfg)?;
+    let shard = if cfg.shard.is_whole() {
+        String::new()
+    } else {
+        format!(" --shard {}", cfg.shard)
+    };
+    eprintln!(
+        "shapefuzz: campaign seed {seed}{shard} (`--seed {seed}` runs the same cases); out {}",
+        cfg.out.display()
+    );
+    // First signal (Ctrl-C, SIGTERM, SIGHUP): stop taking cases, give the ones in flight a
+    // moment, write the reports. Second: leave now, never in the middle of a result line.
     let stop = Box::leak(Box::new(AtomicBool::new(false)));
     let flag: &'static AtomicBool = stop;
-    // First Ctrl-C: finish the cases in flight and report. Second: leave now.
     let _ = ctrlc::set_handler(move || {
         if flag.swap(true, Ordering::SeqCst) {
+            let _whole_line = crate::corpus::RESULT_WRITE
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             std::process::exit(130);
         }
-        eprintln!("\nshapefuzz: stopping after the cases in flight (Ctrl-C again to quit now)");
+        eprintln!("\nshapefuzz: stopping: writing the reports (signal again to quit now)");
     });
+    let pool = start_pool(python, a.jobs, a.oracle.timeout)?;
+    if stop.load(Ordering::SeqCst) {
+        // Stopped while torch started: the campaign is recorded, with nothing run yet.
+        eprintln!("shapefuzz: stopped before the first case; `--resume` starts it");
+    }
     let summary = campaign::run(&pool, &cfg, stop)?;
     eprintln!(
         "{} cases ({:.1} cases/s), validity {:.1}%: {}; {} new failing group(s), {} known; reports in {}",
@@ -569,12 +660,88 @@ fn cmd_import_artifact(
     Ok(if r.class() == Some(Class::Bug) { 1 } else { 0 })
 }
 
+fn cmd_merge(
+    parts: &[PathBuf],
+    out: &Path,
+    known: Option<&Path>,
+    fail_on: &[Class],
+) -> Result<i32> {
+    let known = match known {
+        Some(p) => KnownIssues::load(p)?,
+        None => KnownIssues::none(),
+    };
+    let _lock = campaign::lock_out_dir(out)?;
+    let summary = campaign::merge(out, parts, &known, fail_on)?;
+    eprintln!(
+        "merged {} part(s): {} cases: {}; {} new failing group(s), {} known; reports in {}",
+        parts.len(),
+        summary.cases,
+        summary.class_line(),
+        summary.new_failing,
+        summary.known_findings,
+        out.display()
+    );
+    Ok(summary.exit_code())
+}
+
+fn cmd_known(from: &Path, file: Option<&Path>, classes: &[Class]) -> Result<i32> {
+    let results = from.join("results.jsonl");
+    if !results.is_file() {
+        bail!(
+            "{}: no results.jsonl; --from takes a campaign directory",
+            from.display()
+        );
+    }
+    let lines = crate::corpus::read_results(&results)?.lines;
+    let existing = match file {
+        Some(f) if f.exists() => KnownIssues::load(f)?,
+        _ => KnownIssues::none(),
+    };
+    let groups = crate::report::group(&lines, &existing);
+    let fresh: Vec<&crate::report::SignatureEntry> = groups
+        .iter()
+        .filter(|e| e.is_new() && e.class.is_some_and(|c| classes.contains(&c)))
+        .collect();
+    let text = crate::report::known_entries(&fresh);
+    match file {
+        Some(f) => {
+            let mut old = if f.exists() {
+                crate::ir::read_bounded(f)
+                    .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", f.display()))?
+            } else {
+                String::new()
+            };
+            if !old.is_empty() && !old.ends_with('\n') {
+                old.push('\n');
+            }
+            if !old.is_empty() && !text.is_empty() {
+                old.push('\n');
+            }
+            old.push_str(&text);
+            crate::corpus::write_atomic(f, old.as_bytes())?;
+            // What was written must load: a broken file would stop every later campaign.
+            KnownIssues::load(f)?;
+            eprintln!(
+                "{}: {} new entr{} from {} (fill in each link)",
+                f.display(),
+                fresh.len(),
+                if fresh.len() == 1 { "y" } else { "ies" },
+                from.display()
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(0)
+}
+
 fn cmd_replay(
     python: Option<&Path>,
     paths: &[PathBuf],
     json: bool,
+    known: Option<&Path>,
     oracle: &OracleArgs,
 ) -> Result<i32> {
+    let known = known.map(KnownIssues::load).transpose()?;
     let files = campaign::replay_inputs(paths)?;
     if files.is_empty() {
         bail!(
@@ -586,9 +753,19 @@ fn cmd_replay(
                 .join(", ")
         );
     }
-    let pool = start_pool(python, 1, oracle.timeout)?;
+    let pool = start_pool_any_torch(python, 1, oracle.timeout)?;
+    let torch_now = pool.env().torch_version.clone();
+    if !json {
+        println!(
+            "replaying {} file(s) on torch {} ({})",
+            files.len(),
+            torch_now,
+            pool.env().python.display()
+        );
+    }
     let mut code = 0;
     let mut unreadable = 0;
+    let mut failing_now: Vec<String> = vec![];
     for f in files {
         // One stale or broken file is reported and skipped; the rest are still replayed.
         let o = match campaign::replay_one(&pool, &f) {
@@ -604,6 +781,7 @@ fn cmd_replay(
         {
             code = 1;
         }
+        failing_now.extend(o.now.clone());
         if json {
             println!("{}", serde_json::to_string(&o)?);
         } else {
@@ -617,7 +795,19 @@ fn cmd_replay(
                 ),
                 ReplayStatus::Checked => format!("checked: {}", o.verdict.name()),
             };
-            println!("{}: {status}", o.path);
+            let found_on = match &o.found_on {
+                Some(t) if *t != torch_now => format!(" (found on torch {t})"),
+                _ => String::new(),
+            };
+            println!("{}: {status}{found_on}", o.path);
+        }
+    }
+    if let Some(k) = &known {
+        for e in k.stale(failing_now.iter().map(String::as_str)) {
+            eprintln!(
+                "shapefuzz: known-issue entry {:?} ({}) matches no finding that still fails: stale, or fixed upstream",
+                e.pattern, e.link
+            );
         }
     }
     if unreadable > 0 {
@@ -677,7 +867,16 @@ fn check_pool_args(jobs: usize, timeout: Duration) -> Result<()> {
 
 fn start_pool(python: Option<&Path>, jobs: usize, timeout: Duration) -> Result<Pool> {
     check_pool_args(jobs, timeout)?;
-    let e = env(python)?;
+    pool_on(env(python)?, jobs, timeout)
+}
+
+/// A pool on the given interpreter whatever its torch (`replay` compares versions).
+fn start_pool_any_torch(python: Option<&Path>, jobs: usize, timeout: Duration) -> Result<Pool> {
+    check_pool_args(jobs, timeout)?;
+    pool_on(PythonEnv::ensure_any_torch(python, true)?, jobs, timeout)
+}
+
+fn pool_on(e: PythonEnv, jobs: usize, timeout: Duration) -> Result<Pool> {
     let cfg = PoolConfig {
         jobs,
         timeout,

@@ -18,7 +18,9 @@ use std::path::{Path, PathBuf};
 pub struct ResultLine {
     /// Position in the campaign's case list.
     pub index: u64,
-    /// The generator seed of this case (`shapefuzz gen --swarm --seed` rebuilds it).
+    /// The generator seed of this case (`shapefuzz gen --swarm --seed` rebuilds it), a
+    /// string in JSON (see `seed_string`).
+    #[serde(with = "seed_string")]
     pub case_seed: u64,
     pub verdict: Verdict,
     /// What the finding means under torch.export's contract (none for pass, invalid,
@@ -41,6 +43,32 @@ pub struct ResultLine {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub edge: Vec<EdgeRecord>,
     pub seconds: f64,
+}
+
+/// Seeds are full 64-bit numbers: JSON readers that hold numbers as doubles (`jq`,
+/// JavaScript, GitHub's `fromJSON`) would round one above 2^53 to another case's seed, so
+/// they are written as decimal strings. Numbers are still read, for files written before.
+pub mod seed_string {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(seed: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&seed.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Seed {
+            Text(String),
+            Number(u64),
+        }
+        match Seed::deserialize(d)? {
+            Seed::Number(n) => Ok(n),
+            Seed::Text(t) => t
+                .parse()
+                .map_err(|_| serde::de::Error::custom(format!("not a seed: {t:?}"))),
+        }
+    }
 }
 
 /// A 0/1 probe as `results.jsonl` records it.
@@ -70,6 +98,17 @@ pub struct Results {
 /// Reads `results.jsonl`, cutting a torn last line off the file itself so that appends
 /// continue from a clean line boundary.
 pub fn open_results(path: &Path) -> anyhow::Result<Results> {
+    let r = read_results(path)?;
+    if r.torn_bytes > 0 {
+        let len = std::fs::metadata(path)?.len();
+        let f = std::fs::OpenOptions::new().write(true).open(path)?;
+        f.set_len(len - r.torn_bytes as u64)?;
+    }
+    Ok(r)
+}
+
+/// Reads `results.jsonl` without changing it; a torn last line is counted, not kept.
+pub fn read_results(path: &Path) -> anyhow::Result<Results> {
     let text = match std::fs::read(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Results::default()),
@@ -96,12 +135,12 @@ pub fn open_results(path: &Path) -> anyhow::Result<Results> {
         good_end = start;
     }
     let torn_bytes = text.len() - good_end;
-    if torn_bytes > 0 {
-        let f = std::fs::OpenOptions::new().write(true).open(path)?;
-        f.set_len(good_end as u64)?;
-    }
     Ok(Results { lines, torn_bytes })
 }
+
+/// Held while a result line is written: a process that must exit at once (a second
+/// signal) takes it first, so it never leaves half a line behind.
+pub static RESULT_WRITE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Appends result lines, one write and flush per line.
 pub struct ResultsWriter {
@@ -121,6 +160,7 @@ impl ResultsWriter {
     pub fn write(&mut self, r: &ResultLine) -> std::io::Result<()> {
         let mut line = serde_json::to_vec(r).expect("results serialize");
         line.push(b'\n');
+        let _whole_line = RESULT_WRITE.lock().unwrap_or_else(|e| e.into_inner());
         self.file.write_all(&line)?;
         self.file.flush()
     }
@@ -148,6 +188,12 @@ pub struct FindingRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
     pub torch: String,
+    /// The shapefuzz that wrote it and its generator's version: a campaign seed means
+    /// this case only under the same generator version; the case itself is the ground truth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shapefuzz: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<u32>,
     /// Where it came from: `seed <n>` of a campaign, `reduced from ...`, or a file.
     pub origin: String,
     /// Sizes (one per symbol) at which eager and the exported program part ways.
@@ -212,6 +258,15 @@ impl FindingRecord {
                 .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
         {
             return Err("`torch` is not a version string".into());
+        }
+        if let Some(v) = &self.shapefuzz
+            && (v.is_empty()
+                || v.len() > 64
+                || !v
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c)))
+        {
+            return Err("`shapefuzz` is not a version string".into());
         }
         // A crash or hang is what the worker did, whatever else a record claims.
         match (self.contract, self.verdict) {

@@ -57,3 +57,16 @@ pub fn xml(s: &str) -> String {
     }
     out
 }
+
+/// A word for a POSIX shell command line: as is when it holds only characters no shell
+/// reads specially, else single-quoted (a `'` inside closes, escapes and reopens).
+pub fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=+,@%".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}

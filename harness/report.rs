@@ -33,7 +33,7 @@ pub struct KnownIssues {
     entries: Vec<(Regex, KnownIssue)>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct KnownFile {
     #[serde(default)]
     known: Vec<KnownIssue>,
@@ -73,12 +73,58 @@ impl KnownIssues {
             .find(|(re, _)| re.is_match(signature))
             .map(|(_, k)| k)
     }
+
+    /// Entries that match none of `signatures`: fixed upstream, or renamed by a change of
+    /// the signature grammar. Either way the file needs a look.
+    pub fn stale<'a>(
+        &self,
+        signatures: impl IntoIterator<Item = &'a str> + Clone,
+    ) -> Vec<KnownIssue> {
+        self.entries
+            .iter()
+            .filter(|(re, _)| !signatures.clone().into_iter().any(|s| re.is_match(s)))
+            .map(|(_, k)| k.clone())
+            .collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// `known-issues.toml` entries for groups: one per signature, matching it exactly, with the
+/// link left for a person to fill in. The text appends to an existing file.
+pub fn known_entries(groups: &[&SignatureEntry]) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    for e in groups {
+        let entry = KnownIssue {
+            pattern: format!("^{}$", regex::escape(&e.signature)),
+            link: "TODO: the upstream issue".into(),
+            note: format!(
+                "{}: {}",
+                e.class.map_or("-", Class::name),
+                e.message
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            ),
+        };
+        let table =
+            toml::to_string(&KnownFile { known: vec![entry] }).expect("known entries serialize");
+        let _ = writeln!(s, "{table}");
+    }
+    s
 }
 
 /// A case seen for a group.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CaseRef {
     pub index: u64,
+    #[serde(with = "crate::corpus::seed_string")]
     pub case_seed: u64,
     pub size: usize,
 }
@@ -100,6 +146,15 @@ pub struct SignatureEntry {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub known: Option<KnownIssue>,
+    /// Time its cases took, in seconds.
+    #[serde(default)]
+    pub seconds: f64,
+    /// The group's finding record (bug and portability groups), relative to the campaign
+    /// directory when inside it, and the command that prints its bug report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repro: Option<String>,
 }
 
 impl SignatureEntry {
@@ -142,8 +197,12 @@ pub fn group(lines: &[ResultLine], known: &KnownIssues) -> Vec<SignatureEntry> {
             smallest: here.clone(),
             message: l.message.clone(),
             known: known.matching(sig).cloned(),
+            seconds: 0.0,
+            record: None,
+            repro: None,
         });
         e.count += 1;
+        e.seconds += l.seconds;
         let v = match &l.kind {
             Some(k) => format!("{}:{k}", l.verdict.name()),
             None => l.verdict.name().to_string(),
@@ -171,10 +230,35 @@ pub struct ClassCount {
     pub new_groups: u64,
 }
 
+/// `summary.json`'s layout; raised when a field changes meaning or goes away.
+pub const SUMMARY_SCHEMA_VERSION: u32 = 2;
+
+/// How far a campaign got when its reports were written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Written while cases still ran: everything found so far, findings as seen.
+    Running,
+    /// Reached its case count or time.
+    Finished,
+    /// Stopped by a signal (Ctrl-C, SIGTERM) before its limit.
+    Stopped,
+}
+
 /// Everything the reports say about a campaign.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Summary {
+    pub schema_version: u32,
+    /// The shapefuzz and generator versions that made the cases: a seed names a case only
+    /// under the same generator version.
+    pub shapefuzz: String,
+    pub generator_version: u32,
+    #[serde(with = "crate::corpus::seed_string")]
     pub seed: u64,
+    /// `K/N` for one shard of a campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    pub status: RunStatus,
     pub torch: String,
     pub backend: String,
     pub cases: u64,
@@ -190,6 +274,12 @@ pub struct Summary {
     /// New groups of the classes in `fail_on`.
     pub new_failing: u64,
     pub known_findings: u64,
+    /// Known-issue entries that matched no group of this run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stale_known: Vec<KnownIssue>,
+    /// What the run could not finish (reductions cut by time or a signal).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     pub signatures: Vec<SignatureEntry>,
 }
 
@@ -224,8 +314,14 @@ impl Summary {
             }
         }
         let failing = |e: &&SignatureEntry| e.class.is_some_and(|c| fail_on.contains(&c));
+        let stale_known = known.stale(signatures.iter().map(|e| e.signature.as_str()));
         Summary {
+            schema_version: SUMMARY_SCHEMA_VERSION,
+            shapefuzz: env!("CARGO_PKG_VERSION").to_string(),
+            generator_version: crate::r#gen::GENERATOR_VERSION,
             seed,
+            shard: None,
+            status: RunStatus::Finished,
             torch: torch.to_string(),
             backend: backend.to_string(),
             cases,
@@ -248,6 +344,8 @@ impl Summary {
                 .iter()
                 .filter(|e| e.is_finding() && !e.is_new())
                 .count() as u64,
+            stale_known,
+            notes: vec![],
             signatures,
         }
     }
@@ -287,12 +385,34 @@ impl Summary {
         use std::fmt::Write;
         let mut s = String::new();
         let _ = writeln!(s, "# shapefuzz campaign\n");
+        match self.status {
+            RunStatus::Running => {
+                let _ = writeln!(
+                    s,
+                    "**In progress:** written while cases still ran; findings are as seen, not yet reduced.\n"
+                );
+            }
+            RunStatus::Stopped => {
+                let _ = writeln!(
+                    s,
+                    "**Stopped** before its limit by a signal; `--resume` continues it.\n"
+                );
+            }
+            RunStatus::Finished => {}
+        }
+        let shard = self
+            .shard
+            .as_ref()
+            .map(|k| format!(" (shard {})", md(k)))
+            .unwrap_or_default();
         let _ = writeln!(
             s,
-            "seed {} · torch {} · backend {} · {} cases in {:.1} s ({:.1} cases/s) · validity {:.1}%\n",
+            "seed {}{shard} · torch {} · backend {} · shapefuzz {} (generator {}) · {} cases in {:.1} s ({:.1} cases/s) · validity {:.1}%\n",
             self.seed,
             md(&self.torch),
             md(&self.backend),
+            md(&self.shapefuzz),
+            self.generator_version,
             self.cases,
             self.elapsed_s,
             self.cases_per_s,
@@ -324,6 +444,18 @@ impl Summary {
         for other in ["pass", "invalid", "poisoned"] {
             if let Some(cc) = self.classes.get(other) {
                 let _ = writeln!(s, "| {other} | {} | | |", cc.cases);
+            }
+        }
+        for n in &self.notes {
+            let _ = writeln!(s, "\n{}", md(n));
+        }
+        if !self.stale_known.is_empty() {
+            let _ = writeln!(
+                s,
+                "\n**Known-issue entries that matched nothing** (fixed upstream, or worth a look):\n"
+            );
+            for k in &self.stale_known {
+                let _ = writeln!(s, "- `{}` <{}>", md_code(&k.pattern), md(&k.link));
             }
         }
         let _ = writeln!(s, "\n| verdict | cases |\n|---|---|");
@@ -412,9 +544,34 @@ impl Summary {
         s
     }
 
+    /// Fills in each group's finding record and repro command from the files in
+    /// `findings_dir` (paths relative to `out` when inside it).
+    pub fn attach_records(&mut self, out: &Path, findings_dir: &Path) {
+        for e in &mut self.signatures {
+            if !matches!(e.class, Some(Class::Bug | Class::Portability)) {
+                continue;
+            }
+            let file = findings_dir.join(crate::corpus::signature_file_name(&e.signature));
+            if !file.is_file() {
+                continue;
+            }
+            let shown = file
+                .strip_prefix(out)
+                .unwrap_or(&file)
+                .display()
+                .to_string();
+            e.repro = Some(format!(
+                "shapefuzz repro --format issue {}",
+                crate::escape::shell_word(&file.display().to_string())
+            ));
+            e.record = Some(shown);
+        }
+    }
+
     /// `junit.xml`: a test case per bug and portability group (new in a failing class =
-    /// failure, known = skipped), and one for the expected groups together.
-    pub fn junit(&self) -> String {
+    /// failure, known = skipped), and one for the expected groups together. `body` gives
+    /// the reduced reproducer a failure shows.
+    pub fn junit(&self, body: &dyn Fn(&SignatureEntry) -> Option<String>) -> String {
         use std::fmt::Write;
         let groups: Vec<&SignatureEntry> = self
             .signatures
@@ -432,6 +589,27 @@ impl Summary {
             groups.len() + 2,
             self.elapsed_s
         );
+        s.push_str("  <properties>\n");
+        let mut props = vec![
+            ("seed", self.seed.to_string()),
+            ("torch", self.torch.clone()),
+            ("backend", self.backend.clone()),
+            ("shapefuzz", self.shapefuzz.clone()),
+            ("generator_version", self.generator_version.to_string()),
+            ("cases", self.cases.to_string()),
+            ("status", format!("{:?}", self.status).to_lowercase()),
+        ];
+        if let Some(k) = &self.shard {
+            props.push(("shard", k.clone()));
+        }
+        for (k, v) in props {
+            let _ = writeln!(
+                s,
+                "    <property name=\"{k}\" value=\"{}\"/>",
+                xml_escape(&v)
+            );
+        }
+        s.push_str("  </properties>\n");
         let _ = writeln!(
             s,
             "  <testcase classname=\"shapefuzz.campaign\" name=\"{} cases, validity {:.1}%\"/>",
@@ -447,14 +625,21 @@ impl Summary {
             let class = e.class.map_or("-", Class::name);
             let _ = write!(
                 s,
-                "  <testcase classname=\"shapefuzz.{}\" name=\"{}\">",
+                "  <testcase classname=\"shapefuzz.{}\" name=\"{}\" time=\"{:.3}\">",
                 xml_escape(class),
-                xml_escape(&e.signature)
+                xml_escape(&e.signature),
+                e.seconds
             );
-            let detail = format!(
-                "{} case(s); smallest: case seed {}\n{}",
-                e.count, e.smallest.case_seed, e.message
-            );
+            let mut detail = format!("{} case(s)\n{}\n", e.count, e.message);
+            if let Some(r) = &e.record {
+                detail.push_str(&format!("record: {r}\n"));
+            }
+            if let Some(r) = &e.repro {
+                detail.push_str(&format!("report: {r}\n"));
+            }
+            if let Some(b) = body(e) {
+                detail.push_str(&format!("\n{b}"));
+            }
             match &e.known {
                 Some(k) => {
                     let _ = write!(

@@ -93,6 +93,8 @@ impl Repro {
             traceback: self.traceback.clone(),
             fix: self.fix.clone(),
             torch: self.torch.clone(),
+            shapefuzz: Some(env!("CARGO_PKG_VERSION").to_string()),
+            generator: Some(crate::r#gen::GENERATOR_VERSION),
             origin: origin.to_string(),
             probe: self.probe.clone(),
             workaround: self.workaround.clone(),

@@ -263,6 +263,8 @@ fn replay_says_fixed_still_failing_or_changed() {
         traceback: None,
         fix: None,
         torch: "2.15.0".into(),
+        shapefuzz: None,
+        generator: None,
         origin: "test".into(),
         probe: None,
         workaround: None,

@@ -296,6 +296,17 @@ pub fn judge(
                 )],
             );
         }
+        Outcome::Aborted => {
+            return result(
+                backend,
+                Verdict::Poisoned,
+                vec![finding(
+                    Verdict::Poisoned,
+                    None,
+                    "abandoned: the run stopped before the case finished".to_string(),
+                )],
+            );
+        }
         Outcome::NoWorker { error } => {
             return result(
                 backend,

@@ -99,6 +99,24 @@ impl PythonEnv {
         python_override: Option<&Path>,
         show_progress: bool,
     ) -> Result<PythonEnv, EnvError> {
+        Self::ensure_with(python_override, show_progress, true)
+    }
+
+    /// Like `ensure`, but an interpreter given by the user may have any torch: how
+    /// `replay --python` compares findings across torch versions. shapefuzz's own
+    /// environment is always the pinned one.
+    pub fn ensure_any_torch(
+        python_override: Option<&Path>,
+        show_progress: bool,
+    ) -> Result<PythonEnv, EnvError> {
+        Self::ensure_with(python_override, show_progress, false)
+    }
+
+    fn ensure_with(
+        python_override: Option<&Path>,
+        show_progress: bool,
+        pinned: bool,
+    ) -> Result<PythonEnv, EnvError> {
         let want = pinned_torch();
         let overridden = python_override
             .map(PathBuf::from)
@@ -114,7 +132,7 @@ impl PythonEnv {
             }
         };
         let found = torch_version(&python, &want)?;
-        if found.split('+').next() != Some(want.as_str()) {
+        if pinned && found.split('+').next() != Some(want.as_str()) {
             return Err(EnvError::WrongTorch {
                 python: python.display().to_string(),
                 found,

@@ -65,6 +65,8 @@ pub enum Outcome {
         resident: u64,
         limit: u64,
     },
+    /// The pool was told to abandon its requests (`Pool::abort`): the run is stopping.
+    Aborted,
     /// No worker could be started for the request (the environment's fault, not the case's).
     NoWorker {
         error: String,
@@ -238,6 +240,8 @@ pub struct Pool {
     free: Mutex<Vec<usize>>,
     freed: Condvar,
     next_id: std::sync::atomic::AtomicU64,
+    /// Set by `abort`: requests in flight kill their worker and answer `Outcome::Aborted`.
+    aborting: std::sync::atomic::AtomicBool,
     /// Time each worker took to start, in the order they started.
     pub start_times: Mutex<Vec<Duration>>,
 }
@@ -271,6 +275,7 @@ impl Pool {
             free: Mutex::new((0..jobs).collect()),
             freed: Condvar::new(),
             next_id: 0.into(),
+            aborting: false.into(),
             start_times: Mutex::new(times),
         })
     }
@@ -291,8 +296,22 @@ impl Pool {
             .unwrap_or(Value::Null)
     }
 
+    /// Abandons every request in flight and refuses new ones (`Outcome::Aborted`) until
+    /// `abort(false)`: how a stopping run gets its workers back from cases that would run to
+    /// their timeout. Workers that were busy are killed and start afresh on the next request.
+    pub fn abort(&self, on: bool) {
+        self.aborting.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn is_aborting(&self) -> bool {
+        self.aborting.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Sends one request (an object; `id` is filled in) and waits for its outcome.
     pub fn request(&self, mut req: Value) -> Outcome {
+        if self.is_aborting() {
+            return Outcome::Aborted;
+        }
         let slot = {
             let mut free = self.free.lock().unwrap();
             loop {
@@ -335,6 +354,10 @@ impl Pool {
         }
         let pid = w.child.id();
         loop {
+            if self.is_aborting() {
+                guard.take().unwrap().kill();
+                return Outcome::Aborted;
+            }
             let left = self.cfg.timeout.saturating_sub(started.elapsed());
             let resident = resident_bytes(pid);
             if resident > self.cfg.memory_limit {
