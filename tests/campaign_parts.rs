@@ -1,0 +1,295 @@
+//! Rust-only behaviour of what nightly jobs hand between runs: shards, seeds in JSON,
+//! known-issue entries written from a run, stale entries, and `merge` on hand-made campaign
+//! directories (no torch).
+
+use proptest::prelude::*;
+use shapefuzz::campaign::{Shard, merge};
+use shapefuzz::corpus::{FindingRecord, ResultLine, read_results};
+use shapefuzz::oracle::{Class, Contract, Verdict};
+use shapefuzz::report::{KnownIssues, Summary, group, known_entries};
+use std::path::{Path, PathBuf};
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("shapefuzz-parts-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn judged(index: u64, case_seed: u64, sig: &str, contract: Contract) -> ResultLine {
+    ResultLine {
+        index,
+        case_seed,
+        verdict: Verdict::LostDim,
+        class: Some(contract.class()),
+        contract: Some(contract),
+        kind: None,
+        message: format!("message {index}"),
+        signature: Some(sig.to_string()),
+        ops: vec![],
+        size: 3,
+        cause: None,
+        edge: vec![],
+        seconds: 0.01,
+    }
+}
+
+#[test]
+fn shards_parse_as_k_of_n_and_refuse_the_rest() {
+    let s = Shard::parse("2/4").unwrap();
+    assert_eq!((s.index, s.count, s.to_string()), (1, 4, "2/4".to_string()));
+    for bad in ["0/4", "5/4", "1/0", "x/2", "2", "", "1/99999999999"] {
+        let e = Shard::parse(bad).unwrap_err();
+        assert!(e.contains("K/N"), "{bad}: {e}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn the_shards_of_a_campaign_partition_its_cases(n in 0u64..200, count in 1u64..9) {
+        let shards: Vec<Shard> = (1..=count)
+            .map(|k| Shard::parse(&format!("{k}/{count}")).unwrap())
+            .collect();
+        for i in 0..n {
+            prop_assert_eq!(shards.iter().filter(|s| s.holds(i)).count(), 1);
+        }
+        let total: u64 = shards.iter().map(|s| s.cases_below(n)).sum();
+        prop_assert_eq!(total, n);
+        for s in &shards {
+            prop_assert_eq!(s.cases_below(n), (0..n).filter(|&i| s.holds(i)).count() as u64);
+        }
+    }
+
+    /// An entry written from a run matches its own group's signature and nothing longer,
+    /// whatever characters the signature holds.
+    #[test]
+    fn known_entries_match_exactly_their_group(
+        op in "[a-z_.:()\\[\\]+*?|^$\\\\{}]{1,20}",
+        site in "[ -~]{0,40}",
+    ) {
+        let sig = format!("export/portability/avoidable-specialization/{op}/{site}");
+        let lines = vec![judged(0, 1, &sig, Contract::AvoidableSpecialization)];
+        let groups = group(&lines, &KnownIssues::none());
+        let text = known_entries(&groups.iter().collect::<Vec<_>>());
+        let dir = tmp("known-prop");
+        let path = dir.join("known.toml");
+        std::fs::write(&path, &text).unwrap();
+        let known = KnownIssues::load(&path).unwrap();
+        prop_assert!(known.matching(&sig).is_some(), "{}", text);
+        let longer = format!("{sig}x");
+        prop_assert!(known.matching(&longer).is_none());
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
+
+#[test]
+fn seeds_are_strings_in_json_and_numbers_still_read() {
+    let l = judged(7, u64::MAX, "s", Contract::TraceRegion);
+    let text = serde_json::to_string(&l).unwrap();
+    assert!(
+        text.contains("\"case_seed\":\"18446744073709551615\""),
+        "{text}"
+    );
+    let back: ResultLine = serde_json::from_str(&text).unwrap();
+    assert_eq!(back.case_seed, u64::MAX);
+    let old = text.replace("\"18446744073709551615\"", "18446744073709551615");
+    assert_eq!(
+        serde_json::from_str::<ResultLine>(&old).unwrap().case_seed,
+        u64::MAX
+    );
+    let s = Summary::new(
+        u64::MAX - 1,
+        "2.15.0",
+        "export",
+        &[l],
+        &KnownIssues::none(),
+        1.0,
+        &[Class::Bug],
+    );
+    let json: serde_json::Value = serde_json::to_value(&s).unwrap();
+    assert_eq!(json["seed"], "18446744073709551614");
+    assert_eq!(
+        json["signatures"][0]["first"]["case_seed"],
+        "18446744073709551615"
+    );
+    assert_eq!(
+        json["generator_version"],
+        shapefuzz::r#gen::GENERATOR_VERSION
+    );
+}
+
+#[test]
+fn known_entries_that_match_no_group_are_reported_stale() {
+    let dir = tmp("stale");
+    let path = dir.join("known.toml");
+    std::fs::write(
+        &path,
+        "[[known]]\npattern = \"pad\"\nlink = \"https://example.org/1\"\n\n\
+         [[known]]\npattern = \"^gone$\"\nlink = \"https://example.org/2\"\n",
+    )
+    .unwrap();
+    let known = KnownIssues::load(&path).unwrap();
+    let lines = vec![judged(
+        0,
+        1,
+        "export/portability/x/pad/site",
+        Contract::AvoidableSpecialization,
+    )];
+    let s = Summary::new(0, "2.15.0", "export", &lines, &known, 1.0, &[Class::Bug]);
+    let stale: Vec<&str> = s.stale_known.iter().map(|k| k.link.as_str()).collect();
+    assert_eq!(stale, ["https://example.org/2"]);
+    assert!(s.markdown(&|_| None).contains("matched nothing"));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// A campaign directory as a run leaves it, written by hand.
+fn part(dir: &Path, seed: u64, shard: Option<&str>, lines: &[ResultLine]) {
+    std::fs::create_dir_all(dir).unwrap();
+    let shard = shard.map(|k| {
+        let s = Shard::parse(k).unwrap();
+        serde_json::json!({"index": s.index, "count": s.count})
+    });
+    let meta = serde_json::json!({
+        "seed": seed.to_string(), "backend": "export", "schema_version": 1,
+        "generator_version": shapefuzz::r#gen::GENERATOR_VERSION, "shard": shard,
+    });
+    std::fs::write(dir.join("campaign.json"), meta.to_string()).unwrap();
+    let text: String = lines
+        .iter()
+        .map(|l| serde_json::to_string(l).unwrap() + "\n")
+        .collect();
+    std::fs::write(dir.join("results.jsonl"), text).unwrap();
+    let summary = serde_json::json!({"torch": "2.15.0", "elapsed_s": 2.0, "status": "finished"});
+    std::fs::write(dir.join("summary.json"), summary.to_string()).unwrap();
+}
+
+#[test]
+fn merge_joins_parts_by_index_and_keeps_the_smallest_record_per_group() {
+    let root = tmp("merge");
+    let sig = "export/portability/avoidable-specialization/append_value:pad/torch/nn/functional.py in pad";
+    let a = root.join("a");
+    let b = root.join("b");
+    part(
+        &a,
+        5,
+        Some("1/2"),
+        &[judged(0, 100, sig, Contract::AvoidableSpecialization)],
+    );
+    part(
+        &b,
+        5,
+        Some("2/2"),
+        &[judged(1, 101, sig, Contract::AvoidableSpecialization)],
+    );
+    // Each part filed the group; b's case is the smaller.
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/findings");
+    let record = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find_map(|p| FindingRecord::load(&p).ok().filter(|r| r.signature == sig))
+        .expect("the corpus holds the pad finding");
+    let size = |c: &shapefuzz::ir::Case| c.inputs.len() + c.nodes.len();
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/seeds");
+    let larger_case = std::fs::read_dir(&seeds)
+        .unwrap()
+        .filter_map(|e| shapefuzz::ir::Case::load(&e.unwrap().path()).ok())
+        .find(|c| size(c) > size(&record.case))
+        .expect("a larger seed case");
+    let bigger = FindingRecord {
+        case: larger_case,
+        ..record.clone()
+    };
+    let file = shapefuzz::corpus::signature_file_name(sig);
+    bigger.save(&a.join("findings").join(&file)).unwrap();
+    record.save(&b.join("findings").join(&file)).unwrap();
+
+    let out = root.join("merged");
+    let s = merge(
+        &out,
+        &[a.clone(), b.clone()],
+        &KnownIssues::none(),
+        &[Class::Bug],
+    )
+    .unwrap();
+    assert_eq!(s.cases, 2);
+    assert_eq!(s.signatures.len(), 1);
+    assert_eq!(s.signatures[0].count, 2);
+    assert_eq!(
+        s.signatures[0].record.as_deref(),
+        Some(format!("findings/{file}").as_str())
+    );
+    let indices: Vec<u64> = read_results(&out.join("results.jsonl"))
+        .unwrap()
+        .lines
+        .iter()
+        .map(|l| l.index)
+        .collect();
+    assert_eq!(indices, [0, 1]);
+    let kept = FindingRecord::load(&out.join("findings").join(&file)).unwrap();
+    assert_eq!(kept.case, record.case);
+    for f in ["summary.md", "junit.xml", "campaign.json"] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+
+    // Into a directory that holds a campaign: refused.
+    let e = merge(
+        &out,
+        &[a.clone(), b.clone()],
+        &KnownIssues::none(),
+        &[Class::Bug],
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("already holds a campaign"), "{e}");
+    // Another seed: refused, naming the part.
+    let c = root.join("c");
+    part(
+        &c,
+        6,
+        None,
+        &[judged(3, 7, sig, Contract::AvoidableSpecialization)],
+    );
+    let e = merge(
+        &root.join("m2"),
+        &[a.clone(), c.clone()],
+        &KnownIssues::none(),
+        &[Class::Bug],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("another campaign") && e.contains("/c"), "{e}");
+    // The same index as another case: refused.
+    let d = root.join("d");
+    part(
+        &d,
+        5,
+        None,
+        &[judged(0, 999, sig, Contract::AvoidableSpecialization)],
+    );
+    let e = merge(
+        &root.join("m3"),
+        &[a.clone(), d],
+        &KnownIssues::none(),
+        &[Class::Bug],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("index 0"), "{e}");
+    // A hostile shard (count 0) is refused, not divided by.
+    let bad = root.join("bad");
+    part(&bad, 5, None, &[]);
+    std::fs::write(
+        bad.join("campaign.json"),
+        r#"{"seed": "5", "backend": "export", "schema_version": 1, "shard": {"index": 0, "count": 0}}"#,
+    )
+    .unwrap();
+    let e = merge(
+        &root.join("m4"),
+        &[bad],
+        &KnownIssues::none(),
+        &[Class::Bug],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("not a campaign record"), "{e}");
+    std::fs::remove_dir_all(root).ok();
+}
