@@ -363,16 +363,36 @@ fn take_lock(venv: &Path) -> Result<Option<BuildLock>, EnvError> {
 }
 
 fn create_venv(venv: &Path, show_progress: bool) -> Result<(), EnvError> {
+    install_locked(
+        venv,
+        REQUIREMENTS_LOCK,
+        Some(&pinned_torch()),
+        show_progress,
+    )
+    .map(|_| ())
+}
+
+/// Builds a virtual environment at `venv` from a hash-checked lock (the way shapefuzz's
+/// own is built: one builder at a time, a ready marker, uv with pip as fallback), unless it
+/// is ready already, and returns its interpreter. `want` is the torch version it must have;
+/// `None` accepts any that imports. Also how tests build a second torch to replay against.
+pub fn install_locked(
+    venv: &Path,
+    requirements_lock: &str,
+    want: Option<&str>,
+    show_progress: bool,
+) -> Result<PathBuf, EnvError> {
+    let python = venv.join("bin").join("python");
     let parent = venv.parent().expect("venv has a parent");
     std::fs::create_dir_all(parent)
         .map_err(|e| EnvError::Io(format!("{}: {e}", parent.display())))?;
     let Some(_lock) = take_lock(venv)? else {
-        return Ok(());
+        return Ok(python);
     };
     if venv.join(READY_MARKER).exists() {
-        return Ok(());
+        return Ok(python);
     }
-    let bar = progress_spinner(show_progress);
+    let bar = progress_spinner(show_progress, want.unwrap_or("from the lock"));
     let started = Instant::now();
     // A previous attempt may have died half way; start clean.
     let _ = std::fs::remove_dir_all(venv);
@@ -402,13 +422,12 @@ fn create_venv(venv: &Path, show_progress: bool) -> Result<(), EnvError> {
     }
     let lock = venv.join("requirements.lock");
     let tools = venv.join("tools.lock");
-    for (path, text) in [(&lock, REQUIREMENTS_LOCK), (&tools, TOOLS_LOCK)] {
+    for (path, text) in [(&lock, requirements_lock), (&tools, TOOLS_LOCK)] {
         std::fs::write(path, text).map_err(|e| EnvError::Io(format!("{}: {e}", path.display())))?;
     }
     let log_path = venv.join("install.log");
     let mut log = std::fs::File::create(&log_path)
         .map_err(|e| EnvError::Io(format!("{}: {e}", log_path.display())))?;
-    let python = venv.join("bin").join("python");
     let pip = |lock: &Path| {
         let mut c = Command::new(&python);
         c.args([
@@ -458,13 +477,14 @@ fn create_venv(venv: &Path, show_progress: bool) -> Result<(), EnvError> {
         });
     }
     bar.set_message("verifying import torch");
-    let want = pinned_torch();
-    let found = torch_version(&venv.join("bin").join("python"), &want)?;
-    if found.split('+').next() != Some(want.as_str()) {
+    let found = torch_version(&python, want.unwrap_or("(any)"))?;
+    if let Some(want) = want
+        && found.split('+').next() != Some(want)
+    {
         return Err(EnvError::WrongTorch {
             python: venv.display().to_string(),
             found,
-            want,
+            want: want.to_string(),
         });
     }
     std::fs::write(venv.join(READY_MARKER), &found).map_err(|e| EnvError::Io(e.to_string()))?;
@@ -474,7 +494,7 @@ fn create_venv(venv: &Path, show_progress: bool) -> Result<(), EnvError> {
         venv.display(),
         started.elapsed()
     );
-    Ok(())
+    Ok(python)
 }
 
 /// Runs an installer to its end, its output lines going to the log and the spinner.
@@ -535,7 +555,7 @@ fn run_logged(
     Ok(status.success())
 }
 
-fn progress_spinner(show: bool) -> indicatif::ProgressBar {
+fn progress_spinner(show: bool, torch: &str) -> indicatif::ProgressBar {
     let bar = if show {
         indicatif::ProgressBar::new_spinner()
     } else {
@@ -551,7 +571,7 @@ fn progress_spinner(show: bool) -> indicatif::ProgressBar {
     if show {
         eprintln!(
             "shapefuzz: first run: installing torch {} into a private environment (about 5 GB, a few minutes)",
-            pinned_torch()
+            torch
         );
     }
     bar
