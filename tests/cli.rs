@@ -18,13 +18,50 @@ fn shapefuzz(args: &[&str]) -> (i32, String, String) {
 fn help_explains_every_command() {
     let (code, out, _) = shapefuzz(&["--help"]);
     assert_eq!(code, 0);
-    for c in ["gen", "setup", "check", "fuzz", "Exit codes"] {
+    for c in [
+        "gen",
+        "setup",
+        "check",
+        "fuzz",
+        "merge",
+        "known",
+        "replay",
+        "Exit codes",
+    ] {
         assert!(out.contains(c), "--help lacks {c}:\n{out}");
     }
     let (_, out, _) = shapefuzz(&["gen", "--help"]);
     for flag in ["--seed", "--count", "--out", "--swarm"] {
         assert!(out.contains(flag), "gen --help lacks {flag}:\n{out}");
     }
+    let (_, out, _) = shapefuzz(&["fuzz", "--help"]);
+    for flag in [
+        "random seed",
+        "--shard <K/N>",
+        "--reduce-time",
+        "--quiet",
+        "--progress-every",
+    ] {
+        assert!(out.contains(flag), "fuzz --help lacks {flag}:\n{out}");
+    }
+}
+
+#[test]
+fn shards_and_durations_are_checked_before_anything_runs() {
+    let (code, _, err) = shapefuzz(&["fuzz", "--shard", "0/4", "--cases", "1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("K/N"), "{err}");
+    let out = std::env::temp_dir().join(format!("shapefuzz-merge-out-{}", std::process::id()));
+    let (code, _, err) = shapefuzz(&["merge", "--out", out.to_str().unwrap(), "/nonexistent/part"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent/part"), "{err}");
+    assert!(
+        !out.exists(),
+        "--out is not created for parts that are no campaign"
+    );
+    let (code, _, err) = shapefuzz(&["known", "--from", "/nonexistent/run"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--from takes a campaign directory"), "{err}");
 }
 
 #[test]
