@@ -457,10 +457,13 @@ struct RunContext<'a> {
     torch: &'a str,
     findings_dir: &'a Path,
     started: Instant,
+    /// When the case phase ended (reduction time is not checking time).
+    cases_ended: std::sync::OnceLock<Instant>,
 }
 
 impl RunContext<'_> {
-    fn summary(&self, lines: &[ResultLine], status: RunStatus) -> Summary {
+    /// The reports' view of the run; `new_cases` were checked by this run (not resumed).
+    fn summary(&self, lines: &[ResultLine], status: RunStatus, new_cases: u64) -> Summary {
         let mut s = Summary::new(
             self.meta.seed,
             self.torch,
@@ -472,6 +475,11 @@ impl RunContext<'_> {
         );
         s.shard = self.meta.shard.map(|k| k.to_string());
         s.status = status;
+        let checking = self
+            .cases_ended
+            .get()
+            .map_or(self.started.elapsed(), |end| *end - self.started);
+        s.cases_per_s = new_cases as f64 / checking.as_secs_f64().max(1e-9);
         s.attach_records(&self.cfg.out, self.findings_dir);
         s
     }
@@ -511,6 +519,7 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
         torch: &pool.env().torch_version,
         findings_dir: &findings_dir,
         started,
+        cases_ended: std::sync::OnceLock::new(),
     };
     let (cases_end, run_end) = match cfg.limit {
         Limit::Time(t) => {
@@ -653,7 +662,7 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
                 }
                 if l.dirty && last_report.elapsed() >= REPORT_EVERY {
                     l.dirty = false;
-                    let summary = ctx.summary(&l.lines, RunStatus::Running);
+                    let summary = ctx.summary(&l.lines, RunStatus::Running, l.checked);
                     let details = l.details.clone();
                     drop(l);
                     if let Err(e) = write_summaries(out, &summary, &details) {
@@ -676,7 +685,8 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
     }
     let mut live = live.into_inner().unwrap();
     live.lines.sort_by_key(|l| l.index);
-    let summary = ctx.summary(&live.lines, RunStatus::Running);
+    let _ = ctx.cases_ended.set(Instant::now());
+    let summary = ctx.summary(&live.lines, RunStatus::Running, live.checked);
     let reduce_end = match (run_end, cfg.reduce_time) {
         (Some(end), _) => Some(end),
         (None, Some(t)) => Some(Instant::now() + t),
@@ -699,7 +709,7 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
     } else {
         RunStatus::Finished
     };
-    let mut summary = ctx.summary(&live.lines, status);
+    let mut summary = ctx.summary(&live.lines, status, live.checked);
     summary.notes = filed.notes;
     write_summaries(out, &summary, &filed.details)?;
     if stopped_in_cases {

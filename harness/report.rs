@@ -267,7 +267,9 @@ pub struct Summary {
     pub classes: BTreeMap<String, ClassCount>,
     /// Share of cases eager accepted (1 - invalid / cases).
     pub validity_rate: f64,
+    /// The whole run, reduction included.
     pub elapsed_s: f64,
+    /// Checking speed: the cases this run checked over its case phase.
     pub cases_per_s: f64,
     /// Classes whose new groups fail the run.
     pub fail_on: Vec<Class>,
