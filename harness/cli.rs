@@ -515,6 +515,12 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
         eprintln!("shapefuzz: stopped before the first case; `--resume` starts it");
     }
     let summary = campaign::run(&pool, &cfg, stop)?;
+    for k in &summary.stale_known {
+        eprintln!(
+            "shapefuzz: known-issue entry {:?} ({}) matched no group of this run",
+            k.pattern, k.link
+        );
+    }
     eprintln!(
         "{} cases ({:.1} cases/s), validity {:.1}%: {}; {} new failing group(s), {} known; reports in {}",
         summary.cases,
