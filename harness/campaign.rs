@@ -16,7 +16,7 @@ use crate::corpus::{self, FindingRecord, ResultLine, ResultsWriter};
 use crate::r#gen::{GENERATOR_VERSION, GenConfig, case_from_seed, generate};
 use crate::ir::Case;
 use crate::oracle::{self, Backend, CheckResult, Class, Contract, Pool, Verdict};
-use crate::report::{KnownIssues, RunStatus, SignatureEntry, Summary};
+use crate::report::{GroupDetail, KnownIssues, RunStatus, SignatureEntry, Summary};
 use crate::repro::Repro;
 use crate::triage;
 use anyhow::{Context, Result, bail};
@@ -235,6 +235,11 @@ pub fn result_line(index: u64, case_seed: u64, case: &Case, r: &oracle::CheckRes
         cause: r.cause().cloned(),
         edge: r.edge.iter().map(corpus::EdgeRecord::from).collect(),
         seconds: r.timings.total_s,
+        at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| (d.as_millis() as f64) / 1000.0),
+        timings: Some(r.timings.clone()),
     }
 }
 
@@ -419,20 +424,14 @@ struct Live {
     checked: u64,
 }
 
-/// What the reports show of a group with a record.
-#[derive(Clone, Debug)]
-pub struct GroupDetail {
-    /// For `summary.md`.
-    pub markdown: String,
-    /// The standalone reproducer, for junit's failure body.
-    pub script: String,
-}
-
 impl GroupDetail {
     fn of(repro: &Repro, record: &Path) -> GroupDetail {
         GroupDetail {
             markdown: group_detail(repro, record),
             script: repro.script(),
+            workaround_diff: repro.workaround_diff(),
+            culprit: repro.culprit_code(),
+            dims: repro.dims.clone(),
         }
     }
 }
@@ -664,8 +663,9 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
                     l.dirty = false;
                     let summary = ctx.summary(&l.lines, RunStatus::Running, l.checked);
                     let details = l.details.clone();
+                    let lines = l.lines.clone();
                     drop(l);
-                    if let Err(e) = write_summaries(out, &summary, &details) {
+                    if let Err(e) = write_summaries(out, &summary, &details, &lines) {
                         eprintln!("shapefuzz: could not rewrite the reports: {e:#}");
                     }
                     last_report = Instant::now();
@@ -711,7 +711,7 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
     };
     let mut summary = ctx.summary(&live.lines, status, live.checked);
     summary.notes = filed.notes;
-    write_summaries(out, &summary, &filed.details)?;
+    write_summaries(out, &summary, &filed.details, &live.lines)?;
     if stopped_in_cases {
         eprintln!(
             "shapefuzz: stopped after {} new case(s){}; `--resume` continues the campaign",
@@ -1034,12 +1034,14 @@ fn file_findings(
     Ok(Filed { details, notes })
 }
 
-/// Writes `summary.json`, `summary.md` and `junit.xml` of a campaign directory, each
-/// atomically. Needs no torch: `merge` and the live rewrites use it too.
+/// Writes `summary.json`, `summary.md`, `junit.xml` and `report.html` of a campaign
+/// directory, each atomically. Needs no torch: `merge`, `report` and the live rewrites use
+/// it too.
 pub fn write_summaries(
     out: &Path,
     summary: &Summary,
     details: &BTreeMap<String, GroupDetail>,
+    lines: &[ResultLine],
 ) -> Result<()> {
     corpus::write_atomic(
         &out.join("summary.json"),
@@ -1052,6 +1054,10 @@ pub fn write_summaries(
     )?;
     let script = |e: &SignatureEntry| details.get(&e.signature).map(|d| d.script.clone());
     corpus::write_atomic(&out.join("junit.xml"), summary.junit(&script).as_bytes())?;
+    corpus::write_atomic(
+        &out.join("report.html"),
+        crate::report::html::render(summary, lines, details).as_bytes(),
+    )?;
     Ok(())
 }
 
@@ -1257,17 +1263,7 @@ pub fn merge(
             rec,
         )?;
     }
-    let mut summary = Summary::new(
-        meta.seed,
-        torch.as_deref().unwrap_or("unknown"),
-        meta.backend.name(),
-        &lines,
-        known,
-        elapsed,
-        fail_on,
-    );
-    summary.status = status;
-    summary.notes.push(format!(
+    let note = format!(
         "Merged from {} part(s): {}.",
         parts.len(),
         parts
@@ -1279,10 +1275,79 @@ pub fn merge(
             })
             .collect::<Vec<_>>()
             .join(", ")
-    ));
-    summary.attach_records(out, &findings_dir);
+    );
+    let facts = RunFacts {
+        torch: torch.unwrap_or_else(|| "unknown".into()),
+        elapsed_s: elapsed,
+        status,
+        notes: vec![note],
+    };
+    regenerate(out, &facts, known, fail_on)
+}
+
+/// What a campaign directory's reports say beyond its results: the torch, the time, how far
+/// it got, notes.
+pub struct RunFacts {
+    pub torch: String,
+    pub elapsed_s: f64,
+    pub status: RunStatus,
+    pub notes: Vec<String>,
+}
+
+impl RunFacts {
+    /// From the directory's last `summary.json`, or unknown.
+    pub fn read(dir: &Path) -> RunFacts {
+        let part = crate::ir::read_bounded(&dir.join("summary.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+        let get = |k: &str| part.as_ref().and_then(|p| p.get(k));
+        RunFacts {
+            torch: get("torch")
+                .and_then(|t| t.as_str())
+                .filter(|t| {
+                    t.len() <= 64
+                        && t.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
+                })
+                .unwrap_or("unknown")
+                .to_string(),
+            elapsed_s: get("elapsed_s").and_then(|e| e.as_f64()).unwrap_or(0.0),
+            status: get("status")
+                .and_then(|s| serde_json::from_value(s.clone()).ok())
+                .unwrap_or(RunStatus::Running),
+            notes: get("notes")
+                .and_then(|n| serde_json::from_value::<Vec<String>>(n.clone()).ok())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Rewrites every report of a campaign directory from its `results.jsonl`, its finding
+/// records and `facts`: what `shapefuzz report` and `merge` do. Needs no torch.
+pub fn regenerate(
+    dir: &Path,
+    facts: &RunFacts,
+    known: &KnownIssues,
+    fail_on: &[Class],
+) -> Result<Summary> {
+    let meta = CampaignMeta::load(dir)?;
+    let lines = corpus::read_results(&dir.join("results.jsonl"))?.lines;
+    let findings_dir = dir.join("findings");
+    let mut summary = Summary::new(
+        meta.seed,
+        &facts.torch,
+        meta.backend.name(),
+        &lines,
+        known,
+        facts.elapsed_s,
+        fail_on,
+    );
+    summary.shard = meta.shard.map(|k| k.to_string());
+    summary.status = facts.status;
+    summary.notes = facts.notes.clone();
+    summary.attach_records(dir, &findings_dir);
     let details = details_from_records(&summary, &findings_dir);
-    write_summaries(out, &summary, &details)?;
+    write_summaries(dir, &summary, &details, &lines)?;
     Ok(summary)
 }
 

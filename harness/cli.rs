@@ -189,6 +189,20 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "bug", value_parser = parse_class)]
         fail_on: Vec<Class>,
     },
+    /// Rewrite a campaign directory's reports (summary.md, summary.json, junit.xml,
+    /// report.html) from its results and finding records, e.g. after editing the known-issues
+    /// file. Needs no torch.
+    Report {
+        /// The campaign directory.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// known-issues.toml, as for `fuzz`.
+        #[arg(long, value_name = "FILE")]
+        known: Option<PathBuf>,
+        /// Classes whose new groups fail (exit 1): bug, portability, expected.
+        #[arg(long, value_delimiter = ',', default_value = "bug", value_parser = parse_class)]
+        fail_on: Vec<Class>,
+    },
     /// Write known-issues.toml entries for a campaign's groups (by default its bug and
     /// portability groups that the file does not match yet), each matching its signature
     /// exactly, with the upstream link left to fill in.
@@ -362,6 +376,11 @@ fn run(cli: Cli) -> Result<i32> {
             fail_on,
         } => cmd_merge(&parts, &out, known.as_deref(), &fail_on),
         Command::Known { from, file, class } => cmd_known(&from, file.as_deref(), &class),
+        Command::Report {
+            dir,
+            known,
+            fail_on,
+        } => cmd_report(&dir, known.as_deref(), &fail_on),
     }
 }
 
@@ -690,6 +709,24 @@ fn cmd_merge(
         summary.new_failing,
         summary.known_findings,
         out.display()
+    );
+    Ok(summary.exit_code())
+}
+
+fn cmd_report(dir: &Path, known: Option<&Path>, fail_on: &[Class]) -> Result<i32> {
+    let known = match known {
+        Some(p) => KnownIssues::load(p)?,
+        None => KnownIssues::none(),
+    };
+    campaign::CampaignMeta::load(dir)?;
+    let _lock = campaign::lock_out_dir(dir)?;
+    let facts = campaign::RunFacts::read(dir);
+    let summary = campaign::regenerate(dir, &facts, &known, fail_on)?;
+    eprintln!(
+        "{} cases: {}; reports in {} (report.html to look at)",
+        summary.cases,
+        summary.class_line(),
+        dir.display()
     );
     Ok(summary.exit_code())
 }

@@ -43,6 +43,11 @@ pub struct ResultLine {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub edge: Vec<EdgeRecord>,
     pub seconds: f64,
+    /// When the case finished (Unix time, seconds), and where its time went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timings: Option<crate::oracle::Timings>,
 }
 
 /// Seeds are full 64-bit numbers: JSON readers that hold numbers as doubles (`jq`,
@@ -202,6 +207,9 @@ pub struct FindingRecord {
     /// The working rewrite, when a respelling of the causing node passes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workaround: Option<Case>,
+    /// Per input dim: what was asked, the trace region, what torch kept and accepts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dims: Vec<crate::oracle::DimReport>,
     pub case: Case,
 }
 

@@ -10,6 +10,8 @@
 //! Only a new group of a class in `fail_on` (by default: bug) fails a run. Reports are
 //! deterministic for the same results.
 
+pub mod html;
+
 use crate::corpus::ResultLine;
 use crate::oracle::{Class, Contract, Verdict};
 use regex::Regex;
@@ -118,6 +120,21 @@ pub fn known_entries(groups: &[&SignatureEntry]) -> String {
         let _ = writeln!(s, "{table}");
     }
     s
+}
+
+/// What the reports show of a group that has a finding record.
+#[derive(Clone, Debug)]
+pub struct GroupDetail {
+    /// For `summary.md`.
+    pub markdown: String,
+    /// The standalone reproducer, for junit's failure body and `report.html`.
+    pub script: String,
+    /// The workaround as a diff of the model, when a respelling works.
+    pub workaround_diff: Option<String>,
+    /// The culprit line of the model.
+    pub culprit: Option<String>,
+    /// Per input dim: asked, trace region, kept, accepted.
+    pub dims: Vec<crate::oracle::DimReport>,
 }
 
 /// A case seen for a group.

@@ -14,7 +14,7 @@
 use crate::corpus::FindingRecord;
 use crate::escape::{markdown_code, markdown_fence, markdown_text, python_comment};
 use crate::ir::Case;
-use crate::oracle::{Backend, Cause, CheckResult, Class, Contract, Verdict, spec_text};
+use crate::oracle::{Backend, Cause, CheckResult, Class, Contract, DimReport, Verdict, spec_text};
 use crate::render::{make_inputs_call, render_standalone};
 use std::fmt::Write;
 
@@ -35,6 +35,8 @@ pub struct Repro {
     pub fix: Option<String>,
     pub workaround: Option<Case>,
     pub torch: String,
+    /// Per input dim: what was asked, the trace region, what torch kept and accepts.
+    pub dims: Vec<DimReport>,
 }
 
 impl Repro {
@@ -59,6 +61,7 @@ impl Repro {
             fix: r.fix.clone(),
             workaround,
             torch: torch.to_string(),
+            dims: r.dims.clone(),
         }
     }
 
@@ -77,6 +80,7 @@ impl Repro {
             fix: rec.fix.clone(),
             workaround: rec.workaround.clone(),
             torch: rec.torch.clone(),
+            dims: rec.dims.clone(),
         }
     }
 
@@ -98,6 +102,7 @@ impl Repro {
             origin: origin.to_string(),
             probe: self.probe.clone(),
             workaround: self.workaround.clone(),
+            dims: self.dims.clone(),
             case: self.case.clone(),
         })
     }
@@ -424,6 +429,11 @@ impl Repro {
             Some(Contract::Hang) => "the call does not return".into(),
             _ => markdown_text(self.message.lines().next().unwrap_or("")),
         }
+    }
+
+    /// The workaround as a unified diff of the reproducer's model, if there is one.
+    pub fn workaround_diff(&self) -> Option<String> {
+        self.workaround.as_ref().map(|w| self.diff(w))
     }
 
     fn diff(&self, w: &Case) -> String {

@@ -31,6 +31,8 @@ fn judged(index: u64, case_seed: u64, sig: &str, contract: Contract) -> ResultLi
         cause: None,
         edge: vec![],
         seconds: 0.01,
+        at: None,
+        timings: None,
     }
 }
 

@@ -24,6 +24,8 @@ fn judged(index: u64, sig: Option<&str>, size: usize, contract: Option<Contract>
         cause: None,
         edge: vec![],
         seconds: 0.01,
+        at: None,
+        timings: None,
     }
 }
 

@@ -1,0 +1,492 @@
+//! `report.html`: one self-contained page per campaign, for a person to look at.
+//!
+//! It holds, without any network at view time: the run's facts and class counts; a
+//! findings-over-time chart (distinct groups per class, cumulative) and a cases/s chart,
+//! from the timestamps of `results.jsonl`; every group by class, bugs first, with its
+//! reproducer or workaround diff, and for a group with per-dim data a strip of the sizes
+//! eager takes the same path on against the sizes the exported program accepts; and a
+//! coverage table of op kinds (cases, findings by class). Charts are SVG drawn by
+//! `plotters` at report time. Every foreign string is escaped for HTML; the page's one small
+//! script only filters groups by class and counts the charts.
+
+use super::{GroupDetail, SignatureEntry, Summary};
+use crate::corpus::ResultLine;
+use crate::escape::xml as esc;
+use crate::ir::SCAN_MAX;
+use crate::oracle::{Class, DimReport};
+use plotters::prelude::*;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write;
+
+const CLASS_COLORS: [(Class, RGBColor); 3] = [
+    (Class::Bug, RGBColor(200, 40, 40)),
+    (Class::Portability, RGBColor(220, 140, 20)),
+    (Class::Expected, RGBColor(110, 110, 110)),
+];
+
+/// The page.
+pub fn render(
+    summary: &Summary,
+    lines: &[ResultLine],
+    details: &BTreeMap<String, GroupDetail>,
+) -> String {
+    let mut s = String::with_capacity(64 << 10);
+    let title = format!("shapefuzz campaign, seed {}", summary.seed);
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><style>{STYLE}</style></head><body>\n",
+        esc(&title)
+    );
+    let _ = writeln!(s, "<h1>{}</h1>", esc(&title));
+    facts(&mut s, summary);
+    let _ = writeln!(s, "<h2>Over time</h2><div class=\"charts\">");
+    let _ = writeln!(
+        s,
+        "<figure class=\"chart\" id=\"findings-over-time\">{}<figcaption>Distinct groups per class as the campaign ran: a curve that flattens is a campaign that saturates.</figcaption></figure>",
+        findings_chart(lines)
+    );
+    let _ = writeln!(
+        s,
+        "<figure class=\"chart\" id=\"cases-per-second\">{}<figcaption>Cases checked per second.</figcaption></figure>",
+        rate_chart(lines)
+    );
+    let _ = writeln!(s, "</div>");
+    groups(&mut s, summary, details);
+    coverage(&mut s, lines);
+    let _ = write!(s, "<script>{SCRIPT}</script>\n</body></html>\n");
+    s
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}\
+h1{font-size:1.5em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}\
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.2em .6em;text-align:left}\
+td.n{text-align:right}.charts{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}\
+figcaption{font-size:.85em;color:#555;max-width:640px}\
+.group{border-left:4px solid #aaa;padding:.3em .8em;margin:.8em 0;background:#fafafa}\
+.group.bug{border-color:#c82828}.group.portability{border-color:#dc8c14}\
+code,pre{font-family:ui-monospace,monospace;font-size:.85em}pre{background:#f3f3f3;padding:.6em;overflow-x:auto}\
+.sig{font-weight:600;word-break:break-all}.meta{color:#555;font-size:.9em}.filters label{margin-right:1em}\
+.status{padding:.4em .8em;background:#fff3cd;border:1px solid #e0c060}";
+
+const SCRIPT: &str = "document.querySelectorAll('.filters input').forEach(function(box){\
+box.addEventListener('change',function(){\
+document.querySelectorAll('.group.'+box.value).forEach(function(g){g.hidden=!box.checked;});});});\
+document.body.dataset.charts=String(document.querySelectorAll('figure.chart svg').length);";
+
+fn facts(s: &mut String, summary: &Summary) {
+    let status = match summary.status {
+        super::RunStatus::Running => {
+            "In progress: written while cases still ran; findings are as seen, not yet reduced."
+        }
+        super::RunStatus::Stopped => "Stopped before its limit by a signal; --resume continues it.",
+        super::RunStatus::Finished => "",
+    };
+    if !status.is_empty() {
+        let _ = writeln!(s, "<p class=\"status\">{}</p>", esc(status));
+    }
+    let shard = summary
+        .shard
+        .as_ref()
+        .map(|k| format!(" (shard {k})"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        s,
+        "<p class=\"meta\">seed {}{} · torch {} · backend {} · shapefuzz {} (generator {}) · {} cases in {:.1} s ({:.1} cases/s) · validity {:.1}%</p>",
+        summary.seed,
+        esc(&shard),
+        esc(&summary.torch),
+        esc(&summary.backend),
+        esc(&summary.shapefuzz),
+        summary.generator_version,
+        summary.cases,
+        summary.elapsed_s,
+        summary.cases_per_s,
+        summary.validity_rate * 100.0
+    );
+    let _ = writeln!(
+        s,
+        "<p><strong>{} new group(s) of a failing class; {} known.</strong></p>",
+        summary.new_failing, summary.known_findings
+    );
+    let _ = writeln!(
+        s,
+        "<table><tr><th>class</th><th>cases</th><th>groups</th><th>new groups</th></tr>"
+    );
+    for c in Class::ALL {
+        let cc = summary.classes.get(c.name()).cloned().unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            c.name(),
+            cc.cases,
+            cc.groups,
+            cc.new_groups
+        );
+    }
+    for other in ["pass", "invalid", "poisoned"] {
+        if let Some(cc) = summary.classes.get(other) {
+            let _ = writeln!(
+                s,
+                "<tr><td>{other}</td><td class=\"n\">{}</td><td></td><td></td></tr>",
+                cc.cases
+            );
+        }
+    }
+    let _ = writeln!(s, "</table>");
+    for n in &summary.notes {
+        let _ = writeln!(s, "<p>{}</p>", esc(n));
+    }
+    if !summary.stale_known.is_empty() {
+        let _ = writeln!(s, "<p>Known-issue entries that matched nothing:</p><ul>");
+        for k in &summary.stale_known {
+            let _ = writeln!(
+                s,
+                "<li><code>{}</code> {}</li>",
+                esc(&k.pattern),
+                esc(&k.link)
+            );
+        }
+        let _ = writeln!(s, "</ul>");
+    }
+}
+
+/// The lines in the order they finished, with minutes since the first; lines without a
+/// timestamp (older results) are spread evenly by index.
+fn timeline(lines: &[ResultLine]) -> Vec<(f64, &ResultLine)> {
+    let stamped: Vec<&ResultLine> = lines.iter().filter(|l| l.at.is_some()).collect();
+    if stamped.len() == lines.len() && !lines.is_empty() {
+        let mut v: Vec<(f64, &ResultLine)> = stamped
+            .into_iter()
+            .map(|l| (l.at.unwrap_or(0.0), l))
+            .collect();
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let t0 = v[0].0 - v[0].1.seconds;
+        v.into_iter().map(|(t, l)| ((t - t0) / 60.0, l)).collect()
+    } else {
+        let n = lines.len().max(1) as f64;
+        lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| ((i + 1) as f64 / n, l))
+            .collect()
+    }
+}
+
+fn findings_chart(lines: &[ResultLine]) -> String {
+    let tl = timeline(lines);
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut series: Vec<(Class, RGBColor, Vec<(f64, f64)>)> = CLASS_COLORS
+        .iter()
+        .map(|(c, col)| (*c, *col, vec![(0.0, 0.0)]))
+        .collect();
+    for (t, l) in &tl {
+        let (Some(sig), Some(class)) = (&l.signature, l.class) else {
+            continue;
+        };
+        if seen.insert(sig) {
+            for (c, _, pts) in &mut series {
+                let last = pts.last().map_or(0.0, |p| p.1);
+                if *c == class {
+                    pts.push((*t, last + 1.0));
+                }
+            }
+        }
+    }
+    let end = tl.last().map_or(1.0, |p| p.0).max(1e-3);
+    for (_, _, pts) in &mut series {
+        let last = pts.last().map_or(0.0, |p| p.1);
+        pts.push((end, last));
+    }
+    let x_label = if lines.iter().all(|l| l.at.is_some()) {
+        "minutes"
+    } else {
+        "share of cases"
+    };
+    line_chart(
+        "Groups found",
+        x_label,
+        "groups",
+        &series
+            .iter()
+            .map(|(c, col, pts)| (c.name(), *col, pts.clone()))
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn rate_chart(lines: &[ResultLine]) -> String {
+    let tl = timeline(lines);
+    let stamped = lines.iter().all(|l| l.at.is_some()) && !lines.is_empty();
+    let mut pts = vec![];
+    if stamped {
+        let end = tl.last().map_or(0.0, |p| p.0) * 60.0;
+        // About 40 buckets, none shorter than a second.
+        let bucket = (end / 40.0).max(1.0);
+        let n = (end / bucket).ceil().max(1.0) as usize;
+        let mut counts = vec![0u64; n];
+        for (t, _) in &tl {
+            let i = ((t * 60.0 / bucket) as usize).min(n - 1);
+            counts[i] += 1;
+        }
+        for (i, c) in counts.iter().enumerate() {
+            pts.push(((i as f64 + 0.5) * bucket / 60.0, *c as f64 / bucket));
+        }
+    }
+    line_chart(
+        "Cases per second",
+        "minutes",
+        "cases/s",
+        &[("cases/s", RGBColor(40, 90, 180), pts)],
+    )
+}
+
+type Series = (&'static str, RGBColor, Vec<(f64, f64)>);
+
+/// An SVG line chart (plotters' SVG backend; no fonts needed, text stays text).
+fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> String {
+    let mut svg = String::new();
+    let xmax = series
+        .iter()
+        .flat_map(|s| s.2.iter().map(|p| p.0))
+        .fold(0.0f64, f64::max)
+        .max(1e-3);
+    let ymax = series
+        .iter()
+        .flat_map(|s| s.2.iter().map(|p| p.1))
+        .fold(0.0f64, f64::max)
+        .max(1.0)
+        * 1.1;
+    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
+        let root = SVGBackend::with_string(&mut svg, (640, 300)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d(0f64..xmax, 0f64..ymax)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()?;
+        for (name, color, pts) in series {
+            let color = *color;
+            chart
+                .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))?
+                .label(*name)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(RGBColor(200, 200, 200))
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()?;
+        root.present()?;
+        Ok(())
+    })();
+    match drawn {
+        Ok(()) => svg,
+        Err(e) => format!("<p>chart not drawn: {}</p>", esc(&e.to_string())),
+    }
+}
+
+fn groups(s: &mut String, summary: &Summary, details: &BTreeMap<String, GroupDetail>) {
+    let _ = writeln!(
+        s,
+        "<h2>Groups</h2><p class=\"filters\">Show: \
+         <label><input type=\"checkbox\" value=\"bug\" checked> bug</label>\
+         <label><input type=\"checkbox\" value=\"portability\" checked> portability</label>\
+         <label><input type=\"checkbox\" value=\"expected\" checked> expected</label>\
+         <label><input type=\"checkbox\" value=\"unjudged\" checked> not judged</label></p>"
+    );
+    for e in &summary.signatures {
+        let class = e.class.map_or("unjudged", Class::name);
+        let _ = writeln!(s, "<div class=\"group {class}\">");
+        let _ = writeln!(
+            s,
+            "<div class=\"sig\">{class}: <code>{}</code></div>",
+            esc(&e.signature)
+        );
+        group_meta(s, e);
+        if let Some(d) = details.get(&e.signature) {
+            if let Some(c) = &d.culprit {
+                let _ = writeln!(s, "<p>Culprit: <code>{}</code></p>", esc(c));
+            }
+            if !d.dims.is_empty() && d.dims.iter().any(|x| parse_runs(&x.accepts).is_some()) {
+                let _ = writeln!(
+                    s,
+                    "<figure class=\"dims\">{}<figcaption>Per dim, sizes 0..{SCAN_MAX}: green where eager takes the export path and the exported program accepts, red where it takes it and the program rejects, grey outside the trace region.</figcaption></figure>",
+                    dims_chart(&d.dims)
+                );
+            }
+            match &d.workaround_diff {
+                Some(diff) => {
+                    let _ = writeln!(
+                        s,
+                        "<details open><summary>Workaround</summary><pre>{}</pre></details>",
+                        esc(diff)
+                    );
+                }
+                None if e.class == Some(Class::Portability) => {
+                    let _ = writeln!(s, "<p>No respelling keeps it dynamic.</p>");
+                }
+                None => {}
+            }
+            let open = if e.class == Some(Class::Bug) {
+                " open"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                s,
+                "<details{open}><summary>Reproducer</summary><pre>{}</pre></details>",
+                esc(&d.script)
+            );
+        }
+        if let Some(r) = &e.repro {
+            let _ = writeln!(
+                s,
+                "<p class=\"meta\">Bug report: <code>{}</code></p>",
+                esc(r)
+            );
+        }
+        let _ = writeln!(s, "</div>");
+    }
+}
+
+fn group_meta(s: &mut String, e: &SignatureEntry) {
+    let verdicts: Vec<String> = e
+        .verdicts
+        .iter()
+        .map(|(k, v)| format!("{k} ×{v}"))
+        .collect();
+    let _ = writeln!(
+        s,
+        "<p class=\"meta\">{} case(s) ({}); smallest: index {}, case seed {}, size {}</p>",
+        e.count,
+        esc(&verdicts.join(", ")),
+        e.smallest.index,
+        e.smallest.case_seed,
+        e.smallest.size
+    );
+    if let Some(k) = &e.known {
+        let _ = writeln!(s, "<p>Known: {} {}</p>", esc(&k.link), esc(&k.note));
+    }
+    let _ = writeln!(
+        s,
+        "<blockquote>{}</blockquote>",
+        esc(e.message.lines().next().unwrap_or(""))
+    );
+}
+
+/// Runs as reports write them (`2..`, `3..=7`, `5`, `none`); `None` for `-` (unknown).
+pub fn parse_runs(text: &str) -> Option<Vec<[i64; 2]>> {
+    let text = text.trim();
+    if text == "none" {
+        return Some(vec![]);
+    }
+    let mut out = vec![];
+    for part in text.split(',') {
+        let part = part.trim();
+        let run = if let Some((a, b)) = part.split_once("..=") {
+            [a.parse().ok()?, b.parse().ok()?]
+        } else if let Some(a) = part.strip_suffix("..") {
+            [a.parse().ok()?, SCAN_MAX]
+        } else {
+            let n = part.parse().ok()?;
+            [n, n]
+        };
+        out.push(run);
+    }
+    Some(out)
+}
+
+fn in_runs(n: i64, runs: &[[i64; 2]]) -> bool {
+    runs.iter().any(|r| r[0] <= n && n <= r[1])
+}
+
+/// A strip per dim over sizes 0..=SCAN_MAX.
+fn dims_chart(dims: &[DimReport]) -> String {
+    let rows: Vec<(&DimReport, Vec<[i64; 2]>, Vec<[i64; 2]>)> = dims
+        .iter()
+        .filter_map(|d| Some((d, parse_runs(&d.trace_region)?, parse_runs(&d.accepts)?)))
+        .collect();
+    let height = 40 + 28 * rows.len() as u32;
+    let mut svg = String::new();
+    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
+        let root = SVGBackend::with_string(&mut svg, (640, height)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let labels: Vec<String> = rows.iter().map(|r| r.0.label.clone()).collect();
+        let mut chart = ChartBuilder::on(&root)
+            .margin(8)
+            .x_label_area_size(24)
+            .y_label_area_size(110)
+            .build_cartesian_2d(0i64..SCAN_MAX + 1, 0i64..rows.len() as i64)?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .y_labels(rows.len())
+            .y_label_formatter(&|y| labels.get(*y as usize).cloned().unwrap_or_default())
+            .x_desc("size")
+            .draw()?;
+        for (row, (_, region, accepts)) in rows.iter().enumerate() {
+            let row = row as i64;
+            chart.draw_series((0..=SCAN_MAX).map(|n| {
+                let color = match (in_runs(n, region), in_runs(n, accepts)) {
+                    (true, true) => RGBColor(60, 160, 80),
+                    (true, false) => RGBColor(200, 40, 40),
+                    (false, _) => RGBColor(210, 210, 210),
+                };
+                Rectangle::new([(n, row), (n + 1, row + 1)], color.filled())
+            }))?;
+        }
+        root.present()?;
+        Ok(())
+    })();
+    match drawn {
+        Ok(()) => svg,
+        Err(e) => format!("<p>diagram not drawn: {}</p>", esc(&e.to_string())),
+    }
+}
+
+fn coverage(s: &mut String, lines: &[ResultLine]) {
+    #[derive(Default)]
+    struct Row {
+        cases: u64,
+        by_class: [u64; 3],
+    }
+    let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
+    for l in lines {
+        let ops: HashSet<&str> = l.ops.iter().map(String::as_str).collect();
+        for op in ops {
+            let r = rows.entry(op).or_default();
+            r.cases += 1;
+            if let Some(c) = l.class {
+                r.by_class[c as usize] += 1;
+            }
+        }
+    }
+    let mut rows: Vec<(&str, Row)> = rows.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cases.cmp(&a.1.cases).then(a.0.cmp(b.0)));
+    let _ = writeln!(
+        s,
+        "<h2>Coverage</h2><p>Op kinds and channels the cases exercised, and the findings among those cases.</p>\
+         <table id=\"coverage\"><tr><th>op</th><th>cases</th><th>bug</th><th>portability</th><th>expected</th></tr>"
+    );
+    for (op, r) in rows {
+        let _ = writeln!(
+            s,
+            "<tr><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(op),
+            r.cases,
+            r.by_class[Class::Bug as usize],
+            r.by_class[Class::Portability as usize],
+            r.by_class[Class::Expected as usize]
+        );
+    }
+    let _ = writeln!(s, "</table>");
+}
