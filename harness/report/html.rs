@@ -177,7 +177,7 @@ fn timeline(lines: &[ResultLine]) -> Vec<(f64, &ResultLine)> {
 fn findings_chart(lines: &[ResultLine]) -> String {
     let tl = timeline(lines);
     let mut seen: HashSet<&str> = HashSet::new();
-    let mut series: Vec<(Class, RGBColor, Vec<(f64, f64)>)> = CLASS_COLORS
+    let mut series: Vec<(Class, RGBColor, Points)> = CLASS_COLORS
         .iter()
         .map(|(c, col)| (*c, *col, vec![(0.0, 0.0)]))
         .collect();
@@ -241,7 +241,10 @@ fn rate_chart(lines: &[ResultLine]) -> String {
     )
 }
 
-type Series = (&'static str, RGBColor, Vec<(f64, f64)>);
+type Points = Vec<(f64, f64)>;
+type Series = (&'static str, RGBColor, Points);
+/// Sizes as inclusive runs, `[lo, hi]`.
+type Runs = Vec<[i64; 2]>;
 
 /// An SVG line chart (plotters' SVG backend; no fonts needed, text stays text).
 fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> String {
@@ -411,7 +414,7 @@ fn in_runs(n: i64, runs: &[[i64; 2]]) -> bool {
 
 /// A strip per dim over sizes 0..=SCAN_MAX.
 fn dims_chart(dims: &[DimReport]) -> String {
-    let rows: Vec<(&DimReport, Vec<[i64; 2]>, Vec<[i64; 2]>)> = dims
+    let rows: Vec<(&DimReport, Runs, Runs)> = dims
         .iter()
         .filter_map(|d| Some((d, parse_runs(&d.trace_region)?, parse_runs(&d.accepts)?)))
         .collect();
