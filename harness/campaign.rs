@@ -881,7 +881,7 @@ fn file_findings(
     };
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] reducing {pos}/{len} {wide_msg}",
+            "{spinner} [{elapsed_precise}] reducing {pos}/{len} groups (eta {eta}) {wide_msg}",
         )
         .expect("valid template"),
     );
@@ -918,11 +918,16 @@ fn file_findings(
                         pool.abort(true);
                     }
                 }
-                if let Some(d) = fc.deadline {
-                    bar.set_message(format!(
-                        "{} left",
+                let budget = fc
+                    .reduce
+                    .map(|b| format!("up to {b} oracle calls each"))
+                    .unwrap_or_default();
+                match fc.deadline {
+                    Some(d) => bar.set_message(format!(
+                        "{budget}; {} of reduction time left",
                         clock(d.saturating_duration_since(Instant::now()))
-                    ));
+                    )),
+                    None => bar.set_message(budget),
                 }
                 std::thread::sleep(Duration::from_millis(100));
             }

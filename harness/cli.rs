@@ -32,7 +32,8 @@ use std::time::Duration;
 with torch.export, runs the exported program against eager PyTorch at other input sizes, and judges \
 what it sees against torch.export's contract: a `bug` (torch broke a documented promise), `portability` \
 (a specialization the model does not force, usually avoidable with another spelling) or `expected`.\n\n\
-Exit codes: 0 nothing of a failing class found, 1 found, 2 harness error."
+Exit codes: 0 nothing of a failing class found, 1 found, 2 harness error.",
+    after_help = "Examples:\n  shapefuzz fuzz --time 60s              a one-minute campaign; open its report.html\n  shapefuzz check corpus/seeds/seed_pad.json\n  shapefuzz repro <finding.json> --format issue\n  shapefuzz explain                      what verdicts, classes and signatures mean\n\nEvery time option takes 90, 90s, 2m or 1h30m."
 )]
 pub struct Cli {
     /// Python interpreter to use instead of shapefuzz's own environment (also SHAPEFUZZ_PYTHON).
@@ -81,6 +82,10 @@ impl GenArgs {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Generate cases: write each as JSON (the IR) and rendered Python.
+    #[command(after_help = "Examples:
+  shapefuzz gen --seed 7                        print case 7's Python
+  shapefuzz gen --seed 0 --count 50 --out cases/  write 50 cases as JSON + Python
+  shapefuzz gen --swarm --seed 123              the case a campaign's `case_seed` 123 is")]
     Gen {
         /// First seed; case i uses seed S+i.
         #[arg(long, default_value_t = 0)]
@@ -100,8 +105,15 @@ enum Command {
         generation: GenArgs,
     },
     /// Create the Python environment (a venv with the pinned torch) and verify it.
+    #[command(after_help = "Examples:
+  shapefuzz setup                    create ~/.cache/shapefuzz/venv-<hash> (uv, hash-checked)
+  SHAPEFUZZ_INSTALLER=pip shapefuzz setup   the same with pip")]
     Setup,
     /// Check case files against real torch and print the verdict and its class.
+    #[command(after_help = "Examples:
+  shapefuzz check corpus/seeds/seed_pad.json         verdict, class, culprit, group
+  shapefuzz check --json cases/*.json                one JSON object per case
+  shapefuzz check --fail-on bug,portability case.json   exit 1 on either class")]
     Check {
         /// Case JSON files.
         #[arg(required = true, value_name = "CASE.json")]
@@ -117,9 +129,20 @@ enum Command {
     },
     /// Run a fuzz campaign: generate, check, and record every verdict; write
     /// results.jsonl, summary.md, summary.json, junit.xml and findings/ under --out.
+    #[command(after_help = "Examples:
+  shapefuzz fuzz --time 60s                          a minute on a fresh random seed
+  shapefuzz fuzz --seed 7 --cases 1000 --out run/    reproducible: the same seed, the same cases
+  shapefuzz fuzz --resume --cases 2000 --out run/    continue it
+  shapefuzz fuzz --time 1h30m --shard 2/4 --seed 7 --out shard-2/   one of four runners
+  shapefuzz fuzz --time 30m --known known-issues.toml --findings corpus/findings
+
+`shapefuzz explain` says what verdicts, classes, contracts and signatures mean.")]
     Fuzz(FuzzArgs),
     /// Minimize a case while it keeps its group signature; write the smallest as a finding
     /// record.
+    #[command(after_help = "Examples:
+  shapefuzz reduce case.json --out finding.json      minimize while its group holds
+  shapefuzz reduce fuzz-out/run-1/findings/<f>.json --out <f>.json   finish a cut reduction")]
     Reduce {
         #[arg(value_name = "CASE.json")]
         case: PathBuf,
@@ -130,7 +153,7 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         jobs: usize,
         /// Oracle calls a reduction may spend.
-        #[arg(long, default_value_t = 400)]
+        #[arg(long, default_value_t = DEFAULT_REDUCE_BUDGET)]
         reduce_budget: usize,
         #[command(flatten)]
         oracle: OracleArgs,
@@ -138,6 +161,10 @@ enum Command {
     /// Print a reproducer for a case or finding record: a standalone script (exit 1 while the
     /// behaviour is present), a Markdown report (a bug report with the promise torch broke,
     /// or a note for model authors with the workaround), or a pytest test.
+    #[command(after_help = "Examples:
+  shapefuzz repro finding.json > repro.py            standalone: exit 1 while the behaviour is there
+  shapefuzz repro finding.json --format issue        a bug report (runs the script here)
+  shapefuzz repro finding.json --format pytest       a test that passes once fixed")]
     Repro {
         #[arg(value_name = "CASE.json")]
         case: PathBuf,
@@ -148,6 +175,8 @@ enum Command {
     },
     /// Turn a libFuzzer input or artifact (of the `export_diff` or `generate` target) into a
     /// case file, and print its reproducer script.
+    #[command(after_help = "Examples:
+  shapefuzz import-artifact fuzz/artifacts/export_diff/crash-1a2b   -> crash-1a2b.json + script")]
     ImportArtifact {
         #[arg(value_name = "FILE")]
         artifact: PathBuf,
@@ -161,6 +190,10 @@ enum Command {
     /// as a campaign's --out or corpus/) on a torch: fixed, still failing, or changed group.
     /// With --python, on whatever torch that interpreter has (e.g. a nightly), reporting the
     /// torch each finding was found on and the one it was replayed on.
+    #[command(after_help = "Examples:
+  shapefuzz replay corpus/findings                   on the pinned torch
+  shapefuzz replay corpus/findings --python ~/nightly/bin/python   on another torch
+  shapefuzz replay run/ --known known-issues.toml --json")]
     Replay {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
@@ -175,6 +208,9 @@ enum Command {
     },
     /// Merge the directories of one campaign's shards (or other parts) into one: results by
     /// index, finding records by group, reports regenerated. Needs no torch.
+    #[command(after_help = "Examples:
+  shapefuzz merge shard-1/ shard-2/ shard-3/ shard-4/ --out merged/
+  shapefuzz merge parts/* --out merged/ --known known-issues.toml   exit 1 on new bugs")]
     Merge {
         /// The campaign directories to merge.
         #[arg(required = true, value_name = "DIR")]
@@ -192,6 +228,9 @@ enum Command {
     /// Rewrite a campaign directory's reports (summary.md, summary.json, junit.xml,
     /// report.html) from its results and finding records, e.g. after editing the known-issues
     /// file. Needs no torch.
+    #[command(after_help = "Examples:
+  shapefuzz report fuzz-out/run-1795731529            rewrite its reports, report.html included
+  shapefuzz report merged/ --known known-issues.toml")]
     Report {
         /// The campaign directory.
         #[arg(value_name = "DIR")]
@@ -203,9 +242,22 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "bug", value_parser = parse_class)]
         fail_on: Vec<Class>,
     },
+    /// Say what a verdict, class, contract outcome or signature means (all of them without
+    /// a term).
+    #[command(
+        after_help = "Examples:\n  shapefuzz explain                   everything\n  shapefuzz explain lost_dim\n  shapefuzz explain portability\n  shapefuzz explain signature"
+    )]
+    Explain {
+        /// A verdict (lost_dim), class (bug), contract outcome (trace-region), or `signature`.
+        #[arg(value_name = "TERM")]
+        term: Option<String>,
+    },
     /// Write known-issues.toml entries for a campaign's groups (by default its bug and
     /// portability groups that the file does not match yet), each matching its signature
     /// exactly, with the upstream link left to fill in.
+    #[command(after_help = "Examples:
+  shapefuzz known --from run/                         print entries for its new groups
+  shapefuzz known --from merged/ --file known-issues.toml   append them (then fill in the links)")]
     Known {
         /// The campaign directory.
         #[arg(long, value_name = "DIR")]
@@ -273,7 +325,7 @@ struct FuzzArgs {
     #[arg(long)]
     no_reduce: bool,
     /// Oracle calls a reduction may spend per finding.
-    #[arg(long, default_value_t = 150)]
+    #[arg(long, default_value_t = DEFAULT_REDUCE_BUDGET)]
     reduce_budget: usize,
     /// Directory for finding records, e.g. corpus/findings [default: <out>/findings].
     #[arg(long, value_name = "DIR")]
@@ -295,23 +347,24 @@ fn parse_class(s: &str) -> Result<Class, String> {
         .ok_or_else(|| format!("unknown class {s:?} (use bug, portability or expected)"))
 }
 
+/// Every time option's parser: a bare number is seconds (`90`), anything else is read by
+/// `humantime` (`90s`, `2m`, `1h30m`, `1h 30m`, `500ms`).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (num, unit) = s.split_at(
-        s.find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(s.len()),
-    );
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("not a duration: {s:?} (try 60s, 30m, 1h)"))?;
-    let mult = match unit {
-        "" | "s" => 1.0,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        _ => return Err(format!("unknown unit {unit:?} in {s:?} (use s, m or h)")),
-    };
-    Ok(Duration::from_secs_f64(n * mult))
+    let t = s.trim();
+    if !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return t
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite() && *x <= 1e9)
+            .map(Duration::from_secs_f64)
+            .ok_or_else(|| format!("not a duration: {s:?} (try 60s, 30m, 1h30m)"));
+    }
+    humantime::parse_duration(t)
+        .map_err(|e| format!("not a duration: {s:?} ({e}; try 60s, 30m, 1h30m)"))
 }
+
+/// Oracle calls one reduction may spend, in `fuzz` and `reduce` alike.
+pub const DEFAULT_REDUCE_BUDGET: usize = 200;
 
 pub fn main() -> i32 {
     let cli = Cli::parse();
@@ -376,6 +429,7 @@ fn run(cli: Cli) -> Result<i32> {
             fail_on,
         } => cmd_merge(&parts, &out, known.as_deref(), &fail_on),
         Command::Known { from, file, class } => cmd_known(&from, file.as_deref(), &class),
+        Command::Explain { term } => cmd_explain(term.as_deref()),
         Command::Report {
             dir,
             known,
@@ -711,6 +765,74 @@ fn cmd_merge(
         out.display()
     );
     Ok(summary.exit_code())
+}
+
+/// The glossary `explain` prints.
+pub fn glossary() -> Vec<(String, String, String)> {
+    let mut rows: Vec<(String, String, String)> = vec![];
+    for v in Verdict::ALL {
+        rows.push(("verdict".into(), v.name().into(), v.meaning().into()));
+    }
+    for c in Class::ALL {
+        let meaning = match c {
+            Class::Bug => {
+                "torch broke a documented promise: the reproducer is an issue for torch maintainers. New bug groups fail a run (exit 1)."
+            }
+            Class::Portability => {
+                "A size inside the trace region is lost to a specialization the model does not force; usually another spelling keeps it (the workaround). A note for model authors."
+            }
+            Class::Expected => {
+                "What torch documents: the trace region, 0/1 specialization, a branch on data. Counted, collapsed, nobody acts."
+            }
+        };
+        rows.push(("class".into(), c.name().into(), meaning.into()));
+    }
+    for c in crate::oracle::Contract::ALL {
+        rows.push((
+            format!("contract ({})", c.class().name()),
+            c.name().into(),
+            c.meaning().into(),
+        ));
+    }
+    rows.push((
+        "term".into(),
+        "signature".into(),
+        "A group's key, `backend/class/contract/culprit-op[:spelling]/torch-site`, e.g. `export/portability/avoidable-specialization/append_value:pad/torch/nn/functional.py in pad`: the same promise kept or broken the same way, by the same op and spelling, at the same torch function (no line number). Cases with one signature are one group, reduced and reported once.".into(),
+    ));
+    rows.push((
+        "term".into(),
+        "trace-region".into(),
+        "The sizes on which the model's own Python takes the same path as at the export sizes. torch.export traces one path, so sizes outside it may be rejected (expected); a size inside it that is rejected is a portability finding or a bug.".into(),
+    ));
+    rows.push((
+        "term".into(),
+        "culprit".into(),
+        "The node of the case on the line that added the guard that fails at the witness sizes (or raised, or whose Python decision differs at the probe), and its spelling.".into(),
+    ));
+    rows
+}
+
+fn cmd_explain(term: Option<&str>) -> Result<i32> {
+    let rows = glossary();
+    let wanted = term.map(|t| t.trim().to_lowercase().replace('_', "-"));
+    let hits: Vec<&(String, String, String)> = rows
+        .iter()
+        .filter(|(_, name, _)| {
+            wanted
+                .as_deref()
+                .is_none_or(|w| name.to_lowercase().replace('_', "-") == w)
+        })
+        .collect();
+    if hits.is_empty() {
+        bail!(
+            "{:?} is no verdict, class, contract outcome or term shapefuzz uses; `shapefuzz explain` lists them all",
+            term.unwrap_or("")
+        );
+    }
+    for (kind, name, meaning) in hits {
+        println!("{name} [{kind}]\n    {meaning}\n");
+    }
+    Ok(0)
 }
 
 fn cmd_report(dir: &Path, known: Option<&Path>, fail_on: &[Class]) -> Result<i32> {

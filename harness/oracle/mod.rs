@@ -57,6 +57,36 @@ impl Verdict {
         Verdict::Poisoned,
         Verdict::Oom,
     ];
+    /// What the verdict means, in one sentence (`shapefuzz explain`).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Verdict::Pass => {
+                "Export kept what was asked and the exported program matched eager at every probe."
+            }
+            Verdict::Invalid => "Eager itself refused the case: the generator's fault, not judged.",
+            Verdict::LostDim => {
+                "A dim asked to be dynamic was pinned to one size or narrowed by the exported program."
+            }
+            Verdict::SpuriousGuard => {
+                "The exported program's guard rejected a size at which eager runs."
+            }
+            Verdict::Divergence => {
+                "The exported program accepted a size and returned another result than eager."
+            }
+            Verdict::ExportError => "torch.export raised.",
+            Verdict::Crash => {
+                "The worker process died (a signal or an abort inside torch), twice, on fresh workers."
+            }
+            Verdict::Hang => "The worker did not answer within --timeout, twice, on fresh workers.",
+            Verdict::Poisoned => {
+                "The harness could not judge the case (no worker, or the run stopped first)."
+            }
+            Verdict::Oom => {
+                "The worker passed its memory limit and was stopped: a resource bound of the harness."
+            }
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Verdict::Pass => "pass",
@@ -155,6 +185,57 @@ pub enum Contract {
 }
 
 impl Contract {
+    /// What the outcome means, in one sentence (`shapefuzz explain`).
+    pub fn meaning(self) -> &'static str {
+        use Contract::*;
+        match self {
+            SilentDivergence => {
+                "The exported program accepted a probe and returned another result than eager."
+            }
+            SilentDivergenceAtZeroOne => {
+                "The same at a size of 0 or 1, which the program accepts without checking."
+            }
+            InternalError => "Export raised an error that is not a user-facing one.",
+            ProgramError => {
+                "The exported program passed its own input checks at a size eager runs, then raised."
+            }
+            SpuriousConstraintViolation => {
+                "Export raised a constraint violation although everything torch concluded about the sizes holds at every size the spec allows and eager accepts."
+            }
+            SuggestedFixFails => {
+                "torch's \"Suggested fixes\", applied with its own helper, do not export."
+            }
+            DynamicSpecializedSilently => {
+                "A Dim.DYNAMIC dim was specialized to a single size without an error."
+            }
+            NamedDimNarrowedSilently => {
+                "A named Dim was narrowed by a guard on it alone without a constraint violation."
+            }
+            Crash => "The worker died on a model eager runs.",
+            Hang => "The worker did not answer in time.",
+            AvoidableSpecialization => {
+                "A size inside the trace region is rejected (or raised as a constraint violation); usually another spelling of the culprit keeps it dynamic."
+            }
+            DataDependentInOp => "Export stopped at a data-dependent guard inside a torch op.",
+            UnsupportedOnSymbolic => {
+                "Export raised because Python cannot handle a symbolic size here."
+            }
+            TraceRegion => {
+                "Rejected sizes are all outside the trace region: the model's Python would take another path there."
+            }
+            ZeroOneSpecialization => "Rejected at size 0 or 1: torch's 0/1 specialization.",
+            DataDependentBranch => {
+                "Export stopped at Python control flow on a data-dependent value."
+            }
+            SpecRejected => {
+                "Export refused, with a user error, a spec torch documents as invalid for its input (a dim hint on a float or bool input)."
+            }
+            SpecBeyondModel => {
+                "A constraint violation for a named Dim whose range holds sizes eager itself fails at."
+            }
+        }
+    }
+
     pub const ALL: &'static [Contract] = &[
         Contract::SilentDivergence,
         Contract::SilentDivergenceAtZeroOne,
