@@ -243,8 +243,6 @@ fn rate_chart(lines: &[ResultLine]) -> String {
 
 type Points = Vec<(f64, f64)>;
 type Series = (&'static str, RGBColor, Points);
-/// Sizes as inclusive runs, `[lo, hi]`.
-type Runs = Vec<[i64; 2]>;
 
 /// An SVG line chart (plotters' SVG backend; no fonts needed, text stays text).
 fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> String {
@@ -412,48 +410,55 @@ fn in_runs(n: i64, runs: &[[i64; 2]]) -> bool {
     runs.iter().any(|r| r[0] <= n && n <= r[1])
 }
 
-/// A strip per dim over sizes 0..=SCAN_MAX.
+/// A strip per dim over sizes 0..=SCAN_MAX, each its own small chart named by the dim.
 fn dims_chart(dims: &[DimReport]) -> String {
-    let rows: Vec<(&DimReport, Runs, Runs)> = dims
-        .iter()
-        .filter_map(|d| Some((d, parse_runs(&d.trace_region)?, parse_runs(&d.accepts)?)))
-        .collect();
-    let height = 40 + 28 * rows.len() as u32;
-    let mut svg = String::new();
-    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let root = SVGBackend::with_string(&mut svg, (640, height)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let labels: Vec<String> = rows.iter().map(|r| r.0.label.clone()).collect();
-        let mut chart = ChartBuilder::on(&root)
-            .margin(8)
-            .x_label_area_size(24)
-            .y_label_area_size(110)
-            .build_cartesian_2d(0i64..SCAN_MAX + 1, 0i64..rows.len() as i64)?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .y_labels(rows.len())
-            .y_label_formatter(&|y| labels.get(*y as usize).cloned().unwrap_or_default())
-            .x_desc("size")
-            .draw()?;
-        for (row, (_, region, accepts)) in rows.iter().enumerate() {
-            let row = row as i64;
+    let mut out = String::new();
+    for d in dims {
+        let (Some(region), Some(accepts)) = (parse_runs(&d.trace_region), parse_runs(&d.accepts))
+        else {
+            continue;
+        };
+        let mut svg = String::new();
+        let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
+            let root = SVGBackend::with_string(&mut svg, (640, 78)).into_drawing_area();
+            root.fill(&WHITE)?;
+            let caption = format!(
+                "{}: asked {}, kept {}, accepts {}",
+                d.label, d.requested, d.kept, d.accepts
+            );
+            let mut chart = ChartBuilder::on(&root)
+                .caption(caption, ("sans-serif", 13))
+                .margin(6)
+                .x_label_area_size(22)
+                .build_cartesian_2d(0f64..(SCAN_MAX + 1) as f64, 0f64..1f64)?;
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .disable_y_axis()
+                .x_labels(14)
+                .x_label_style(("sans-serif", 11))
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .draw()?;
             chart.draw_series((0..=SCAN_MAX).map(|n| {
-                let color = match (in_runs(n, region), in_runs(n, accepts)) {
+                let color = match (in_runs(n, &region), in_runs(n, &accepts)) {
                     (true, true) => RGBColor(60, 160, 80),
                     (true, false) => RGBColor(200, 40, 40),
                     (false, _) => RGBColor(210, 210, 210),
                 };
-                Rectangle::new([(n, row), (n + 1, row + 1)], color.filled())
+                let x = n as f64;
+                Rectangle::new([(x + 0.06, 0.0), (x + 0.94, 1.0)], color.filled())
             }))?;
+            root.present()?;
+            Ok(())
+        })();
+        match drawn {
+            Ok(()) => out.push_str(&svg),
+            Err(e) => {
+                let _ = write!(out, "<p>diagram not drawn: {}</p>", esc(&e.to_string()));
+            }
         }
-        root.present()?;
-        Ok(())
-    })();
-    match drawn {
-        Ok(()) => svg,
-        Err(e) => format!("<p>diagram not drawn: {}</p>", esc(&e.to_string())),
     }
+    out
 }
 
 fn coverage(s: &mut String, lines: &[ResultLine]) {
