@@ -4,7 +4,7 @@
 #![cfg_attr(fuzzing, no_main)]
 
 #[cfg(fuzzing)]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+libfuzzer_sys::fuzz_target!(init: shapefuzz_fuzz::export_diff::init(), |data: &[u8]| {
     if let Ok(Some(sig)) = shapefuzz_fuzz::export_diff::run(&mut arbitrary::Unstructured::new(data))
     {
         panic!("shapefuzz finding: {sig}");

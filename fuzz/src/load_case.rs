@@ -27,7 +27,8 @@ mod tests {
             super::run(json.as_bytes());
             super::run(&json.as_bytes()[..json.len() / 2]);
             for extreme in ["-9223372036854775808", "9223372036854775807", "-1", "0"] {
-                let damaged = json.replacen(": 2", &format!(": {extreme}"), (seed % 5) as usize + 1);
+                let damaged =
+                    json.replacen(": 2", &format!(": {extreme}"), (seed % 5) as usize + 1);
                 super::run(damaged.as_bytes());
             }
         }
