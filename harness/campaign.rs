@@ -436,14 +436,19 @@ impl GroupDetail {
     }
 }
 
-/// Files a finding record unless the one already there for the same group holds a case no
-/// larger (a reduced record is never replaced by a case as seen). Returns what is on disk.
+/// Files a finding record unless the one already there for the same group is better: a
+/// smaller case, or as small with a workaround where the new one has none (a reduced record
+/// is never replaced by a case as seen). Returns what is on disk.
 fn file_record(path: &Path, record: &FindingRecord) -> Result<FindingRecord> {
     if let Ok(old) = FindingRecord::load(path)
         && old.signature == record.signature
-        && case_size(&old.case) <= case_size(&record.case)
     {
-        return Ok(old);
+        let (old_size, new_size) = (case_size(&old.case), case_size(&record.case));
+        let keep = old_size < new_size
+            || (old_size == new_size && (old.workaround.is_some() || record.workaround.is_none()));
+        if keep {
+            return Ok(old);
+        }
     }
     record.save(path)?;
     Ok(record.clone())
@@ -947,8 +952,8 @@ fn file_findings(
                 if worth && halted() {
                     cut += 1;
                 }
-                if (!worth || halted()) && path.is_file() {
-                    // Filed as seen while cases ran (or by an earlier run): nothing to redo.
+                if halted() && path.is_file() {
+                    // Filed as seen while cases ran (or by an earlier run); no time for more.
                     if let Ok(rec) = FindingRecord::load(&path) {
                         details.insert(
                             e.signature.clone(),
@@ -1115,7 +1120,10 @@ fn group_detail(repro: &Repro, record: &Path) -> String {
                 }
             }
             None => {
-                let _ = writeln!(s, "No respelling keeps it dynamic.\n");
+                let _ = writeln!(
+                    s,
+                    "No working respelling is recorded (none found, or none tried when the run was cut short).\n"
+                );
             }
         },
     }

@@ -333,7 +333,10 @@ fn groups(s: &mut String, summary: &Summary, details: &BTreeMap<String, GroupDet
                     );
                 }
                 None if e.class == Some(Class::Portability) => {
-                    let _ = writeln!(s, "<p>No respelling keeps it dynamic.</p>");
+                    let _ = writeln!(
+                        s,
+                        "<p>No working respelling is recorded (none found, or none tried when the run was cut short).</p>"
+                    );
                 }
                 None => {}
             }
