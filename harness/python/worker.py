@@ -46,6 +46,7 @@ except RuntimeError:
     pass
 
 import torch.utils._pytree as pytree  # noqa: E402
+
 from torch._guards import SLoc, TracingContext  # noqa: E402
 from torch.export.graph_signature import InputKind  # noqa: E402
 from torch.fx.experimental import symbolic_shapes as _ss  # noqa: E402
@@ -60,6 +61,13 @@ MAX_MSG = 4000
 MAX_LOG = 4000
 MAX_WARNINGS = 20
 MAX_GUARDS = 500
+
+
+def _seed_cpu(seed):
+    # The CPU generator is the only one a case uses here. torch.manual_seed also seeds every
+    # lazily initialised accelerator generator (cuda, xpu, mtia), at 0.1-0.45 ms a call on
+    # this torch build against ~2 us for the CPU one; a case seeds ~19 times.
+    torch.default_generator.manual_seed(int(seed))
 
 
 def _send(obj):
@@ -948,9 +956,9 @@ def _probe(mod, model, gm, sizes, kind, seed):
     eager_out = None
     try:
         inputs = _as_tuple(mod.make_inputs(dict(sizes), seed=0))
-        torch.manual_seed(seed)
+        _seed_cpu(seed)
         out1 = model(*_clone(inputs))
-        torch.manual_seed(seed)
+        _seed_cpu(seed)
         out2 = model(*_clone(inputs))
         try:
             rep = _compare(out1, out2, exact=True) is None
@@ -965,7 +973,7 @@ def _probe(mod, model, gm, sizes, kind, seed):
     try:
         if inputs is None:
             inputs = _as_tuple(mod.make_inputs(dict(sizes), seed=0))
-        torch.manual_seed(seed)
+        _seed_cpu(seed)
         exp_out = gm(*_clone(inputs))
         res["exported"] = {"ok": True}
     except BaseException as e:  # case code may raise anything
@@ -998,7 +1006,7 @@ def _check_suggested_fix(req, mod, model, inputs, strict, error):
         fix["stage"] = "refine"
         return fix
     try:
-        torch.manual_seed(int(req.get("seed", 0) or 0))
+        _seed_cpu(int(req.get("seed", 0) or 0))
         torch.export.export(model, _clone(inputs), dynamic_shapes=refined, strict=strict)
         fix["export_ok"] = True
     except BaseException as e:  # case code may raise anything
@@ -1031,7 +1039,7 @@ def _check(req):
         "fix": None,
         "probes": [],
     }
-    torch.manual_seed(seed)
+    _seed_cpu(seed)
 
     t = time.perf_counter()
     mod, modname, path = _load_case(req["source"], req.get("name"), rid)
@@ -1044,7 +1052,7 @@ def _check(req):
 
         t = time.perf_counter()
         try:
-            torch.manual_seed(seed)
+            _seed_cpu(seed)
             model(*_clone(inputs))
             resp["eager_export"] = {"ok": True}
         except BaseException as e:  # case code may raise anything
@@ -1059,7 +1067,7 @@ def _check(req):
         ep = None
         failed = None
         try:
-            torch.manual_seed(seed)
+            _seed_cpu(seed)
             ep = torch.export.export(
                 model, _clone(inputs), dynamic_shapes=mod.dynamic_shapes(), strict=strict
             )
@@ -1257,6 +1265,13 @@ def _die_with_parent():
 
 def main():
     _die_with_parent()
+    # Everything imported so far lives as long as the worker: keep the collector off it, and
+    # collect the young generation less often (GC pauses were 11.5% of worker time).
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20000, 20, 20)
     _send({"ready": True, "protocol": PROTOCOL_VERSION, "torch": torch.__version__, "python": platform.python_version(),
            "pid": os.getpid(), "import_s": round(_IMPORT_S, 3), "tmp": _TMPDIR})
     stdin = sys.stdin.buffer
