@@ -129,17 +129,31 @@ impl PythonEnv {
         let overridden = python_override
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("SHAPEFUZZ_PYTHON").map(PathBuf::from));
-        let python = match overridden {
-            Some(p) => p,
+        // shapefuzz's own venv recorded its torch when it was verified: reading that saves an
+        // `import torch` (2-3 s) before every command. An interpreter of the user's is asked.
+        let (python, recorded) = match overridden {
+            Some(p) => (p, None),
             None => {
                 let venv = venv_dir();
                 if !venv.join(READY_MARKER).exists() {
                     create_venv(&venv, show_progress)?;
                 }
-                venv.join("bin").join("python")
+                let recorded = std::fs::read_to_string(venv.join(READY_MARKER))
+                    .ok()
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| {
+                        !t.is_empty()
+                            && t.len() <= 64
+                            && t.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
+                    });
+                (venv.join("bin").join("python"), recorded)
             }
         };
-        let found = torch_version(&python, &want)?;
+        let found = match recorded {
+            Some(v) if python.exists() => v,
+            _ => torch_version(&python, &want)?,
+        };
         if pinned && found.split('+').next() != Some(want.as_str()) {
             return Err(EnvError::WrongTorch {
                 python: python.display().to_string(),

@@ -11,6 +11,7 @@ use super::env::PythonEnv;
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Arc, Condvar, Mutex};
@@ -180,6 +181,26 @@ impl Worker {
                         env.worker.display(),
                         spoken.map_or("none".into(), |v| v.to_string()),
                         super::protocol::PROTOCOL_VERSION
+                    ));
+                }
+                // The environment's torch was read from its record, not asked: the hello is
+                // where a changed environment shows.
+                let torch = w
+                    .ready
+                    .get("torch")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                if torch != env.torch_version {
+                    let _ = w.kill();
+                    return Err(format!(
+                        "{} runs torch {torch:?}, its environment recorded {}; run `shapefuzz setup` again (or remove {} to rebuild it)",
+                        env.python.display(),
+                        env.torch_version,
+                        env.python
+                            .parent()
+                            .and_then(Path::parent)
+                            .map_or_else(String::new, |p| p.display().to_string())
                     ));
                 }
                 Ok(w)
