@@ -913,15 +913,14 @@ fn file_findings(
     let (mut reduced, mut cut) = (0usize, 0usize);
     std::thread::scope(|s| -> Result<()> {
         // The watcher ends reductions at the deadline or a signal, and abandons the
-        // candidate in flight when time is up.
+        // candidate in flight.
         s.spawn(|| {
             while !finished.load(Ordering::Relaxed) {
                 let late = fc.deadline.is_some_and(|d| Instant::now() >= d);
                 if fc.stop.load(Ordering::Relaxed) || late {
+                    // A candidate in flight is worth nothing now: its worker is freed at once.
                     halt.store(true, Ordering::Relaxed);
-                    if late {
-                        pool.abort(true);
-                    }
+                    pool.abort(true);
                 }
                 let budget = fc
                     .reduce
