@@ -425,9 +425,11 @@ struct Live {
 }
 
 impl GroupDetail {
-    fn of(repro: &Repro, record: &Path) -> GroupDetail {
+    /// What the reports show of the record at `record`.
+    fn of_record(rec: &FindingRecord, record: &Path) -> GroupDetail {
+        let repro = Repro::from_record(rec);
         GroupDetail {
-            markdown: group_detail(repro, record),
+            markdown: group_detail(&repro, record),
             script: repro.script(),
             workaround_diff: repro.workaround_diff(),
             culprit: repro.culprit_code(),
@@ -667,10 +669,9 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
                 if l.dirty && last_report.elapsed() >= REPORT_EVERY {
                     l.dirty = false;
                     let summary = ctx.summary(&l.lines, RunStatus::Running, l.checked);
-                    let details = l.details.clone();
-                    let lines = l.lines.clone();
+                    let rendered = render_reports(&summary, &l.details, &l.lines);
                     drop(l);
-                    if let Err(e) = write_summaries(out, &summary, &details, &lines) {
+                    if let Err(e) = rendered.and_then(|files| write_rendered(out, files)) {
                         eprintln!("shapefuzz: could not rewrite the reports: {e:#}");
                     }
                     last_report = Instant::now();
@@ -778,10 +779,8 @@ impl Live {
                 record.signature = sig.clone();
                 match file_record(&path, &record) {
                     Ok(on_disk) => {
-                        self.details.insert(
-                            sig.clone(),
-                            GroupDetail::of(&Repro::from_record(&on_disk), &path),
-                        );
+                        self.details
+                            .insert(sig.clone(), GroupDetail::of_record(&on_disk, &path));
                         self.dirty = true;
                     }
                     Err(e) => eprintln!("shapefuzz: could not file a finding: {e:#}"),
@@ -954,10 +953,7 @@ fn file_findings(
                 if halted() && path.is_file() {
                     // Filed as seen while cases ran (or by an earlier run); no time for more.
                     if let Ok(rec) = FindingRecord::load(&path) {
-                        details.insert(
-                            e.signature.clone(),
-                            GroupDetail::of(&Repro::from_record(&rec), &path),
-                        );
+                        details.insert(e.signature.clone(), GroupDetail::of_record(&rec, &path));
                         bar.inc(1);
                         continue;
                     }
@@ -1009,10 +1005,7 @@ fn file_findings(
                     .to_record(&ctx.origin(e.smallest.index, e.smallest.case_seed))
                     .expect("a finding has a signature");
                 let on_disk = file_record(&path, &record)?;
-                details.insert(
-                    e.signature.clone(),
-                    GroupDetail::of(&Repro::from_record(&on_disk), &path),
-                );
+                details.insert(e.signature.clone(), GroupDetail::of_record(&on_disk, &path));
                 bar.inc(1);
             }
             Ok(())
@@ -1052,21 +1045,33 @@ pub fn write_summaries(
     details: &BTreeMap<String, GroupDetail>,
     lines: &[ResultLine],
 ) -> Result<()> {
-    corpus::write_atomic(
-        &out.join("summary.json"),
-        serde_json::to_string_pretty(summary)?.as_bytes(),
-    )?;
+    write_rendered(out, render_reports(summary, details, lines)?)
+}
+
+/// The reports' files and their text, rendered without touching the disk (the live rewrite
+/// renders while it holds the results and writes after letting go).
+fn render_reports(
+    summary: &Summary,
+    details: &BTreeMap<String, GroupDetail>,
+    lines: &[ResultLine],
+) -> Result<Vec<(&'static str, String)>> {
     let markdown = |e: &SignatureEntry| details.get(&e.signature).map(|d| d.markdown.clone());
-    corpus::write_atomic(
-        &out.join("summary.md"),
-        summary.markdown(&markdown).as_bytes(),
-    )?;
     let script = |e: &SignatureEntry| details.get(&e.signature).map(|d| d.script.clone());
-    corpus::write_atomic(&out.join("junit.xml"), summary.junit(&script).as_bytes())?;
-    corpus::write_atomic(
-        &out.join("report.html"),
-        crate::report::html::render(summary, lines, details).as_bytes(),
-    )?;
+    Ok(vec![
+        ("summary.json", serde_json::to_string_pretty(summary)?),
+        ("summary.md", summary.markdown(&markdown)),
+        ("junit.xml", summary.junit(&script)),
+        (
+            "report.html",
+            crate::report::html::render(summary, lines, details),
+        ),
+    ])
+}
+
+fn write_rendered(out: &Path, files: Vec<(&'static str, String)>) -> Result<()> {
+    for (name, text) in files {
+        corpus::write_atomic(&out.join(name), text.as_bytes())?;
+    }
     Ok(())
 }
 
@@ -1079,10 +1084,7 @@ pub fn details_from_records(
     for e in &summary.signatures {
         let path = findings_dir.join(corpus::signature_file_name(&e.signature));
         if let Ok(rec) = FindingRecord::load(&path) {
-            out.insert(
-                e.signature.clone(),
-                GroupDetail::of(&Repro::from_record(&rec), &path),
-            );
+            out.insert(e.signature.clone(), GroupDetail::of_record(&rec, &path));
         }
     }
     out
@@ -1134,7 +1136,8 @@ fn group_detail(repro: &Repro, record: &Path) -> String {
     s
 }
 
-/// Joins the directories of one campaign's parts (its shards, or copies of it) into `out`:
+/// Joins the directories of one campaign's parts (its shards, or copies of it) into `out`,
+/// holding its campaign lock:
 /// results by index, finding records by group (the smallest case wins), `campaign.json`,
 /// and the reports, regenerated. Needs no torch. Parts of different campaigns (seed,
 /// backend, generator, its configuration) or torch versions are refused, and so is an
@@ -1174,6 +1177,8 @@ pub fn merge(
             );
         }
     }
+    // Only now, with every part known to be one campaign's, is --out created (and held).
+    let _lock = lock_out_dir(out)?;
     let out_results = out.join("results.jsonl");
     if out_results.metadata().is_ok_and(|m| m.len() > 0) {
         bail!(
@@ -1182,40 +1187,25 @@ pub fn merge(
         );
     }
     // What each part's last report says: its torch, its time, how far it got.
-    let mut torch: Option<String> = None;
+    // What each part's last report says; a part killed before its first report reads as
+    // running, and its results still count.
+    let mut torch: Option<(String, &PathBuf)> = None;
     let mut elapsed: f64 = 0.0;
     let mut status = RunStatus::Finished;
     for d in parts {
-        let path = d.join("summary.json");
-        let part = crate::ir::read_bounded(&path)
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
-        let Some(part) = part else {
-            // Killed before its first report: its results still count.
-            status = RunStatus::Running;
-            continue;
-        };
-        if let Some(t) = part.get("torch").and_then(|t| t.as_str()) {
+        let facts = RunFacts::read(d);
+        if let Some(t) = facts.torch {
             match &torch {
-                Some(have) if have != t => bail!(
+                Some((have, from)) if *have != t => bail!(
                     "{} ran on torch {t}, {} on torch {have}: results of two torch versions do not merge (compare them with `replay --python`)",
                     d.display(),
-                    first_dir.display()
+                    from.display()
                 ),
-                _ => torch = Some(t.to_string()),
+                _ => torch = Some((t, d)),
             }
         }
-        elapsed = elapsed.max(
-            part.get("elapsed_s")
-                .and_then(|e| e.as_f64())
-                .unwrap_or(0.0),
-        );
-        match part.get("status").and_then(|s| s.as_str()) {
-            Some("finished") => {}
-            Some("stopped") if status == RunStatus::Finished => status = RunStatus::Stopped,
-            Some("stopped") => {}
-            _ => status = RunStatus::Running,
-        }
+        elapsed = elapsed.max(facts.elapsed_s);
+        status = status.least_done(facts.status);
     }
     let mut by_index: BTreeMap<u64, ResultLine> = BTreeMap::new();
     for d in parts {
@@ -1252,7 +1242,6 @@ pub fn merge(
             }
         }
     }
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let meta = CampaignMeta {
         shard: None,
         ..first.clone()
@@ -1289,7 +1278,7 @@ pub fn merge(
             .join(", ")
     );
     let facts = RunFacts {
-        torch: torch.unwrap_or_else(|| "unknown".into()),
+        torch: torch.map(|(t, _)| t),
         elapsed_s: elapsed,
         status,
         notes: vec![note],
@@ -1300,7 +1289,8 @@ pub fn merge(
 /// What a campaign directory's reports say beyond its results: the torch, the time, how far
 /// it got, notes.
 pub struct RunFacts {
-    pub torch: String,
+    /// `None` when no report of the directory names it.
+    pub torch: Option<String>,
     pub elapsed_s: f64,
     pub status: RunStatus,
     pub notes: Vec<String>,
@@ -1316,13 +1306,8 @@ impl RunFacts {
         RunFacts {
             torch: get("torch")
                 .and_then(|t| t.as_str())
-                .filter(|t| {
-                    t.len() <= 64
-                        && t.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
-                })
-                .unwrap_or("unknown")
-                .to_string(),
+                .filter(|t| corpus::is_version(t))
+                .map(str::to_string),
             elapsed_s: get("elapsed_s").and_then(|e| e.as_f64()).unwrap_or(0.0),
             status: get("status")
                 .and_then(|s| serde_json::from_value(s.clone()).ok())
@@ -1347,7 +1332,7 @@ pub fn regenerate(
     let findings_dir = dir.join("findings");
     let mut summary = Summary::new(
         meta.seed,
-        &facts.torch,
+        facts.torch.as_deref().unwrap_or("unknown"),
         meta.backend.name(),
         &lines,
         known,

@@ -749,11 +749,6 @@ fn cmd_merge(
         Some(p) => KnownIssues::load(p)?,
         None => KnownIssues::none(),
     };
-    // Parts that are no campaign are reported before --out is created.
-    for p in parts {
-        campaign::CampaignMeta::load(p)?;
-    }
-    let _lock = campaign::lock_out_dir(out)?;
     let summary = campaign::merge(out, parts, &known, fail_on)?;
     eprintln!(
         "merged {} part(s): {} cases: {}; {} new failing group(s), {} known; reports in {}",

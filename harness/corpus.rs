@@ -258,22 +258,10 @@ impl FindingRecord {
         };
         one_line("signature", &self.signature, 1024)?;
         one_line("origin", &self.origin, 4096)?;
-        if self.torch.is_empty()
-            || self.torch.len() > 64
-            || !self
-                .torch
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
-        {
+        if !is_version(&self.torch) {
             return Err("`torch` is not a version string".into());
         }
-        if let Some(v) = &self.shapefuzz
-            && (v.is_empty()
-                || v.len() > 64
-                || !v
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c)))
-        {
+        if self.shapefuzz.as_deref().is_some_and(|v| !is_version(v)) {
             return Err("`shapefuzz` is not a version string".into());
         }
         // A crash or hang is what the worker did, whatever else a record claims.
@@ -322,6 +310,15 @@ impl FindingRecord {
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
         write_atomic(path, serde_json::to_string_pretty(self)?.as_bytes())
     }
+}
+
+/// Whether a string read from a file can be a package version (`2.15.0+cu132`): short,
+/// and nothing but letters, digits and `._+-`.
+pub fn is_version(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
 }
 
 /// What a stored file holds: a finding record, or a plain case.

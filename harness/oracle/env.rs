@@ -71,7 +71,9 @@ pub fn pinned_torch() -> String {
         .expect("requirements.txt pins torch")
 }
 
-fn short_hash(text: &str) -> String {
+/// The first 8 bytes of a text's SHA-256 in hex: names environments, scripts and tools by
+/// their content.
+pub fn short_hash(text: &str) -> String {
     let d = Sha256::digest(text.as_bytes());
     d.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
@@ -141,12 +143,7 @@ impl PythonEnv {
                 let recorded = std::fs::read_to_string(venv.join(READY_MARKER))
                     .ok()
                     .map(|t| t.trim().to_string())
-                    .filter(|t| {
-                        !t.is_empty()
-                            && t.len() <= 64
-                            && t.chars()
-                                .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
-                    });
+                    .filter(|t| crate::corpus::is_version(t));
                 (venv.join("bin").join("python"), recorded)
             }
         };

@@ -41,16 +41,17 @@ pub fn render(
     );
     let _ = writeln!(s, "<h1>{}</h1>", esc(&title));
     facts(&mut s, summary);
+    let timeline = Timeline::of(lines);
     let _ = writeln!(s, "<h2>Over time</h2><div class=\"charts\">");
     let _ = writeln!(
         s,
         "<figure class=\"chart\" id=\"findings-over-time\">{}<figcaption>Distinct groups per class as the campaign ran: a curve that flattens is a campaign that saturates.</figcaption></figure>",
-        findings_chart(lines)
+        findings_chart(&timeline)
     );
     let _ = writeln!(
         s,
         "<figure class=\"chart\" id=\"cases-per-second\">{}<figcaption>Cases checked per second.</figcaption></figure>",
-        rate_chart(lines)
+        rate_chart(&timeline)
     );
     let _ = writeln!(s, "</div>");
     groups(&mut s, summary, details);
@@ -114,25 +115,17 @@ fn facts(s: &mut String, summary: &Summary) {
         s,
         "<table><tr><th>class</th><th>cases</th><th>groups</th><th>new groups</th></tr>"
     );
-    for c in Class::ALL {
-        let cc = summary.classes.get(c.name()).cloned().unwrap_or_default();
+    for (name, cc, grouped) in summary.class_rows() {
+        let (groups, new) = if grouped {
+            (cc.groups.to_string(), cc.new_groups.to_string())
+        } else {
+            (String::new(), String::new())
+        };
         let _ = writeln!(
             s,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            c.name(),
-            cc.cases,
-            cc.groups,
-            cc.new_groups
+            "<tr><td>{name}</td><td class=\"n\">{}</td><td class=\"n\">{groups}</td><td class=\"n\">{new}</td></tr>",
+            cc.cases
         );
-    }
-    for other in ["pass", "invalid", "poisoned"] {
-        if let Some(cc) = summary.classes.get(other) {
-            let _ = writeln!(
-                s,
-                "<tr><td>{other}</td><td class=\"n\">{}</td><td></td><td></td></tr>",
-                cc.cases
-            );
-        }
     }
     let _ = writeln!(s, "</table>");
     for n in &summary.notes {
@@ -152,54 +145,61 @@ fn facts(s: &mut String, summary: &Summary) {
     }
 }
 
-/// The lines in the order they finished, with minutes since the first; lines without a
-/// timestamp (older results) are spread evenly by index.
-fn timeline(lines: &[ResultLine]) -> Vec<(f64, &ResultLine)> {
-    let stamped: Vec<&ResultLine> = lines.iter().filter(|l| l.at.is_some()).collect();
-    if stamped.len() == lines.len() && !lines.is_empty() {
-        let mut v: Vec<(f64, &ResultLine)> = stamped
-            .into_iter()
-            .map(|l| (l.at.unwrap_or(0.0), l))
-            .collect();
-        v.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let t0 = v[0].0 - v[0].1.seconds;
-        v.into_iter().map(|(t, l)| ((t - t0) / 60.0, l)).collect()
-    } else {
-        let n = lines.len().max(1) as f64;
-        lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| ((i + 1) as f64 / n, l))
-            .collect()
+/// The lines in the order they finished, at minutes since the campaign started (`stamped`);
+/// when some line has no timestamp (older results) they are spread evenly by index instead.
+struct Timeline<'a> {
+    points: Vec<(f64, &'a ResultLine)>,
+    stamped: bool,
+}
+
+impl<'a> Timeline<'a> {
+    fn of(lines: &'a [ResultLine]) -> Timeline<'a> {
+        let stamped = !lines.is_empty() && lines.iter().all(|l| l.at.is_some());
+        let points = if stamped {
+            let mut v: Vec<(f64, &ResultLine)> =
+                lines.iter().map(|l| (l.at.unwrap_or(0.0), l)).collect();
+            v.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let t0 = v[0].0 - v[0].1.seconds;
+            v.into_iter().map(|(t, l)| ((t - t0) / 60.0, l)).collect()
+        } else {
+            let n = lines.len().max(1) as f64;
+            lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| ((i + 1) as f64 / n, l))
+                .collect()
+        };
+        Timeline { points, stamped }
+    }
+
+    fn end(&self) -> f64 {
+        self.points.last().map_or(0.0, |p| p.0)
     }
 }
 
-fn findings_chart(lines: &[ResultLine]) -> String {
-    let tl = timeline(lines);
+fn findings_chart(tl: &Timeline) -> String {
     let mut seen: HashSet<&str> = HashSet::new();
     let mut series: Vec<(Class, RGBColor, Points)> = CLASS_COLORS
         .iter()
         .map(|(c, col)| (*c, *col, vec![(0.0, 0.0)]))
         .collect();
-    for (t, l) in &tl {
+    for (t, l) in &tl.points {
         let (Some(sig), Some(class)) = (&l.signature, l.class) else {
             continue;
         };
-        if seen.insert(sig) {
-            for (c, _, pts) in &mut series {
-                let last = pts.last().map_or(0.0, |p| p.1);
-                if *c == class {
-                    pts.push((*t, last + 1.0));
-                }
-            }
+        if seen.insert(sig)
+            && let Some((_, _, pts)) = series.iter_mut().find(|s| s.0 == class)
+        {
+            let last = pts.last().map_or(0.0, |p| p.1);
+            pts.push((*t, last + 1.0));
         }
     }
-    let end = tl.last().map_or(1.0, |p| p.0).max(1e-3);
+    let end = tl.end().max(1e-3);
     for (_, _, pts) in &mut series {
         let last = pts.last().map_or(0.0, |p| p.1);
         pts.push((end, last));
     }
-    let x_label = if lines.iter().all(|l| l.at.is_some()) {
+    let x_label = if tl.stamped {
         "minutes"
     } else {
         "share of cases"
@@ -209,23 +209,21 @@ fn findings_chart(lines: &[ResultLine]) -> String {
         x_label,
         "groups",
         &series
-            .iter()
-            .map(|(c, col, pts)| (c.name(), *col, pts.clone()))
+            .into_iter()
+            .map(|(c, col, pts)| (c.name(), col, pts))
             .collect::<Vec<_>>(),
     )
 }
 
-fn rate_chart(lines: &[ResultLine]) -> String {
-    let tl = timeline(lines);
-    let stamped = lines.iter().all(|l| l.at.is_some()) && !lines.is_empty();
+fn rate_chart(tl: &Timeline) -> String {
     let mut pts = vec![];
-    if stamped {
-        let end = tl.last().map_or(0.0, |p| p.0) * 60.0;
+    if tl.stamped {
+        let end = tl.end() * 60.0;
         // About 40 buckets, none shorter than a second.
         let bucket = (end / 40.0).max(1.0);
         let n = (end / bucket).ceil().max(1.0) as usize;
         let mut counts = vec![0u64; n];
-        for (t, _) in &tl {
+        for (t, _) in &tl.points {
             let i = ((t * 60.0 / bucket) as usize).min(n - 1);
             counts[i] += 1;
         }
