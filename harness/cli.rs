@@ -242,6 +242,71 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "bug", value_parser = parse_class)]
         fail_on: Vec<Class>,
     },
+    /// Probe your own model: export it with its dynamic shapes, run the exported program
+    /// against eager at other sizes, and say which sizes it rejects or gets wrong, and which
+    /// line of the model is to blame.
+    #[command(
+        long_about = concat!(
+            "Probe your own model: export it with its dynamic shapes, run the exported program ",
+            "against eager at other sizes, and say which sizes it rejects or gets wrong, and which ",
+            "line of the model is to blame.\n\n",
+            "FILE.py defines three functions (and may define a fourth):\n",
+            "  model()              the torch.nn.Module to export (random weights are fine)\n",
+            "  example_inputs()     a tuple of positional inputs to export with\n",
+            "  dynamic_shapes()     the dynamic_shapes argument of torch.export.export: a dict keyed\n",
+            "                       by forward's parameter names, or a tuple\n",
+            "  make_inputs(shapes)  optional: inputs of the given shapes (a tuple per input, None for\n",
+            "                       a non-tensor); without it, inputs are drawn like the examples (same\n",
+            "                       dtype, values within the examples' range, so index inputs stay valid)\n\n",
+            "Each named Dim is one size; Dim.AUTO and Dim.DYNAMIC dims of equal example size move ",
+            "together (give them different example sizes to probe them apart). The file runs in a ",
+            "shapefuzz worker, never in shapefuzz itself, and only when you run this command. Use ",
+            "--python for an interpreter that has the model's own packages (any torch).\n\n",
+            "Exit codes: 0 nothing of a --fail-on class found, 1 found, 2 the model could not be ",
+            "probed (its code raised, hung or crashed before it could be judged) or a harness error."
+        ),
+        after_help = "Examples:
+  shapefuzz probe mymodel.py                         the report, per dim and per finding
+  shapefuzz probe mymodel.py --json                  the same as JSON
+  shapefuzz probe mymodel.py --format issue          a torch issue for the first bug found
+  shapefuzz probe --entry mypkg.export:build         build() returns (model, example_inputs, dynamic_shapes)
+  shapefuzz --python .venv/bin/python probe mymodel.py   with your own environment's torch and packages"
+    )]
+    Probe {
+        /// A Python file defining model(), example_inputs() and dynamic_shapes().
+        #[arg(
+            value_name = "FILE.py",
+            required_unless_present = "entry",
+            conflicts_with = "entry"
+        )]
+        file: Option<PathBuf>,
+        /// `module:function` returning (model, example_inputs, dynamic_shapes), or a dict of
+        /// them (with an optional make_inputs); `module` alone follows the file convention.
+        /// Imported from the current directory.
+        #[arg(long, value_name = "MODULE:FUNCTION")]
+        entry: Option<String>,
+        /// Print the report as JSON (the same as --format json).
+        #[arg(long)]
+        json: bool,
+        /// text (the human report), json, or issue (a torch issue for the first bug).
+        #[arg(long, default_value = "text", value_parser = ["text", "json", "issue"])]
+        format: String,
+        /// The largest size tried per dim.
+        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(i64).range(4..=4096))]
+        scan_max: i64,
+        /// Sizes per dim the exported program is compared with eager at, beyond the probes.
+        #[arg(long, default_value_t = 8)]
+        sweep: usize,
+        /// Use torch.export's strict mode.
+        #[arg(long)]
+        strict: bool,
+        /// How long the whole probe may take before its worker is stopped.
+        #[arg(long, default_value = "5m", value_parser = parse_duration)]
+        timeout: Duration,
+        /// Classes that make the exit code 1: bug, portability, expected.
+        #[arg(long, value_delimiter = ',', default_value = "bug", value_parser = parse_class)]
+        fail_on: Vec<Class>,
+    },
     /// Say what a verdict, class, contract outcome or signature means (all of them without
     /// a term).
     #[command(
@@ -430,12 +495,147 @@ fn run(cli: Cli) -> Result<i32> {
         } => cmd_merge(&parts, &out, known.as_deref(), &fail_on),
         Command::Known { from, file, class } => cmd_known(&from, file.as_deref(), &class),
         Command::Explain { term } => cmd_explain(term.as_deref()),
+        Command::Probe {
+            file,
+            entry,
+            json,
+            format,
+            scan_max,
+            sweep,
+            strict,
+            timeout,
+            fail_on,
+        } => {
+            let target = match (file, entry) {
+                (Some(f), _) => crate::probe::Target::File(f),
+                (None, Some(e)) => crate::probe::Target::Entry(e),
+                (None, None) => bail!("probe needs FILE.py or --entry MODULE:FUNCTION"),
+            };
+            let format = if json { "json".to_string() } else { format };
+            cmd_probe(
+                python, target, &format, scan_max, sweep, strict, timeout, &fail_on,
+            )
+        }
         Command::Report {
             dir,
             known,
             fail_on,
         } => cmd_report(&dir, known.as_deref(), &fail_on),
     }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cmd_probe(
+    python: Option<&Path>,
+    target: crate::probe::Target,
+    format: &str,
+    scan_max: i64,
+    sweep: usize,
+    strict: bool,
+    timeout: Duration,
+    fail_on: &[Class],
+) -> Result<i32> {
+    use crate::probe::{self, ProbeConfig, Target};
+    // Everything that can be wrong with the arguments is found before torch starts.
+    let mut sys_path = vec![];
+    let source = match &target {
+        Target::File(p) => {
+            let meta = std::fs::metadata(p)
+                .with_context(|| format!("{}: cannot read the model file", p.display()))?;
+            if !meta.is_file() {
+                bail!(
+                    "{}: not a file; probe takes a Python file defining model(), example_inputs() and dynamic_shapes()",
+                    p.display()
+                );
+            }
+            if meta.len() > 4 << 20 {
+                bail!(
+                    "{}: {} bytes is not a model file (the limit is 4 MB)",
+                    p.display(),
+                    meta.len()
+                );
+            }
+            let text = std::fs::read_to_string(p).with_context(|| {
+                format!("{}: not UTF-8 text; probe takes a Python file", p.display())
+            })?;
+            if let Some(dir) = std::path::absolute(p)
+                .ok()
+                .and_then(|a| a.parent().map(Path::to_path_buf))
+            {
+                sys_path.push(dir);
+            }
+            Some(text)
+        }
+        Target::Entry(e) => {
+            let (module, func) = e.split_once(':').unwrap_or((e.as_str(), ""));
+            let ident = |s: &str| {
+                !s.is_empty()
+                    && s.split('.').all(|part| {
+                        part.chars()
+                            .next()
+                            .is_some_and(|c| c.is_alphabetic() || c == '_')
+                            && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+                    })
+            };
+            if !ident(module) || (!func.is_empty() && (!ident(func) || func.contains('.'))) {
+                bail!("--entry {e:?}: expected MODULE or MODULE:FUNCTION, e.g. mypkg.export:build");
+            }
+            None
+        }
+    };
+    if let Ok(cwd) = std::env::current_dir() {
+        sys_path.push(cwd);
+    }
+    check_pool_args(1, timeout)?;
+    let pool = pool_on(PythonEnv::ensure_any_torch(python, true)?, 1, timeout)?;
+    let cfg = ProbeConfig {
+        target: target.clone(),
+        scan_max,
+        sweep,
+        strict,
+        sys_path,
+    };
+    if format == "text" && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        eprintln!(
+            "shapefuzz: probing {} (export, then eager vs exported at other sizes) ...",
+            target.text()
+        );
+    }
+    let report = probe::probe(&pool, &cfg);
+    match format {
+        "json" => println!("{}", serde_json::to_string_pretty(&report)?),
+        "issue" => {
+            let pick = report
+                .findings
+                .iter()
+                .find(|f| f.class == Class::Bug)
+                .or_else(|| report.findings.first());
+            match pick {
+                Some(f) => {
+                    let versions = oracle::env_info(&pool);
+                    print!(
+                        "{}",
+                        probe::issue(&report, f, &target, source.as_deref(), versions.as_deref())
+                    );
+                    if f.class != Class::Bug {
+                        eprintln!(
+                            "shapefuzz: the first finding is {} ({}), not a torch bug: read it before filing",
+                            f.class.name(),
+                            f.contract.name()
+                        );
+                    }
+                }
+                None => print!("{}", probe::text(&report)),
+            }
+        }
+        _ => print!("{}", probe::text(&report)),
+    }
+    if report.error.is_some() {
+        return Ok(2);
+    }
+    Ok(i32::from(
+        report.classes().iter().any(|c| fail_on.contains(c)),
+    ))
 }
 
 fn cmd_gen(
@@ -487,6 +687,16 @@ fn cmd_check(
     oracle: &OracleArgs,
     fail_on: &[Class],
 ) -> Result<i32> {
+    if let Some(py) = cases
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "py"))
+    {
+        bail!(
+            "{}: a Python file, not a shapefuzz case (JSON); to check your own model, run `shapefuzz probe {}`",
+            py.display(),
+            crate::escape::shell_word(&py.display().to_string())
+        );
+    }
     // Read every file first: a bad file is reported before any torch start-up.
     let loaded: Vec<(PathBuf, Case)> = cases
         .iter()

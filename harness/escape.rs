@@ -70,3 +70,19 @@ pub fn shell_word(s: &str) -> String {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
 }
+
+/// A Markdown code fence for `s` kept verbatim: one backtick more than the longest run of
+/// backticks in it (at least three), so nothing inside can close it.
+pub fn fence_for(s: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in s.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    "`".repeat((longest + 1).max(3))
+}

@@ -3,8 +3,8 @@
 //! The pipeline, one module per stage: [`gen`](r#gen) builds valid cases, [`render`] turns
 //! them into Python, [`oracle`] runs them through real PyTorch and classifies what it sees,
 //! [`corpus`] stores results and findings, [`report`] deduplicates and reports them,
-//! [`campaign`] drives generation and checking at scale, and [`cli`] puts it in front of
-//! users. [`ir`] is the data model all of them share; [`triage`] is what every command does
+//! [`campaign`] drives generation and checking at scale, [`probe`] runs the oracle on a user's own
+//! model, and [`cli`] puts it in front of users. [`ir`] is the data model all of them share; [`triage`] is what every command does
 //! with a finding (check, reduce, work around); [`escape`] makes foreign strings safe for the
 //! language they are written into.
 
@@ -15,6 +15,7 @@ pub mod escape;
 pub mod r#gen;
 pub mod ir;
 pub mod oracle;
+pub mod probe;
 pub mod reduce;
 pub mod render;
 pub mod report;

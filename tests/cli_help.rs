@@ -17,6 +17,7 @@ const SUBCOMMANDS: &[&str] = &[
     "report",
     "explain",
     "known",
+    "probe",
 ];
 
 #[test]

@@ -222,7 +222,7 @@ fn a_case_that_outlives_the_timeout_is_a_hang() {
     let pool = Pool::new(env(), cfg).expect("workers start");
     let t = std::time::Instant::now();
     match pool.request(json!({"cmd": "test_hang"})) {
-        Outcome::Hang { after } => assert!(after >= Duration::from_secs(3)),
+        Outcome::Hang { after, .. } => assert!(after >= Duration::from_secs(3)),
         other => panic!("expected a hang, got {other:?}"),
     }
     assert!(t.elapsed() < Duration::from_secs(20));
@@ -230,6 +230,7 @@ fn a_case_that_outlives_the_timeout_is_a_hang() {
     let rendered = shapefuzz::render::render(&case);
     let hang = Outcome::Hang {
         after: Duration::from_secs(3),
+        stderr_tail: String::new(),
     };
     assert_eq!(
         oracle::judge(&case, &rendered, Backend::Export, &Truth::of(&case), &hang).verdict,

@@ -270,7 +270,7 @@ pub fn judge(
     outcome: &Outcome,
 ) -> CheckResult {
     let (value, round_trip) = match outcome {
-        Outcome::Hang { after } => {
+        Outcome::Hang { after, .. } => {
             return result(
                 backend,
                 Verdict::Hang,

@@ -62,6 +62,8 @@ pub enum Outcome {
     },
     Hang {
         after: Duration,
+        /// The end of what the worker wrote to stderr before it was killed.
+        stderr_tail: String,
     },
     Crash {
         status: String,
@@ -421,9 +423,10 @@ impl Pool {
                 }
                 Err(RecvTimeoutError::Timeout) if left > MEMORY_POLL => {}
                 Err(RecvTimeoutError::Timeout) => {
-                    guard.take().unwrap().kill();
+                    let (_, stderr_tail) = guard.take().unwrap().kill();
                     return Outcome::Hang {
                         after: started.elapsed(),
+                        stderr_tail,
                     };
                 }
                 Err(RecvTimeoutError::Disconnected) => {

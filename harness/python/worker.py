@@ -56,7 +56,7 @@ import sympy  # noqa: E402
 from torch.utils._sympy.numbers import int_oo  # noqa: E402
 
 # Bumped with harness/oracle/protocol.rs whenever a request or reply changes shape.
-PROTOCOL_VERSION = 3
+PROTOCOL_VERSION = 4
 MAX_MSG = 4000
 MAX_LOG = 4000
 MAX_WARNINGS = 20
@@ -87,6 +87,45 @@ class _CaseState:
     file = None  # absolute path of the current case file, or None when no export is running
     last_file = None  # the case file of the request being served (for tracebacks)
     envs = []  # ShapeEnvs seen during the current export (to report guards on failure)
+    # `probe` of a user's model: every file outside torch, the standard library and this
+    # worker is the model's code (a library's modeling file as much as the user's own), and
+    # paths are shown relative to `root`.
+    probe = False
+    root = None
+
+
+_TORCH_DIR = os.path.dirname(os.path.abspath(torch.__file__)) + os.sep
+
+
+def _stdlib_dirs():
+    import sysconfig
+
+    libs = {os.path.abspath(sysconfig.get_paths()[k]) + os.sep for k in ("stdlib", "platstdlib")}
+    sites = {os.path.abspath(sysconfig.get_paths()[k]) + os.sep for k in ("purelib", "platlib")}
+    return tuple(libs), tuple(sites)
+
+
+_STDLIB_DIRS, _SITE_DIRS = _stdlib_dirs()
+
+
+def _is_user_file(fn):
+    """Whether a frame's file is the model's code: the case file, or in probe mode anything
+    that is not torch, the standard library or the worker."""
+    if fn == _CaseState.file or fn == _CaseState.last_file:
+        return fn is not None
+    if not _CaseState.probe or not fn or fn.startswith("<") or fn == _THIS_FILE:
+        return False
+    if fn.startswith(_TORCH_DIR):
+        return False
+    if fn.startswith(_STDLIB_DIRS) and not fn.startswith(_SITE_DIRS):
+        return False
+    return True
+
+
+def _is_sym_dunder(fn):
+    """A frame of SymInt/SymBool's own methods (`__bool__`, `__int__`, `__index__`): the frame
+    just inside a model line when Python itself asked for a concrete size."""
+    return fn.endswith(os.sep + "torch" + os.sep + "__init__.py") or fn.endswith("sym_node.py")
 
 
 _ORIG_GET_SLOC = _ss.ShapeEnv._get_sloc
@@ -102,16 +141,37 @@ def _patched_get_sloc(self, framework_loc=None):
     boring = _ss.uninteresting_files()
     floc = None
     line = None
+    user_file = None
+    python = False
+    inner = None
+    stack = None
     f = sys._getframe(1)
     while f is not None:
         fn = f.f_code.co_filename
-        if fn == case_file:
+        if fn == case_file or (_CaseState.probe and _is_user_file(fn)):
             line = f.f_lineno
+            user_file = fn
+            # A branch on a size (`if n > 4`, `max(a, b)`) is where the model's Python takes
+            # a path; an int conversion (`len(x)`, `int(n)`) is a spelling with a symbolic
+            # alternative, not a decision.
+            python = inner is not None and _is_sym_dunder(inner[0]) and inner[1] == "__bool__"
             if floc is None:
                 floc = traceback.FrameSummary(fn, f.f_lineno, f.f_code.co_name)
+            if _CaseState.probe:
+                # the model's calls that led there, innermost first: a helper's line and
+                # the line that called it
+                stack = []
+                g = f
+                while g is not None and len(stack) < 6:
+                    gfn = g.f_code.co_filename
+                    if _is_user_file(gfn):
+                        stack.append((gfn, g.f_lineno))
+                    g = g.f_back
+                del g
             break
         if floc is None and fn not in boring and fn != _THIS_FILE:
             floc = traceback.FrameSummary(fn, f.f_lineno, f.f_code.co_name)
+        inner = (fn, f.f_code.co_name)
         f = f.f_back
     del f
     if line is None:
@@ -126,6 +186,10 @@ def _patched_get_sloc(self, framework_loc=None):
     sloc = _ORIG_GET_SLOC(self, framework_loc if framework_loc is not None else floc)
     try:
         object.__setattr__(sloc, "_sf_line", line)
+        if _CaseState.probe:
+            object.__setattr__(sloc, "_sf_file", user_file)
+            object.__setattr__(sloc, "_sf_python", python)
+            object.__setattr__(sloc, "_sf_stack", stack)
     except Exception:
         pass
     return sloc
@@ -140,7 +204,9 @@ def _fmt_floc(floc):
     if isinstance(floc, str):
         return floc
     fn = floc.filename
-    if fn == _CaseState.last_file:
+    if _CaseState.probe and _is_user_file(fn):
+        fn = _display_file(fn)
+    elif fn == _CaseState.last_file:
         # Python in the model itself decided (an `if` on a size): no torch function did.
         fn = "model"
     else:
@@ -177,10 +243,54 @@ def _err(e, kind=False, trace=False):
     if kind:
         d["kind"] = classify(e)
     if trace:
-        d["traceback"] = _clean_paths(_cut_tail(_format_chain(e), MAX_TRACEBACK))
+        if _CaseState.probe:
+            d["traceback"] = _user_traceback(e)  # the user's code and torch's, not the worker's
+        else:
+            d["traceback"] = _clean_paths(_cut_tail(_format_chain(e), MAX_TRACEBACK))
         d["case_line"] = _case_line(e)
         d["site"] = _torch_site(e)
+        if _CaseState.probe:
+            fn, line, python = _user_frame(e)
+            d["case_file"] = _display_file(fn) if fn else None
+            d["code"] = _code_at(fn, line)
+            d["python"] = python
+            d["raised_in_model"] = _raised_in_model(e)
     return d
+
+
+def _display_file(fn):
+    """A model file as the user knows it: relative to the probed file's directory, or to
+    site-packages for a library's code."""
+    if not fn:
+        return fn
+    root = _CaseState.root
+    if root and fn.startswith(root + os.sep):
+        return fn[len(root) + 1 :]
+    i = fn.rfind("site-packages/")
+    if i >= 0:
+        return fn[i + len("site-packages/") :]
+    return fn
+
+
+def _code_at(fn, line):
+    if not fn or not line:
+        return None
+    try:
+        return _cut(linecache.getline(fn, line).strip(), 300) or None
+    except Exception:
+        return None
+
+
+def _raised_in_model(e):
+    """Whether the deepest exception of the chain was raised by a line of the model itself
+    (its own `assert` or `raise`), not inside torch."""
+    last = None
+    for x in _chain(e):
+        tb = getattr(x, "__traceback__", None)
+        frames = traceback.extract_tb(tb) if tb is not None else []
+        if frames:
+            last = frames[-1].filename
+    return last is not None and _is_user_file(last)
 
 
 MAX_TRACEBACK = 12000
@@ -196,7 +306,10 @@ def _clean_paths(s):
     """No paths of this machine in what leaves the worker: the case file is `case.py`, library
     files are named from their package (`torch/...`)."""
     s = str(s)
-    if _CaseState.last_file:
+    if _CaseState.probe:
+        if _CaseState.root:
+            s = s.replace(_CaseState.root + os.sep, "")
+    elif _CaseState.last_file:
         s = s.replace(_CaseState.last_file, "case.py")
     # The worker runs from a content-addressed copy in the cache directory.
     s = s.replace(_THIS_FILE, "shapefuzz/worker.py")
@@ -242,22 +355,30 @@ _FILE_LINE = re.compile(r'File "([^"]+)", line (\d+)')
 def _case_line(e):
     """The innermost line of the case file in the traceback of the deepest exception of the
     chain that passed through it (strict export puts the user's frames in the message)."""
+    return _user_frame(e)[1]
+
+
+def _user_frame(e):
+    """(file, line, whether Python itself asked for a concrete value there) of the innermost
+    model frame in the deepest exception of the chain that passed through the model."""
     path = _CaseState.last_file
-    if not path:
-        return None
-    line = None
+    if not path and not _CaseState.probe:
+        return None, None, False
+    found = (None, None, False)
     for x in _chain(e):
         here = None
-        for f in _frames_of(x):
-            if f.filename == path:
-                here = f.lineno
+        frames = _frames_of(x)
+        for k, f in enumerate(frames):
+            if (path and f.filename == path) or (_CaseState.probe and _is_user_file(f.filename)):
+                nxt = frames[k + 1].filename if k + 1 < len(frames) else None
+                here = (f.filename, f.lineno, nxt is not None and _is_sym_dunder(nxt))
         if here is None:
             for m in _FILE_LINE.finditer(str(x)):
-                if m.group(1) == path:
-                    here = int(m.group(2))
+                if (path and m.group(1) == path) or (_CaseState.probe and _is_user_file(m.group(1))):
+                    here = (m.group(1), int(m.group(2)), False)
         if here is not None:
-            line = here
-    return line
+            found = here
+    return found
 
 
 def _torch_site(e):
@@ -268,7 +389,7 @@ def _torch_site(e):
     for x in _chain(e):
         for f in _frames_of(x):
             fn = f.filename
-            if fn == _CaseState.last_file or fn == _THIS_FILE:
+            if fn == _CaseState.last_file or fn == _THIS_FILE or _is_user_file(fn):
                 continue
             i = fn.rfind("site-packages/")
             if i >= 0:
@@ -575,9 +696,9 @@ def _guards_of(shape_env, names=()):
                 nsym = len(g.expr.free_symbols)
             except Exception:
                 nsym = 0
-            guards.append(
-                {"expr": expr, "framework": fw, "line": line, "symbols": nsym, "dims": dims_of(g.expr)}
-            )
+            entry = {"expr": expr, "framework": fw, "line": line, "symbols": nsym, "dims": dims_of(g.expr)}
+            _probe_guard_fields(entry, g.sloc)
+            guards.append(entry)
             exprs.append(g.expr)
     for sym, tgt in list(shape_env.replacements.items()):
         repl[str(sym)] = str(tgt)
@@ -590,20 +711,35 @@ def _guards_of(shape_env, names=()):
         if line is None:
             continue  # not caused by the case's code (e.g. input setup)
         if len(guards) < MAX_GUARDS:
-            guards.append(
-                {
-                    "expr": f"Eq({sym}, {tgt})",
-                    "framework": _fmt_floc(getattr(sloc, "framework_loc", None)),
-                    "line": line,
-                    "symbols": 1,
-                    "dims": dims_of(sym),
-                }
-            )
+            entry = {
+                "expr": f"Eq({sym}, {tgt})",
+                "framework": _fmt_floc(getattr(sloc, "framework_loc", None)),
+                "line": line,
+                "symbols": 1,
+                "dims": dims_of(sym),
+            }
+            _probe_guard_fields(entry, sloc)
+            guards.append(entry)
             try:
                 exprs.append(sympy.Eq(sym, tgt))
             except Exception:
                 exprs.append(None)
     return guards, repl, exprs
+
+
+def _probe_guard_fields(entry, sloc):
+    """In probe mode a guard also names the model file and line that added it, the line's
+    code, and whether Python itself decided there (`if n > 4`, `int(n)`) or a torch op did."""
+    if not _CaseState.probe:
+        return
+    fn = getattr(sloc, "_sf_file", None)
+    entry["file"] = _display_file(fn) if fn else None
+    entry["code"] = _code_at(fn, entry.get("line"))
+    entry["python"] = bool(getattr(sloc, "_sf_python", False))
+    entry["stack"] = [
+        {"file": _display_file(fn), "line": ln, "code": _code_at(fn, ln)}
+        for fn, ln in (getattr(sloc, "_sf_stack", None) or [])
+    ]
 
 
 # --- which guards a valuation breaks -----------------------------------------------------------
@@ -1016,7 +1152,10 @@ def _check_suggested_fix(req, mod, model, inputs, strict, error):
     return fix
 
 
-def _check(req):
+def _check(req, subject=None):
+    """The check of PROTOCOL.md, on a rendered case (`source`), or on a user's model behind
+    the same contract (`subject`, from `probe`): then the trace region is not given but
+    derived from the guards Python itself decided on."""
     rid = req.get("id")
     seed = int(req.get("seed", 0) or 0)
     strict = bool(req.get("strict", False))
@@ -1042,7 +1181,10 @@ def _check(req):
     _seed_cpu(seed)
 
     t = time.perf_counter()
-    mod, modname, path = _load_case(req["source"], req.get("name"), rid)
+    if subject is None:
+        mod, modname, path = _load_case(req["source"], req.get("name"), rid)
+    else:
+        mod, modname, path = subject, None, subject.path
     _CaseState.last_file = path
     try:
         model = mod.Model().eval()
@@ -1081,6 +1223,8 @@ def _check(req):
                 try:
                     env = max(_CaseState.envs, key=lambda s: len(s.guards))
                     resp["guards"], resp["replacements"], exprs = _guards_of(env, names)
+                    if subject is not None:
+                        req["region"] = subject.region(env, resp["guards"], exprs)
                     resp["witnesses"], resp["guards_hold"] = _witnesses(
                         req, mod, env, names, exprs, None
                     )
@@ -1105,6 +1249,8 @@ def _check(req):
         if shape_env is None and _CaseState.envs:
             shape_env = _CaseState.envs[-1]
         resp["guards"], resp["replacements"], exprs = _guards_of(shape_env, names)
+        if subject is not None:
+            req["region"] = subject.region(shape_env, resp["guards"], exprs)
         _CaseState.file = None
         gm = ep.module()
         resp["accepted"] = _accepted(gm, mod, inputs, scan_max)
@@ -1119,6 +1265,8 @@ def _check(req):
         timings["inspect"] = round(time.perf_counter() - t, 6)
 
         t = time.perf_counter()
+        if subject is not None:
+            req["region_probes"] = subject.region_probes(req.get("region") or {})
         extra = [p for p in (req.get("region_probes") or []) if isinstance(p, dict)]
         normal = getattr(mod, "PROBES", []) or []
         edge = getattr(mod, "EDGE_PROBES", []) or []
@@ -1156,8 +1304,518 @@ def _check(req):
                 torch._dynamo.reset()
             except Exception:
                 pass
-        _unload_case(modname, path)
+        if subject is None:
+            _unload_case(modname, path)
         _CaseState.last_file = None
+
+# --- probe: a user's own model ------------------------------------------------------------------
+class ProbeSetupError(Exception):
+    """The user's file or entry point does not follow the probe convention."""
+
+
+def _spec_kind(spec):
+    """(kind, detail) of one dim's entry in a dynamic_shapes spec: kind is static, auto,
+    dynamic, named or derived."""
+    import torch.export.dynamic_shapes as tds
+
+    if spec is None or isinstance(spec, int) or isinstance(spec, tds._StaticDim):
+        return "static", None
+    if isinstance(spec, tds._DimHint):
+        t = str(getattr(spec, "type", spec))
+        kind = "auto" if "AUTO" in t else "dynamic" if "DYNAMIC" in t else "static"
+        return kind, spec
+    if isinstance(spec, tds._DerivedDim):
+        return "derived", spec
+    if isinstance(spec, tds.Dim):
+        return "named", spec
+    raise ProbeSetupError(f"unsupported dynamic_shapes entry {spec!r}")
+
+
+def _bound(v, default):
+    try:
+        if v is None or v in (int_oo, sympy.oo):
+            return default
+        f = float(v)
+        return default if math.isinf(f) else int(f)
+    except Exception:
+        return default
+
+
+def _spec_text(kind, spec):
+    if kind in ("auto", "dynamic"):
+        base = "Dim.AUTO" if kind == "auto" else "Dim.DYNAMIC"
+        lo, hi = _bound(getattr(spec, "min", None), None), _bound(getattr(spec, "max", None), None)
+        args = ", ".join(x for x in (f"min={lo}" if lo is not None else "", f"max={hi}" if hi is not None else "") if x)
+        return f"{base}({args})" if args else base
+    if kind == "named":
+        return repr(spec)
+    if kind == "derived":
+        return str(getattr(spec, "__name__", spec))
+    return "static"
+
+
+class _Subject:
+    """A user's model behind the rendered-module contract (PROTOCOL.md), so that the check
+    runs on it unchanged: one symbol per named Dim, and one per example size among the dims
+    marked Dim.AUTO or Dim.DYNAMIC (dims of equal example size move together, as tied dims
+    of a real model usually do); derived dims follow their root."""
+
+    def __init__(self, path, model, inputs, dyn, factory, scan_max, names):
+        self.path = path
+        self._model = model
+        self._inputs = inputs
+        self._dyn = dyn
+        self._factory = factory
+        self.scan_max = scan_max
+        self.INPUT_NAMES = names
+        self.SYMBOLS = []
+        self.EXPORT_SIZES = {}
+        self.symbols = []  # what the Rust side reports: spec, range, dims
+        self._dims = {}  # (input, dim) -> (symbol, derived fn or None)
+        self._build()
+        self.PROBES = []
+        self.EDGE_PROBES = []
+        self._valid = {}
+
+    def Model(self):
+        return self._model
+
+    def dynamic_shapes(self):
+        return self._dyn
+
+    def _per_input_specs(self):
+        n = len(self._inputs)
+        ds = self._dyn
+        if ds is None:
+            return [None] * n
+        if isinstance(ds, dict):
+            out = [None] * n
+            for k, v in ds.items():
+                if k not in self.INPUT_NAMES:
+                    raise ProbeSetupError(
+                        f"dynamic_shapes() names {k!r}, which is not a parameter of forward {self.INPUT_NAMES}"
+                    )
+                out[self.INPUT_NAMES.index(k)] = v
+            return out
+        if isinstance(ds, (list, tuple)):
+            if len(ds) != n:
+                raise ProbeSetupError(
+                    f"dynamic_shapes() has {len(ds)} entries for {n} example inputs"
+                )
+            return list(ds)
+        raise ProbeSetupError("dynamic_shapes() must return a dict keyed by forward's parameter names, a tuple, or None")
+
+    def _build(self):
+        specs = self._per_input_specs()
+        by_key = {}
+        for i, (inp, spec) in enumerate(zip(self._inputs, specs)):
+            if spec is None:
+                continue
+            if not isinstance(inp, torch.Tensor):
+                raise ProbeSetupError(
+                    f"dynamic_shapes() gives a spec for input {self.INPUT_NAMES[i]!r}, which is not a tensor; probe varies tensor dims only"
+                )
+            if isinstance(spec, dict):
+                items = list(spec.items())
+            elif isinstance(spec, (list, tuple)):
+                items = list(enumerate(spec))
+            else:
+                raise ProbeSetupError(f"the spec of input {self.INPUT_NAMES[i]!r} is neither a dict nor a tuple")
+            for d, dspec in items:
+                if not isinstance(d, int) or not (0 <= d < inp.dim()):
+                    raise ProbeSetupError(f"input {self.INPUT_NAMES[i]!r} has no dim {d!r}")
+                kind, obj = _spec_kind(dspec)
+                if kind == "static":
+                    continue
+                size = int(inp.shape[d])
+                fn = None
+                if kind == "named":
+                    key = ("named", obj.__name__)
+                elif kind == "derived":
+                    key = ("named", obj.root.__name__)
+                    fn = obj.fn
+                else:
+                    key = ("hint", size)
+                if key not in by_key:
+                    sym = f"s{len(self.SYMBOLS)}"
+                    self.SYMBOLS.append(sym)
+                    root_size = size
+                    entry = {"name": sym, "spec": kind if kind != "derived" else "named",
+                             "text": _spec_text(kind if kind != "derived" else "named", obj if kind != "derived" else obj.root),
+                             "lo": None, "hi": None, "example": size, "dims": []}
+                    if kind == "derived":
+                        # the root's example size is the one the derived dims were built from
+                        root_size = None
+                    by_key[key] = (sym, entry)
+                    self.symbols.append(entry)
+                    if root_size is not None:
+                        self.EXPORT_SIZES[sym] = root_size
+                sym, entry = by_key[key]
+                root = obj.root if kind == "derived" else obj
+                if kind in ("named", "derived"):
+                    entry["spec"] = "named"
+                    entry["text"] = repr(root)
+                    entry["lo"] = _bound(getattr(root, "min", None), 0)
+                    entry["hi"] = _bound(getattr(root, "max", None), None)
+                elif kind == "dynamic" and entry["spec"] == "auto":
+                    entry["spec"] = "dynamic"
+                    entry["text"] = _spec_text(kind, obj)
+                if kind in ("auto", "dynamic"):
+                    lo = _bound(getattr(obj, "min", None), None)
+                    hi = _bound(getattr(obj, "max", None), None)
+                    if lo is not None:
+                        entry["lo"] = lo
+                    if hi is not None:
+                        entry["hi"] = hi
+                label = f"{self.INPUT_NAMES[i]}.size({d})"
+                entry["dims"].append({"input": i, "dim": d, "label": label, "size": size,
+                                      "derived": str(obj.__name__) if kind == "derived" else None})
+                self._dims[(i, d)] = (sym, fn)
+                if kind == "derived" and sym not in self.EXPORT_SIZES:
+                    # solve the root from a derived dim: the smallest root giving this size
+                    for r in range(0, 4 * size + 8):
+                        try:
+                            if int(fn(r)) == size:
+                                self.EXPORT_SIZES[sym] = r
+                                break
+                        except Exception:
+                            pass
+                    else:
+                        raise ProbeSetupError(f"no size of {root.__name__} gives {label} = {size}")
+                if kind != "derived" and self.EXPORT_SIZES.get(sym) not in (None, size):
+                    raise ProbeSetupError(
+                        f"{label} is {size} but other dims of {entry['text']} are {self.EXPORT_SIZES[sym]}"
+                    )
+
+    def input_shapes(self, valuation):
+        shapes = []
+        for i, inp in enumerate(self._inputs):
+            if not isinstance(inp, torch.Tensor):
+                shapes.append(())
+                continue
+            shp = list(inp.shape)
+            for d in range(len(shp)):
+                hit = self._dims.get((i, d))
+                if hit is not None:
+                    sym, fn = hit
+                    n = valuation[sym]
+                    shp[d] = int(fn(n)) if fn is not None else int(n)
+            shapes.append(tuple(shp))
+        return shapes
+
+    def make_inputs(self, valuation, seed=0):
+        if dict(valuation) == self.EXPORT_SIZES:
+            return tuple(self._inputs)  # export and its probes use the user's own examples
+        shapes = self.input_shapes(valuation)
+        if self._factory is not None:
+            return _as_tuple(self._factory([s if isinstance(x, torch.Tensor) else None
+                                            for s, x in zip(shapes, self._inputs)]))
+        key = ",".join(f"{k}={valuation[k]}" for k in sorted(valuation))
+        g = torch.Generator().manual_seed(hash_key(key) ^ seed)
+        out = []
+        for shp, ex in zip(shapes, self._inputs):
+            out.append(_like(ex, shp, g) if isinstance(ex, torch.Tensor) else ex)
+        return tuple(out)
+
+    def choose_probes(self, valid):
+        """Around the example, below and above it, large, and 0/1: each symbol alone (the
+        others at their example sizes) at sizes eager runs, then all together one above."""
+        base = dict(self.EXPORT_SIZES)
+        normal, seen = [], set()
+
+        def add(v):
+            k = tuple(sorted(v.items()))
+            if k not in seen and k != tuple(sorted(base.items())):
+                seen.add(k)
+                normal.append(v)
+
+        for sym in self.SYMBOLS:
+            ok = {n for lo, hi in valid.get(sym, []) for n in range(lo, hi + 1)}
+            here = base[sym]
+            for n in (here + 1, here - 1, 2, 2 * here, max(4 * here, 16), self.scan_max):
+                if n in ok:
+                    v = dict(base)
+                    v[sym] = n
+                    add(v)
+        together = {s: base[s] + 1 for s in self.SYMBOLS}
+        if len(self.SYMBOLS) > 1:
+            add(together)
+        self.PROBES = normal
+        self.EDGE_PROBES = []
+        for sym in self.SYMBOLS:
+            for n in (0, 1):
+                v = dict(base)
+                v[sym] = n
+                self.EDGE_PROBES.append(v)
+
+    def region(self, shape_env, guards, exprs):
+        """Per symbol, the sizes in 2..scan_max at which every guard Python itself decided
+        on (an `if`, `int()`, `range()` on a size in the model's code) still holds: where the
+        model takes the path it took at the example sizes."""
+        full = [[2, self.scan_max]]
+        if shape_env is None:
+            return {s: full for s in self.SYMBOLS}
+        py = [e if g.get("python") else None for g, e in zip(guards, exprs)]
+        if not any(e is not None for e in py):
+            return {s: full for s in self.SYMBOLS}
+        base = dict(self.EXPORT_SIZES)
+        names = self.INPUT_NAMES
+        before = _sym_values(shape_env, self, names, base)
+        out = {}
+        for sym in self.SYMBOLS:
+            ok = []
+            for n in range(2, self.scan_max + 1):
+                v = dict(base)
+                v[sym] = n
+                try:
+                    vals = _sym_values(shape_env, self, names, v)
+                    changed = {k for k in vals if vals[k] != before.get(k)}
+                    bad, _ = _eval_at(py, vals, changed)
+                except Exception:
+                    bad = []
+                if not bad:
+                    ok.append(n)
+            out[sym] = _runs(ok)
+        self.region_found = out
+        return out
+
+    def region_probes(self, region):
+        """Just outside the trace region, where eager runs: an unguarded Python decision
+        shows there as a wrong result."""
+        base = dict(self.EXPORT_SIZES)
+        out = []
+        for sym in self.SYMBOLS:
+            ok = {n for lo, hi in self._valid.get(sym, []) for n in range(lo, hi + 1)}
+            for lo, hi in region.get(sym, []):
+                for n in (lo - 1, hi + 1):
+                    if n in ok and not any(a <= n <= b for a, b in region.get(sym, [])):
+                        v = dict(base)
+                        v[sym] = n
+                        if v not in out:
+                            out.append(v)
+        return out
+
+
+def hash_key(text):
+    import zlib
+
+    return zlib.crc32(text.encode())
+
+
+def _like(ex, shape, g):
+    """A tensor of `shape` like the example: its dtype, and values in the example's range
+    (integer inputs are usually indices, which must stay valid)."""
+    dt = ex.dtype
+    numel = 1
+    for n in shape:
+        numel *= n
+    if ex.numel() == 0:
+        return torch.zeros(shape, dtype=dt)
+    if dt == torch.bool:
+        return torch.rand(shape, generator=g) < float(ex.float().mean())
+    flat = ex.detach().flatten()
+    if dt.is_floating_point or dt.is_complex:
+        x = flat.double() if not dt.is_complex else flat.real.double()
+        lo, hi = float(x.min()), float(x.max())
+        if not (math.isfinite(lo) and math.isfinite(hi)) or lo == hi:
+            return torch.full(shape, float(flat[0].real if dt.is_complex else flat[0]), dtype=dt)
+        t = torch.rand(shape, generator=g, dtype=torch.float64) * (hi - lo) + lo
+        return t.to(dt)
+    lo, hi = int(flat.min()), int(flat.max())
+    return torch.randint(lo, hi + 1, shape, generator=g, dtype=torch.int64).to(dt)
+
+
+def _forward_names(model, n):
+    import inspect
+
+    try:
+        params = [
+            p for p in inspect.signature(model.forward).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        names = [p.name for p in params][:n]
+    except (TypeError, ValueError):
+        names = []
+    return names + [f"args_{i}" for i in range(len(names), n)]
+
+
+def _user_traceback(e):
+    """The exception as Python prints it, with the worker's own frames left out: what the
+    user sees is their code and torch's, never shapefuzz's."""
+    try:
+        te = traceback.TracebackException.from_exception(e)
+        seen, todo = set(), [te]
+        while todo:
+            x = todo.pop()
+            if x is None or id(x) in seen:
+                continue
+            seen.add(id(x))
+            x.stack = traceback.StackSummary.from_list(
+                [f for f in x.stack if f.filename != _THIS_FILE and not f.filename.startswith("<frozen")]
+            )
+            todo += [x.__cause__, x.__context__]
+        return _clean_paths(_cut_tail("".join(te.format()), MAX_TRACEBACK))
+    except Exception:
+        return _clean_paths(f"{type(e).__name__}: {e}")
+
+
+def _probe_load(req):
+    """The model, example inputs, dynamic_shapes and input factory of a probe file or entry
+    point. The user's code runs here, in the worker."""
+    global _counter
+    for p in reversed([str(x) for x in (req.get("sys_path") or [])]):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    path = req.get("path")
+    entry = req.get("entry")
+    if path:
+        _counter += 1
+        modname = f"_shapefuzz_probe_{_counter}"
+        spec = importlib.util.spec_from_file_location(modname, path)
+        if spec is None:
+            raise ProbeSetupError(f"{path} cannot be imported as a Python file")
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[modname] = mod
+        spec.loader.exec_module(mod)
+        where = os.path.basename(path)
+        parts = None
+    else:
+        modpath, _, fn = str(entry).partition(":")
+        mod = importlib.import_module(modpath)
+        path = getattr(mod, "__file__", None)
+        where = entry
+        parts = None
+        if fn:
+            target = getattr(mod, fn, None)
+            if not callable(target):
+                raise ProbeSetupError(f"{modpath} has no function {fn!r}")
+            got = target()
+            if isinstance(got, dict):
+                parts = got
+            elif isinstance(got, (tuple, list)) and len(got) in (3, 4):
+                parts = dict(zip(("model", "example_inputs", "dynamic_shapes", "make_inputs"), got))
+            else:
+                raise ProbeSetupError(
+                    f"{entry}() must return (model, example_inputs, dynamic_shapes) or a dict with those keys"
+                )
+    if parts is None:
+        missing = [n for n in ("model", "example_inputs", "dynamic_shapes") if not callable(getattr(mod, n, None))]
+        if missing:
+            raise ProbeSetupError(
+                f"{where} defines no {', '.join(f'{m}()' for m in missing)}: a probe file defines model(), "
+                "example_inputs() and dynamic_shapes(), and may define make_inputs(shapes)"
+            )
+        parts = {
+            "model": mod.model(),
+            "example_inputs": mod.example_inputs(),
+            "dynamic_shapes": mod.dynamic_shapes(),
+            "make_inputs": getattr(mod, "make_inputs", None),
+        }
+    model = parts.get("model")
+    if not isinstance(model, torch.nn.Module):
+        raise ProbeSetupError(f"model() returned {type(model).__name__}, not a torch.nn.Module")
+    inputs = parts.get("example_inputs")
+    if isinstance(inputs, torch.Tensor):
+        inputs = (inputs,)
+    if not isinstance(inputs, (tuple, list)):
+        raise ProbeSetupError("example_inputs() must return a tuple of positional inputs")
+    factory = parts.get("make_inputs")
+    if factory is not None and not callable(factory):
+        raise ProbeSetupError("make_inputs must be a function of the input shapes")
+    return path, model, tuple(inputs), parts.get("dynamic_shapes"), factory
+
+
+def _probe_user(req):
+    """`probe`: load the user's model (stage `load`), map its spec to symbols (`spec`), find
+    the sizes eager runs at (`scan`), then the check of a case, and say which stage failed."""
+    rid = req.get("id")
+    scan_max = int(req.get("guard_scan_max", 64))
+    seed = int(req.get("seed", 0) or 0)
+    _CaseState.probe = True
+    root = req.get("root")
+    _CaseState.root = os.path.abspath(root) if root else None
+    stage = "load"
+
+    def enter(name):
+        # On stderr, so that a hang or crash can say how far the probe got.
+        print(f"shapefuzz-probe stage: {name}", file=sys.stderr, flush=True)
+        return name
+
+    enter(stage)
+    try:
+        _seed_cpu(seed)
+        t = time.perf_counter()
+        try:
+            path, model, inputs, dyn, factory = _probe_load(req)
+            _CaseState.last_file = path
+            stage = enter("spec")
+            model.eval()
+            names = _forward_names(model, len(inputs))
+            subject = _Subject(path, model, inputs, dyn, factory, scan_max, names)
+            load_s = time.perf_counter() - t
+            stage = enter("eager")
+            t = time.perf_counter()
+            # Eager at the examples first: a model that does not run is the user's to fix.
+            _seed_cpu(seed)
+            model(*_clone(inputs))
+            stage = enter("scan")
+            valid = {}
+            base = dict(subject.EXPORT_SIZES)
+            for sym in subject.SYMBOLS:
+                ok = []
+                for n in range(2, scan_max + 1):
+                    v = dict(base)
+                    v[sym] = n
+                    try:
+                        args = subject.make_inputs(v)
+                        _seed_cpu(seed)
+                        model(*args)
+                    except Exception:
+                        continue
+                    ok.append(n)
+                valid[sym] = _runs(ok)
+            scan_s = time.perf_counter() - t
+        except BaseException as e:  # the user's code may raise anything
+            if isinstance(e, KeyboardInterrupt):
+                raise
+            err = _err(e)
+            err["traceback"] = _user_traceback(e)
+            fn, line, _ = _user_frame(e)
+            err["case_file"] = _display_file(fn) if fn else None
+            err["case_line"] = line
+            err["code"] = _code_at(fn, line)
+            return {"id": rid, "ok": True, "stage": stage, "error": err}
+        subject._valid = valid
+        subject.choose_probes(valid)
+        sub = {
+            "file": _display_file(path) if path else None,
+            "inputs": [
+                {"name": n, "shape": list(x.shape) if isinstance(x, torch.Tensor) else None,
+                 "dtype": str(x.dtype).replace("torch.", "") if isinstance(x, torch.Tensor) else type(x).__name__}
+                for n, x in zip(subject.INPUT_NAMES, inputs)
+            ],
+            "symbols": subject.symbols,
+            "export_sizes": base,
+            "valid": valid,
+            "factory": factory is not None,
+            "scan_max": scan_max,
+        }
+        req = dict(req)
+        req["valid"] = valid
+        req["region"] = {s: [[2, scan_max]] for s in subject.SYMBOLS}
+        enter("export")
+        resp = _check(req, subject=subject)
+        resp["timings"]["load"] = round(load_s, 6)
+        resp["timings"]["scan"] = round(scan_s, 6)
+        sub["region"] = req.get("region")
+        resp["stage"] = "done"
+        resp["subject"] = sub
+        return resp
+    finally:
+        _CaseState.probe = False
+        _CaseState.root = None
+        _CaseState.last_file = None
+
 
 
 def _env_info(req):
@@ -1199,6 +1857,8 @@ def _handle(req):
             time.sleep(3600)
     if cmd == "check":
         return _check(req)
+    if cmd == "probe":
+        return _probe_user(req)
     if cmd == "env_info":
         return _env_info(req)
     raise ValueError(f"unknown cmd {cmd!r}")

@@ -1,0 +1,362 @@
+//! `shapefuzz probe` on user-written model files, against real torch: what a model author
+//! sees for the seed document's model, for a torch bug, for code that raises or hangs, and
+//! through the Python entry point.
+
+mod common;
+
+use common::{bin, env, run, tmp};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/probe")
+        .join(name)
+}
+
+fn python() -> PathBuf {
+    env().python.clone()
+}
+
+/// `shapefuzz probe` on the managed environment.
+fn probe(args: &[&str]) -> Output {
+    let _ = env(); // created once, before the first probe
+    run(&[&["probe"], args].concat())
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "probe --json prints one JSON report ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn all_text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Nothing of shapefuzz's own code shows to the user: no worker frames, no Rust panic.
+fn assert_no_shapefuzz_traceback(text: &str) {
+    for bad in [
+        "worker.py",
+        "shapefuzz/",
+        "panicked",
+        "RUST_BACKTRACE",
+        "_probe_load",
+    ] {
+        assert!(
+            !text.contains(bad),
+            "{bad:?} in what the user sees:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn seed_model_reports_the_lost_dim_its_guard_the_pad_line_and_the_cat_spelling() {
+    let file = example("seed_pad.py");
+    let out = probe(&[file.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_text(&out));
+    let r = json_of(&out);
+    assert_eq!(r["outcome"], "judged");
+    let f = &r["findings"][0];
+    assert_eq!(f["class"], "portability", "{r:#}");
+    assert_eq!(f["contract"], "avoidable_specialization");
+    assert_eq!(f["dim"], "y.size(0)");
+    let c = &f["culprit"];
+    assert_eq!(c["guard"], "Eq(s17, 2)");
+    assert!(c["site"].as_str().unwrap().ends_with("in pad"), "{c:#}");
+    // the pad line, then the line that passed y.shape[0] to it
+    assert_eq!(c["stack"][0]["line"], 7);
+    assert!(c["stack"][0]["code"].as_str().unwrap().contains("pad("));
+    assert_eq!(c["stack"][1]["line"], 12);
+    assert!(
+        c["stack"][1]["code"]
+            .as_str()
+            .unwrap()
+            .contains("y.shape[0]")
+    );
+    assert!(
+        f["suggestion"].as_str().unwrap().contains("torch.cat"),
+        "{f:#}"
+    );
+    let y = r["dims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["label"] == "y.size(0)")
+        .unwrap();
+    assert_eq!(y["kept"], "pinned to 2");
+    assert_eq!(y["accepts"], "2");
+    assert_eq!(y["eager_runs"], "2..=64");
+
+    let text = probe(&[file.to_str().unwrap()]);
+    let t = String::from_utf8_lossy(&text.stdout);
+    assert!(t.contains("suggestion: F.pad"), "{t}");
+    assert!(t.contains("at seed_pad.py:7:"), "{t}");
+}
+
+#[test]
+fn a_torch_bug_in_a_user_model_gives_an_issue_whose_reproducer_runs_standalone() {
+    let file = example("split_dynamic.py");
+    let out = probe(&[file.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a bug fails: {}",
+        all_text(&out)
+    );
+    let r = json_of(&out);
+    assert_eq!(r["class"], "bug");
+    assert_eq!(r["findings"][0]["contract"], "dynamic_specialized_silently");
+    assert_eq!(r["findings"][0]["culprit"]["stack"][0]["line"], 7);
+
+    let issue = probe(&[file.to_str().unwrap(), "--format", "issue"]);
+    assert_eq!(issue.status.code(), Some(1));
+    let md = String::from_utf8_lossy(&issue.stdout).to_string();
+    assert!(md.contains("Dim.DYNAMIC dimension specialized without an error"));
+    assert!(md.contains("PyTorch version: 2.15.0"), "versions block");
+    let script: String = md
+        .split("```python\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("a python fence")
+        .to_string();
+    let dir = tmp("probe-repro");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("repro.py"), &script).unwrap();
+    let ran = Command::new(python())
+        .arg("repro.py")
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&ran.stderr);
+    assert!(!ran.status.success(), "the reproducer shows the bug");
+    assert!(
+        err.contains("Guard failed: x.size()[0] >= 8"),
+        "standalone, it fails the way the report says:\n{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_branch_of_the_model_itself_is_expected_not_a_bug() {
+    let dir = tmp("probe-branch");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("branch.py");
+    std::fs::write(
+        &file,
+        "import torch\nfrom torch.export import Dim\n\nclass M(torch.nn.Module):\n    def forward(self, x):\n        if x.shape[0] > 4:\n            return x * 2\n        return x + 1\n\ndef model():\n    return M()\n\ndef example_inputs():\n    return (torch.randn(6, 3),)\n\ndef dynamic_shapes():\n    return {\"x\": {0: Dim.AUTO}}\n",
+    )
+    .unwrap();
+    let out = probe(&[file.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_text(&out));
+    let r = json_of(&out);
+    let f = &r["findings"][0];
+    assert_eq!(f["class"], "expected", "{r:#}");
+    assert_eq!(f["contract"], "trace_region");
+    assert_eq!(f["culprit"]["python"], true);
+    assert_eq!(f["culprit"]["stack"][0]["line"], 6);
+    assert_eq!(r["dims"][0]["trace_region"], "5..=64");
+    assert_eq!(r["dims"][0]["accepts"], "5..=64");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn user_code_that_raises_or_hangs_gets_a_clear_verdict_and_no_shapefuzz_traceback() {
+    let dir = tmp("probe-hostile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let model_tail = "\ndef model():\n    return M()\n\ndef example_inputs():\n    return (torch.randn(3, 2),)\n\ndef dynamic_shapes():\n    return {\"x\": {0: torch.export.Dim.AUTO}}\n";
+    let files = [
+        (
+            "at_import.py",
+            "import torch\nraise RuntimeError(\"config file missing\")\n".to_string(),
+        ),
+        (
+            "at_export.py",
+            format!(
+                "import torch\n\nclass M(torch.nn.Module):\n    def forward(self, x):\n        if torch.compiler.is_exporting():\n            raise ValueError(\"not exportable\")\n        return x + 1\n{model_tail}"
+            ),
+        ),
+        (
+            "hangs.py",
+            format!(
+                "import time\nimport torch\n\nclass M(torch.nn.Module):\n    def forward(self, x):\n        while torch.compiler.is_exporting():\n            time.sleep(0.5)\n        return x + 1\n{model_tail}"
+            ),
+        ),
+        (
+            "no_convention.py",
+            "import torch\n\nclass M(torch.nn.Module):\n    def forward(self, x):\n        return x\n".to_string(),
+        ),
+        (
+            "eager_fails.py",
+            format!(
+                "import torch\n\nclass M(torch.nn.Module):\n    def forward(self, x):\n        return x @ x\n{model_tail}"
+            ),
+        ),
+    ];
+    for (name, text) in &files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let go = |name: &str, extra: &[&str]| {
+        let p = dir.join(name);
+        probe(&[&[p.to_str().unwrap(), "--json"], extra].concat())
+    };
+
+    let out = go("at_import.py", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", all_text(&out));
+    let r = json_of(&out);
+    assert_eq!(r["outcome"], "setup_error");
+    assert_eq!(r["error"]["stage"], "load");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("RuntimeError: config file missing")
+    );
+    assert_eq!(r["error"]["line"], 2);
+    let tb = r["error"]["traceback"].as_str().unwrap();
+    assert!(tb.contains("at_import.py\", line 2"), "{tb}");
+    assert_no_shapefuzz_traceback(&all_text(&out));
+
+    let out = go("at_export.py", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_text(&out));
+    let r = json_of(&out);
+    let f = &r["findings"][0];
+    assert_eq!(f["verdict"], "export_error");
+    assert_ne!(
+        f["class"], "bug",
+        "the model's own raise is not torch's bug"
+    );
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("ValueError: not exportable")
+    );
+    assert_eq!(f["culprit"]["stack"][0]["line"], 6);
+    assert_no_shapefuzz_traceback(&all_text(&out));
+
+    let t = std::time::Instant::now();
+    let out = go("hangs.py", &["--timeout", "8s"]);
+    assert!(t.elapsed() < std::time::Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(2), "{}", all_text(&out));
+    let r = json_of(&out);
+    assert_eq!(r["outcome"], "hang");
+    assert_eq!(r["error"]["stage"], "export");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--timeout")
+    );
+    assert_no_shapefuzz_traceback(&all_text(&out));
+
+    let out = go("no_convention.py", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let r = json_of(&out);
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("defines no model(), example_inputs(), dynamic_shapes()"),
+        "{r:#}"
+    );
+    assert_no_shapefuzz_traceback(&all_text(&out));
+
+    let out = go("eager_fails.py", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let r = json_of(&out);
+    assert_eq!(r["error"]["stage"], "eager");
+    assert_no_shapefuzz_traceback(&all_text(&out));
+
+    // What is wrong with the arguments is said before torch starts, in one line.
+    for (args, says) in [
+        (
+            vec!["probe", "/no/such/model.py"],
+            "cannot read the model file",
+        ),
+        (vec!["probe", dir.to_str().unwrap()], "not a file"),
+        (
+            vec!["probe", "--entry", "a b:c"],
+            "expected MODULE or MODULE:FUNCTION",
+        ),
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_python_entry_point_and_entry_functions_probe_the_same_way() {
+    let dir = tmp("probe-python");
+    let pkg = dir.join("mypkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("__init__.py"), "").unwrap();
+    std::fs::write(
+        pkg.join("export_spec.py"),
+        std::fs::read_to_string(example("split_dynamic.py")).unwrap()
+            + "\n\ndef build():\n    return model(), example_inputs(), dynamic_shapes()\n",
+    )
+    .unwrap();
+    let shapefuzz = env!("CARGO_BIN_EXE_shapefuzz");
+    let pythonpath = Path::new(env!("CARGO_MANIFEST_DIR")).join("python");
+    let _ = env();
+    let py = |code: &str| {
+        Command::new(python())
+            .args(["-c", code])
+            .current_dir(&dir)
+            .env("SHAPEFUZZ", shapefuzz)
+            .env("PYTHONPATH", &pythonpath)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    // A test suite's call: the report as a dict, and an assertion naming the bug.
+    let seed = example("seed_pad.py");
+    let code = format!(
+        "from shapefuzz_probe import probe, assert_no_bugs\n\
+         r = probe({seed:?})\n\
+         assert r['findings'][0]['contract'] == 'avoidable_specialization', r\n\
+         assert_no_bugs({seed:?})\n\
+         try:\n    assert_no_bugs('mypkg.export_spec:build')\n\
+         except AssertionError as e:\n    print('ASSERTED', e)\n"
+    );
+    let out = py(&code);
+    let text = all_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("ASSERTED"), "{text}");
+    assert!(text.contains("dynamic_specialized_silently"), "{text}");
+    assert!(text.contains("export_spec.py:7"), "{text}");
+
+    // `python -m shapefuzz_probe`: the CLI with this interpreter.
+    let out = Command::new(python())
+        .args([
+            "-m",
+            "shapefuzz_probe",
+            "--entry",
+            "mypkg.export_spec:build",
+        ])
+        .current_dir(&dir)
+        .env("SHAPEFUZZ", shapefuzz)
+        .env("PYTHONPATH", &pythonpath)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", all_text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("bug (dynamic-specialized-silently)"));
+    let _ = bin();
+    let _ = std::fs::remove_dir_all(&dir);
+}
