@@ -849,7 +849,10 @@ fn judge_program(cx: &Cx, r: &mut ProbeReport) -> Vec<ProbeFinding> {
         if exported_ok && p.matches == Some(false) && finite {
             let detail = p.detail.clone().unwrap_or_else(|| "results differ".into());
             let (contract, what) = if p.kind == ProbeKind::Edge {
-                (Contract::SilentDivergenceAtZeroOne, "at size 0/1 ")
+                (
+                    Contract::SilentDivergenceAtZeroOne,
+                    " (a size of 0/1, which export assumes away without checking it)",
+                )
             } else {
                 (Contract::SilentDivergence, "")
             };
@@ -857,7 +860,7 @@ fn judge_program(cx: &Cx, r: &mut ProbeReport) -> Vec<ProbeFinding> {
                 Verdict::Divergence,
                 contract,
                 format!(
-                    "{what}at {} the exported program runs and returns another result than eager: {detail}",
+                    "at {}{what} the exported program runs and returns another result than eager: {detail}",
                     cx.sizes_text(&sizes)
                 ),
                 sizes,
