@@ -46,9 +46,15 @@ pub struct Cli {
 /// How cases are checked against torch.
 #[derive(Args, Debug, Clone)]
 struct OracleArgs {
-    /// Use torch.export's strict mode (TorchDynamo) instead of the default non-strict.
-    #[arg(long)]
+    /// Use torch.export's strict mode (TorchDynamo) instead of the default non-strict (the
+    /// same as --backend export-strict).
+    #[arg(long, conflicts_with = "backend")]
     strict: bool,
+    /// What is probed: export (the exported program), export-strict, decomposed (after
+    /// ep.run_decompositions()), or saved (after torch.export.save and load). decomposed and
+    /// saved also compare with the exported program at every probe.
+    #[arg(long, default_value = "export", value_parser = parse_backend)]
+    backend: Backend,
     /// How long one case may take before its worker is killed (verdict `hang`): 60, 90s, 2m.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     timeout: Duration,
@@ -59,7 +65,7 @@ impl OracleArgs {
         if self.strict {
             Backend::ExportStrict
         } else {
-            Backend::Export
+            self.backend
         }
     }
 }
@@ -636,6 +642,13 @@ fn cmd_probe(
     Ok(i32::from(
         report.classes().iter().any(|c| fail_on.contains(c)),
     ))
+}
+
+fn parse_backend(s: &str) -> Result<Backend, String> {
+    Backend::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
+        format!("unknown backend {s:?}; one of: {}", names.join(", "))
+    })
 }
 
 fn cmd_gen(

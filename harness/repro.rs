@@ -127,12 +127,18 @@ impl Repro {
         })
     }
 
+    /// The export, with the backend's step applied to its program.
     fn export_call(&self, spec: &str) -> String {
-        format!(
+        let export = format!(
             "torch.export.export(model, {}, dynamic_shapes={spec}, strict={})",
             make_inputs_call(&self.case.export),
             self.strict()
-        )
+        );
+        match self.backend {
+            Backend::Decomposed => format!("{export}.run_decompositions()"),
+            Backend::Saved => format!("save_and_load({export})"),
+            Backend::Export | Backend::ExportStrict => export,
+        }
     }
 
     /// The culprit's line of the model, as code (the first line of a block).
@@ -155,6 +161,9 @@ impl Repro {
         s.push_str("import traceback\n\n");
         s.push_str(&render_standalone(&self.case).source);
         s.push_str("\n\n");
+        if self.backend == Backend::Saved {
+            s.push_str("def save_and_load(ep):\n    import io\n\n    buf = io.BytesIO()\n    torch.export.save(ep, buf)\n    buf.seek(0)\n    return torch.export.load(buf)\n\n\n");
+        }
         s.push_str(&self.main_body());
         s.push_str("\n\n\nif __name__ == \"__main__\":\n    raise SystemExit(main())\n");
         s
@@ -181,6 +190,21 @@ impl Repro {
     return 0"#
         );
         match self.contract {
+            // The input ranges changed through the step: shown by printing both.
+            Some(Contract::BackendDisagrees) if self.probe.is_none() => format!(
+                r#"def main():
+    model = Model().eval()
+    ep = torch.export.export(model, {inputs}, dynamic_shapes=dynamic_shapes, strict={strict})
+    after = {export}
+    print(f"exported: {{ep.range_constraints}}")
+    print(f"{backend}: {{after.range_constraints}}")
+    before = {{str(k): v for k, v in ep.range_constraints.items() if str(k).startswith("s")}}
+    now = {{str(k): v for k, v in after.range_constraints.items() if str(k).startswith("s")}}
+    return int(str(before) != str(now))"#,
+                inputs = make_inputs_call(&self.case.export),
+                strict = self.strict(),
+                backend = self.backend.name(),
+            ),
             Some(Contract::SuggestedFixFails) => format!(
                 r#"def main():
     from torch.export.dynamic_shapes import refine_dynamic_shapes_from_suggested_fixes
@@ -313,6 +337,16 @@ impl Repro {
             Some(Contract::ZeroOneSpecialization) => "0/1 specialization (expected)",
             Some(Contract::DataDependentBranch) => "a branch on data (expected)",
             Some(Contract::SpecRejected) => "a spec refused for its input (expected)",
+            Some(Contract::BackendError) => match self.backend {
+                Backend::Saved => "torch.export.save/load fails on an exported program",
+                Backend::Decomposed => "run_decompositions fails on an exported program",
+                _ => "a backend step fails on an exported program",
+            },
+            Some(Contract::BackendDisagrees) => match self.backend {
+                Backend::Saved => "the saved and loaded program differs from the exported one",
+                Backend::Decomposed => "the decomposed program differs from the exported one",
+                _ => "a backend step changes the exported program",
+            },
             None => "the exported program and eager disagree",
         };
         format!("torch.export: {what}{at}")
@@ -335,6 +369,10 @@ impl Repro {
                 "Export raises a constraint violation naming the dim (as it does for a direct specialization), or the exported program accepts {shapes}."
             ),
             Some(Contract::Crash | Contract::Hang) => "An error or a result, not a dead or stuck process.".into(),
+            Some(Contract::BackendError) => "The step returns a program: `run_decompositions` the same program in Core ATen ops, `save` then `load` the same program.".into(),
+            Some(Contract::BackendDisagrees) => format!(
+                "After the step, the program accepts and computes at {shapes} what the exported program does, with the same input ranges."
+            ),
             Some(Contract::ProgramError) => format!(
                 "At {shapes}, which its guards accept, the exported program returns eager's values."
             ),

@@ -600,3 +600,45 @@ fn a_named_range_holding_sizes_the_model_cannot_run_is_rightly_refused() {
     assert_eq!(r.contract(), Some(Contract::SpecBeyondModel), "{r:#?}");
     assert_eq!(r.class(), Some(Class::Expected));
 }
+
+#[test]
+fn saved_and_decomposed_backends_judge_the_program_after_their_step() {
+    // torch.export.save cannot serialize math.floor of a size: the saved backend's bug,
+    // traced to the IR node through the failing node's target
+    let floor = seed("seed_floor_numel.json");
+    let r = oracle::check(pool(), &floor, Backend::Saved);
+    assert_eq!(r.contract(), Some(Contract::BackendError), "{r:?}");
+    let sig = r.signature().unwrap();
+    assert!(
+        sig.starts_with("saved/bug/backend-error/round.floor/torch/_export/serde/"),
+        "{sig}"
+    );
+    assert!(r.message().contains("_SYM_OPS") || r.message().contains("SerializeError"));
+    // the same program as exported, and decomposed, is fine
+    assert_eq!(
+        oracle::check(pool(), &floor, Backend::Export).verdict,
+        Verdict::Pass
+    );
+    let d = oracle::check(pool(), &floor, Backend::Decomposed);
+    assert_eq!(d.verdict, Verdict::Pass, "{d:?}");
+    // the seed's pad model keeps its finding through both steps, and the program after
+    // the step agrees with the exported one at every probe
+    for b in [Backend::Decomposed, Backend::Saved] {
+        let r = oracle::check(pool(), &seed("seed_pad.json"), b);
+        assert_eq!(
+            r.contract(),
+            Some(Contract::AvoidableSpecialization),
+            "{b:?}: {r:?}"
+        );
+        assert!(
+            r.signature()
+                .unwrap()
+                .starts_with(&format!("{}/", b.name()))
+        );
+        assert!(
+            r.findings
+                .iter()
+                .all(|f| f.contract != Some(Contract::BackendDisagrees))
+        );
+    }
+}

@@ -66,6 +66,12 @@ pub fn promise(c: Contract) -> &'static str {
         NamedDimNarrowedSilently => {
             "A named Dim lowers to StrictMinMaxConstraint: \"there must not be any guards on this dimension which are not implied by the given lower and upper bound\" (torch/fx/experimental/symbolic_shapes.py); \"the dynamic shape specification must logically imply the generated guards, otherwise an error is raised at export time\" (export programming model)."
         }
+        BackendError => {
+            "ExportedProgram.run_decompositions \"Run[s] a set of decompositions on the exported program and returns a new exported program\"; torch.export.save \"Saves an ExportedProgram to a file-like object. It can then be loaded using the Python API torch.export.load\" (torch/export/exported_program.py, torch/export/__init__.py): both take any program torch.export.export returns."
+        }
+        BackendDisagrees => {
+            "A decomposed or saved-and-loaded program is the same program: run_decompositions \"returns a new exported program\" in the Core ATen op set, and save/load round-trips an ExportedProgram (torch/export/exported_program.py, torch/export/__init__.py); neither may change what it accepts or computes, nor its range constraints."
+        }
         Crash | Hang => {
             "torch.export and the exported program return or raise on a model eager PyTorch runs; they do not kill the process or run forever."
         }
@@ -183,8 +189,19 @@ impl Ctx<'_> {
     fn operator_line(&self, message: &str) -> Option<u32> {
         static BUILTIN: LazyLock<Regex> =
             LazyLock::new(|| Regex::new(r"<built-in function (\w+)>").expect("valid pattern"));
-        let name = BUILTIN.captures(message)?.get(1)?.as_str();
+        // The serializer names the node's target: `call_function[target=builtins.round]`.
+        static TARGET: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"target=(?:builtins|operator|math|_operator)\.(\w+)")
+                .expect("valid pattern")
+        });
+        let name = BUILTIN
+            .captures(message)
+            .or_else(|| TARGET.captures(message))?
+            .get(1)?
+            .as_str();
         let token = match name {
+            "floor" => "math.floor(",
+            "ceil" => "math.ceil(",
             "xor" => " ^ ",
             "and_" => " & ",
             "or_" => " | ",
@@ -393,7 +410,10 @@ fn judge_reply(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) ->
         }
     }
     let mut r = match reply.export.as_ref() {
-        Some(x) if x.ok => judge_program(cx, backend, truth, reply),
+        Some(x) if x.ok => match reply.backend.as_ref() {
+            Some(b) if !b.ok => judge_backend_error(cx, backend, b),
+            _ => judge_program(cx, backend, truth, reply),
+        },
         other => {
             let e = other.and_then(|x| x.error.clone()).unwrap_or_default();
             judge_export_error(cx, backend, reply, &e)
@@ -498,6 +518,70 @@ fn judge_export_error(
     r.traceback = e.traceback.clone();
     r.fix = fix_text;
     r
+}
+
+/// The backend step raised on a program export made: torch's step failed torch's program.
+fn judge_backend_error(cx: &Ctx, backend: Backend, b: &super::protocol::BackendRan) -> CheckResult {
+    let e = b.error.clone().unwrap_or_default();
+    let step = match backend {
+        Backend::Decomposed => "ep.run_decompositions()",
+        Backend::Saved => "torch.export.save / torch.export.load",
+        _ => "the backend step",
+    };
+    let mut f = finding(
+        Verdict::ExportError,
+        Some(Contract::BackendError),
+        format!(
+            "export succeeded; {step} raised on its program: {}",
+            first_line(&e.text())
+        ),
+    );
+    f.kind = Some("backend".into());
+    f.cause = Some(cx.error_cause(&e));
+    let mut r = result(backend, Verdict::ExportError, vec![f]);
+    r.traceback = e.traceback.clone();
+    r
+}
+
+/// With a backend step: where the exported program before it matched eager, the program
+/// after it must too (accept, and answer the same).
+fn backend_disagreement(cx: &Ctx, backend: Backend, p: &ProbeInfo) -> Option<Finding> {
+    let rf = p.reference.as_ref()?;
+    let eager = p.eager.as_ref().filter(|e| e.ok)?;
+    if eager.repeatable == Some(false) || eager.finite == Some(false) {
+        return None;
+    }
+    if !(rf.ok && rf.matches == Some(true)) {
+        return None;
+    }
+    let sizes = probe_sizes(cx.case, p);
+    let at = cx.case.shapes_text(&sizes);
+    let x = p.exported.as_ref()?;
+    let message = if !x.ok {
+        if p.kind == ProbeKind::Edge {
+            return None; // 0/1: what the program checks there is torch's documented choice
+        }
+        format!(
+            "the {} program raises at {at}, where the exported program before it runs and matches eager: {}",
+            backend.name(),
+            error_line(&x.error)
+        )
+    } else if p.matches == Some(false) {
+        format!(
+            "the {} program answers differently from eager at {at}, where the exported program before it matches: {}",
+            backend.name(),
+            p.detail.clone().unwrap_or_else(|| "results differ".into())
+        )
+    } else {
+        return None;
+    };
+    let mut f = finding(
+        Verdict::Divergence,
+        Some(Contract::BackendDisagrees),
+        message,
+    );
+    f.probe = Some(sizes);
+    Some(f)
 }
 
 /// The first line of a probe side's error, or nothing.
@@ -672,7 +756,35 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
     let case = cx.case;
     let mut findings = vec![];
     let mut edge = vec![];
+    if let Some([before, after]) = reply.backend.as_ref().and_then(|b| b.ranges.clone()) {
+        let text = |m: &std::collections::BTreeMap<String, [Option<i64>; 2]>| {
+            m.iter()
+                .map(|(k, [lo, hi])| {
+                    format!(
+                        "{k}: [{}, {}]",
+                        lo.map_or("-inf".into(), |x| x.to_string()),
+                        hi.map_or("inf".into(), |x| x.to_string())
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        findings.push(finding(
+            Verdict::LostDim,
+            Some(Contract::BackendDisagrees),
+            format!(
+                "the {} program's input ranges differ from the exported program's: {{{}}} became {{{}}}",
+                backend.name(),
+                text(&before),
+                text(&after)
+            ),
+        ));
+    }
     for p in &reply.probes {
+        if let Some(f) = backend_disagreement(cx, backend, p) {
+            findings.push(f);
+            continue;
+        }
         let sizes = probe_sizes(case, p);
         let eager_ok = p.eager.as_ref().is_some_and(|e| e.ok);
         let exported_ok = p.exported.as_ref().is_some_and(|e| e.ok);

@@ -182,6 +182,11 @@ pub enum Contract {
     SpecRejected,
     /// A constraint violation for a named Dim whose range holds sizes eager itself fails at.
     SpecBeyondModel,
+    /// A backend step (`run_decompositions`, `save`/`load`) raised on a program export made.
+    BackendError,
+    /// The program after a backend step rejects or answers differently where the exported
+    /// program was right, or lost the exported program's input ranges.
+    BackendDisagrees,
 }
 
 impl Contract {
@@ -233,6 +238,12 @@ impl Contract {
             SpecBeyondModel => {
                 "A constraint violation for a named Dim whose range holds sizes eager itself fails at."
             }
+            BackendError => {
+                "A backend step (run_decompositions, or save and load) raised on a program torch.export produced."
+            }
+            BackendDisagrees => {
+                "After a backend step the program rejects, or answers differently, where the exported program matched eager, or its input ranges changed."
+            }
         }
     }
 
@@ -255,6 +266,8 @@ impl Contract {
         Contract::DataDependentBranch,
         Contract::SpecRejected,
         Contract::SpecBeyondModel,
+        Contract::BackendError,
+        Contract::BackendDisagrees,
     ];
 
     pub fn class(self) -> Class {
@@ -269,7 +282,9 @@ impl Contract {
             | DynamicSpecializedSilently
             | NamedDimNarrowedSilently
             | Crash
-            | Hang => Class::Bug,
+            | Hang
+            | BackendError
+            | BackendDisagrees => Class::Bug,
             AvoidableSpecialization | DataDependentInOp | UnsupportedOnSymbolic => {
                 Class::Portability
             }
@@ -302,6 +317,8 @@ impl Contract {
             DataDependentBranch => "data-dependent-branch",
             SpecRejected => "spec-rejected",
             SpecBeyondModel => "spec-beyond-model",
+            BackendError => "backend-error",
+            BackendDisagrees => "backend-disagrees",
         }
     }
 
@@ -328,6 +345,8 @@ impl Contract {
             DataDependentBranch => 22,
             SpecRejected => 23,
             SpecBeyondModel => 24,
+            BackendDisagrees => 1,
+            BackendError => 2,
         }
     }
 
@@ -346,14 +365,45 @@ pub enum Backend {
     Export,
     /// `torch.export.export(strict=True)`.
     ExportStrict,
+    /// The exported program after `ep.run_decompositions()` (the default Core ATen table).
+    Decomposed,
+    /// The exported program after `torch.export.save` to a buffer and `torch.export.load`.
+    Saved,
 }
 
 impl Backend {
+    pub const ALL: &'static [Backend] = &[
+        Backend::Export,
+        Backend::ExportStrict,
+        Backend::Decomposed,
+        Backend::Saved,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Backend::Export => "export",
             Backend::ExportStrict => "export-strict",
+            Backend::Decomposed => "decomposed",
+            Backend::Saved => "saved",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Backend> {
+        Backend::ALL.iter().copied().find(|b| b.name() == s)
+    }
+
+    /// The step applied to the exported program before it is inspected and probed, as the
+    /// worker names it (`transform` in PROTOCOL.md).
+    pub fn transform(self) -> Option<&'static str> {
+        match self {
+            Backend::Export | Backend::ExportStrict => None,
+            Backend::Decomposed => Some("decomposed"),
+            Backend::Saved => Some("saved"),
+        }
+    }
+
+    pub fn strict(self) -> bool {
+        self == Backend::ExportStrict
     }
 }
 
@@ -654,7 +704,8 @@ pub fn request_for(case: &Case, rendered: &Rendered, backend: Backend, truth: &T
         "cmd": "check",
         "source": rendered.source,
         "name": "case",
-        "strict": backend == Backend::ExportStrict,
+        "strict": backend.strict(),
+        "transform": backend.transform(),
         "guard_scan_max": SCAN_MAX,
         "seed": 0,
         "valid": runs_json(case, &truth.valid),

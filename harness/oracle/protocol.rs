@@ -34,6 +34,21 @@ pub struct CheckReply {
     pub unproven: Vec<usize>,
     pub fix: Option<FixInfo>,
     pub probes: Vec<ProbeInfo>,
+    /// The backend step applied to the exported program (`transform` in the request).
+    #[serde(default)]
+    pub backend: Option<BackendRan>,
+}
+
+/// Whether the backend step ran, and what it changed of the input ranges.
+#[derive(Clone, Debug, Deserialize)]
+pub struct BackendRan {
+    pub ok: bool,
+    pub name: String,
+    #[serde(default)]
+    pub error: Option<ErrorInfo>,
+    /// `[before, after]`: the input symbols' ranges, when the step changed them.
+    #[serde(default)]
+    pub ranges: Option<[BTreeMap<String, [Option<i64>; 2]>; 2]>,
 }
 
 /// The sizes one torch symbol's guards accept with every other torch symbol held.
@@ -172,6 +187,16 @@ pub struct ProbeInfo {
     pub detail: Option<String>,
     #[serde(default)]
     pub false_guards: Vec<usize>,
+    /// With a backend step: the exported program before it, at the same inputs.
+    #[serde(default)]
+    pub reference: Option<ReferenceSide>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ReferenceSide {
+    pub ok: bool,
+    #[serde(rename = "match")]
+    pub matches: Option<bool>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

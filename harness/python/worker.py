@@ -1087,7 +1087,31 @@ def _sweep_probes(req, mod, accepted, taken):
     return out
 
 
-def _probe(mod, model, gm, sizes, kind, seed):
+def _apply_transform(ep, name):
+    if name == "decomposed":
+        return ep.run_decompositions()
+    if name == "saved":
+        import io
+
+        buf = io.BytesIO()
+        torch.export.save(ep, buf)
+        buf.seek(0)
+        return torch.export.load(buf)
+    raise ValueError(f"unknown transform {name!r}")
+
+
+def _backed_ranges(ep):
+    """The range constraints of the input size symbols (`s*`), as text: what a backend step
+    must keep. Unbacked symbols (`u*`) of intermediate values are left out."""
+    out = {}
+    for sym, vr in ep.range_constraints.items():
+        name = str(sym)
+        if name.startswith("s"):
+            out[name] = [_int_or_none(vr.lower), _int_or_none(vr.upper)]
+    return out
+
+
+def _probe(mod, model, gm, sizes, kind, seed, reference=None):
     res = {"sizes": sizes, "kind": kind, "eager": None, "exported": None, "match": None, "detail": None}
     eager_out = None
     try:
@@ -1121,6 +1145,20 @@ def _probe(mod, model, gm, sizes, kind, seed):
             detail = f"compare failed: {type(e).__name__}: {_cut(e, 300)}"
         res["match"] = detail is None
         res["detail"] = detail
+    if reference is not None and inputs is not None:
+        # the exported program before the backend step, at the same inputs
+        try:
+            _seed_cpu(seed)
+            ref_out = reference(*_clone(inputs))
+            match = None
+            if eager_out is not None:
+                try:
+                    match = _compare(eager_out, ref_out) is None
+                except BaseException:
+                    match = None
+            res["reference"] = {"ok": True, "match": match}
+        except BaseException as e:  # case code may raise anything
+            res["reference"] = {"ok": False, "match": None, "error": _err(e)}
     return res
 
 
@@ -1244,8 +1282,34 @@ def _check(req, subject=None):
         if ep is None:
             return resp
 
+        # A backend step on the exported program: what is inspected and probed is its result,
+        # with the exported program run beside it at every probe (`reference`).
+        transform = req.get("transform")
+        exported_gm = None
+        exported_ep = ep
+        if transform:
+            t = time.perf_counter()
+            try:
+                stepped = _apply_transform(ep, transform)
+                resp["backend"] = {"ok": True, "name": transform, "ranges": None}
+            except BaseException as e:  # torch's own step may raise anything
+                stepped = None
+                resp["backend"] = {"ok": False, "name": transform,
+                                   "error": _err(e, kind=True, trace=True), "ranges": None}
+            timings["export"] += round(time.perf_counter() - t, 6)
+            if stepped is None:
+                return resp
+            before, after = _backed_ranges(ep), _backed_ranges(stepped)
+            if before != after:
+                resp["backend"]["ranges"] = [before, after]
+            exported_gm = ep.module()
+            ep = stepped
+
         t = time.perf_counter()
         resp["dims"], shape_env = _inspect_dims(ep, names, inputs)
+        if exported_gm is not None:
+            # the guards, with their lines, live in the export's own shape env
+            _, shape_env = _inspect_dims(exported_ep, names, inputs)
         if shape_env is None and _CaseState.envs:
             shape_env = _CaseState.envs[-1]
         resp["guards"], resp["replacements"], exprs = _guards_of(shape_env, names)
@@ -1282,7 +1346,7 @@ def _check(req, subject=None):
         ):
             for sizes in probes:
                 try:
-                    res = _probe(mod, model, gm, sizes, kind, seed)
+                    res = _probe(mod, model, gm, sizes, kind, seed, exported_gm)
                 except BaseException as e:  # _probe guards itself; this is a last resort
                     res = {"sizes": sizes, "kind": kind, "eager": {"ok": False, "error": _err(e)},
                            "exported": None, "match": None, "detail": None}
