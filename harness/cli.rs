@@ -58,9 +58,21 @@ struct OracleArgs {
     /// How long one case may take before its worker is killed (verdict `hang`): 60, 90s, 2m.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     timeout: Duration,
+    /// The same for --backend aoti, which compiles C++ for every case (4-20 s here).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    aoti_timeout: Duration,
 }
 
 impl OracleArgs {
+    /// The per-case timeout of the chosen backend.
+    fn timeout(&self) -> Duration {
+        if self.backend() == Backend::Aoti {
+            self.aoti_timeout
+        } else {
+            self.timeout
+        }
+    }
+
     fn backend(&self) -> Backend {
         if self.strict {
             Backend::ExportStrict
@@ -645,10 +657,27 @@ fn cmd_probe(
 }
 
 fn parse_backend(s: &str) -> Result<Backend, String> {
-    Backend::parse(s).ok_or_else(|| {
+    let b = Backend::parse(s).ok_or_else(|| {
         let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
         format!("unknown backend {s:?}; one of: {}", names.join(", "))
-    })
+    })?;
+    if b == Backend::Aoti {
+        // AOTInductor compiles each program with the C++ compiler torch's cpp_builder picks:
+        // $CXX, else g++.
+        let cxx = std::env::var("CXX").unwrap_or_else(|_| "g++".into());
+        let found = std::process::Command::new(&cxx)
+            .arg("--version")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|st| st.success());
+        if !found {
+            return Err(format!(
+                "aoti compiles C++ with {cxx}, which is not installed: install it (Debian/Ubuntu: apt-get install g++) or point CXX at a C++ compiler"
+            ));
+        }
+    }
+    Ok(b)
 }
 
 fn cmd_gen(
@@ -715,7 +744,7 @@ fn cmd_check(
         .iter()
         .map(|p| Case::load(p).map(|c| (p.clone(), c)))
         .collect::<Result<_, _>>()?;
-    let pool = start_pool(python, 1, oracle.timeout)?;
+    let pool = start_pool(python, 1, oracle.timeout())?;
     let mut code = 0;
     for (path, case) in loaded {
         let r = oracle::check(&pool, &case, oracle.backend());
@@ -779,7 +808,7 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
         fail_on: a.fail_on,
         gen_config,
     };
-    check_pool_args(a.jobs, a.oracle.timeout)?;
+    check_pool_args(a.jobs, a.oracle.timeout())?;
     // One campaign per directory: held until this process exits.
     let _lock = campaign::lock_out_dir(&cfg.out)?;
     let seed = campaign::preflight(&cfg)?;
@@ -805,7 +834,7 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
         }
         eprintln!("\nshapefuzz: stopping: writing the reports (signal again to quit now)");
     });
-    let pool = start_pool(python, a.jobs, a.oracle.timeout)?;
+    let pool = start_pool(python, a.jobs, a.oracle.timeout())?;
     if stop.load(Ordering::SeqCst) {
         // Stopped while torch started: the campaign is recorded, with nothing run yet.
         eprintln!("shapefuzz: stopped before the first case; `--resume` starts it");
@@ -840,7 +869,7 @@ fn cmd_reduce(
 ) -> Result<i32> {
     let original = Case::load(case)?;
     let backend = oracle.backend();
-    let pool = start_pool(python, jobs, oracle.timeout)?;
+    let pool = start_pool(python, jobs, oracle.timeout())?;
     let torch = pool.env().torch_version.clone();
     let origin = format!("reduced from {}", case.display());
     let save = |c: &Case, r: &CheckResult| -> Result<()> {
@@ -890,7 +919,7 @@ fn cmd_repro(
     let (repro, pool) = match crate::corpus::load_stored(case)? {
         Stored::Record(rec) => (Repro::from_record(&rec), None),
         Stored::Case(c) => {
-            let pool = start_pool(python, 1, oracle.timeout)?;
+            let pool = start_pool(python, 1, oracle.timeout())?;
             let r = oracle::check(&pool, &c, oracle.backend());
             if r.verdict == Verdict::Pass {
                 eprintln!(
@@ -912,10 +941,10 @@ fn cmd_repro(
             // own environment report.
             let pool = match pool {
                 Some(p) => p,
-                None => start_pool(python, 1, oracle.timeout)?,
+                None => start_pool(python, 1, oracle.timeout())?,
             };
             let (_, observed) =
-                crate::repro::run_script(&pool.env().python, &repro.script(), oracle.timeout)?;
+                crate::repro::run_script(&pool.env().python, &repro.script(), oracle.timeout())?;
             let versions = oracle::env_info(&pool);
             repro.issue(Some(&observed), versions.as_deref())
         }
@@ -941,7 +970,7 @@ fn cmd_import_artifact(
         PathBuf::from(p)
     });
     crate::corpus::write_atomic(&out, case.to_json().as_bytes())?;
-    let pool = start_pool(python, 1, oracle.timeout)?;
+    let pool = start_pool(python, 1, oracle.timeout())?;
     let backend = oracle.backend();
     let r = oracle::check(&pool, &case, backend);
     let workaround = find_workaround(&pool, backend, &case, &r);
@@ -1140,7 +1169,7 @@ fn cmd_replay(
                 .join(", ")
         );
     }
-    let pool = start_pool_any_torch(python, 1, oracle.timeout)?;
+    let pool = start_pool_any_torch(python, 1, oracle.timeout())?;
     let torch_now = pool.env().torch_version.clone();
     if !json {
         println!(

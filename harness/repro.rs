@@ -137,6 +137,7 @@ impl Repro {
         match self.backend {
             Backend::Decomposed => format!("{export}.run_decompositions()"),
             Backend::Saved => format!("save_and_load({export})"),
+            Backend::Aoti => format!("compile_aoti({export})"),
             Backend::Export | Backend::ExportStrict => export,
         }
     }
@@ -161,6 +162,9 @@ impl Repro {
         s.push_str("import traceback\n\n");
         s.push_str(&render_standalone(&self.case).source);
         s.push_str("\n\n");
+        if self.backend == Backend::Aoti {
+            s.push_str("class compile_aoti:\n    \"\"\"The program compiled by AOTInductor, called like ep.module().\"\"\"\n\n    def __init__(self, ep):\n        import os\n        import tempfile\n\n        path = os.path.join(tempfile.mkdtemp(), \"model.pt2\")\n        self.runner = torch._inductor.aoti_load_package(\n            torch._inductor.aoti_compile_and_package(ep, package_path=path)\n        )\n        self.range_constraints = ep.range_constraints\n\n    def module(self):\n        return self.runner\n\n\n");
+        }
         if self.backend == Backend::Saved {
             s.push_str("def save_and_load(ep):\n    import io\n\n    buf = io.BytesIO()\n    torch.export.save(ep, buf)\n    buf.seek(0)\n    return torch.export.load(buf)\n\n\n");
         }
@@ -339,11 +343,13 @@ impl Repro {
             Some(Contract::SpecRejected) => "a spec refused for its input (expected)",
             Some(Contract::BackendError) => match self.backend {
                 Backend::Saved => "torch.export.save/load fails on an exported program",
+                Backend::Aoti => "AOTInductor fails to compile an exported program",
                 Backend::Decomposed => "run_decompositions fails on an exported program",
                 _ => "a backend step fails on an exported program",
             },
             Some(Contract::BackendDisagrees) => match self.backend {
                 Backend::Saved => "the saved and loaded program differs from the exported one",
+                Backend::Aoti => "the AOTInductor-compiled program differs from the exported one",
                 Backend::Decomposed => "the decomposed program differs from the exported one",
                 _ => "a backend step changes the exported program",
             },

@@ -526,6 +526,7 @@ fn judge_backend_error(cx: &Ctx, backend: Backend, b: &super::protocol::BackendR
     let step = match backend {
         Backend::Decomposed => "ep.run_decompositions()",
         Backend::Saved => "torch.export.save / torch.export.load",
+        Backend::Aoti => "torch._inductor.aoti_compile_and_package / aoti_load_package",
         _ => "the backend step",
     };
     let mut f = finding(
@@ -551,12 +552,40 @@ fn backend_disagreement(cx: &Ctx, backend: Backend, p: &ProbeInfo) -> Option<Fin
     if eager.repeatable == Some(false) || eager.finite == Some(false) {
         return None;
     }
-    if !(rf.ok && rf.matches == Some(true)) {
-        return None;
-    }
     let sizes = probe_sizes(cx.case, p);
     let at = cx.case.shapes_text(&sizes);
     let x = p.exported.as_ref()?;
+    // The exported program refused the input in its own checks, and the program after the
+    // step took it and answered wrong: the step dropped a check.
+    let reference_refused = !rf.ok
+        && rf.error.as_ref().is_some_and(|e| {
+            let text = e.text();
+            [
+                "Guard failed",
+                "Expected input at",
+                "to be equal to",
+                "Runtime assertion failed",
+            ]
+            .iter()
+            .any(|m| text.contains(m))
+        });
+    if reference_refused && x.ok && p.matches == Some(false) {
+        let mut f = finding(
+            Verdict::Divergence,
+            Some(Contract::BackendDisagrees),
+            format!(
+                "the {} program accepts {at}, which the exported program refuses ({}), and answers differently from eager: {}",
+                backend.name(),
+                error_line(&rf.error),
+                p.detail.clone().unwrap_or_else(|| "results differ".into())
+            ),
+        );
+        f.probe = Some(sizes);
+        return Some(f);
+    }
+    if !(rf.ok && rf.matches == Some(true)) {
+        return None;
+    }
     let message = if !x.ok {
         if p.kind == ProbeKind::Edge {
             return None; // 0/1: what the program checks there is torch's documented choice

@@ -369,6 +369,9 @@ pub enum Backend {
     Decomposed,
     /// The exported program after `torch.export.save` to a buffer and `torch.export.load`.
     Saved,
+    /// The exported program compiled ahead of time by AOTInductor on CPU
+    /// (`aoti_compile_and_package`, `aoti_load_package`). Compiles C++: seconds a case.
+    Aoti,
 }
 
 impl Backend {
@@ -377,6 +380,7 @@ impl Backend {
         Backend::ExportStrict,
         Backend::Decomposed,
         Backend::Saved,
+        Backend::Aoti,
     ];
 
     pub fn name(self) -> &'static str {
@@ -385,6 +389,7 @@ impl Backend {
             Backend::ExportStrict => "export-strict",
             Backend::Decomposed => "decomposed",
             Backend::Saved => "saved",
+            Backend::Aoti => "aoti",
         }
     }
 
@@ -399,6 +404,7 @@ impl Backend {
             Backend::Export | Backend::ExportStrict => None,
             Backend::Decomposed => Some("decomposed"),
             Backend::Saved => Some("saved"),
+            Backend::Aoti => Some("aoti"),
         }
     }
 

@@ -197,6 +197,8 @@ pub struct ReferenceSide {
     pub ok: bool,
     #[serde(rename = "match")]
     pub matches: Option<bool>,
+    #[serde(default)]
+    pub error: Option<ErrorInfo>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
