@@ -642,3 +642,31 @@ fn saved_and_decomposed_backends_judge_the_program_after_their_step() {
         );
     }
 }
+
+#[test]
+fn aoti_judges_the_compiled_program_with_its_input_checks_on() {
+    // The pad model: the compiled program refuses y=3 in its own input check, as the
+    // exported program does; the finding stays the export's portability.
+    let r = oracle::check(pool(), &seed("seed_pad.json"), Backend::Aoti);
+    assert_eq!(
+        r.contract(),
+        Some(Contract::AvoidableSpecialization),
+        "{r:?}"
+    );
+    assert!(r.signature().unwrap().starts_with("aoti/portability/"));
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.message.contains("unmatched dim value")),
+        "{r:?}"
+    );
+    // A guard that is no range of an input dim (max(x.size(0) % 8, 2) / 4 == 1.25): the
+    // exported program checks it, the compiled one even with its checks on does not, and
+    // answers wrong.
+    let case = seed("aoti_unchecked_guard.json");
+    let r = oracle::check(pool(), &case, Backend::Aoti);
+    assert_eq!(r.contract(), Some(Contract::BackendDisagrees), "{r:?}");
+    assert!(r.message().contains("which the exported program refuses"));
+    let e = oracle::check(pool(), &case, Backend::Export);
+    assert_ne!(e.class(), Some(Class::Bug), "{e:?}");
+}
