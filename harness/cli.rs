@@ -51,8 +51,10 @@ struct OracleArgs {
     #[arg(long, conflicts_with = "backend")]
     strict: bool,
     /// What is probed: export (the exported program), export-strict, decomposed (after
-    /// ep.run_decompositions()), or saved (after torch.export.save and load). decomposed and
-    /// saved also compare with the exported program at every probe.
+    /// ep.run_decompositions()), saved (after torch.export.save and load), aoti (compiled by
+    /// AOTInductor, its input checks on) or onnx (torch.onnx.export of the exported program,
+    /// run by onnxruntime; installs its packages on first use). All but the first two also
+    /// run the exported program at every probe and report where they disagree with it.
     #[arg(long, default_value = "export", value_parser = parse_backend)]
     backend: Backend,
     /// How long one case may take before its worker is killed (verdict `hang`): 60, 90s, 2m.
@@ -64,6 +66,17 @@ struct OracleArgs {
 }
 
 impl OracleArgs {
+    /// A pool on shapefuzz's environment (or `python`), with what the backend needs
+    /// installed.
+    fn pool(&self, python: Option<&Path>, jobs: usize) -> Result<Pool> {
+        check_pool_args(jobs, self.timeout())?;
+        let e = env(python)?;
+        if self.backend() == Backend::Onnx {
+            e.ensure_onnx(true)?;
+        }
+        pool_on(e, jobs, self.timeout())
+    }
+
     /// The per-case timeout of the chosen backend.
     fn timeout(&self) -> Duration {
         if self.backend() == Backend::Aoti {
@@ -125,8 +138,14 @@ enum Command {
     /// Create the Python environment (a venv with the pinned torch) and verify it.
     #[command(after_help = "Examples:
   shapefuzz setup                    create ~/.cache/shapefuzz/venv-<hash> (uv, hash-checked)
-  SHAPEFUZZ_INSTALLER=pip shapefuzz setup   the same with pip")]
-    Setup,
+  SHAPEFUZZ_INSTALLER=pip shapefuzz setup   the same with pip
+  shapefuzz setup --with onnx        also the onnx backend's packages")]
+    Setup {
+        /// Also install an optional backend's packages: onnx (onnx, onnxruntime, onnxscript,
+        /// hash-checked from requirements-onnx.lock).
+        #[arg(long = "with", value_name = "EXTRA", value_parser = ["onnx"])]
+        with: Vec<String>,
+    },
     /// Check case files against real torch and print the verdict and its class.
     #[command(after_help = "Examples:
   shapefuzz check corpus/seeds/seed_pad.json         verdict, class, culprit, group
@@ -474,7 +493,7 @@ fn run(cli: Cli) -> Result<i32> {
             swarm,
             generation,
         } => cmd_gen(seed, count, out, swarm, &generation),
-        Command::Setup => cmd_setup(python),
+        Command::Setup { with } => cmd_setup(python, &with),
         Command::Check {
             cases,
             json,
@@ -711,8 +730,11 @@ fn cmd_gen(
     Ok(0)
 }
 
-fn cmd_setup(python: Option<&Path>) -> Result<i32> {
+fn cmd_setup(python: Option<&Path>, with: &[String]) -> Result<i32> {
     let e = env(python)?;
+    if with.iter().any(|w| w == "onnx") {
+        e.ensure_onnx(true)?;
+    }
     println!(
         "python: {}\ntorch: {}\nworker: {}",
         e.python.display(),
@@ -744,7 +766,7 @@ fn cmd_check(
         .iter()
         .map(|p| Case::load(p).map(|c| (p.clone(), c)))
         .collect::<Result<_, _>>()?;
-    let pool = start_pool(python, 1, oracle.timeout())?;
+    let pool = oracle.pool(python, 1)?;
     let mut code = 0;
     for (path, case) in loaded {
         let r = oracle::check(&pool, &case, oracle.backend());
@@ -834,7 +856,7 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
         }
         eprintln!("\nshapefuzz: stopping: writing the reports (signal again to quit now)");
     });
-    let pool = start_pool(python, a.jobs, a.oracle.timeout())?;
+    let pool = a.oracle.pool(python, a.jobs)?;
     if stop.load(Ordering::SeqCst) {
         // Stopped while torch started: the campaign is recorded, with nothing run yet.
         eprintln!("shapefuzz: stopped before the first case; `--resume` starts it");
@@ -869,7 +891,7 @@ fn cmd_reduce(
 ) -> Result<i32> {
     let original = Case::load(case)?;
     let backend = oracle.backend();
-    let pool = start_pool(python, jobs, oracle.timeout())?;
+    let pool = oracle.pool(python, jobs)?;
     let torch = pool.env().torch_version.clone();
     let origin = format!("reduced from {}", case.display());
     let save = |c: &Case, r: &CheckResult| -> Result<()> {
@@ -919,7 +941,7 @@ fn cmd_repro(
     let (repro, pool) = match crate::corpus::load_stored(case)? {
         Stored::Record(rec) => (Repro::from_record(&rec), None),
         Stored::Case(c) => {
-            let pool = start_pool(python, 1, oracle.timeout())?;
+            let pool = oracle.pool(python, 1)?;
             let r = oracle::check(&pool, &c, oracle.backend());
             if r.verdict == Verdict::Pass {
                 eprintln!(
@@ -941,7 +963,7 @@ fn cmd_repro(
             // own environment report.
             let pool = match pool {
                 Some(p) => p,
-                None => start_pool(python, 1, oracle.timeout())?,
+                None => oracle.pool(python, 1)?,
             };
             let (_, observed) =
                 crate::repro::run_script(&pool.env().python, &repro.script(), oracle.timeout())?;
@@ -970,7 +992,7 @@ fn cmd_import_artifact(
         PathBuf::from(p)
     });
     crate::corpus::write_atomic(&out, case.to_json().as_bytes())?;
-    let pool = start_pool(python, 1, oracle.timeout())?;
+    let pool = oracle.pool(python, 1)?;
     let backend = oracle.backend();
     let r = oracle::check(&pool, &case, backend);
     let workaround = find_workaround(&pool, backend, &case, &r);
@@ -1279,11 +1301,6 @@ fn check_pool_args(jobs: usize, timeout: Duration) -> Result<()> {
         );
     }
     Ok(())
-}
-
-fn start_pool(python: Option<&Path>, jobs: usize, timeout: Duration) -> Result<Pool> {
-    check_pool_args(jobs, timeout)?;
-    pool_on(env(python)?, jobs, timeout)
 }
 
 /// A pool on the given interpreter whatever its torch (`replay` compares versions).

@@ -138,6 +138,7 @@ impl Repro {
             Backend::Decomposed => format!("{export}.run_decompositions()"),
             Backend::Saved => format!("save_and_load({export})"),
             Backend::Aoti => format!("compile_aoti({export})"),
+            Backend::Onnx => format!("to_onnxruntime({export})"),
             Backend::Export | Backend::ExportStrict => export,
         }
     }
@@ -164,6 +165,9 @@ impl Repro {
         s.push_str("\n\n");
         if self.backend == Backend::Aoti {
             s.push_str("class compile_aoti:\n    \"\"\"The program compiled by AOTInductor, called like ep.module().\"\"\"\n\n    def __init__(self, ep):\n        import os\n        import tempfile\n\n        path = os.path.join(tempfile.mkdtemp(), \"model.pt2\")\n        self.runner = torch._inductor.aoti_load_package(\n            torch._inductor.aoti_compile_and_package(ep, package_path=path)\n        )\n        self.range_constraints = ep.range_constraints\n\n    def module(self):\n        return self.runner\n\n\n");
+        }
+        if self.backend == Backend::Onnx {
+            s.push_str("class to_onnxruntime:\n    \"\"\"The program exported to ONNX and run by onnxruntime, called like ep.module().\"\"\"\n\n    def __init__(self, ep):\n        import logging\n\n        import onnxruntime\n\n        logging.getLogger(\"torch.onnx\").setLevel(logging.ERROR)\n        onnx_program = torch.onnx.export(ep, dynamo=True, verbose=False)\n        self.session = onnxruntime.InferenceSession(\n            onnx_program.model_proto.SerializeToString(), providers=[\"CPUExecutionProvider\"]\n        )\n        self.range_constraints = ep.range_constraints\n\n    def module(self):\n        def run(*args):\n            names = [i.name for i in self.session.get_inputs()]\n            flat = [torch.as_tensor(a) for a in torch.utils._pytree.tree_leaves(args)]\n            outs = self.session.run(None, {n: a.numpy() for n, a in zip(names, flat)})\n            return tuple(torch.from_numpy(o) for o in outs)\n\n        return run\n\n\n");
         }
         if self.backend == Backend::Saved {
             s.push_str("def save_and_load(ep):\n    import io\n\n    buf = io.BytesIO()\n    torch.export.save(ep, buf)\n    buf.seek(0)\n    return torch.export.load(buf)\n\n\n");
@@ -344,12 +348,17 @@ impl Repro {
             Some(Contract::BackendError) => match self.backend {
                 Backend::Saved => "torch.export.save/load fails on an exported program",
                 Backend::Aoti => "AOTInductor fails to compile an exported program",
+                Backend::Onnx => "the ONNX exporter fails on an exported program",
                 Backend::Decomposed => "run_decompositions fails on an exported program",
                 _ => "a backend step fails on an exported program",
             },
+            Some(Contract::BackendUnsupported) => {
+                "the backend has no translation for an op the model uses"
+            }
             Some(Contract::BackendDisagrees) => match self.backend {
                 Backend::Saved => "the saved and loaded program differs from the exported one",
                 Backend::Aoti => "the AOTInductor-compiled program differs from the exported one",
+                Backend::Onnx => "the ONNX model in onnxruntime differs from the exported program",
                 Backend::Decomposed => "the decomposed program differs from the exported one",
                 _ => "a backend step changes the exported program",
             },

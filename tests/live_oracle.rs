@@ -670,3 +670,28 @@ fn aoti_judges_the_compiled_program_with_its_input_checks_on() {
     let e = oracle::check(pool(), &case, Backend::Export);
     assert_ne!(e.class(), Some(Class::Bug), "{e:?}");
 }
+
+#[test]
+fn onnx_finds_the_seed_documents_silently_wrong_result() {
+    // The seed's own world: with Dim.AUTO the pad model's y dim is pinned to 2, the ONNX
+    // model declares it as the unchecked dim_param '2', and onnxruntime computes with 2 at
+    // any size.
+    env().ensure_onnx(true).expect("the onnx backend installs");
+    let r = oracle::check(pool(), &seed("seed_pad.json"), Backend::Onnx);
+    assert_eq!(r.contract(), Some(Contract::BackendDisagrees), "{r:?}");
+    assert!(
+        r.message().contains("which the exported program refuses")
+            && r.message().contains("answers differently from eager"),
+        "{}",
+        r.message()
+    );
+    assert!(
+        r.findings.iter().any(|f| f
+            .message
+            .contains("dim_param '2', which onnxruntime does not check")),
+        "{r:?}"
+    );
+    // The cat spelling keeps the dim dynamic, and onnxruntime agrees with eager everywhere.
+    let c = oracle::check(pool(), &seed("seed_cat.json"), Backend::Onnx);
+    assert_eq!(c.verdict, Verdict::Pass, "{c:?}");
+}

@@ -69,6 +69,9 @@ pub fn promise(c: Contract) -> &'static str {
         BackendError => {
             "ExportedProgram.run_decompositions \"Run[s] a set of decompositions on the exported program and returns a new exported program\"; torch.export.save \"Saves an ExportedProgram to a file-like object. It can then be loaded using the Python API torch.export.load\" (torch/export/exported_program.py, torch/export/__init__.py): both take any program torch.export.export returns."
         }
+        BackendUnsupported => {
+            "torch.onnx documents that not every ATen op has an ONNX translation (\"No ONNX function found\" asks for a custom translation table, torch/onnx/_internal/exporter/_core.py), and lowerings raise NotImplementedError for arguments they do not cover: a limitation of the backend, avoided by another op."
+        }
         BackendDisagrees => {
             "A decomposed or saved-and-loaded program is the same program: run_decompositions \"returns a new exported program\" in the Core ATen op set, and save/load round-trips an ExportedProgram (torch/export/exported_program.py, torch/export/__init__.py); neither may change what it accepts or computes, nor its range constraints."
         }
@@ -527,11 +530,20 @@ fn judge_backend_error(cx: &Ctx, backend: Backend, b: &super::protocol::BackendR
         Backend::Decomposed => "ep.run_decompositions()",
         Backend::Saved => "torch.export.save / torch.export.load",
         Backend::Aoti => "torch._inductor.aoti_compile_and_package / aoti_load_package",
+        Backend::Onnx => "torch.onnx.export(ep, dynamo=True) / onnxruntime.InferenceSession",
         _ => "the backend step",
+    };
+    let unsupported = e.ty == "NotImplementedError"
+        || e.message.contains("No ONNX function found")
+        || e.message.contains("No decompositions registered");
+    let contract = if unsupported {
+        Contract::BackendUnsupported
+    } else {
+        Contract::BackendError
     };
     let mut f = finding(
         Verdict::ExportError,
-        Some(Contract::BackendError),
+        Some(contract),
         format!(
             "export succeeded; {step} raised on its program: {}",
             first_line(&e.text())
@@ -807,6 +819,13 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
                 text(&before),
                 text(&after)
             ),
+        ));
+    }
+    for axis in reply.backend.iter().flat_map(|b| &b.lost_axes) {
+        findings.push(finding(
+            Verdict::LostDim,
+            Some(Contract::BackendDisagrees),
+            format!("the {} model's input {axis}", backend.name()),
         ));
     }
     for p in &reply.probes {

@@ -19,6 +19,8 @@ pub const REQUIREMENTS_LOCK: &str = include_str!("../python/requirements.lock");
 /// The installer, pinned with hashes.
 pub const TOOLS_LOCK: &str = include_str!("../python/tools.lock");
 pub const WORKER_PY: &str = include_str!("../python/worker.py");
+/// The onnx backend's packages, installed on top of `REQUIREMENTS_LOCK` when first needed.
+pub const ONNX_LOCK: &str = include_str!("../python/requirements-onnx.lock");
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnvError {
@@ -50,6 +52,10 @@ pub enum EnvError {
         found: String,
         want: String,
     },
+    #[error(
+        "{python} has no {missing}, which --backend onnx needs; install them there (pip install -r harness/python/requirements-onnx.txt), or leave out --python to use shapefuzz's own environment"
+    )]
+    MissingExtra { python: String, missing: String },
     #[error("{0}")]
     Io(String),
 }
@@ -373,6 +379,152 @@ fn take_lock(venv: &Path) -> Result<Option<BuildLock>, EnvError> {
     }
 }
 
+impl PythonEnv {
+    /// Makes onnx, onnxruntime and onnxscript importable for `--backend onnx`: installed
+    /// into shapefuzz's own environment from `requirements-onnx.lock` (hash-checked, once,
+    /// one installer at a time, recorded by a marker named by the lock's hash); an
+    /// interpreter of the user's must have them already.
+    pub fn ensure_onnx(&self, show_progress: bool) -> Result<(), EnvError> {
+        let venv = venv_dir();
+        let own = self.python == venv.join("bin").join("python");
+        let marker = venv.join(format!(".shapefuzz-onnx-{}", short_hash(ONNX_LOCK)));
+        if own && marker.exists() {
+            return Ok(());
+        }
+        let probe = "import importlib.util as u\nprint(','.join(m for m in ('onnx', 'onnxruntime', 'onnxscript') if u.find_spec(m) is None))";
+        let missing = || -> Result<String, EnvError> {
+            let out = Command::new(&self.python)
+                .args(["-c", probe])
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|e| EnvError::Io(format!("{}: {e}", self.python.display())))?;
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        };
+        if !own {
+            let m = missing()?;
+            return if m.is_empty() {
+                Ok(())
+            } else {
+                Err(EnvError::MissingExtra {
+                    python: self.python.display().to_string(),
+                    missing: m.replace(',', ", "),
+                })
+            };
+        }
+        let _lock = take_extra_lock(&venv.join(".onnx-install.lock"))?;
+        if marker.exists() {
+            return Ok(());
+        }
+        if show_progress {
+            eprintln!(
+                "shapefuzz: first use of --backend onnx: installing onnx, onnxruntime and onnxscript into {} (hash-checked, about 60 MB)",
+                venv.display()
+            );
+        }
+        let bar = progress_spinner(false, "");
+        if show_progress {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+        let started = Instant::now();
+        let lock = venv.join("requirements-onnx.lock");
+        std::fs::write(&lock, ONNX_LOCK)
+            .map_err(|e| EnvError::Io(format!("{}: {e}", lock.display())))?;
+        let log_path = venv.join("install-onnx.log");
+        let mut log = std::fs::File::create(&log_path)
+            .map_err(|e| EnvError::Io(format!("{}: {e}", log_path.display())))?;
+        let uv = venv.join("bin").join("uv");
+        let mut installed = false;
+        if uv.exists() && std::env::var("SHAPEFUZZ_INSTALLER").as_deref() != Ok("pip") {
+            let mut c = Command::new(&uv);
+            c.args([
+                "pip",
+                "install",
+                "--require-hashes",
+                "--no-deps",
+                "--python",
+            ])
+            .arg(&self.python)
+            .arg("-r")
+            .arg(&lock)
+            .env("UV_NO_PROGRESS", "1");
+            installed = run_logged(&mut c, &mut log, &bar, "uv")?;
+        }
+        if !installed {
+            let mut c = Command::new(&self.python);
+            c.args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--progress-bar",
+                "off",
+                "--require-hashes",
+                "--no-deps",
+                "-r",
+            ])
+            .arg(&lock);
+            if !run_logged(&mut c, &mut log, &bar, "pip")? {
+                bar.finish_and_clear();
+                return Err(EnvError::Install {
+                    path: venv.display().to_string(),
+                    log: log_path.display().to_string(),
+                });
+            }
+        }
+        let m = missing()?;
+        bar.finish_and_clear();
+        if !m.is_empty() {
+            return Err(EnvError::MissingExtra {
+                python: self.python.display().to_string(),
+                missing: m.replace(',', ", "),
+            });
+        }
+        std::fs::write(&marker, ONNX_LOCK).map_err(|e| EnvError::Io(e.to_string()))?;
+        eprintln!(
+            "shapefuzz: onnx backend installed into {} ({:.0?})",
+            venv.display(),
+            started.elapsed()
+        );
+        Ok(())
+    }
+}
+
+/// A lock file held while an extra is installed; waits for a live holder, takes over a dead
+/// one's.
+fn take_extra_lock(path: &Path) -> Result<BuildLock, EnvError> {
+    let start = Instant::now();
+    loop {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+        {
+            Ok(mut f) => {
+                let _ = writeln!(f, "{}", std::process::id());
+                return Ok(BuildLock(path.to_path_buf()));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let holder = std::fs::read_to_string(path)
+                    .ok()
+                    .and_then(|t| t.trim().parse::<u32>().ok());
+                let young = std::fs::metadata(path)
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t.elapsed().unwrap_or_default() < Duration::from_secs(2));
+                let gone = match holder {
+                    Some(pid) => !pid_alive(pid),
+                    None => !young,
+                };
+                if gone || start.elapsed() > Duration::from_secs(900) {
+                    let _ = std::fs::remove_file(path);
+                    continue;
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            Err(e) => return Err(EnvError::Io(format!("{}: {e}", path.display()))),
+        }
+    }
+}
+
 fn create_venv(venv: &Path, show_progress: bool) -> Result<(), EnvError> {
     install_locked(
         venv,
@@ -594,23 +746,46 @@ mod tests {
 
     #[test]
     fn the_lock_pins_what_the_requirements_pin_each_with_hashes() {
-        let locked: Vec<&str> = REQUIREMENTS_LOCK
-            .lines()
-            .filter(|l| !l.starts_with(' ') && !l.starts_with('#') && l.contains("=="))
-            .collect();
-        for pin in REQUIREMENTS
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        {
-            assert!(
-                locked
-                    .iter()
-                    .any(|l| l.starts_with(&format!("{pin} ")) || *l == pin),
-                "requirements.txt pins {pin}, requirements.lock does not: regenerate the lock (see its header)"
-            );
+        let entries_of = |lock: &'static str| -> Vec<&'static str> {
+            lock.lines()
+                .filter(|l| !l.starts_with(' ') && !l.starts_with('#') && l.contains("=="))
+                .collect()
+        };
+        let locked = entries_of(REQUIREMENTS_LOCK);
+        let onnx_locked = entries_of(ONNX_LOCK);
+        for (requirements, locked, name) in [
+            (REQUIREMENTS, &locked, "requirements.lock"),
+            (
+                include_str!("../python/requirements-onnx.txt"),
+                &onnx_locked,
+                "requirements-onnx.lock",
+            ),
+        ] {
+            for pin in requirements
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            {
+                assert!(
+                    locked
+                        .iter()
+                        .any(|l| l.starts_with(&format!("{pin} ")) || *l == pin),
+                    "the requirements pin {pin}, {name} does not: regenerate the lock (see its header)"
+                );
+            }
         }
-        for lock in [REQUIREMENTS_LOCK, TOOLS_LOCK] {
+        // The extra's lock agrees with the base on every package both hold.
+        for entry in &onnx_locked {
+            let name = entry.split("==").next().unwrap();
+            if let Some(base) = locked.iter().find(|l| l.split("==").next() == Some(name)) {
+                assert_eq!(
+                    base.split_whitespace().next(),
+                    entry.split_whitespace().next(),
+                    "requirements-onnx.lock and requirements.lock disagree on {name}"
+                );
+            }
+        }
+        for lock in [REQUIREMENTS_LOCK, TOOLS_LOCK, ONNX_LOCK] {
             let entries = lock
                 .lines()
                 .filter(|l| !l.starts_with(' ') && !l.starts_with('#') && l.contains("=="))

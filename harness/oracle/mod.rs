@@ -187,6 +187,9 @@ pub enum Contract {
     /// The program after a backend step rejects or answers differently where the exported
     /// program was right, or lost the exported program's input ranges.
     BackendDisagrees,
+    /// The backend has no translation for an op the model uses (torch.onnx's "No ONNX
+    /// function found", a NotImplementedError of a lowering): a limitation it documents.
+    BackendUnsupported,
 }
 
 impl Contract {
@@ -244,6 +247,9 @@ impl Contract {
             BackendDisagrees => {
                 "After a backend step the program rejects, or answers differently, where the exported program matched eager, or its input ranges changed."
             }
+            BackendUnsupported => {
+                "The backend has no translation for an op (or an op's arguments) the model uses; another op usually avoids it."
+            }
         }
     }
 
@@ -268,6 +274,7 @@ impl Contract {
         Contract::SpecBeyondModel,
         Contract::BackendError,
         Contract::BackendDisagrees,
+        Contract::BackendUnsupported,
     ];
 
     pub fn class(self) -> Class {
@@ -285,9 +292,10 @@ impl Contract {
             | Hang
             | BackendError
             | BackendDisagrees => Class::Bug,
-            AvoidableSpecialization | DataDependentInOp | UnsupportedOnSymbolic => {
-                Class::Portability
-            }
+            AvoidableSpecialization
+            | DataDependentInOp
+            | UnsupportedOnSymbolic
+            | BackendUnsupported => Class::Portability,
             TraceRegion
             | ZeroOneSpecialization
             | DataDependentBranch
@@ -319,6 +327,7 @@ impl Contract {
             SpecBeyondModel => "spec-beyond-model",
             BackendError => "backend-error",
             BackendDisagrees => "backend-disagrees",
+            BackendUnsupported => "backend-unsupported",
         }
     }
 
@@ -347,6 +356,7 @@ impl Contract {
             SpecBeyondModel => 24,
             BackendDisagrees => 1,
             BackendError => 2,
+            BackendUnsupported => 13,
         }
     }
 
@@ -372,6 +382,9 @@ pub enum Backend {
     /// The exported program compiled ahead of time by AOTInductor on CPU
     /// (`aoti_compile_and_package`, `aoti_load_package`). Compiles C++: seconds a case.
     Aoti,
+    /// The model exported to ONNX by `torch.onnx.export(ep, dynamo=True)` from the exported
+    /// program, run by onnxruntime on CPU.
+    Onnx,
 }
 
 impl Backend {
@@ -381,6 +394,7 @@ impl Backend {
         Backend::Decomposed,
         Backend::Saved,
         Backend::Aoti,
+        Backend::Onnx,
     ];
 
     pub fn name(self) -> &'static str {
@@ -390,6 +404,7 @@ impl Backend {
             Backend::Decomposed => "decomposed",
             Backend::Saved => "saved",
             Backend::Aoti => "aoti",
+            Backend::Onnx => "onnx",
         }
     }
 
@@ -405,6 +420,7 @@ impl Backend {
             Backend::Decomposed => Some("decomposed"),
             Backend::Saved => Some("saved"),
             Backend::Aoti => Some("aoti"),
+            Backend::Onnx => Some("onnx"),
         }
     }
 

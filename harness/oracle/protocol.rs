@@ -49,6 +49,9 @@ pub struct BackendRan {
     /// `[before, after]`: the input symbols' ranges, when the step changed them.
     #[serde(default)]
     pub ranges: Option<[BTreeMap<String, [Option<i64>; 2]>; 2]>,
+    /// onnx: input dims the exported program keeps dynamic and the ONNX model fixes.
+    #[serde(default)]
+    pub lost_axes: Vec<String>,
 }
 
 /// The sizes one torch symbol's guards accept with every other torch symbol held.
