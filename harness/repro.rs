@@ -181,12 +181,16 @@ impl Repro {
         let probe = make_inputs_call(&self.probe_sizes());
         let shapes = self.case.shapes_text(&self.probe_sizes());
         let export = self.export_call("dynamic_shapes");
+        let program = match self.backend {
+            Backend::Export | Backend::ExportStrict => "the exported program".to_string(),
+            b => format!("the {} program", b.name()),
+        };
         let compare = format!(
             r#"    expected = model(*args)
     try:
         got = ep.module()(*args)
     except Exception as e:
-        print(f"the exported program raises at {shapes}, which eager runs: {{type(e).__name__}}: {{e}}")
+        print(f"{program} raises at {shapes}, which eager runs: {{type(e).__name__}}: {{e}}")
         return 1
     for i, (e, g) in enumerate(zip(expected, got)):
         try:
@@ -194,7 +198,7 @@ impl Repro {
         except AssertionError as err:
             print(f"output {{i}} at {shapes} differs from eager: {{err}}")
             return 1
-    print("the exported program accepts {shapes} and matches eager")
+    print("{program} accepts {shapes} and matches eager")
     return 0"#
         );
         match self.contract {
@@ -352,6 +356,9 @@ impl Repro {
                 Backend::Decomposed => "run_decompositions fails on an exported program",
                 _ => "a backend step fails on an exported program",
             },
+            Some(Contract::BackendUncheckedGuard) => {
+                "onnxruntime answers wrong for an input the exported program's guards refuse"
+            }
             Some(Contract::BackendUnsupported) => {
                 "the backend has no translation for an op the model uses"
             }

@@ -621,6 +621,21 @@ fn saved_and_decomposed_backends_judge_the_program_after_their_step() {
     );
     let d = oracle::check(pool(), &floor, Backend::Decomposed);
     assert_eq!(d.verdict, Verdict::Pass, "{d:?}");
+    // run_decompositions adds a guard (x.size(0) % 8 != 0) the exported program does not
+    // have: the decomposed program refuses x=[16], which the exported program runs
+    let pad_slice = seed("decomposed_new_guard.json");
+    let d = oracle::check(pool(), &pad_slice, Backend::Decomposed);
+    assert_eq!(d.contract(), Some(Contract::BackendDisagrees), "{d:?}");
+    assert!(
+        d.message()
+            .contains("where the exported program before it runs and matches eager"),
+        "{}",
+        d.message()
+    );
+    assert_ne!(
+        oracle::check(pool(), &pad_slice, Backend::Export).class(),
+        Some(Class::Bug)
+    );
     // the seed's pad model keeps its finding through both steps, and the program after
     // the step agrees with the exported one at every probe
     for b in [Backend::Decomposed, Backend::Saved] {
@@ -678,17 +693,21 @@ fn onnx_finds_the_seed_documents_silently_wrong_result() {
     // any size.
     env().ensure_onnx(true).expect("the onnx backend installs");
     let r = oracle::check(pool(), &seed("seed_pad.json"), Backend::Onnx);
+    // the bug: the exporter's declaration, and what it leads to
     assert_eq!(r.contract(), Some(Contract::BackendDisagrees), "{r:?}");
     assert!(
-        r.message().contains("which the exported program refuses")
+        r.message()
+            .contains("y.size(0) is declared as dim_param '2', which onnxruntime does not check")
             && r.message().contains("answers differently from eager"),
         "{}",
         r.message()
     );
+    // each wrong answer at a size the exported program refuses, on its own
     assert!(
-        r.findings.iter().any(|f| f
-            .message
-            .contains("dim_param '2', which onnxruntime does not check")),
+        r.findings
+            .iter()
+            .any(|f| f.contract == Some(Contract::BackendUncheckedGuard)
+                && f.message.contains("which the exported program refuses")),
         "{r:?}"
     );
     // The cat spelling keeps the dim dynamic, and onnxruntime agrees with eager everywhere.

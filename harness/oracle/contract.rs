@@ -69,6 +69,9 @@ pub fn promise(c: Contract) -> &'static str {
         BackendError => {
             "ExportedProgram.run_decompositions \"Run[s] a set of decompositions on the exported program and returns a new exported program\"; torch.export.save \"Saves an ExportedProgram to a file-like object. It can then be loaded using the Python API torch.export.load\" (torch/export/exported_program.py, torch/export/__init__.py): both take any program torch.export.export returns."
         }
+        BackendUncheckedGuard => {
+            "An exported program \"is considered valid only when these assumptions hold true\" (torch.export.export docstring, Soundness Guarantee) and checks them in its guards; an ONNX model has no guards, only its declared input shapes, so an input outside the assumptions runs the traced path silently. The model's specialization is what to avoid (or check the guard before calling onnxruntime); a pinned dim declared as a dim_param is reported separately, as backend-disagrees."
+        }
         BackendUnsupported => {
             "torch.onnx documents that not every ATen op has an ONNX translation (\"No ONNX function found\" asks for a custom translation table, torch/onnx/_internal/exporter/_core.py), and lowerings raise NotImplementedError for arguments they do not cover: a limitation of the backend, avoided by another op."
         }
@@ -582,9 +585,15 @@ fn backend_disagreement(cx: &Ctx, backend: Backend, p: &ProbeInfo) -> Option<Fin
             .any(|m| text.contains(m))
         });
     if reference_refused && x.ok && p.matches == Some(false) {
+        // AOTInductor with its input checks on promises the checks; ONNX has no guards.
+        let contract = if backend == Backend::Onnx {
+            Contract::BackendUncheckedGuard
+        } else {
+            Contract::BackendDisagrees
+        };
         let mut f = finding(
             Verdict::Divergence,
-            Some(Contract::BackendDisagrees),
+            Some(contract),
             format!(
                 "the {} program accepts {at}, which the exported program refuses ({}), and answers differently from eager: {}",
                 backend.name(),
@@ -944,6 +953,17 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
         }
     }
 
+    // A declared axis that explains a wrong answer says so.
+    if let Some(wrong) = findings
+        .iter()
+        .find(|f| f.contract == Some(Contract::BackendUncheckedGuard))
+        .map(|f| f.message.clone())
+        && let Some(axis) = findings.iter_mut().find(|f| {
+            f.contract == Some(Contract::BackendDisagrees) && f.verdict == Verdict::LostDim
+        })
+    {
+        axis.message = format!("{}; so {wrong}", axis.message);
+    }
     findings.sort_by_key(rank);
     let verdict = findings.first().map(|f| f.verdict).unwrap_or(Verdict::Pass);
     let mut r = result(backend, verdict, findings);

@@ -190,6 +190,9 @@ pub enum Contract {
     /// The backend has no translation for an op the model uses (torch.onnx's "No ONNX
     /// function found", a NotImplementedError of a lowering): a limitation it documents.
     BackendUnsupported,
+    /// onnx: an input the exported program's guards refuse, taken by onnxruntime (an ONNX
+    /// model has no guards) and answered differently from eager.
+    BackendUncheckedGuard,
 }
 
 impl Contract {
@@ -250,6 +253,9 @@ impl Contract {
             BackendUnsupported => {
                 "The backend has no translation for an op (or an op's arguments) the model uses; another op usually avoids it."
             }
+            BackendUncheckedGuard => {
+                "An input the exported program's guards refuse is taken by a backend that cannot check guards (ONNX) and answered wrong: keep the dim dynamic in the model, or check the guard before calling."
+            }
         }
     }
 
@@ -275,6 +281,7 @@ impl Contract {
         Contract::BackendError,
         Contract::BackendDisagrees,
         Contract::BackendUnsupported,
+        Contract::BackendUncheckedGuard,
     ];
 
     pub fn class(self) -> Class {
@@ -295,7 +302,8 @@ impl Contract {
             AvoidableSpecialization
             | DataDependentInOp
             | UnsupportedOnSymbolic
-            | BackendUnsupported => Class::Portability,
+            | BackendUnsupported
+            | BackendUncheckedGuard => Class::Portability,
             TraceRegion
             | ZeroOneSpecialization
             | DataDependentBranch
@@ -328,6 +336,7 @@ impl Contract {
             BackendError => "backend-error",
             BackendDisagrees => "backend-disagrees",
             BackendUnsupported => "backend-unsupported",
+            BackendUncheckedGuard => "backend-unchecked-guard",
         }
     }
 
@@ -357,6 +366,7 @@ impl Contract {
             BackendDisagrees => 1,
             BackendError => 2,
             BackendUnsupported => 13,
+            BackendUncheckedGuard => 11,
         }
     }
 
