@@ -221,6 +221,8 @@ pub struct ProbeReport {
     pub traceback: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<Subject>,
+    /// Whether export ran in strict mode.
+    pub strict: bool,
     pub seconds: f64,
 }
 
@@ -240,6 +242,7 @@ impl ProbeReport {
             matched: 0,
             traceback: None,
             subject: None,
+            strict: false,
             seconds: 0.0,
         }
     }
@@ -261,6 +264,7 @@ pub fn probe(pool: &Pool, cfg: &ProbeConfig) -> ProbeReport {
         .to_string();
     let outcome = pool.request(request(cfg));
     let mut r = judge_outcome(&cfg.target.text(), &torch, &outcome);
+    r.strict = cfg.strict;
     r.seconds = started.elapsed().as_secs_f64();
     r
 }
@@ -439,14 +443,12 @@ fn protocol_error(target: &str, torch: &str, why: &str) -> ProbeReport {
     r
 }
 
-/// The probe-mode fields of a reply that `CheckReply` does not carry: a guard's model file,
-/// code, stack and whether Python decided; an error's model file and code.
+/// The probe-mode fields of a guard that `CheckReply` does not carry: its model file, code,
+/// stack and whether Python decided.
 #[derive(Clone, Debug, Default, Deserialize)]
 struct ReplyExtras {
     #[serde(default)]
     guards: Vec<GuardExtra>,
-    #[serde(default)]
-    export: Option<ExportExtra>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -457,24 +459,6 @@ struct GuardExtra {
     python: bool,
     #[serde(default)]
     stack: Vec<Frame>,
-}
-
-#[derive(Clone, Debug, Default, Deserialize)]
-struct ExportExtra {
-    #[serde(default)]
-    error: Option<ErrorExtra>,
-}
-
-#[derive(Clone, Debug, Default, Deserialize)]
-struct ErrorExtra {
-    #[serde(default)]
-    case_file: Option<String>,
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default)]
-    python: bool,
-    #[serde(default)]
-    raised_in_model: bool,
 }
 
 struct Cx<'a> {
@@ -592,27 +576,22 @@ impl Cx<'_> {
             python: e.python,
         })
     }
+    /// The culprit of an error: its own model line, file and code.
     fn error_culprit(&self, e: &ErrorInfo) -> Culprit {
-        let x = self
-            .extra
-            .export
-            .as_ref()
-            .and_then(|x| x.error.clone())
-            .unwrap_or_default();
         Culprit {
             guard: crate::oracle::first_line(&e.text()),
             stack: e
                 .case_line
                 .map(|line| {
                     vec![Frame {
-                        file: x.case_file.clone(),
+                        file: e.case_file.clone(),
                         line: Some(line),
-                        code: x.code.clone(),
+                        code: e.code.clone(),
                     }]
                 })
                 .unwrap_or_default(),
             site: e.site.clone(),
-            python: x.python,
+            python: e.python,
         }
     }
 }
@@ -714,12 +693,7 @@ fn judge_export_error(cx: &Cx, e: &ErrorInfo) -> ProbeFinding {
     let kind = e.kind.clone().unwrap_or_else(|| "internal".into());
     let message = crate::oracle::first_line(&e.text());
     let reply = cx.reply;
-    let x = cx
-        .extra
-        .export
-        .as_ref()
-        .and_then(|x| x.error.clone())
-        .unwrap_or_default();
+    let x = e;
     let base = cx.base();
     let at = |sym: &str, n: i64| {
         let mut v = base.clone();
@@ -1008,7 +982,7 @@ fn judge_symbol(cx: &Cx, s: &SubjectSymbol) -> Option<ProbeFinding> {
         }
     } else if s.spec == "dynamic" && specialized {
         let p = pinned.unwrap_or(here);
-        let size = nearest(&|n| n != p && in_runs(n, valid))?;
+        let size = nearest(&|n| n != p && (lo..=hi).contains(&n) && in_runs(n, valid))?;
         (
             Contract::DynamicSpecializedSilently,
             size,
@@ -1298,20 +1272,27 @@ pub fn reproducer(
             }
             s.push_str("\n\n# ---- shapefuzz probe: reproduce ----\n");
             s.push_str("import torch\n\n");
-            s.push_str("_model, _args, _spec = model().eval(), tuple(example_inputs()), dynamic_shapes()\n");
+            s.push_str(
+                "_model, _args, _spec = model().eval(), example_inputs(), dynamic_shapes()\n",
+            );
+            s.push_str("_args = (_args,) if isinstance(_args, torch.Tensor) else tuple(_args)\n");
+            s.push_str("make_inputs = globals().get(\"make_inputs\")\n");
         }
         (Target::Entry(e), _) => {
             let (module, func) = e.split_once(':').unwrap_or((e.as_str(), ""));
             let _ = writeln!(s, "import importlib");
             let _ = writeln!(s, "_mod = importlib.import_module({})", py_str(module));
             if func.is_empty() {
-                s.push_str("_model, _args, _spec = _mod.model().eval(), tuple(_mod.example_inputs()), _mod.dynamic_shapes()\n");
+                s.push_str("_model, _args, _spec = _mod.model().eval(), _mod.example_inputs(), _mod.dynamic_shapes()\n");
+                s.push_str("make_inputs = getattr(_mod, \"make_inputs\", None)\n");
             } else {
                 let _ = writeln!(s, "_got = getattr(_mod, {})()", py_str(func));
-                s.push_str("if isinstance(_got, dict):\n    _got = (_got['model'], _got['example_inputs'], _got['dynamic_shapes'])\n");
-                s.push_str("_model, _args, _spec = _got[0].eval(), tuple(_got[1]), _got[2]\n");
+                s.push_str("make_inputs = _got.get(\"make_inputs\") if isinstance(_got, dict) else (_got[3] if len(_got) > 3 else None)\n");
+                s.push_str("if isinstance(_got, dict):\n    _got = (_got[\"model\"], _got[\"example_inputs\"], _got[\"dynamic_shapes\"])\n");
+                s.push_str("_model, _args, _spec = _got[0].eval(), _got[1], _got[2]\n");
             }
             s.push_str("import torch\n\n");
+            s.push_str("_args = (_args,) if isinstance(_args, torch.Tensor) else tuple(_args)\n");
         }
         (Target::File(_), None) => s.push_str("import torch\n\n"),
     }
@@ -1333,12 +1314,17 @@ pub fn reproducer(
     if f.verdict == Verdict::ExportError {
         let _ = writeln!(
             s,
-            "# {}\nep = torch.export.export(_model, _args, dynamic_shapes=_spec)  # raises",
-            escape::python_comment(&f.message)
+            "# {}\nep = torch.export.export(_model, _args, dynamic_shapes=_spec, strict={})  # raises",
+            escape::python_comment(&f.message),
+            if r.strict { "True" } else { "False" }
         );
         return s;
     }
-    s.push_str("ep = torch.export.export(_model, _args, dynamic_shapes=_spec)\n\n");
+    let _ = writeln!(
+        s,
+        "ep = torch.export.export(_model, _args, dynamic_shapes=_spec, strict={})\n",
+        if r.strict { "True" } else { "False" }
+    );
     s.push_str(
         "def _like(ex, shape, g):\n    \"\"\"An input of `shape` like the example: its dtype and value range.\"\"\"\n    if ex.numel() == 0:\n        return torch.zeros(shape, dtype=ex.dtype)\n    if ex.dtype == torch.bool:\n        return torch.rand(shape, generator=g) < float(ex.float().mean())\n    flat = ex.detach().flatten()\n    if ex.dtype.is_floating_point:\n        lo, hi = float(flat.min()), float(flat.max())\n        if lo == hi:\n            return torch.full(shape, lo, dtype=ex.dtype)\n        return (torch.rand(shape, generator=g, dtype=torch.float64) * (hi - lo) + lo).to(ex.dtype)\n    lo, hi = int(flat.min()), int(flat.max())\n    return torch.randint(lo, hi + 1, shape, generator=g, dtype=torch.int64).to(ex.dtype)\n\n",
     );
@@ -1360,8 +1346,10 @@ pub fn reproducer(
     }
     let _ = writeln!(s, "_shapes = {shapes}");
     s.push_str("_g = torch.Generator().manual_seed(0)\n");
-    s.push_str("inputs = tuple(_like(a, shp, _g) if isinstance(a, torch.Tensor) else a for a, shp in zip(_args, _shapes))\n");
-    s.push_str("expected = _model(*inputs)\n");
+    s.push_str("if make_inputs is not None:\n    inputs = tuple(make_inputs(_shapes))\nelse:\n    inputs = tuple(_like(a, shp, _g) if isinstance(a, torch.Tensor) else a for a, shp in zip(_args, _shapes))\n");
+    s.push_str(
+        "expected = _model(*[a.clone() if isinstance(a, torch.Tensor) else a for a in inputs])\n",
+    );
     s.push_str("print(\"eager:\", expected)\n");
     s.push_str("got = ep.module()(*inputs)  # ");
     s.push_str(match f.verdict {

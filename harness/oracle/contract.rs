@@ -536,9 +536,26 @@ fn judge_backend_error(cx: &Ctx, backend: Backend, b: &super::protocol::BackendR
         Backend::Onnx => "torch.onnx.export(ep, dynamo=True) / onnxruntime.InferenceSession",
         _ => "the backend step",
     };
-    let unsupported = e.ty == "NotImplementedError"
-        || e.message.contains("No ONNX function found")
-        || e.message.contains("No decompositions registered");
+    // The backend's packages missing from the environment: not the program's fault.
+    if e.ty == "ModuleNotFoundError" || e.ty == "ImportError" {
+        return result(
+            backend,
+            Verdict::Poisoned,
+            vec![finding(
+                Verdict::Poisoned,
+                None,
+                format!(
+                    "the {} backend cannot run in this environment: {}",
+                    backend.name(),
+                    first_line(&e.text())
+                ),
+            )],
+        );
+    }
+    let unsupported = backend == Backend::Onnx
+        && (e.ty == "NotImplementedError"
+            || e.message.contains("No ONNX function found")
+            || e.message.contains("No decompositions registered"));
     let contract = if unsupported {
         Contract::BackendUnsupported
     } else {
@@ -954,15 +971,17 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
     }
 
     // A declared axis that explains a wrong answer says so.
-    if let Some(wrong) = findings
+    if let Some((wrong, probe)) = findings
         .iter()
         .find(|f| f.contract == Some(Contract::BackendUncheckedGuard))
-        .map(|f| f.message.clone())
+        .map(|f| (f.message.clone(), f.probe.clone()))
         && let Some(axis) = findings.iter_mut().find(|f| {
             f.contract == Some(Contract::BackendDisagrees) && f.verdict == Verdict::LostDim
         })
     {
         axis.message = format!("{}; so {wrong}", axis.message);
+        // its reproducer shows the wrong answer
+        axis.probe = probe;
     }
     findings.sort_by_key(rank);
     let verdict = findings.first().map(|f| f.verdict).unwrap_or(Verdict::Pass);

@@ -398,6 +398,13 @@ impl PythonEnv {
                 .stdin(Stdio::null())
                 .output()
                 .map_err(|e| EnvError::Io(format!("{}: {e}", self.python.display())))?;
+            if !out.status.success() {
+                return Err(EnvError::Io(format!(
+                    "{} failed while looking for the onnx packages: {}",
+                    self.python.display(),
+                    super::last_line(&String::from_utf8_lossy(&out.stderr))
+                )));
+            }
             Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
         };
         if !own {
@@ -514,9 +521,15 @@ fn take_extra_lock(path: &Path) -> Result<BuildLock, EnvError> {
                     Some(pid) => !pid_alive(pid),
                     None => !young,
                 };
-                if gone || start.elapsed() > Duration::from_secs(900) {
+                if gone {
                     let _ = std::fs::remove_file(path);
                     continue;
+                }
+                if start.elapsed() > Duration::from_secs(900) {
+                    return Err(EnvError::Io(format!(
+                        "{}: another shapefuzz has been installing the onnx backend for 15 minutes; stop it or remove the file",
+                        path.display()
+                    )));
                 }
                 std::thread::sleep(Duration::from_millis(500));
             }

@@ -111,6 +111,16 @@ pub struct ErrorInfo {
     /// Export errors: the innermost library frame, `torch/<file> in <function>`.
     #[serde(default)]
     pub site: Option<String>,
+    /// probe: the model file of `case_line`, its code, whether Python itself asked for a
+    /// concrete value there, and whether the model's own line raised.
+    #[serde(default)]
+    pub case_file: Option<String>,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub python: bool,
+    #[serde(default)]
+    pub raised_in_model: bool,
 }
 
 impl ErrorInfo {

@@ -120,7 +120,20 @@ def _is_user_file(fn):
         return False
     if fn.startswith(_STDLIB_DIRS) and not fn.startswith(_SITE_DIRS):
         return False
+    i = fn.rfind("site-packages" + os.sep)
+    if i >= 0:
+        # torch's own dependencies and backends are not the model's code
+        top = fn[i + len("site-packages") + 1 :].split(os.sep, 1)[0].split(".", 1)[0]
+        if top in _FRAMEWORK_PACKAGES:
+            return False
     return True
+
+
+_FRAMEWORK_PACKAGES = {
+    "sympy", "mpmath", "numpy", "functorch", "triton", "onnx", "onnxscript", "onnxruntime",
+    "onnx_ir", "ml_dtypes", "typing_extensions", "networkx", "jinja2", "filelock", "fsspec",
+    "optree", "google",
+}
 
 
 def _is_sym_dunder(fn):
@@ -1109,6 +1122,9 @@ def _apply_transform(ep, name):
         # AOTInductor checks its inputs against the program's constraints only when asked
         # (off by default for speed): judged is the program with its checks on.
         os.environ["AOTI_RUNTIME_CHECK_INPUTS"] = "1"
+        # inductor's compiled objects go under the worker's scratch directory, removed with
+        # the worker, not into a cache that grows with every case
+        os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", os.path.join(_TMPDIR, "inductor"))
         path = os.path.join(_TMPDIR, f"aoti_{_counter}.pt2")
         try:
             pkg = torch._inductor.aoti_compile_and_package(ep, package_path=path)
@@ -1496,11 +1512,13 @@ def _spec_kind(spec):
 
 
 def _bound(v, default):
+    """A Dim's min/max as an int, or `default` for none/infinity (and for torch's old
+    sys.maxsize - 1 stand-in for it, which no i64 consumer should see)."""
     try:
         if v is None or v in (int_oo, sympy.oo):
             return default
-        f = float(v)
-        return default if math.isinf(f) else int(f)
+        n = int(v)
+        return default if abs(n) >= 2**62 else n
     except Exception:
         return default
 
@@ -1570,6 +1588,16 @@ class _Subject:
         raise ProbeSetupError("dynamic_shapes() must return a dict keyed by forward's parameter names, a tuple, or None")
 
     def _build(self):
+        for i, inp in enumerate(self._inputs):
+            ok = isinstance(inp, (torch.Tensor, bool, int, float, type(None))) or (
+                isinstance(inp, (list, tuple)) and all(isinstance(v, (int, float)) for v in inp)
+            )
+            if not ok:
+                raise ProbeSetupError(
+                    f"input {self.INPUT_NAMES[i]!r} is a {type(inp).__name__} holding tensors or other"
+                    " objects; probe takes tensors and Python numbers (wrap the model so that"
+                    " forward takes its tensors one by one)"
+                )
         specs = self._per_input_specs()
         by_key = {}
         for i, (inp, spec) in enumerate(zip(self._inputs, specs)):
@@ -1650,12 +1678,17 @@ class _Subject:
                     raise ProbeSetupError(
                         f"{label} is {size} but other dims of {entry['text']} are {self.EXPORT_SIZES[sym]}"
                     )
+        for entry in self.symbols:
+            # a symbol's example is its root's size, whichever of its dims came first
+            entry["example"] = self.EXPORT_SIZES[entry["name"]]
 
     def input_shapes(self, valuation):
         shapes = []
         for i, inp in enumerate(self._inputs):
             if not isinstance(inp, torch.Tensor):
-                shapes.append(())
+                # a Python input's "shape" is its value (PROTOCOL.md): the guard function
+                # takes it as it is, a list of ints flattened
+                shapes.append(list(inp) if isinstance(inp, (list, tuple)) else inp)
                 continue
             shp = list(inp.shape)
             for d in range(len(shp)):
@@ -1769,10 +1802,11 @@ def hash_key(text):
 def _like(ex, shape, g):
     """A tensor of `shape` like the example: its dtype, and values in the example's range
     (integer inputs are usually indices, which must stay valid)."""
+    return _like_cpu(ex.detach().cpu(), shape, g).to(ex.device)
+
+
+def _like_cpu(ex, shape, g):
     dt = ex.dtype
-    numel = 1
-    for n in shape:
-        numel *= n
     if ex.numel() == 0:
         return torch.zeros(shape, dtype=dt)
     if dt == torch.bool:
@@ -1933,7 +1967,7 @@ def _probe_user(req):
                     try:
                         args = subject.make_inputs(v)
                         _seed_cpu(seed)
-                        model(*args)
+                        model(*_clone(args))
                     except Exception:
                         continue
                     ok.append(n)

@@ -38,7 +38,9 @@ def shapefuzz_binary():
 
 
 def _args(target, scan_max=None, sweep=None, strict=False, timeout=None, python=None):
-    is_entry = ":" in str(target) or (not str(target).endswith(".py") and not os.path.exists(str(target)))
+    text = os.fspath(target)
+    # a file that exists (or ends in .py) is a file, even with a ':' in its path
+    is_entry = not os.path.exists(text) and not text.endswith(".py")
     args = [shapefuzz_binary(), "--python", python or sys.executable, "probe"]
     args += ["--entry", str(target)] if is_entry else [os.fspath(target)]
     if scan_max is not None:
@@ -48,7 +50,8 @@ def _args(target, scan_max=None, sweep=None, strict=False, timeout=None, python=
     if strict:
         args.append("--strict")
     if timeout is not None:
-        args += ["--timeout", f"{float(timeout)}s" if not isinstance(timeout, str) else timeout]
+        # a bare number is seconds to shapefuzz; a string is passed as written ("2m")
+        args += ["--timeout", timeout if isinstance(timeout, str) else str(float(timeout))]
     return args
 
 
@@ -59,7 +62,8 @@ def probe(target, *, scan_max=None, sweep=None, strict=False, timeout=None, pyth
     args = _args(target, scan_max, sweep, strict, timeout, python) + ["--json"]
     done = subprocess.run(args, capture_output=True, text=True)
     if done.returncode not in (0, 1, 2) or not done.stdout.strip():
-        raise ProbeError((done.stderr or done.stdout).strip().splitlines()[-1:] or ["shapefuzz failed"])
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        raise ProbeError(lines[-1] if lines else f"shapefuzz exited with {done.returncode}")
     try:
         return json.loads(done.stdout)
     except json.JSONDecodeError as e:
