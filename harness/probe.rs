@@ -1409,25 +1409,29 @@ pub fn issue(
     versions: Option<&str>,
 ) -> String {
     let mut s = String::new();
-    let title = match f.contract {
+    let title: std::borrow::Cow<str> = match f.contract {
         Contract::SilentDivergence | Contract::SilentDivergenceAtZeroOne => {
-            "torch.export: exported program silently returns a different result than eager"
+            "torch.export: exported program silently returns a different result than eager".into()
         }
         Contract::DynamicSpecializedSilently => {
-            "torch.export: Dim.DYNAMIC dimension specialized without an error"
+            "torch.export: Dim.DYNAMIC dimension specialized without an error".into()
         }
         Contract::NamedDimNarrowedSilently => {
-            "torch.export: named Dim narrowed without a constraint violation"
+            "torch.export: named Dim narrowed without a constraint violation".into()
         }
-        Contract::InternalError => "torch.export: internal error on a model eager runs",
+        Contract::InternalError => "torch.export: internal error on a model eager runs".into(),
         Contract::SpuriousConstraintViolation => {
-            "torch.export: constraint violation although every guard holds in the range"
+            "torch.export: constraint violation although every guard holds in the range".into()
         }
-        Contract::SuggestedFixFails => "torch.export: the suggested fixes do not export",
+        Contract::SuggestedFixFails => "torch.export: the suggested fixes do not export".into(),
         Contract::ProgramError => {
-            "torch.export: exported program raises after passing its input checks"
+            "torch.export: exported program raises after passing its input checks".into()
         }
-        _ => "torch.export: dynamic dimension lost",
+        Contract::AvoidableSpecialization | Contract::TraceRegion => {
+            "torch.export: dynamic dimension lost".into()
+        }
+        // Not lost dims: say what the finding is, in the contract's own words.
+        other => format!("torch.export: {}", other.name().replace('-', " ")).into(),
     };
     let _ = writeln!(s, "### {title}\n");
     let _ = writeln!(
