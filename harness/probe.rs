@@ -15,6 +15,7 @@
 //! stage it happened in; nothing here is judged a torch bug unless the contract says so.
 
 use crate::escape;
+use crate::ir::{in_runs, runs};
 use crate::oracle::protocol::{CheckReply, ErrorInfo, GuardInfo, ProbeKind};
 use crate::oracle::{Class, Contract, Outcome, Pool, Verdict};
 use serde::{Deserialize, Serialize};
@@ -127,12 +128,7 @@ pub struct SubjectDim {
 }
 
 /// A line of the model on the stack when torch decided.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
-pub struct Frame {
-    pub file: Option<String>,
-    pub line: Option<u32>,
-    pub code: Option<String>,
-}
+pub use crate::oracle::protocol::ModelFrame as Frame;
 
 /// The culprit of a finding: the guard (or error) and the model line behind it.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -181,7 +177,7 @@ pub struct ProbeDim {
 }
 
 /// The user's code could not be probed: which stage, and the user's own error.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct SetupError {
     /// `load` (import or the convention), `spec`, `eager` (the model fails on its own
     /// examples), `scan`, or `export` for a hang or crash past them.
@@ -307,10 +303,7 @@ pub fn judge_outcome(target: &str, torch: &str, outcome: &Outcome) -> ProbeRepor
                     stage_words(&stage)
                 ),
                 stage,
-                file: None,
-                line: None,
-                code: None,
-                traceback: None,
+                ..Default::default()
             });
             return r;
         }
@@ -327,10 +320,7 @@ pub fn judge_outcome(target: &str, torch: &str, outcome: &Outcome) -> ProbeRepor
                     crate::oracle::last_line(stderr_tail)
                 ),
                 stage,
-                file: None,
-                line: None,
-                code: None,
-                traceback: None,
+                ..Default::default()
             });
             return r;
         }
@@ -343,10 +333,7 @@ pub fn judge_outcome(target: &str, torch: &str, outcome: &Outcome) -> ProbeRepor
                     resident >> 20,
                     limit >> 20
                 ),
-                file: None,
-                line: None,
-                code: None,
-                traceback: None,
+                ..Default::default()
             });
             return r;
         }
@@ -359,10 +346,7 @@ pub fn judge_outcome(target: &str, torch: &str, outcome: &Outcome) -> ProbeRepor
             r.error = Some(SetupError {
                 stage: "start".into(),
                 message: format!("no worker could run the probe: {why}"),
-                file: None,
-                line: None,
-                code: None,
-                traceback: None,
+                ..Default::default()
             });
             return r;
         }
@@ -377,10 +361,7 @@ pub fn judge_outcome(target: &str, torch: &str, outcome: &Outcome) -> ProbeRepor
         r.error = Some(SetupError {
             stage: "start".into(),
             message: crate::oracle::first_line(&msg),
-            file: None,
-            line: None,
-            code: None,
-            traceback: None,
+            ..Default::default()
         });
         return r;
     }
@@ -426,8 +407,7 @@ pub fn judge_outcome(target: &str, torch: &str, outcome: &Outcome) -> ProbeRepor
         Ok(r) => r,
         Err(e) => return protocol_error(target, torch, &e.to_string()),
     };
-    let extra: ReplyExtras = serde_json::from_value(value.clone()).unwrap_or_default();
-    judge_reply(target, torch, subject, &reply, &extra)
+    judge_reply(target, torch, subject, &reply)
 }
 
 fn protocol_error(target: &str, torch: &str, why: &str) -> ProbeReport {
@@ -435,54 +415,18 @@ fn protocol_error(target: &str, torch: &str, why: &str) -> ProbeReport {
     r.error = Some(SetupError {
         stage: "export".into(),
         message: format!("the worker's reply does not follow the protocol: {why}"),
-        file: None,
-        line: None,
-        code: None,
-        traceback: None,
+        ..Default::default()
     });
     r
-}
-
-/// The probe-mode fields of a guard that `CheckReply` does not carry: its model file, code,
-/// stack and whether Python decided.
-#[derive(Clone, Debug, Default, Deserialize)]
-struct ReplyExtras {
-    #[serde(default)]
-    guards: Vec<GuardExtra>,
-}
-
-#[derive(Clone, Debug, Default, Deserialize)]
-struct GuardExtra {
-    #[serde(default)]
-    file: Option<String>,
-    #[serde(default)]
-    python: bool,
-    #[serde(default)]
-    stack: Vec<Frame>,
 }
 
 struct Cx<'a> {
     subject: &'a Subject,
     reply: &'a CheckReply,
-    extra: &'a ReplyExtras,
 }
 
-fn in_runs(n: i64, runs: &[[i64; 2]]) -> bool {
-    runs.iter().any(|[lo, hi]| *lo <= n && n <= *hi)
-}
-
-fn runs_of(sorted: &[i64]) -> Vec<[i64; 2]> {
-    let mut out: Vec<[i64; 2]> = vec![];
-    for &n in sorted {
-        match out.last_mut() {
-            Some(last) if last[1] + 1 == n => last[1] = n,
-            _ => out.push([n, n]),
-        }
-    }
-    out
-}
-
-/// `2..=64` runs as text, `none` when empty.
+/// `2..=64` runs as text, `none` when empty. Unlike the oracle's `fmt_runs` the top is
+/// always written: a probe's scan range is its own `--scan-max`, not `SCAN_MAX`.
 fn fmt_runs(r: &[[i64; 2]]) -> String {
     if r.is_empty() {
         return "none".into();
@@ -549,11 +493,10 @@ impl Cx<'_> {
             .min_by_key(|&i| self.reply.guards[i].symbols)
             .or_else(|| indices.first().copied())?;
         let g: &GuardInfo = self.reply.guards.get(pick)?;
-        let e = self.extra.guards.get(pick).cloned().unwrap_or_default();
-        let mut stack = e.stack.clone();
+        let mut stack = g.stack.clone();
         if stack.is_empty() && g.line.is_some() {
             stack.push(Frame {
-                file: e.file.clone(),
+                file: g.file.clone(),
                 line: g.line,
                 code: None,
             });
@@ -566,14 +509,14 @@ impl Cx<'_> {
                 .framework
                 .as_ref()
                 .filter(|f| {
-                    !e.python
-                        && !e
+                    !g.python
+                        && !g
                             .file
                             .as_ref()
                             .is_some_and(|file| f.starts_with(&format!("{file}:")))
                 })
                 .map(|f| strip_line(f)),
-            python: e.python,
+            python: g.python,
         })
     }
     /// The culprit of an error: its own model line, file and code.
@@ -626,17 +569,10 @@ fn finding(
     }
 }
 
-fn judge_reply(
-    target: &str,
-    torch: &str,
-    subject: Subject,
-    reply: &CheckReply,
-    extra: &ReplyExtras,
-) -> ProbeReport {
+fn judge_reply(target: &str, torch: &str, subject: Subject, reply: &CheckReply) -> ProbeReport {
     let cx = Cx {
         subject: &subject,
         reply,
-        extra,
     };
     let mut r = ProbeReport::empty(target, torch, "judged", Verdict::Pass);
     match &reply.eager_export {
@@ -652,10 +588,7 @@ fn judge_reply(
             r.error = Some(SetupError {
                 stage: "eager".into(),
                 message: format!("the model fails on its own example inputs: {msg}"),
-                file: None,
-                line: None,
-                code: None,
-                traceback: None,
+                ..Default::default()
             });
             r.subject = Some(subject.clone());
             return r;
@@ -852,15 +785,7 @@ fn judge_program(cx: &Cx, r: &mut ProbeReport) -> Vec<ProbeFinding> {
             .as_ref()
             .map(|e| crate::oracle::first_line(&e.text()))
             .unwrap_or_default();
-        let input_check = [
-            "Guard failed",
-            "Expected input at",
-            "is outside of inline constraint",
-            "to be equal to",
-            "Runtime assertion failed",
-        ]
-        .iter()
-        .any(|m| text.contains(m));
+        let input_check = crate::oracle::contract::is_input_check_text(&text);
         if p.false_guards.is_empty() && !input_check {
             let mut f = finding(
                 Verdict::Divergence,
@@ -975,7 +900,7 @@ fn judge_symbol(cx: &Cx, s: &SubjectSymbol) -> Option<ProbeFinding> {
                 format!(
                     "{label} is {}, but of the sizes {lo}..={hi} eager runs at, the exported program accepts only {}, and export raised no constraint violation",
                     s.text,
-                    fmt_runs(&runs_of(&accepted))
+                    fmt_runs(&runs(&accepted))
                 ),
             ),
             None => return judge_lost(cx, s, &label, &lost, &nearest, region, pinned),
@@ -1020,7 +945,7 @@ fn judge_lost(
         .collect();
     let what = match pinned {
         Some(p) => format!("pins it to {p}"),
-        None => format!("accepts only {}", fmt_runs(&runs_of(&accepted))),
+        None => format!("accepts only {}", fmt_runs(&runs(&accepted))),
     };
     let (contract, size, message) = if let Some(size) = nearest(&|n| lost(n) && in_runs(n, region))
     {
@@ -1039,7 +964,7 @@ fn judge_lost(
             format!(
                 "{label} ({}) is narrowed to where the model's Python takes the path it took at the example: the exported program accepts {}; {} decides otherwise at {label} = {size}",
                 s.text,
-                fmt_runs(&runs_of(&accepted)),
+                fmt_runs(&runs(&accepted)),
                 "the model's Python"
             ),
         )
@@ -1070,26 +995,14 @@ fn dims(cx: &Cx) -> Vec<ProbeDim> {
                 .dims
                 .iter()
                 .find(|x| x.input == d.input && x.dim == d.dim);
-            let kept = match p {
-                None if !exported => "unknown (export failed)".to_string(),
-                None => "unknown".to_string(),
-                Some(p) => match (p.pinned, p.range) {
-                    (Some(n), _) => format!("pinned to {n}"),
-                    (None, Some([lo, hi])) => format!(
-                        "dynamic [{}, {}]",
-                        lo.map_or("?".into(), |x| x.to_string()),
-                        hi.map_or("inf".into(), |x| x.to_string())
-                    ),
-                    (None, None) => "dynamic".into(),
-                },
-            };
+            let kept = crate::oracle::contract::kept_text(p, exported);
             let accepts = cx
                 .accepted(&s.name)
                 .map(|a| {
                     let acc: Vec<i64> = (2..=cx.subject.scan_max)
                         .filter(|&n| in_runs(n, &a))
                         .collect();
-                    fmt_runs(&runs_of(&acc))
+                    fmt_runs(&runs(&acc))
                 })
                 .unwrap_or_else(|| "-".into());
             out.push(ProbeDim {

@@ -175,6 +175,15 @@ pub struct SignatureEntry {
 }
 
 impl SignatureEntry {
+    /// Its verdicts and their counts: `lost_dim ×3, spurious_guard ×1`.
+    pub fn verdicts_text(&self) -> String {
+        self.verdicts
+            .iter()
+            .map(|(k, v)| format!("{k} ×{v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub fn is_new(&self) -> bool {
         self.known.is_none()
     }
@@ -507,16 +516,11 @@ impl Summary {
         }
         let header = |s: &mut String, e: &SignatureEntry| {
             let _ = writeln!(s, "### `{}`\n", md_code(&e.signature));
-            let verdicts: Vec<String> = e
-                .verdicts
-                .iter()
-                .map(|(k, v)| format!("{k} ×{v}"))
-                .collect();
             let _ = writeln!(
                 s,
                 "{} case(s) ({}); first: index {} (case seed {}); smallest: index {} (case seed {}, size {}).\n",
                 e.count,
-                verdicts.join(", "),
+                e.verdicts_text(),
                 e.first.index,
                 e.first.case_seed,
                 e.smallest.index,

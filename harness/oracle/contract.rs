@@ -590,17 +590,10 @@ fn backend_disagreement(cx: &Ctx, backend: Backend, p: &ProbeInfo) -> Option<Fin
     // The exported program refused the input in its own checks, and the program after the
     // step took it and answered wrong: the step dropped a check.
     let reference_refused = !rf.ok
-        && rf.error.as_ref().is_some_and(|e| {
-            let text = e.text();
-            [
-                "Guard failed",
-                "Expected input at",
-                "to be equal to",
-                "Runtime assertion failed",
-            ]
-            .iter()
-            .any(|m| text.contains(m))
-        });
+        && rf
+            .error
+            .as_ref()
+            .is_some_and(|e| is_input_check_text(&e.text()));
     if reference_refused && x.ok && p.matches == Some(false) {
         // AOTInductor with its input checks on promises the checks; ONNX has no guards.
         let contract = if backend == Backend::Onnx {
@@ -662,10 +655,13 @@ fn error_line(error: &Option<ErrorInfo>) -> String {
 /// Whether the exported program refused the input in its own checks: a guard of
 /// `_guards_fn`, or the shape, range and equality checks of its input spec.
 fn is_input_check(ran: &super::protocol::ProbeSide) -> bool {
-    let Some(err) = ran.error.as_ref() else {
-        return true;
-    };
-    let text = err.text();
+    ran.error
+        .as_ref()
+        .is_none_or(|err| is_input_check_text(&err.text()))
+}
+
+/// The same, from an error's text (also how `probe` and the backends tell a refusal).
+pub(crate) fn is_input_check_text(text: &str) -> bool {
     [
         "Guard failed",
         "Expected input at",
@@ -1237,6 +1233,23 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
     Some(f)
 }
 
+/// What torch kept of an input dim: "pinned to N", "dynamic [lo, hi]", "unknown".
+pub(crate) fn kept_text(p: Option<&super::protocol::DimInfo>, exported: bool) -> String {
+    match p {
+        None if !exported => "unknown (export failed)".to_string(),
+        None => "unknown".to_string(),
+        Some(p) => match (p.pinned, p.range) {
+            (Some(n), _) => format!("pinned to {n}"),
+            (None, Some([lo, hi])) => format!(
+                "dynamic [{}, {}]",
+                lo.map_or("?".into(), |x| x.to_string()),
+                hi.map_or("inf".into(), |x| x.to_string())
+            ),
+            (None, None) => "dynamic".into(),
+        },
+    }
+}
+
 fn dim_reports(case: &Case, truth: &Truth, reply: &CheckReply) -> Vec<DimReport> {
     let exported = reply.export.as_ref().is_some_and(|e| e.ok);
     let mut out = vec![];
@@ -1247,19 +1260,7 @@ fn dim_reports(case: &Case, truth: &Truth, reply: &CheckReply) -> Vec<DimReport>
                 .dims
                 .iter()
                 .find(|x| x.input == i as u32 && x.dim == d as u32);
-            let kept = match p {
-                None if !exported => "unknown (export failed)".to_string(),
-                None => "unknown".to_string(),
-                Some(p) => match (p.pinned, p.range) {
-                    (Some(n), _) => format!("pinned to {n}"),
-                    (None, Some([lo, hi])) => format!(
-                        "dynamic [{}, {}]",
-                        lo.map_or("?".into(), |x| x.to_string()),
-                        hi.map_or("inf".into(), |x| x.to_string())
-                    ),
-                    (None, None) => "dynamic".into(),
-                },
-            };
+            let kept = kept_text(p, exported);
             let (region, accepts) = match s {
                 Some(s) => (
                     fmt_runs(&truth.region[s]),

@@ -442,41 +442,20 @@ impl PythonEnv {
         let uv = venv.join("bin").join("uv");
         let mut installed = false;
         if uv.exists() && std::env::var("SHAPEFUZZ_INSTALLER").as_deref() != Ok("pip") {
-            let mut c = Command::new(&uv);
-            c.args([
-                "pip",
-                "install",
-                "--require-hashes",
-                "--no-deps",
-                "--python",
-            ])
-            .arg(&self.python)
-            .arg("-r")
-            .arg(&lock)
-            .env("UV_NO_PROGRESS", "1");
-            installed = run_logged(&mut c, &mut log, &bar, "uv")?;
+            installed = run_logged(
+                &mut uv_install(&uv, &self.python, &lock),
+                &mut log,
+                &bar,
+                "uv",
+            )?;
         }
-        if !installed {
-            let mut c = Command::new(&self.python);
-            c.args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "--progress-bar",
-                "off",
-                "--require-hashes",
-                "--no-deps",
-                "-r",
-            ])
-            .arg(&lock);
-            if !run_logged(&mut c, &mut log, &bar, "pip")? {
-                bar.finish_and_clear();
-                return Err(EnvError::Install {
-                    path: venv.display().to_string(),
-                    log: log_path.display().to_string(),
-                });
-            }
+        if !installed && !run_logged(&mut pip_install(&self.python, &lock), &mut log, &bar, "pip")?
+        {
+            bar.finish_and_clear();
+            return Err(EnvError::Install {
+                path: venv.display().to_string(),
+                log: log_path.display().to_string(),
+            });
         }
         let m = missing()?;
         bar.finish_and_clear();
@@ -604,22 +583,7 @@ pub fn install_locked(
     let log_path = venv.join("install.log");
     let mut log = std::fs::File::create(&log_path)
         .map_err(|e| EnvError::Io(format!("{}: {e}", log_path.display())))?;
-    let pip = |lock: &Path| {
-        let mut c = Command::new(&python);
-        c.args([
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "--progress-bar",
-            "off",
-            "--require-hashes",
-            "--no-deps",
-            "-r",
-        ])
-        .arg(lock);
-        c
-    };
+    let pip = |lock: &Path| pip_install(&python, lock);
     // uv installs the same hash-checked lock in 21 s where pip takes 53 s (fresh caches,
     // measured in the notes); pip stays the fallback, and SHAPEFUZZ_INSTALLER=pip picks it.
     let use_uv = std::env::var("SHAPEFUZZ_INSTALLER").as_deref() != Ok("pip");
@@ -627,18 +591,7 @@ pub fn install_locked(
     if use_uv {
         bar.set_message("installing uv (hash-checked)");
         if run_logged(&mut pip(&tools), &mut log, &bar, "pip")? {
-            let mut uv = Command::new(venv.join("bin").join("uv"));
-            uv.args([
-                "pip",
-                "install",
-                "--require-hashes",
-                "--no-deps",
-                "--python",
-            ])
-            .arg(&python)
-            .arg("-r")
-            .arg(&lock)
-            .env("UV_NO_PROGRESS", "1");
+            let mut uv = uv_install(&venv.join("bin").join("uv"), &python, &lock);
             installed = run_logged(&mut uv, &mut log, &bar, "uv")?;
         }
         if !installed {
@@ -671,6 +624,41 @@ pub fn install_locked(
         started.elapsed()
     );
     Ok(python)
+}
+
+/// `pip install` of a hash-checked lock into `python`'s environment.
+fn pip_install(python: &Path, lock: &Path) -> Command {
+    let mut c = Command::new(python);
+    c.args([
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--progress-bar",
+        "off",
+        "--require-hashes",
+        "--no-deps",
+        "-r",
+    ])
+    .arg(lock);
+    c
+}
+
+/// The same with uv.
+fn uv_install(uv: &Path, python: &Path, lock: &Path) -> Command {
+    let mut c = Command::new(uv);
+    c.args([
+        "pip",
+        "install",
+        "--require-hashes",
+        "--no-deps",
+        "--python",
+    ])
+    .arg(python)
+    .arg("-r")
+    .arg(lock)
+    .env("UV_NO_PROGRESS", "1");
+    c
 }
 
 /// Runs an installer to its end, its output lines going to the log and the spinner.

@@ -4,7 +4,7 @@
 //! required: a reply that lost or renamed one fails to parse and is reported as a protocol
 //! error, instead of silently reading as "absent" and changing verdicts.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Bumped whenever the request or reply of `check` changes shape; the worker reports its
@@ -151,6 +151,22 @@ pub struct GuardInfo {
     /// The input dims (`[input, dim]`) its symbols stand for.
     #[serde(default)]
     pub dims: Vec<[u32; 2]>,
+    /// probe: the model file of `line`, whether the model's Python itself branched there,
+    /// and the model lines on the stack, innermost first.
+    #[serde(default)]
+    pub file: Option<String>,
+    #[serde(default)]
+    pub python: bool,
+    #[serde(default)]
+    pub stack: Vec<ModelFrame>,
+}
+
+/// probe: a line of the model on the stack when torch decided.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct ModelFrame {
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub code: Option<String>,
 }
 
 /// A size eager accepts and the exported program (or the failed export's guards) rules out.

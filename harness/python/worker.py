@@ -804,6 +804,15 @@ def _sym_values(shape_env, mod, names, valuation):
     return vals
 
 
+def _moved(shape_env, mod, names, base, before, sym, n):
+    """torch's size symbols' values with the case symbol `sym` moved to `n` (the others at
+    `base`), and which of them changed from `before`, the values at `base`."""
+    v = dict(base)
+    v[sym] = n
+    vals = _sym_values(shape_env, mod, names, v)
+    return vals, {k for k in vals if vals[k] != before.get(k)}
+
+
 def _false_guards(exprs, vals):
     """Indices of the guards that are false at these symbol values (unknown ones skipped)."""
     out = []
@@ -906,11 +915,8 @@ def _witnesses(req, mod, shape_env, names, exprs, accepted):
                 acc = accepted.get(sym) or []
                 cands = [n for n in cands if not any(lo <= n <= hi for lo, hi in acc)][:1]
             for n in cands:
-                v = dict(base)
-                v[sym] = n
                 try:
-                    vals = _sym_values(shape_env, mod, names, v)
-                    changed = {k for k in vals if vals[k] != before.get(k)}
+                    vals, changed = _moved(shape_env, mod, names, base, before, sym, n)
                     bad, _ = _eval_at(exprs, vals, None if accepted is not None else changed)
                 except Exception:
                     bad = []
@@ -919,11 +925,8 @@ def _witnesses(req, mod, shape_env, names, exprs, accepted):
                     break
         if all_hold:
             for n in [m for lo, hi in valid.get(sym, []) for m in range(lo, hi + 1)] + list(_LARGE_SIZES):
-                v = dict(base)
-                v[sym] = n
                 try:
-                    vals = _sym_values(shape_env, mod, names, v)
-                    changed = {k for k in vals if vals[k] != before.get(k)}
+                    vals, changed = _moved(shape_env, mod, names, base, before, sym, n)
                     bad, unknown = _eval_at(every, vals, changed)
                 except Exception:
                     bad, unknown = [], True
@@ -1762,18 +1765,14 @@ class _Subject:
         for sym in self.SYMBOLS:
             ok = []
             for n in range(2, self.scan_max + 1):
-                v = dict(base)
-                v[sym] = n
                 try:
-                    vals = _sym_values(shape_env, self, names, v)
-                    changed = {k for k in vals if vals[k] != before.get(k)}
+                    vals, changed = _moved(shape_env, self, names, base, before, sym, n)
                     bad, _ = _eval_at(py, vals, changed)
                 except Exception:
                     bad = []
                 if not bad:
                     ok.append(n)
             out[sym] = _runs(ok)
-        self.region_found = out
         return out
 
     def region_probes(self, region):

@@ -361,16 +361,11 @@ fn groups(s: &mut String, summary: &Summary, details: &BTreeMap<String, GroupDet
 }
 
 fn group_meta(s: &mut String, e: &SignatureEntry) {
-    let verdicts: Vec<String> = e
-        .verdicts
-        .iter()
-        .map(|(k, v)| format!("{k} ×{v}"))
-        .collect();
     let _ = writeln!(
         s,
         "<p class=\"meta\">{} case(s) ({}); smallest: index {}, case seed {}, size {}</p>",
         e.count,
-        esc(&verdicts.join(", ")),
+        esc(&e.verdicts_text()),
         e.smallest.index,
         e.smallest.case_seed,
         e.smallest.size
