@@ -22,7 +22,7 @@ use crate::triage;
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -115,7 +115,9 @@ pub struct CampaignConfig {
     pub limit: Limit,
     pub shard: Shard,
     pub out: PathBuf,
-    pub backend: Backend,
+    /// Every case is checked on each, in this order (one export shared, see
+    /// `oracle::check_many`).
+    pub backends: Vec<Backend>,
     pub known: KnownIssues,
     pub resume: bool,
     pub progress: Progress,
@@ -141,7 +143,11 @@ pub struct CampaignConfig {
 pub struct CampaignMeta {
     #[serde(with = "corpus::seed_string")]
     pub seed: u64,
+    /// The first backend (the only one, in a campaign of one).
     pub backend: Backend,
+    /// Every backend, when there are several.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backends: Vec<Backend>,
     pub schema_version: u32,
     /// The generator that turns this seed's indices into cases (absent: written before
     /// generator versions were recorded).
@@ -174,6 +180,20 @@ impl CampaignMeta {
 
     fn shard(&self) -> Shard {
         self.shard.unwrap_or(Shard::WHOLE)
+    }
+
+    /// The campaign's backends, in order.
+    pub fn backends(&self) -> Vec<Backend> {
+        if self.backends.is_empty() {
+            vec![self.backend]
+        } else {
+            self.backends.clone()
+        }
+    }
+
+    /// The backends as `--backend` takes them: `export,decomposed`.
+    pub fn backend_names(&self) -> String {
+        backend_names(&self.backends())
     }
 
     /// Why this campaign's indices would not be the same cases under this shapefuzz.
@@ -209,6 +229,20 @@ pub fn case_seed(seed: u64, index: u64) -> u64 {
     mix(seed ^ mix(index))
 }
 
+/// The backend a group was found on: its signature's first part.
+pub fn group_backend(signature: &str) -> Option<Backend> {
+    Backend::parse(signature.split('/').next()?)
+}
+
+/// `export,decomposed`: a backend list as `--backend` takes it.
+pub fn backend_names(backends: &[Backend]) -> String {
+    backends
+        .iter()
+        .map(|b| b.name())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// A fresh campaign seed from the operating system's randomness.
 pub fn random_seed() -> u64 {
     rand::random()
@@ -231,6 +265,8 @@ pub fn result_line(index: u64, case_seed: u64, case: &Case, r: &oracle::CheckRes
         message: r.message().lines().next().unwrap_or("").to_string(),
         signature: r.signature(),
         ops: case.op_kinds(),
+        backend: Some(r.backend),
+        same_as_export: r.same_as_export,
         size: case_size(case),
         cause: r.cause().cloned(),
         edge: r.edge.iter().map(corpus::EdgeRecord::from).collect(),
@@ -252,14 +288,14 @@ fn open_meta(cfg: &CampaignConfig, results_path: &Path) -> Result<CampaignMeta> 
         (true, true) => {
             let m = CampaignMeta::load(out)?;
             if cfg.seed.is_some_and(|s| s != m.seed)
-                || m.backend != cfg.backend
+                || m.backends() != cfg.backends
                 || (cfg.gen_config.is_some() && cfg.gen_config != m.gen_config)
             {
                 bail!(
-                    "{} was started with seed {} on {} and another generator configuration; resume it with those, or use another --out",
+                    "{} was started with seed {} on --backend {} and another generator configuration; resume it with those, or use another --out",
                     out.display(),
                     m.seed,
-                    m.backend.name()
+                    m.backend_names()
                 );
             }
             if m.shard() != cfg.shard {
@@ -288,7 +324,12 @@ fn open_meta(cfg: &CampaignConfig, results_path: &Path) -> Result<CampaignMeta> 
             }
             let m = CampaignMeta {
                 seed: cfg.seed.unwrap_or_else(random_seed),
-                backend: cfg.backend,
+                backend: cfg.backends.first().copied().unwrap_or_default(),
+                backends: if cfg.backends.len() > 1 {
+                    cfg.backends.clone()
+                } else {
+                    vec![]
+                },
                 schema_version: crate::ir::SCHEMA_VERSION,
                 generator_version: Some(GENERATOR_VERSION),
                 shapefuzz: Some(env!("CARGO_PKG_VERSION").to_string()),
@@ -421,7 +462,9 @@ struct Live {
     /// The reports are behind the results.
     dirty: bool,
     abandoned: u64,
+    /// Cases this run checked (on every backend), and those a resumed run found done.
     checked: u64,
+    resumed: u64,
 }
 
 impl GroupDetail {
@@ -473,7 +516,7 @@ impl RunContext<'_> {
         let mut s = Summary::new(
             self.meta.seed,
             self.torch,
-            self.cfg.backend.name(),
+            &self.meta.backend_names(),
             lines,
             &self.cfg.known,
             self.started.elapsed().as_secs_f64(),
@@ -515,7 +558,23 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
             results_path.display()
         );
     }
-    let done: HashSet<u64> = previous.lines.iter().map(|l| l.index).collect();
+    let backends = meta.backends();
+    // The backends each index has a verdict on: a kill between the lines of one case's
+    // backends leaves some, and resume checks the rest.
+    let mut done: HashMap<u64, Vec<Backend>> = HashMap::new();
+    for l in &previous.lines {
+        done.entry(l.index)
+            .or_default()
+            .push(l.backend.unwrap_or(meta.backend));
+    }
+    let todo = |i: u64| -> Vec<Backend> {
+        backends
+            .iter()
+            .copied()
+            .filter(|b| !done.get(&i).is_some_and(|d| d.contains(b)))
+            .collect()
+    };
+    let whole_cases = done.keys().filter(|i| todo(**i).is_empty()).count() as u64;
     let writer = Mutex::new(ResultsWriter::append(&results_path)?);
     let findings_dir = cfg.findings.clone().unwrap_or_else(|| out.join("findings"));
     let started = Instant::now();
@@ -551,14 +610,15 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
         }
     }
     live.lines = previous.lines;
-    bar.set_position(done.len() as u64);
+    live.resumed = whole_cases;
+    bar.set_position(whole_cases);
     bar.enable_steady_tick(Duration::from_millis(200));
     let live = Mutex::new(live);
     let write_error: Mutex<Option<std::io::Error>> = Mutex::new(None);
     let threads_done = AtomicBool::new(false);
 
     // Generation (rayon, in batches) feeds the checking threads through a bounded channel.
-    let (tx, rx) = mpsc::sync_channel::<(u64, u64, Case)>(64);
+    let (tx, rx) = mpsc::sync_channel::<(u64, u64, Case, Vec<Backend>)>(64);
     let rx = Arc::new(Mutex::new(rx));
     let seed = meta.seed;
     let gen_config = meta.gen_config.clone();
@@ -576,8 +636,9 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
                     {
                         break;
                     }
-                    if !done.contains(&next) {
-                        batch.push(next);
+                    let left = todo(next);
+                    if !left.is_empty() {
+                        batch.push((next, left));
                     }
                     next = match next.checked_add(shard.count) {
                         Some(n) => n,
@@ -587,11 +648,11 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
                 if batch.is_empty() {
                     break;
                 }
-                let cases: Vec<(u64, u64, Case)> = batch
-                    .par_iter()
-                    .map(|&i| {
+                let cases: Vec<(u64, u64, Case, Vec<Backend>)> = batch
+                    .into_par_iter()
+                    .map(|(i, left)| {
                         let cs = case_seed(seed, i);
-                        (i, cs, case_for(gen_config.as_ref(), cs))
+                        (i, cs, case_for(gen_config.as_ref(), cs), left)
                     })
                     .collect();
                 for c in cases {
@@ -611,22 +672,34 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
                         if cases_over() {
                             break;
                         }
-                        let Ok((index, cs, case)) = rx.lock().unwrap().recv() else {
+                        let Ok((index, cs, case, left)) = rx.lock().unwrap().recv() else {
                             break;
                         };
-                        let r = oracle::check(pool, &case, cfg.backend);
-                        if pool.is_aborting() && r.verdict == Verdict::Poisoned {
+                        let results = oracle::check_many(pool, &case, &left);
+                        if pool.is_aborting()
+                            && results.iter().any(|r| r.verdict == Verdict::Poisoned)
+                        {
                             live.lock().unwrap().abandoned += 1;
                             break;
                         }
-                        let line = result_line(index, cs, &case, &r);
-                        if let Err(e) = writer.lock().unwrap().write(&line) {
+                        let lines: Vec<ResultLine> = results
+                            .iter()
+                            .map(|r| result_line(index, cs, &case, r))
+                            .collect();
+                        let written = {
+                            let mut w = writer.lock().unwrap();
+                            lines.iter().try_for_each(|line| w.write(line))
+                        };
+                        if let Err(e) = written {
                             *write_error.lock().unwrap() = Some(e);
                             stop.store(true, Ordering::Relaxed);
                             break;
                         }
                         let mut l = live.lock().unwrap();
-                        l.record(ctx, line, case, r);
+                        l.checked += 1;
+                        for (line, r) in lines.into_iter().zip(results) {
+                            l.record(ctx, line, &case, r);
+                        }
                         drop(l);
                         bar.inc(1);
                     }
@@ -742,8 +815,7 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
 impl Live {
     /// Takes one finished case: its line, counts, group, and for a bug or portability
     /// group a smaller case than before, its record as seen.
-    fn record(&mut self, ctx: &RunContext, line: ResultLine, case: Case, r: CheckResult) {
-        self.checked += 1;
+    fn record(&mut self, ctx: &RunContext, line: ResultLine, case: &Case, r: CheckResult) {
         *self
             .counts
             .entry(r.class().map_or(r.verdict.name(), Class::name))
@@ -773,7 +845,7 @@ impl Live {
             && matches!(line.class, Some(Class::Bug | Class::Portability))
             && self.seen.get(&sig).is_none_or(|s| key < s.key)
         {
-            let repro = Repro::from_check(&case, &r, None, ctx.torch);
+            let repro = Repro::from_check(case, &r, None, ctx.torch);
             let path = ctx.findings_dir.join(corpus::signature_file_name(&sig));
             if let Some(mut record) = repro.to_record(&ctx.origin(line.index, line.case_seed)) {
                 record.signature = sig.clone();
@@ -790,7 +862,7 @@ impl Live {
                 sig,
                 Seen {
                     key,
-                    case,
+                    case: case.clone(),
                     check: r,
                 },
             );
@@ -826,7 +898,7 @@ impl Live {
         format!(
             "shapefuzz: [{}] {} cases ({:.1}/s); {}; {} new group(s) since the last line",
             clock(t),
-            self.lines.len(),
+            self.resumed + self.checked,
             self.checked as f64 / t.as_secs_f64().max(1e-9),
             self.groups_text(cases_end),
             self.new_groups
@@ -870,7 +942,6 @@ fn file_findings(
     seen: &HashMap<String, Seen>,
     fc: &FilingConfig,
 ) -> Result<Filed> {
-    let backend = ctx.cfg.backend;
     let gen_config = ctx.meta.gen_config.as_ref();
     let findings: Vec<&SignatureEntry> = summary
         .signatures
@@ -962,6 +1033,8 @@ fn file_findings(
                     bar.inc(1);
                     continue;
                 }
+                // A group is reduced on the backend that found it (its signature's first part).
+                let backend = group_backend(&e.signature).unwrap_or(ctx.meta.backend);
                 let original = match from_run {
                     Some(s) => s.case.clone(),
                     None => case_for(gen_config, e.smallest.case_seed),
@@ -1160,10 +1233,10 @@ pub fn merge(
         if let Some(why) = m.generator_mismatch(d) {
             bail!("{why}");
         }
-        if (m.seed, m.backend, &m.gen_config, m.generator_version)
+        if (m.seed, m.backends(), &m.gen_config, m.generator_version)
             != (
                 first.seed,
-                first.backend,
+                first.backends(),
                 &first.gen_config,
                 first.generator_version,
             )
@@ -1207,11 +1280,24 @@ pub fn merge(
         elapsed = elapsed.max(facts.elapsed_s);
         status = status.least_done(facts.status);
     }
-    let mut by_index: BTreeMap<u64, ResultLine> = BTreeMap::new();
+    // One line per index and backend (the campaign's first, for lines that name none).
+    let mut by_index: BTreeMap<(u64, usize), ResultLine> = BTreeMap::new();
+    let backends = first.backends();
     for d in parts {
         let path = d.join("results.jsonl");
         for l in corpus::read_results(&path)?.lines {
-            match by_index.get(&l.index) {
+            let b = l.backend.unwrap_or(first.backend);
+            let Some(slot) = backends.iter().position(|x| *x == b) else {
+                bail!(
+                    "{}: index {} was checked on {}, which is not one of the campaign's backends ({})",
+                    path.display(),
+                    l.index,
+                    b.name(),
+                    first.backend_names()
+                );
+            };
+            let key = (l.index, slot);
+            match by_index.get(&key) {
                 Some(have) if have.case_seed != l.case_seed => bail!(
                     "{}: index {} is case seed {}, another part has {} there: not parts of one campaign",
                     path.display(),
@@ -1221,7 +1307,7 @@ pub fn merge(
                 ),
                 Some(_) => {}
                 None => {
-                    by_index.insert(l.index, l);
+                    by_index.insert(key, l);
                 }
             }
         }
@@ -1333,7 +1419,7 @@ pub fn regenerate(
     let mut summary = Summary::new(
         meta.seed,
         facts.torch.as_deref().unwrap_or("unknown"),
-        meta.backend.name(),
+        &meta.backend_names(),
         &lines,
         known,
         facts.elapsed_s,

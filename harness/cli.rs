@@ -50,13 +50,17 @@ struct OracleArgs {
     /// same as --backend export-strict).
     #[arg(long, conflicts_with = "backend")]
     strict: bool,
-    /// What is probed: export (the exported program), export-strict, decomposed (after
-    /// ep.run_decompositions()), saved (after torch.export.save and load), aoti (compiled by
-    /// AOTInductor, its input checks on) or onnx (torch.onnx.export of the exported program,
-    /// run by onnxruntime; installs its packages on first use). All but the first two also
-    /// run the exported program at every probe and report where they disagree with it.
-    #[arg(long, default_value = "export", value_parser = parse_backend)]
-    backend: Backend,
+    /// What is probed, one backend or several (comma-separated, or `all`): export (the
+    /// exported program), export-strict, decomposed (after ep.run_decompositions()), saved
+    /// (after torch.export.save and load), aoti (compiled by AOTInductor, its input checks
+    /// on) or onnx (torch.onnx.export of the exported program, run by onnxruntime; installs
+    /// its packages on first use). All but the first two also run the exported program at
+    /// every probe and report where they disagree with it. Several backends share one export
+    /// and one eager run per case; beside `export`, a backend's finding that is the exported
+    /// program's own is counted as `same as export` and forms no group. fuzz and check take
+    /// a list; reduce, repro and import-artifact take one.
+    #[arg(long, default_value = "export", value_parser = parse_backends, value_name = "BACKEND[,BACKEND...]")]
+    backend: BackendList,
     /// How long one case may take before its worker is killed (verdict `hang`): 60, 90s, 2m.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     timeout: Duration,
@@ -66,32 +70,58 @@ struct OracleArgs {
 }
 
 impl OracleArgs {
-    /// A pool on shapefuzz's environment (or `python`), with what the backend needs
+    /// A pool on shapefuzz's environment (or `python`), with what the backends need
     /// installed.
     fn pool(&self, python: Option<&Path>, jobs: usize) -> Result<Pool> {
         check_pool_args(jobs, self.timeout())?;
         let e = env(python)?;
-        if self.backend() == Backend::Onnx {
+        if self.backends().contains(&Backend::Onnx) {
             e.ensure_onnx(true)?;
         }
         pool_on(e, jobs, self.timeout())
     }
 
-    /// The per-case timeout of the chosen backend.
+    /// The per-case timeout of the chosen backends.
     fn timeout(&self) -> Duration {
-        if self.backend() == Backend::Aoti {
+        if self.backends().contains(&Backend::Aoti) {
             self.aoti_timeout
         } else {
             self.timeout
         }
     }
 
-    fn backend(&self) -> Backend {
+    /// Every backend asked for, in the order given.
+    fn backends(&self) -> Vec<Backend> {
         if self.strict {
-            Backend::ExportStrict
+            vec![Backend::ExportStrict]
         } else {
-            self.backend
+            self.backend.0.clone()
         }
+    }
+
+    /// The one backend of a command that checks on one (reduce, repro, import-artifact).
+    fn backend(&self) -> Result<Backend> {
+        match self.backends()[..] {
+            [b] => Ok(b),
+            _ => bail!(
+                "--backend {}: this command checks on one backend; pass one of them",
+                self.backend.names()
+            ),
+        }
+    }
+}
+
+/// `--backend`'s value: one or more backends, in the order given, each once.
+#[derive(Clone, Debug)]
+struct BackendList(Vec<Backend>);
+
+impl BackendList {
+    fn names(&self) -> String {
+        self.0
+            .iter()
+            .map(|b| b.name())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -675,10 +705,33 @@ fn cmd_probe(
     ))
 }
 
+fn parse_backends(s: &str) -> Result<BackendList, String> {
+    let mut out: Vec<Backend> = vec![];
+    for part in s.split(',').map(str::trim) {
+        let these = if part == "all" {
+            Backend::ALL.to_vec()
+        } else {
+            vec![parse_backend(part)?]
+        };
+        for b in these {
+            if b == Backend::Aoti {
+                parse_backend(b.name())?;
+            }
+            if !out.contains(&b) {
+                out.push(b);
+            }
+        }
+    }
+    Ok(BackendList(out))
+}
+
 fn parse_backend(s: &str) -> Result<Backend, String> {
     let b = Backend::parse(s).ok_or_else(|| {
         let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
-        format!("unknown backend {s:?}; one of: {}", names.join(", "))
+        format!(
+            "unknown backend {s:?}; one of: {}, or all (a comma-separated list takes several)",
+            names.join(", ")
+        )
     })?;
     if b == Backend::Aoti {
         // AOTInductor compiles each program with the C++ compiler torch's cpp_builder picks:
@@ -768,17 +821,29 @@ fn cmd_check(
         .collect::<Result<_, _>>()?;
     let pool = oracle.pool(python, 1)?;
     let mut code = 0;
+    let backends = oracle.backends();
     for (path, case) in loaded {
-        let r = oracle::check(&pool, &case, oracle.backend());
-        if r.class().is_some_and(|c| fail_on.contains(&c)) || r.verdict == Verdict::Invalid {
-            code = 1;
-        }
-        if json {
-            let mut v = serde_json::to_value(&r)?;
-            v["case"] = path.display().to_string().into();
-            println!("{}", serde_json::to_string(&v)?);
-        } else {
-            print!("{}", describe(&path, &case, &r));
+        for r in oracle::check_many(&pool, &case, &backends) {
+            let counts = !r.same_as_export && r.class().is_some_and(|c| fail_on.contains(&c));
+            if counts || r.verdict == Verdict::Invalid {
+                code = 1;
+            }
+            if json {
+                let mut v = serde_json::to_value(&r)?;
+                v["case"] = path.display().to_string().into();
+                println!("{}", serde_json::to_string(&v)?);
+            } else if r.same_as_export {
+                println!(
+                    "{}: {} [{}]: same as export ({}: {})",
+                    path.display(),
+                    r.verdict.name(),
+                    r.backend.name(),
+                    r.class().map_or(r.verdict.name(), Class::name),
+                    r.message().lines().next().unwrap_or("")
+                );
+            } else {
+                print!("{}", describe(&path, &case, &r));
+            }
         }
     }
     Ok(code)
@@ -819,7 +884,7 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
         limit,
         shard: a.shard.unwrap_or(Shard::WHOLE),
         out,
-        backend: a.oracle.backend(),
+        backends: a.oracle.backends(),
         known,
         resume: a.resume,
         progress,
@@ -878,6 +943,23 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
         summary.known_findings,
         cfg.out.display()
     );
+    for b in &summary.by_backend {
+        let class = |k: &str| b.classes.get(k).cloned().unwrap_or_default();
+        eprintln!(
+            "  {}: {} checks; bug {} ({} group(s)), portability {} ({}), expected {} ({}), pass {}, same as export {}; {:.2} s a check",
+            b.backend,
+            b.checks,
+            class("bug").cases,
+            class("bug").groups,
+            class("portability").cases,
+            class("portability").groups,
+            class("expected").cases,
+            class("expected").groups,
+            class("pass").cases,
+            class(crate::report::SAME_AS_EXPORT).cases,
+            b.seconds_per_check
+        );
+    }
     Ok(summary.exit_code())
 }
 
@@ -890,7 +972,7 @@ fn cmd_reduce(
     oracle: &OracleArgs,
 ) -> Result<i32> {
     let original = Case::load(case)?;
-    let backend = oracle.backend();
+    let backend = oracle.backend()?;
     let pool = oracle.pool(python, jobs)?;
     let torch = pool.env().torch_version.clone();
     let origin = format!("reduced from {}", case.display());
@@ -941,8 +1023,9 @@ fn cmd_repro(
     let (repro, pool) = match crate::corpus::load_stored(case)? {
         Stored::Record(rec) => (Repro::from_record(&rec), None),
         Stored::Case(c) => {
+            let backend = oracle.backend()?;
             let pool = oracle.pool(python, 1)?;
-            let r = oracle::check(&pool, &c, oracle.backend());
+            let r = oracle::check(&pool, &c, backend);
             if r.verdict == Verdict::Pass {
                 eprintln!(
                     "shapefuzz: {} passes on torch {}; the reproducer will not reproduce anything",
@@ -950,7 +1033,7 @@ fn cmd_repro(
                     pool.env().torch_version
                 );
             }
-            let workaround = find_workaround(&pool, oracle.backend(), &c, &r);
+            let workaround = find_workaround(&pool, backend, &c, &r);
             let repro = Repro::from_check(&c, &r, workaround, &pool.env().torch_version);
             (repro, Some(pool))
         }
@@ -981,6 +1064,7 @@ fn cmd_import_artifact(
     out: Option<PathBuf>,
     oracle: &OracleArgs,
 ) -> Result<i32> {
+    let backend = oracle.backend()?;
     let data =
         std::fs::read(artifact).with_context(|| format!("{}: cannot read", artifact.display()))?;
     let Some(case) = crate::r#gen::case_from_bytes(&data) else {
@@ -993,7 +1077,6 @@ fn cmd_import_artifact(
     });
     crate::corpus::write_atomic(&out, case.to_json().as_bytes())?;
     let pool = oracle.pool(python, 1)?;
-    let backend = oracle.backend();
     let r = oracle::check(&pool, &case, backend);
     let workaround = find_workaround(&pool, backend, &case, &r);
     let repro = Repro::from_check(&case, &r, workaround, &pool.env().torch_version);

@@ -35,6 +35,13 @@ pub struct ResultLine {
     /// The group key (see `CheckResult::signature`).
     pub signature: Option<String>,
     pub ops: Vec<String>,
+    /// The backend the case was checked on (absent: the campaign's first backend).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<crate::oracle::Backend>,
+    /// The backend's finding is the exported program's own on this case (see
+    /// `CheckResult::same_as_export`): no group of its own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub same_as_export: bool,
     /// Size of the case (inputs + nodes), to find the smallest per signature.
     pub size: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -256,6 +256,31 @@ pub struct ClassCount {
     pub new_groups: u64,
 }
 
+/// One backend's share of a campaign on several (`--backend export,decomposed,...`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BackendCount {
+    pub backend: String,
+    /// Cases checked on it.
+    pub checks: u64,
+    /// Per class (then pass, invalid, poisoned, same_as_export): its checks and groups.
+    pub classes: BTreeMap<String, ClassCount>,
+    /// Mean seconds of a check on it: the shared export and eager runs, its own step,
+    /// inspection and probes.
+    pub seconds_per_check: f64,
+}
+
+/// The `classes` key of the checks whose finding is the exported program's own.
+pub const SAME_AS_EXPORT: &str = "same_as_export";
+
+/// A class row's name as the reports show it.
+pub fn row_name(key: &str) -> &str {
+    if key == SAME_AS_EXPORT {
+        "same as export"
+    } else {
+        key
+    }
+}
+
 /// `summary.json`'s layout; raised when a field changes meaning or goes away.
 pub const SUMMARY_SCHEMA_VERSION: u32 = 2;
 
@@ -302,11 +327,18 @@ pub struct Summary {
     pub shard: Option<String>,
     pub status: RunStatus,
     pub torch: String,
+    /// The backend, or the backends as `--backend` took them (`export,decomposed`).
     pub backend: String,
+    /// Cases (indices); with several backends each was checked on every one.
     pub cases: u64,
     pub verdicts: BTreeMap<String, u64>,
-    /// `bug`, `portability`, `expected`, and `pass` / `invalid` / `poisoned` for the rest.
+    /// `bug`, `portability`, `expected`, and `pass` / `invalid` / `poisoned` for the rest;
+    /// with several backends, `same_as_export` for the checks that only repeat export's
+    /// finding. Counted per check (a case on one backend).
     pub classes: BTreeMap<String, ClassCount>,
+    /// With several backends, the same per backend.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_backend: Vec<BackendCount>,
     /// Share of cases eager accepted (1 - invalid / cases).
     pub validity_rate: f64,
     /// The whole run, reduction included.
@@ -339,15 +371,42 @@ impl Summary {
     ) -> Summary {
         let mut verdicts: BTreeMap<String, u64> = BTreeMap::new();
         let mut classes: BTreeMap<String, ClassCount> = BTreeMap::new();
+        let names: Vec<&str> = backend.split(',').collect();
+        let mut by_backend: Vec<BackendCount> = if names.len() > 1 {
+            names
+                .iter()
+                .map(|n| BackendCount {
+                    backend: n.to_string(),
+                    ..Default::default()
+                })
+                .collect()
+        } else {
+            vec![]
+        };
+        let class_key = |l: &ResultLine| match l.class {
+            _ if l.same_as_export => SAME_AS_EXPORT.to_string(),
+            Some(c) => c.name().to_string(),
+            None => l.verdict.name().to_string(),
+        };
         for l in lines {
             *verdicts.entry(l.verdict.name().to_string()).or_default() += 1;
-            let c = match l.class {
-                Some(c) => c.name().to_string(),
-                None => l.verdict.name().to_string(),
-            };
-            classes.entry(c).or_default().cases += 1;
+            classes.entry(class_key(l)).or_default().cases += 1;
+            let b = l.backend.map_or(names[0], |b| b.name());
+            if let Some(bc) = by_backend.iter_mut().find(|x| x.backend == b) {
+                bc.checks += 1;
+                bc.seconds_per_check += l.seconds;
+                bc.classes.entry(class_key(l)).or_default().cases += 1;
+            }
         }
-        let cases = lines.len() as u64;
+        for bc in &mut by_backend {
+            bc.seconds_per_check /= bc.checks.max(1) as f64;
+        }
+        let checks = lines.len() as u64;
+        let cases = lines
+            .iter()
+            .map(|l| l.index)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len() as u64;
         let invalid = verdicts.get("invalid").copied().unwrap_or(0);
         let signatures = group(lines, known);
         for e in &signatures {
@@ -355,6 +414,12 @@ impl Summary {
                 let cc = classes.entry(c.name().to_string()).or_default();
                 cc.groups += 1;
                 cc.new_groups += e.is_new() as u64;
+                let b = e.signature.split('/').next().unwrap_or("");
+                if let Some(bc) = by_backend.iter_mut().find(|x| x.backend == b) {
+                    let cc = bc.classes.entry(c.name().to_string()).or_default();
+                    cc.groups += 1;
+                    cc.new_groups += e.is_new() as u64;
+                }
             }
         }
         let failing = |e: &&SignatureEntry| e.class.is_some_and(|c| fail_on.contains(&c));
@@ -371,10 +436,11 @@ impl Summary {
             cases,
             verdicts,
             classes,
-            validity_rate: if cases == 0 {
+            by_backend,
+            validity_rate: if checks == 0 {
                 1.0
             } else {
-                1.0 - invalid as f64 / cases as f64
+                1.0 - invalid as f64 / checks as f64
             },
             elapsed_s,
             cases_per_s: cases as f64 / elapsed_s.max(1e-9),
@@ -412,10 +478,49 @@ impl Summary {
             let cc = self.classes.get(c.name()).cloned().unwrap_or_default();
             (c.name(), cc, true)
         });
-        let others = ["pass", "invalid", "poisoned"]
+        let others = ["pass", "invalid", "poisoned", SAME_AS_EXPORT]
             .into_iter()
             .filter_map(|o| self.classes.get(o).map(|cc| (o, cc.clone(), false)));
         classes.chain(others).collect()
+    }
+
+    /// The per-backend table of a campaign on several backends (markdown): checks per class
+    /// with their groups, and the mean seconds of a check.
+    pub fn backend_table(&self) -> String {
+        use std::fmt::Write;
+        let cols = ["bug", "portability", "expected", "pass", SAME_AS_EXPORT];
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "| backend | checks | {} | other | s/check |",
+            cols.map(row_name).join(" | ")
+        );
+        let _ = writeln!(s, "|---|---|{}---|---|", "---|".repeat(cols.len()));
+        for b in &self.by_backend {
+            let cell = |k: &str| {
+                let cc = b.classes.get(k).cloned().unwrap_or_default();
+                if Class::ALL.iter().any(|c| c.name() == k) {
+                    format!("{} ({})", cc.cases, cc.groups)
+                } else {
+                    cc.cases.to_string()
+                }
+            };
+            let other: u64 = b
+                .classes
+                .iter()
+                .filter(|(k, _)| !cols.contains(&k.as_str()))
+                .map(|(_, c)| c.cases)
+                .sum();
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {other} | {:.2} |",
+                md(&b.backend),
+                b.checks,
+                cols.map(cell).join(" | "),
+                b.seconds_per_check
+            );
+        }
+        s
     }
 
     /// One line per class: `bug 3 groups (2 new), portability 14, expected 9`.
@@ -483,11 +588,17 @@ impl Summary {
             fail_on.join(", "),
             self.known_findings
         );
+        let counted = if self.by_backend.is_empty() {
+            "cases"
+        } else {
+            "checks"
+        };
         let _ = writeln!(
             s,
-            "| class | cases | groups | new groups |\n|---|---|---|---|"
+            "| class | {counted} | groups | new groups |\n|---|---|---|---|"
         );
         for (name, cc, grouped) in self.class_rows() {
+            let name = row_name(name);
             if grouped {
                 let _ = writeln!(
                     s,
@@ -497,6 +608,13 @@ impl Summary {
             } else {
                 let _ = writeln!(s, "| {name} | {} | | |", cc.cases);
             }
+        }
+        if !self.by_backend.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nPer backend: checks (groups). A backend's finding that is the exported program's own is counted as *same as export* and forms no group.\n"
+            );
+            let _ = writeln!(s, "{}", self.backend_table());
         }
         for n in &self.notes {
             let _ = writeln!(s, "\n{}", md(n));

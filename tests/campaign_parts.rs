@@ -27,6 +27,8 @@ fn judged(index: u64, case_seed: u64, sig: &str, contract: Contract) -> ResultLi
         message: format!("message {index}"),
         signature: Some(sig.to_string()),
         ops: vec![],
+        backend: None,
+        same_as_export: false,
         size: 3,
         cause: None,
         edge: vec![],

@@ -20,6 +20,8 @@ fn judged(index: u64, sig: Option<&str>, size: usize, contract: Option<Contract>
         message: format!("message {index}"),
         signature: sig.map(str::to_string),
         ops: vec![],
+        backend: None,
+        same_as_export: false,
         size,
         cause: None,
         edge: vec![],

@@ -135,6 +135,7 @@ fn result(backend: Backend, verdict: Verdict, findings: Vec<Finding>) -> CheckRe
         swept_matching: 0,
         traceback: None,
         fix: None,
+        same_as_export: false,
         timings: Timings::default(),
     }
 }

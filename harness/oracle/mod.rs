@@ -25,7 +25,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::sync::LazyLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -370,6 +370,15 @@ impl Contract {
         }
     }
 
+    /// A finding only a backend step can make: never the exported program's own.
+    pub fn backend_only(self) -> bool {
+        use Contract::*;
+        matches!(
+            self,
+            BackendError | BackendDisagrees | BackendUnsupported | BackendUncheckedGuard
+        )
+    }
+
     /// What torch promises, and where it says so (the reproducer quotes it).
     pub fn promise(self) -> &'static str {
         contract::promise(self)
@@ -557,6 +566,10 @@ pub struct CheckResult {
     /// torch's "Suggested fixes" and what came of applying them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// Checked beside the exported program (`check_many`), this backend's finding is the
+    /// exported program's own, inherited through the step: it forms no group of its own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub same_as_export: bool,
     pub timings: Timings,
 }
 
@@ -604,11 +617,19 @@ impl CheckResult {
     /// same op and spelling, at the same torch function. `None` for a pass. What cannot be
     /// judged is `backend/invalid/<message>` or `backend/poisoned/<message>`.
     pub fn signature(&self) -> Option<String> {
-        let f = self.primary()?;
-        if self.verdict == Verdict::Pass {
+        self.primary()?;
+        if self.verdict == Verdict::Pass || self.same_as_export {
             return None;
         }
-        Some(match f.contract {
+        Some(self.signature_on(self.backend.name()))
+    }
+
+    /// The signature as if found on the backend named `backend`.
+    fn signature_on(&self, backend: &str) -> String {
+        let Some(f) = self.primary() else {
+            return String::new();
+        };
+        match f.contract {
             Some(c) => {
                 let (op, site) = match &f.cause {
                     Some(cause) => (
@@ -617,20 +638,28 @@ impl CheckResult {
                     ),
                     None => ("-".into(), "-".into()),
                 };
-                format!(
-                    "{}/{}/{}/{op}/{site}",
-                    self.backend.name(),
-                    c.class().name(),
-                    c.name()
-                )
+                format!("{backend}/{}/{}/{op}/{site}", c.class().name(), c.name())
             }
             None => format!(
-                "{}/{}/{}",
-                self.backend.name(),
+                "{backend}/{}/{}",
                 self.verdict.name(),
                 normalize_message(&f.message)
             ),
-        })
+        }
+    }
+
+    /// Whether this backend's finding is `export`'s own finding on the same case (the same
+    /// promise, op, spelling and torch site): the step kept what export did, wrong or right.
+    /// A finding only a backend can make (its step failing, disagreeing with the exported
+    /// program, an op it cannot translate, a guard it cannot check) is never inherited.
+    pub fn inherits(&self, export: &CheckResult) -> bool {
+        if self.verdict == Verdict::Pass || export.verdict == Verdict::Pass {
+            return false;
+        }
+        if self.contract().is_some_and(|c| c.backend_only()) {
+            return false;
+        }
+        self.primary().is_some() && self.signature_on("-") == export.signature_on("-")
     }
 }
 
@@ -772,6 +801,186 @@ pub fn check(pool: &Pool, case: &Case, backend: Backend) -> CheckResult {
     r.timings.render_s = render_s;
     r.timings.total_s = t0.elapsed().as_secs_f64();
     r
+}
+
+/// Checks one case on several backends. The backends that share torch.export's default
+/// (non-strict) export cost one request: one export, one eager run per probe size, then each
+/// backend's step, inspection and probes (`transforms` in PROTOCOL.md); `export-strict`
+/// exports on its own. Results come in the order of `backends`. Beside the exported
+/// program, a backend's finding that is the program's own is marked `same_as_export` and
+/// forms no group: a backend's groups are what its step changed.
+///
+/// A combined request that crashes, hangs or runs out of memory is checked again one
+/// backend at a time, so that the step that broke the worker is the one charged with it
+/// (when export itself does, every backend inherits its verdict).
+pub fn check_many(pool: &Pool, case: &Case, backends: &[Backend]) -> Vec<CheckResult> {
+    let shared: Vec<Backend> = dedup(backends.iter().copied().filter(|b| !b.strict()));
+    let mut by: Vec<(Backend, CheckResult)> = vec![];
+    if shared.len() >= 2 {
+        by.extend(check_shared(pool, case, &shared));
+    } else {
+        by.extend(shared.iter().map(|&b| (b, check(pool, case, b))));
+    }
+    for b in dedup(backends.iter().copied().filter(|b| b.strict())) {
+        by.push((b, check(pool, case, b)));
+    }
+    dedup(backends.iter().copied())
+        .into_iter()
+        .filter_map(|b| {
+            let i = by.iter().position(|(x, _)| *x == b)?;
+            Some(by.swap_remove(i).1)
+        })
+        .collect()
+}
+
+fn dedup(it: impl Iterator<Item = Backend>) -> Vec<Backend> {
+    let mut out = vec![];
+    for b in it {
+        if !out.contains(&b) {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// The non-strict backends of `check_many` in one request; `export`'s result judges which
+/// of the others' findings are inherited, and is returned only when asked for.
+fn check_shared(pool: &Pool, case: &Case, shared: &[Backend]) -> Vec<(Backend, CheckResult)> {
+    let t0 = Instant::now();
+    let rendered = render(case);
+    let truth = Truth::of(case);
+    let render_s = t0.elapsed().as_secs_f64();
+    let steps: Vec<Backend> = shared
+        .iter()
+        .copied()
+        .filter(|b| b.transform().is_some())
+        .collect();
+    let mut request = request_for(case, &rendered, Backend::Export, &truth);
+    request["transforms"] = json!(
+        steps
+            .iter()
+            .filter_map(|b| b.transform())
+            .collect::<Vec<_>>()
+    );
+    let outcome = pool.request(request);
+    let (value, round_trip) = match outcome {
+        Outcome::Reply { value, round_trip } => (value, round_trip),
+        Outcome::Crash { .. } | Outcome::Hang { .. } | Outcome::Oom { .. } => {
+            // One at a time, export first: if export alone breaks the worker, every step
+            // on its program would.
+            let export = check(pool, case, Backend::Export);
+            let broken = matches!(
+                export.verdict,
+                Verdict::Crash | Verdict::Hang | Verdict::Oom | Verdict::Poisoned
+            );
+            let mut out = vec![];
+            for &b in shared {
+                let r = if b == Backend::Export {
+                    export.clone()
+                } else if broken {
+                    CheckResult {
+                        backend: b,
+                        same_as_export: true,
+                        ..export.clone()
+                    }
+                } else {
+                    let mut r = check(pool, case, b);
+                    r.same_as_export = r.inherits(&export);
+                    r
+                };
+                out.push((b, r));
+            }
+            return out;
+        }
+        other => {
+            return shared
+                .iter()
+                .map(|&b| (b, judge(case, &rendered, b, &truth, &other)))
+                .collect();
+        }
+    };
+    let parts = value.get("backends").and_then(Value::as_object).cloned();
+    // The worker's time per backend: the shared part (load, eager, export) and its own.
+    let worker_s = |v: &Value| -> f64 {
+        ["load", "eager", "export", "inspect", "probes"]
+            .iter()
+            .filter_map(|k| v.get("timings")?.get(k)?.as_f64())
+            .sum()
+    };
+    let own_s = |v: &Value| -> f64 {
+        ["inspect", "probes"]
+            .iter()
+            .filter_map(|k| v.get("timings")?.get(k)?.as_f64())
+            .sum()
+    };
+    let mut base = value.clone();
+    if let Some(o) = base.as_object_mut() {
+        o.remove("backends");
+    }
+    let reply_of = |b: Backend| -> Value {
+        match b.transform() {
+            None => base.clone(),
+            Some(name) => {
+                let mut v = base.clone();
+                // No `backends` at all: the check ended before a step could run (eager or
+                // export failed), and every backend shares that end.
+                let Some(parts) = parts.as_ref() else {
+                    return v;
+                };
+                match parts.get(name).and_then(Value::as_object) {
+                    Some(part) => {
+                        for (k, x) in part {
+                            v[k] = x.clone();
+                        }
+                    }
+                    None => {
+                        v = json!({"ok": false, "error": {"type": "ProtocolError", "module": "shapefuzz",
+                            "message": format!("the worker's reply holds no result for backend {name}")}});
+                    }
+                }
+                v
+            }
+        }
+    };
+    let replies: Vec<(Backend, Value)> = [Backend::Export]
+        .into_iter()
+        .chain(steps.iter().copied())
+        .map(|b| (b, reply_of(b)))
+        .collect();
+    // The round trip beyond the worker's own time is shared out evenly.
+    let all_worker: f64 =
+        worker_s(&base) + replies.iter().skip(1).map(|(_, v)| own_s(v)).sum::<f64>();
+    let ipc = (round_trip.as_secs_f64() - all_worker).max(0.0) / replies.len() as f64;
+    let judged: Vec<(Backend, CheckResult)> = replies
+        .into_iter()
+        .map(|(b, v)| {
+            let rt = Duration::from_secs_f64(worker_s(&v) + ipc);
+            let mut r = judge(
+                case,
+                &rendered,
+                b,
+                &truth,
+                &Outcome::Reply {
+                    value: v,
+                    round_trip: rt,
+                },
+            );
+            r.timings.render_s = render_s;
+            r.timings.total_s = render_s + rt.as_secs_f64();
+            (b, r)
+        })
+        .collect();
+    let export = judged[0].1.clone();
+    judged
+        .into_iter()
+        .filter(|(b, _)| shared.contains(b))
+        .map(|(b, mut r)| {
+            if b != Backend::Export {
+                r.same_as_export = r.inherits(&export);
+            }
+            (b, r)
+        })
+        .collect()
 }
 
 /// Runs torch's `collect_env` in a worker: the versions block of a bug report.

@@ -56,7 +56,7 @@ import sympy  # noqa: E402
 from torch.utils._sympy.numbers import int_oo  # noqa: E402
 
 # Bumped with harness/oracle/protocol.rs whenever a request or reply changes shape.
-PROTOCOL_VERSION = 4
+PROTOCOL_VERSION = 5
 MAX_MSG = 4000
 MAX_LOG = 4000
 MAX_WARNINGS = 20
@@ -1214,24 +1214,184 @@ def _backed_ranges(ep):
     return out
 
 
-def _probe(mod, model, gm, sizes, kind, seed, reference=None):
-    res = {"sizes": sizes, "kind": kind, "eager": None, "exported": None, "match": None, "detail": None}
-    eager_out = None
+class _ProbeCache:
+    """What one probe size gave in eager (its inputs, whether it ran and repeated, its
+    output) and in the exported program: computed once per size for every backend of a
+    check."""
+
+    def __init__(self):
+        self.eager = {}
+        self.exported = {}
+
+    @staticmethod
+    def key(sizes):
+        return tuple(sorted((str(k), v) for k, v in dict(sizes).items()))
+
+
+class _ExportedState:
+    """The exported program of a check, and what every backend step is compared with: its
+    module, and the shape env that holds its guards (with their case lines)."""
+
+    def __init__(self, ep, names, inputs, path):
+        self.ep = ep
+        self.path = path
+        self.names = names
+        self.inputs = inputs
+        self._gm = None
+        self._inspected = None
+
+    def gm(self):
+        if self._gm is None:
+            self._gm = self.ep.module()
+        return self._gm
+
+    def inspected(self):
+        """(dims, shape_env) of the exported program, inspected once."""
+        if self._inspected is None:
+            self._inspected = _inspect_dims(self.ep, self.names, self.inputs)
+        return self._inspected
+
+
+def _step(ep, transform):
+    """Applies a backend step; (result, backend record). The result is None when it raised."""
     try:
-        inputs = _as_tuple(mod.make_inputs(dict(sizes), seed=0))
-        _seed_cpu(seed)
-        out1 = model(*_clone(inputs))
-        _seed_cpu(seed)
-        out2 = model(*_clone(inputs))
+        stepped = _apply_transform(ep, transform)
+        return stepped, {"ok": True, "name": transform, "ranges": None}
+    except BaseException as e:  # torch's own step may raise anything
+        err = _err(e, kind=True, trace=True)
+        # Exporters wrap the error that says what went wrong ("Failed to convert ... Next
+        # steps: ..."): name the innermost one.
+        inner = list(_chain(e))[-1]
+        if inner is not e:
+            err["type"] = type(inner).__name__
+            err["module"] = type(inner).__module__
+            err["message"] = _clean_paths(_cut(str(inner)))
+        return None, {"ok": False, "name": transform, "error": err, "ranges": None}
+
+
+def _run_backend(req, subject, mod, model, base, transform, seed, scan_max, cache):
+    """The part of a check after export, for the exported program (`transform` None) or one
+    backend step on it: the fields of the reply it fills, and its time (`step_s`,
+    `inspect_s`, `probes_s`)."""
+    out = {"step_s": 0.0, "inspect_s": 0.0, "probes_s": 0.0}
+    names, inputs = base.names, base.inputs
+    # guards a step records are attributed to the case's lines, as during export
+    _CaseState.file = base.path
+    ep = base.ep
+    reference = None
+    compiled = None
+    if transform:
+        t = time.perf_counter()
+        stepped, out["backend"] = _step(base.ep, transform)
+        out["step_s"] = round(time.perf_counter() - t, 6)
+        if stepped is None:
+            for k in ("dims", "accepted", "alone", "guards", "witnesses", "unproven", "probes"):
+                out[k] = []
+            out["accepted"] = {}
+            out["replacements"] = {}
+            return out
+        reference = base.gm()
+        if isinstance(stepped, torch.export.ExportedProgram):
+            before, after = _backed_ranges(base.ep), _backed_ranges(stepped)
+            if before != after:
+                out["backend"]["ranges"] = [before, after]
+            ep = stepped
+        else:
+            # a compiled runner: no program to inspect, the export's guards say what it
+            # should accept, and the probes run the runner
+            compiled = stepped
+            out["backend"]["lost_axes"] = list(getattr(stepped, "lost_axes", []))
+
+    t = time.perf_counter()
+    if ep is base.ep:
+        out["dims"], shape_env = base.inspected()
+        gm = base.gm()
+    else:
+        out["dims"], _ = _inspect_dims(ep, names, inputs)
+        gm = ep.module()
+    # the guards, with their lines, live in the export's own shape env
+    shape_env = base.inspected()[1]
+    if shape_env is None and _CaseState.envs:
+        shape_env = _CaseState.envs[-1]
+    out["guards"], out["replacements"], exprs = _guards_of(shape_env, names)
+    if subject is not None:
+        req["region"] = subject.region(shape_env, out["guards"], exprs)
+    _CaseState.file = None
+    out["accepted"] = _accepted(gm, mod, inputs, scan_max)
+    try:
+        out["alone"] = _accepted_alone(ep, gm, inputs, out["accepted"], scan_max)
+    except Exception:
+        out["alone"] = []
+    try:
+        out["witnesses"], _ = _witnesses(req, mod, shape_env, names, exprs, out["accepted"])
+    except Exception:
+        out["witnesses"] = []
+    out["inspect_s"] = round(time.perf_counter() - t, 6)
+
+    t = time.perf_counter()
+    if subject is not None:
+        req["region_probes"] = subject.region_probes(req.get("region") or {})
+    extra = [p for p in (req.get("region_probes") or []) if isinstance(p, dict)]
+    normal = getattr(mod, "PROBES", []) or []
+    edge = getattr(mod, "EDGE_PROBES", []) or []
+    try:
+        sweep = _sweep_probes(req, mod, out["accepted"] or {}, list(normal) + list(edge) + extra)
+    except Exception:
+        sweep = []
+    out["probes"] = []
+    # compiled backends answer within a looser tolerance (see _tol)
+    _CaseState.loose = compiled is not None
+    try:
+        for kind, probes in (("normal", normal), ("edge", edge), ("region", extra), ("sweep", sweep)):
+            for sizes in probes:
+                try:
+                    res = _probe(mod, model, compiled or gm, sizes, kind, seed, reference, cache,
+                                 exported=reference is None)
+                except BaseException as e:  # _probe guards itself; this is a last resort
+                    res = {"sizes": sizes, "kind": kind, "eager": {"ok": False, "error": _err(e)},
+                           "exported": None, "match": None, "detail": None}
+                if res["exported"] is not None and not res["exported"]["ok"] and shape_env is not None:
+                    try:
+                        res["false_guards"] = _false_guards(exprs, _sym_values(shape_env, mod, names, dict(sizes)))
+                    except Exception:
+                        pass
+                out["probes"].append(res)
+    finally:
+        _CaseState.loose = False
+    out["probes_s"] = round(time.perf_counter() - t, 6)
+    return out
+
+
+def _probe(mod, model, gm, sizes, kind, seed, reference=None, cache=None, exported=False):
+    """Runs eager and `gm` at one probe size and compares them; with `reference` (the
+    exported program, when `gm` is a backend's), that too. `cache` holds eager's results and
+    the exported program's per size, so several backends share one eager run; `exported`
+    says `gm` is the exported program itself."""
+    res = {"sizes": sizes, "kind": kind, "eager": None, "exported": None, "match": None, "detail": None}
+    key = _ProbeCache.key(sizes) if cache is not None else None
+    hit = cache.eager.get(key) if cache is not None else None
+    if hit is not None:
+        inputs, eager_res, eager_out = hit
+        res["eager"] = dict(eager_res)
+    else:
+        eager_out = None
         try:
-            rep = _compare(out1, out2, exact=True) is None
-        except Exception:
-            rep = False
-        res["eager"] = {"ok": True, "repeatable": rep, "finite": _finite(out1)}
-        eager_out = out1
-    except BaseException as e:  # case code may raise anything
-        res["eager"] = {"ok": False, "error": _err(e)}
-        inputs = None
+            inputs = _as_tuple(mod.make_inputs(dict(sizes), seed=0))
+            _seed_cpu(seed)
+            out1 = model(*_clone(inputs))
+            _seed_cpu(seed)
+            out2 = model(*_clone(inputs))
+            try:
+                rep = _compare(out1, out2, exact=True) is None
+            except Exception:
+                rep = False
+            res["eager"] = {"ok": True, "repeatable": rep, "finite": _finite(out1)}
+            eager_out = out1
+        except BaseException as e:  # case code may raise anything
+            res["eager"] = {"ok": False, "error": _err(e)}
+            inputs = None
+        if cache is not None:
+            cache.eager[key] = (inputs, dict(res["eager"]), eager_out)
     exp_out = None
     try:
         if inputs is None:
@@ -1241,6 +1401,8 @@ def _probe(mod, model, gm, sizes, kind, seed, reference=None):
         res["exported"] = {"ok": True}
     except BaseException as e:  # case code may raise anything
         res["exported"] = {"ok": False, "error": _err(e)}
+    if exported and cache is not None:
+        cache.exported[key] = (dict(res["exported"]), exp_out)
     if eager_out is not None and res["exported"]["ok"]:
         try:
             detail = _compare(eager_out, exp_out)
@@ -1250,9 +1412,18 @@ def _probe(mod, model, gm, sizes, kind, seed, reference=None):
         res["detail"] = detail
     if reference is not None and inputs is not None:
         # the exported program before the backend step, at the same inputs
-        try:
-            _seed_cpu(seed)
-            ref_out = reference(*_clone(inputs))
+        known = cache.exported.get(key) if cache is not None else None
+        if known is not None:
+            ran, ref_out = known
+        else:
+            try:
+                _seed_cpu(seed)
+                ref_out = reference(*_clone(inputs))
+                ran = {"ok": True}
+            except BaseException as e:  # case code may raise anything
+                ref_out = None
+                ran = {"ok": False, "error": _err(e)}
+        if ran["ok"]:
             match = None
             if eager_out is not None:
                 try:
@@ -1260,8 +1431,8 @@ def _probe(mod, model, gm, sizes, kind, seed, reference=None):
                 except BaseException:
                     match = None
             res["reference"] = {"ok": True, "match": match}
-        except BaseException as e:  # case code may raise anything
-            res["reference"] = {"ok": False, "match": None, "error": _err(e)}
+        else:
+            res["reference"] = {"ok": False, "match": None, "error": ran.get("error")}
     return res
 
 
@@ -1385,98 +1556,29 @@ def _check(req, subject=None):
         if ep is None:
             return resp
 
-        # A backend step on the exported program: what is inspected and probed is its result,
-        # with the exported program run beside it at every probe (`reference`).
-        transform = req.get("transform")
-        exported_gm = None
-        exported_ep = ep
-        compiled = None
-        if transform:
-            t = time.perf_counter()
-            try:
-                stepped = _apply_transform(ep, transform)
-                resp["backend"] = {"ok": True, "name": transform, "ranges": None}
-            except BaseException as e:  # torch's own step may raise anything
-                stepped = None
-                err = _err(e, kind=True, trace=True)
-                # Exporters wrap the error that says what went wrong ("Failed to convert
-                # ... Next steps: ..."): name the innermost one.
-                inner = list(_chain(e))[-1]
-                if inner is not e:
-                    err["type"] = type(inner).__name__
-                    err["module"] = type(inner).__module__
-                    err["message"] = _clean_paths(_cut(str(inner)))
-                resp["backend"] = {"ok": False, "name": transform, "error": err, "ranges": None}
-            timings["export"] += round(time.perf_counter() - t, 6)
-            if stepped is None:
-                return resp
-            exported_gm = ep.module()
-            if isinstance(stepped, torch.export.ExportedProgram):
-                before, after = _backed_ranges(ep), _backed_ranges(stepped)
-                if before != after:
-                    resp["backend"]["ranges"] = [before, after]
-                ep = stepped
-            else:
-                # a compiled runner: no program to inspect, the export's guards say what it
-                # should accept, and the probes run the runner
-                compiled = stepped
-                resp["backend"]["lost_axes"] = list(getattr(stepped, "lost_axes", []))
-                _CaseState.loose = True
-
-        t = time.perf_counter()
-        resp["dims"], shape_env = _inspect_dims(ep, names, inputs)
-        if exported_gm is not None:
-            # the guards, with their lines, live in the export's own shape env
-            _, shape_env = _inspect_dims(exported_ep, names, inputs)
-        if shape_env is None and _CaseState.envs:
-            shape_env = _CaseState.envs[-1]
-        resp["guards"], resp["replacements"], exprs = _guards_of(shape_env, names)
-        if subject is not None:
-            req["region"] = subject.region(shape_env, resp["guards"], exprs)
-        _CaseState.file = None
-        gm = ep.module()
-        resp["accepted"] = _accepted(gm, mod, inputs, scan_max)
-        try:
-            resp["alone"] = _accepted_alone(ep, gm, inputs, resp["accepted"], scan_max)
-        except Exception:
-            resp["alone"] = []
-        try:
-            resp["witnesses"], _ = _witnesses(req, mod, shape_env, names, exprs, resp["accepted"])
-        except Exception:
-            resp["witnesses"] = []
-        timings["inspect"] = round(time.perf_counter() - t, 6)
-
-        t = time.perf_counter()
-        if subject is not None:
-            req["region_probes"] = subject.region_probes(req.get("region") or {})
-        extra = [p for p in (req.get("region_probes") or []) if isinstance(p, dict)]
-        normal = getattr(mod, "PROBES", []) or []
-        edge = getattr(mod, "EDGE_PROBES", []) or []
-        try:
-            sweep = _sweep_probes(req, mod, resp["accepted"] or {}, list(normal) + list(edge) + extra)
-        except Exception:
-            sweep = []
-        for kind, probes in (
-            ("normal", normal),
-            ("edge", edge),
-            ("region", extra),
-            ("sweep", sweep),
-        ):
-            for sizes in probes:
-                try:
-                    res = _probe(mod, model, compiled or gm, sizes, kind, seed, exported_gm)
-                except BaseException as e:  # _probe guards itself; this is a last resort
-                    res = {"sizes": sizes, "kind": kind, "eager": {"ok": False, "error": _err(e)},
-                           "exported": None, "match": None, "detail": None}
-                if res["exported"] is not None and not res["exported"]["ok"] and shape_env is not None:
-                    try:
-                        res["false_guards"] = _false_guards(
-                            exprs, _sym_values(shape_env, mod, names, dict(sizes))
-                        )
-                    except Exception:
-                        pass
-                resp["probes"].append(res)
-        timings["probes"] = round(time.perf_counter() - t, 6)
+        # The exported program, then each backend step on it (`transform`, or several in
+        # `transforms`): what is inspected and probed is the step's result, with the exported
+        # program run beside it at every probe (`reference`). Eager runs once per probe size
+        # for all of them (`cache`).
+        cache = _ProbeCache()
+        base = _ExportedState(ep, names, inputs, path)
+        transforms = req.get("transforms")
+        if isinstance(transforms, list):
+            resp.update(_run_backend(req, subject, mod, model, base, None, seed, scan_max, cache))
+            resp["backends"] = {}
+            for name in transforms:
+                part = _run_backend(req, subject, mod, model, base, str(name), seed, scan_max, cache)
+                part["timings"] = {
+                    "load": timings["load"], "eager": timings["eager"],
+                    "export": round(timings["export"] + part.pop("step_s", 0.0), 6),
+                    "inspect": part.pop("inspect_s", 0.0), "probes": part.pop("probes_s", 0.0),
+                }
+                resp["backends"][str(name)] = part
+        else:
+            resp.update(_run_backend(req, subject, mod, model, base, req.get("transform"), seed, scan_max, cache))
+        timings["export"] = round(timings["export"] + resp.pop("step_s", 0.0), 6)
+        timings["inspect"] = resp.pop("inspect_s", 0.0)
+        timings["probes"] = resp.pop("probes_s", 0.0)
         return resp
     finally:
         _CaseState.file = None

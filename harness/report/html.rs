@@ -111,11 +111,17 @@ fn facts(s: &mut String, summary: &Summary) {
         "<p><strong>{} new group(s) of a failing class; {} known.</strong></p>",
         summary.new_failing, summary.known_findings
     );
+    let counted = if summary.by_backend.is_empty() {
+        "cases"
+    } else {
+        "checks"
+    };
     let _ = writeln!(
         s,
-        "<table><tr><th>class</th><th>cases</th><th>groups</th><th>new groups</th></tr>"
+        "<table><tr><th>class</th><th>{counted}</th><th>groups</th><th>new groups</th></tr>"
     );
     for (name, cc, grouped) in summary.class_rows() {
+        let name = crate::report::row_name(name);
         let (groups, new) = if grouped {
             (cc.groups.to_string(), cc.new_groups.to_string())
         } else {
@@ -128,6 +134,42 @@ fn facts(s: &mut String, summary: &Summary) {
         );
     }
     let _ = writeln!(s, "</table>");
+    if !summary.by_backend.is_empty() {
+        let cols = [
+            "bug",
+            "portability",
+            "expected",
+            "pass",
+            crate::report::SAME_AS_EXPORT,
+        ];
+        let _ = write!(s, "<table><tr><th>backend</th><th>checks</th>");
+        for c in cols {
+            let _ = write!(s, "<th>{}</th>", crate::report::row_name(c));
+        }
+        let _ = writeln!(s, "<th>s/check</th></tr>");
+        for b in &summary.by_backend {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td class=\"n\">{}</td>",
+                esc(&b.backend),
+                b.checks
+            );
+            for c in cols {
+                let cc = b.classes.get(c).cloned().unwrap_or_default();
+                let groups = if crate::oracle::Class::ALL.iter().any(|k| k.name() == c) {
+                    format!(" ({})", cc.groups)
+                } else {
+                    String::new()
+                };
+                let _ = write!(s, "<td class=\"n\">{}{groups}</td>", cc.cases);
+            }
+            let _ = writeln!(s, "<td class=\"n\">{:.2}</td></tr>", b.seconds_per_check);
+        }
+        let _ = writeln!(
+            s,
+            "</table><p>Per backend: checks (groups); a backend's finding that is the exported program's own is counted as same as export and forms no group.</p>"
+        );
+    }
     for n in &summary.notes {
         let _ = writeln!(s, "<p>{}</p>", esc(n));
     }
