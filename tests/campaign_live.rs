@@ -231,7 +231,7 @@ fn replay_says_fixed_still_failing_or_changed() {
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/seeds");
     let record = |case: &str, signature: &str| FindingRecord {
         signature: signature.into(),
-        backends: vec![Backend::Export],
+        backend: Backend::Export,
         verdict: Verdict::LostDim,
         contract: Some(Contract::AvoidableSpecialization),
         kind: None,
