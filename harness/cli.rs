@@ -817,7 +817,13 @@ fn cmd_check(
     // Read every file first: a bad file is reported before any torch start-up.
     let loaded: Vec<(PathBuf, Case)> = cases
         .iter()
-        .map(|p| Case::load(p).map(|c| (p.clone(), c)))
+        .map(|p| {
+            // A finding record holds its case: `check` re-checks it like the case file.
+            crate::corpus::load_stored(p).map(|s| match s {
+                Stored::Record(r) => (p.clone(), r.case),
+                Stored::Case(c) => (p.clone(), c),
+            })
+        })
         .collect::<Result<_, _>>()?;
     let pool = oracle.pool(python, 1)?;
     let mut code = 0;

@@ -85,6 +85,121 @@ fn a_killed_campaign_resumes_with_exactly_one_verdict_per_case() {
 }
 
 #[test]
+fn a_campaign_on_several_backends_records_each_and_resumes_the_ones_a_case_lacks() {
+    let dir = tmp("backends");
+    let d = dir.to_str().unwrap();
+    let args = |extra: &[&'static str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "fuzz",
+            "--seed",
+            "5",
+            "--cases",
+            "12",
+            "--jobs",
+            "2",
+            "--no-reduce",
+            "--backend",
+            "export,decomposed,saved",
+            "--out",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.push(d.to_string());
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run_with = |extra: &[&'static str]| {
+        let a = args(extra);
+        run(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let o = run_with(&[]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("  decomposed: 12 checks"),
+        "{}",
+        stderr(&o)
+    );
+    let per_case = |dir: &Path| {
+        let mut seen: BTreeMap<(u64, &'static str), usize> = BTreeMap::new();
+        for l in results(dir) {
+            *seen
+                .entry((l.index, l.backend.unwrap().name()))
+                .or_default() += 1;
+        }
+        seen
+    };
+    let seen = per_case(&dir);
+    assert_eq!(seen.len(), 36, "{seen:?}");
+    assert!(seen.values().all(|&c| c == 1));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["cases"], 12);
+    assert_eq!(summary["backend"], "export,decomposed,saved");
+    let by: Vec<(String, u64)> = summary["by_backend"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["backend"].as_str().unwrap().to_string(),
+                b["checks"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by,
+        [("export", 12), ("decomposed", 12), ("saved", 12)].map(|(b, n)| (b.to_string(), n))
+    );
+    // Groups of the steps hold only what the steps changed.
+    for e in summary["signatures"].as_array().unwrap() {
+        let sig = e["signature"].as_str().unwrap();
+        if !sig.starts_with("export/") && e["class"].is_string() {
+            assert!(sig.contains("/backend-"), "{sig}");
+        }
+    }
+    assert!(
+        std::fs::read_to_string(dir.join("summary.md"))
+            .unwrap()
+            .contains("| backend | checks |")
+    );
+    // A kill between a case's lines: drop the saved lines of two cases; resume checks
+    // those two on saved alone.
+    let text = std::fs::read_to_string(dir.join("results.jsonl")).unwrap();
+    let mut dropped = 0;
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            let drop = dropped < 2 && l.contains("\"backend\":\"saved\"");
+            dropped += drop as usize;
+            !drop
+        })
+        .collect();
+    std::fs::write(dir.join("results.jsonl"), kept.join("\n") + "\n").unwrap();
+    let o = run_with(&["--resume"]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    assert_eq!(per_case(&dir), seen);
+    // Another backend list is another campaign.
+    let o = run(&[
+        "fuzz",
+        "--resume",
+        "--cases",
+        "12",
+        "--backend",
+        "export",
+        "--out",
+        d,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--backend export,decomposed,saved"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn exit_codes_junit_and_known_issue_suppression() {
     let new = tmp("new");
     let args = |out: &Path| {

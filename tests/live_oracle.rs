@@ -714,3 +714,64 @@ fn onnx_finds_the_seed_documents_silently_wrong_result() {
     let c = oracle::check(pool(), &seed("seed_cat.json"), Backend::Onnx);
     assert_eq!(c.verdict, Verdict::Pass, "{c:?}");
 }
+
+#[test]
+fn several_backends_in_one_request_judge_as_each_alone_and_inherit_exports_findings() {
+    env().ensure_onnx(true).expect("the onnx backend installs");
+    let backends = [
+        Backend::Export,
+        Backend::Decomposed,
+        Backend::Saved,
+        Backend::Onnx,
+    ];
+    // a portability finding every step keeps (onnx adds its own bug), a guard only
+    // decomposition adds, a save that raises, an export error every backend shares
+    for name in [
+        "seed_pad.json",
+        "decomposed_new_guard.json",
+        "seed_floor_numel.json",
+        "named_range_beyond_model.json",
+    ] {
+        let case = seed(name);
+        let many = oracle::check_many(pool(), &case, &backends);
+        assert_eq!(
+            many.iter().map(|r| r.backend).collect::<Vec<_>>(),
+            backends.to_vec()
+        );
+        for r in &many {
+            let alone = oracle::check(pool(), &case, r.backend);
+            assert_eq!(
+                (
+                    r.verdict,
+                    r.contract(),
+                    r.cause().and_then(|c| c.site.clone())
+                ),
+                (
+                    alone.verdict,
+                    alone.contract(),
+                    alone.cause().and_then(|c| c.site.clone())
+                ),
+                "{name} on {}: together {r:?}, alone {alone:?}",
+                r.backend.name()
+            );
+            // a backend's group is what its step changed; the rest is export's
+            let own = r.backend == Backend::Export
+                || r.contract().is_some_and(|c| c.backend_only())
+                || r.verdict == Verdict::Pass;
+            assert_eq!(
+                r.same_as_export,
+                !own,
+                "{name} on {}: {r:?}",
+                r.backend.name()
+            );
+            assert_eq!(r.signature().is_some(), own && r.verdict != Verdict::Pass);
+        }
+    }
+    let pad = oracle::check_many(pool(), &seed("seed_pad.json"), &backends);
+    assert_eq!(pad[0].class(), Some(Class::Portability));
+    assert!(pad[1].same_as_export && pad[2].same_as_export);
+    assert_eq!(pad[3].contract(), Some(Contract::BackendDisagrees));
+    let guard = oracle::check_many(pool(), &seed("decomposed_new_guard.json"), &backends);
+    assert_eq!(guard[1].contract(), Some(Contract::BackendDisagrees));
+    assert_eq!(guard[0].verdict, Verdict::Pass);
+}

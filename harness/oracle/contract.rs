@@ -553,10 +553,14 @@ fn judge_backend_error(cx: &Ctx, backend: Backend, b: &super::protocol::BackendR
             )],
         );
     }
+    // onnxruntime's NOT_IMPLEMENTED: a valid ONNX op without a kernel for its types in
+    // onnxruntime (e.g. Relu-14 on int64), a gap its kernel table documents.
     let unsupported = backend == Backend::Onnx
         && (e.ty == "NotImplementedError"
             || e.message.contains("No ONNX function found")
-            || e.message.contains("No decompositions registered"));
+            || e.message.contains("No decompositions registered")
+            || e.message
+                .contains("NOT_IMPLEMENTED : Could not find an implementation"));
     let contract = if unsupported {
         Contract::BackendUnsupported
     } else {

@@ -1149,6 +1149,44 @@ def _apply_transform(ep, name):
     raise ValueError(f"unknown transform {name!r}")
 
 
+_ONNX_REGISTRIES = {}
+
+
+def _memoize_onnx_registry():
+    """torch.onnx.export(dynamo=True) rebuilds its op registry from torchlib at every call:
+    0.26 s of the 0.41 s a small model takes here, and no public parameter takes a registry.
+    The long-lived worker builds it once per opset and hands the same one back while its
+    table is as built (the exporter only reads it; a registry found changed is rebuilt).
+    SHAPEFUZZ_ONNX_FRESH_REGISTRY=1 turns this off."""
+    if os.environ.get("SHAPEFUZZ_ONNX_FRESH_REGISTRY") == "1":
+        return
+    try:
+        from torch.onnx._internal.exporter import _registration
+    except Exception:
+        return
+    cls = _registration.ONNXRegistry
+    build = getattr(cls.__dict__.get("from_torchlib"), "__func__", None)
+    if build is None or getattr(build, "_shapefuzz_memo", False):
+        return
+
+    def shape(reg):
+        return {k: tuple(id(m) for m in v) for k, v in reg.functions.items()}
+
+    def from_torchlib(klass, opset_version=None, **kw):
+        if kw or klass is not cls:
+            return build(klass, *(() if opset_version is None else (opset_version,)), **kw)
+        key = opset_version
+        have = _ONNX_REGISTRIES.get(key)
+        if have is not None and shape(have[0]) == have[1]:
+            return have[0]
+        reg = build(klass) if opset_version is None else build(klass, opset_version)
+        _ONNX_REGISTRIES[key] = (reg, shape(reg))
+        return reg
+
+    from_torchlib._shapefuzz_memo = True
+    cls.from_torchlib = classmethod(from_torchlib)
+
+
 def _onnx_runner(ep):
     """The exported program through torch.onnx's exporter (given the ExportedProgram itself,
     so nothing is traced twice) and onnxruntime on CPU, called like `ep.module()`. Its
@@ -1156,6 +1194,7 @@ def _onnx_runner(ep):
     import numpy as np
     import onnxruntime
 
+    _memoize_onnx_registry()
     onnx_program = torch.onnx.export(ep, dynamo=True, verbose=False)
     proto = onnx_program.model_proto
     session = onnxruntime.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
@@ -1239,17 +1278,45 @@ class _ExportedState:
         self.inputs = inputs
         self._gm = None
         self._inspected = None
+        self._accepted = None
 
     def gm(self):
         if self._gm is None:
             self._gm = self.ep.module()
         return self._gm
 
+    def accepted(self, mod, scan_max):
+        """The exported program's accepted sizes per symbol, scanned once."""
+        if self._accepted is None:
+            self._accepted = _accepted(self.gm(), mod, self.inputs, scan_max)
+        return self._accepted
+
     def inspected(self):
         """(dims, shape_env) of the exported program, inspected once."""
         if self._inspected is None:
             self._inspected = _inspect_dims(self.ep, self.names, self.inputs)
         return self._inspected
+
+
+def _narrowed_probes(mod, before, after):
+    """Per symbol, the size nearest its export size that the exported program accepts and
+    the program after a step refuses (by their guard scans), as a probe."""
+    def members(runs):
+        return {n for lo, hi in (runs or []) for n in range(lo, hi + 1)}
+
+    base = dict(mod.EXPORT_SIZES)
+    out = []
+    for sym, runs in (before or {}).items():
+        if runs is None or (after or {}).get(sym) is None:
+            continue
+        # 0 and 1 are judged only by their answers (see CONTRACT.md), not by a refusal
+        lost = {n for n in members(runs) - members(after[sym]) if n >= 2}
+        if lost:
+            n = min(lost, key=lambda v: (abs(v - base[sym]), v))
+            sizes = dict(base)
+            sizes[sym] = n
+            out.append(sizes)
+    return out
 
 
 def _step(ep, transform):
@@ -1317,7 +1384,16 @@ def _run_backend(req, subject, mod, model, base, transform, seed, scan_max, cach
     if subject is not None:
         req["region"] = subject.region(shape_env, out["guards"], exprs)
     _CaseState.file = None
-    out["accepted"] = _accepted(gm, mod, inputs, scan_max)
+    if ep is base.ep:
+        out["accepted"] = base.accepted(mod, scan_max)
+    else:
+        out["accepted"] = _accepted(gm, mod, inputs, scan_max)
+    narrowed = []
+    if reference is not None and compiled is None:
+        try:
+            narrowed = _narrowed_probes(mod, base.accepted(mod, scan_max), out["accepted"])
+        except Exception:
+            narrowed = []
     try:
         out["alone"] = _accepted_alone(ep, gm, inputs, out["accepted"], scan_max)
     except Exception:
@@ -1334,6 +1410,8 @@ def _run_backend(req, subject, mod, model, base, transform, seed, scan_max, cach
     extra = [p for p in (req.get("region_probes") or []) if isinstance(p, dict)]
     normal = getattr(mod, "PROBES", []) or []
     edge = getattr(mod, "EDGE_PROBES", []) or []
+    # sizes the step's program refuses and the exported program accepts, run for real
+    extra = extra + [p for p in narrowed if p not in extra and p not in normal and p not in edge]
     try:
         sweep = _sweep_probes(req, mod, out["accepted"] or {}, list(normal) + list(edge) + extra)
     except Exception:
