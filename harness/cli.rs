@@ -182,10 +182,10 @@ enum Command {
   shapefuzz check --json cases/*.json                one JSON object per case
   shapefuzz check --fail-on bug,portability case.json   exit 1 on either class")]
     Check {
-        /// Case JSON files.
+        /// Case JSON files (or finding records, whose case is checked).
         #[arg(required = true, value_name = "CASE.json")]
         cases: Vec<PathBuf>,
-        /// Print one JSON object per case instead of text.
+        /// Print one JSON object per case and backend instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
