@@ -848,6 +848,25 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
             ),
         ));
     }
+    if let Some([lost, gained]) = reply.backend.as_ref().and_then(|b| b.guards.clone()) {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join("; ")
+            }
+        };
+        findings.push(finding(
+            Verdict::LostDim,
+            Some(Contract::BackendDisagrees),
+            format!(
+                "the {} program's guards differ from the exported program's: lost {}, gained {}",
+                backend.name(),
+                list(&lost),
+                list(&gained)
+            ),
+        ));
+    }
     for axis in reply.backend.iter().flat_map(|b| &b.lost_axes) {
         findings.push(finding(
             Verdict::LostDim,

@@ -49,6 +49,10 @@ pub struct BackendRan {
     /// `[before, after]`: the input symbols' ranges, when the step changed them.
     #[serde(default)]
     pub ranges: Option<[BTreeMap<String, [Option<i64>; 2]>; 2]>,
+    /// `saved`: the guards the loaded program lost and gained against the saved one (as
+    /// `ep._guards_code` prints them), when they differ.
+    #[serde(default)]
+    pub guards: Option<[Vec<String>; 2]>,
     /// onnx: input dims the exported program keeps dynamic and the ONNX model fixes.
     #[serde(default)]
     pub lost_axes: Vec<String>,

@@ -1362,6 +1362,16 @@ def _run_backend(req, subject, mod, model, base, transform, seed, scan_max, cach
             before, after = _backed_ranges(base.ep), _backed_ranges(stepped)
             if before != after:
                 out["backend"]["ranges"] = [before, after]
+            if transform == "saved":
+                # a loaded program is the saved one: its guards (as torch prints them into
+                # the program's input check) must come back the same
+                g0 = list(getattr(base.ep, "_guards_code", []) or [])
+                g1 = list(getattr(stepped, "_guards_code", []) or [])
+                if sorted(g0) != sorted(g1):
+                    out["backend"]["guards"] = [
+                        [_cut(g, 300) for g in g0 if g not in g1][:20],
+                        [_cut(g, 300) for g in g1 if g not in g0][:20],
+                    ]
             ep = stepped
         else:
             # a compiled runner: no program to inspect, the export's guards say what it
