@@ -775,3 +775,28 @@ fn several_backends_in_one_request_judge_as_each_alone_and_inherit_exports_findi
     assert_eq!(guard[1].contract(), Some(Contract::BackendDisagrees));
     assert_eq!(guard[0].verdict, Verdict::Pass);
 }
+
+#[test]
+fn onnxruntime_is_fed_by_position_past_renamed_and_baked_in_inputs() {
+    // ONNX names an input returned as is `x_orig`, and a static int input is baked into the
+    // program and is no ONNX input: neither may leave onnxruntime without its feed (the
+    // harness once fed by name and reported the missing feed as the backend's bug).
+    env().ensure_onnx(true).expect("the onnx backend installs");
+    let case: Case = serde_json::from_value(json!({
+        "schema_version": 1,
+        "inputs": [
+            {"kind": "int", "dtype": "i64", "dims": [{"size": {"const": 3}, "truth": {"kind": "static"}, "spec": {"kind": "unspecified"}}]},
+            {"dtype": "f32", "dims": [{"size": {"sym": 0}, "truth": {"kind": "free"}, "spec": {"kind": "auto"}}]}
+        ],
+        "nodes": [
+            {"op": "scalar_arith", "x": {"input": 1}, "s": {"input": 0}, "f": "mul"}
+        ],
+        "outputs": [{"input": 1}, {"node": 0}],
+        "export": [5],
+        "probes": [{"sizes": [4], "edge": false}, {"sizes": [9], "edge": false}]
+    }))
+    .unwrap();
+    assert!(case.validate().is_ok(), "{:?}", case.validate());
+    let r = oracle::check(pool(), &case, Backend::Onnx);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+}

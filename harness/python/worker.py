@@ -1198,15 +1198,32 @@ def _onnx_runner(ep):
     onnx_program = torch.onnx.export(ep, dynamo=True, verbose=False)
     proto = onnx_program.model_proto
     session = onnxruntime.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
-    feed_names = {i.name for i in session.get_inputs()}
+    # ONNX graph inputs are the program's user inputs in order (torch.onnx's own
+    # ONNXProgram.__call__ feeds them by position); their names may differ (an input that is
+    # also an output becomes `x_orig`)
+    feed_order = [i.name for i in session.get_inputs()]
     user = [s.arg.name for s in ep.graph_signature.input_specs if s.kind == InputKind.USER_INPUT]
     phs = {n.name: n for n in ep.graph.nodes if n.op == "placeholder"}
+
+    def is_value(name):
+        # a static Python number is baked into the program and is no ONNX input
+        val = phs[name].meta.get("val") if name in phs else None
+        return isinstance(val, (torch.Tensor, torch.SymInt, torch.SymFloat, torch.SymBool))
+
+    fed = [k for k, name in enumerate(user) if is_value(name)]
+    if len(fed) != len(feed_order):
+        # not one ONNX input per program input: pair them by name
+        fed = [user.index(n) if n in user else None for n in feed_order]
     declared = {i.name: i for i in proto.graph.input}
     lost = []
-    for name in user:
+    for k, onnx_name in zip(fed, feed_order):
+        if k is None:
+            continue
+        name, inp = user[k], declared.get(onnx_name)
+        if inp is None:
+            continue
         val = phs[name].meta.get("val") if name in phs else None
-        inp = declared.get(name)
-        if not isinstance(val, torch.Tensor) or inp is None:
+        if not isinstance(val, torch.Tensor):
             continue
         dims = inp.type.tensor_type.shape.dim
         for d, sz in enumerate(val.shape):
@@ -1231,9 +1248,11 @@ def _onnx_runner(ep):
     def run(*args):
         leaves = pytree.tree_leaves(args)
         feeds = {}
-        for name, value in zip(user, leaves):
-            if name in feed_names:
-                feeds[name] = value.detach().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
+        for k, name in zip(fed, feed_order):
+            if k is None or k >= len(leaves):
+                continue
+            value = leaves[k]
+            feeds[name] = value.detach().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
         outs = session.run(None, feeds)
         # np.array(copy=True) keeps a 0-d result 0-d (np.ascontiguousarray would make it 1-d)
         return tuple(torch.from_numpy(np.array(o, copy=True)) for o in outs)
