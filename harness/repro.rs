@@ -134,12 +134,17 @@ impl Repro {
             make_inputs_call(&self.case.export),
             self.strict()
         );
+        self.step_call(&export)
+    }
+
+    /// The backend's step applied to the exported program `program` (Python).
+    fn step_call(&self, program: &str) -> String {
         match self.backend {
-            Backend::Decomposed => format!("{export}.run_decompositions()"),
-            Backend::Saved => format!("save_and_load({export})"),
-            Backend::Aoti => format!("compile_aoti({export})"),
-            Backend::Onnx => format!("to_onnxruntime({export})"),
-            Backend::Export | Backend::ExportStrict => export,
+            Backend::Decomposed => format!("{program}.run_decompositions()"),
+            Backend::Saved => format!("save_and_load({program})"),
+            Backend::Aoti => format!("compile_aoti({program})"),
+            Backend::Onnx => format!("to_onnxruntime({program})"),
+            Backend::Export | Backend::ExportStrict => program.to_string(),
         }
     }
 
@@ -216,6 +221,45 @@ impl Repro {
                 inputs = make_inputs_call(&self.case.export),
                 strict = self.strict(),
                 backend = self.backend.name(),
+            ),
+            // The step broke what the exported program does: both run at the probe. Where
+            // the exported program refuses the input, the finding is the step's program
+            // taking it and answering wrong.
+            Some(Contract::BackendDisagrees) => format!(
+                r#"def main():
+    model = Model().eval()
+    exported = torch.export.export(model, {inputs}, dynamic_shapes=dynamic_shapes, strict={strict})
+    ep = {step}
+    args = {probe}
+    expected = model(*args)
+    refused = False
+    try:
+        before = exported.module()(*args)
+        for e, b in zip(expected, before):
+            torch.testing.assert_close(b, e, equal_nan=True)
+        print("the exported program accepts {shapes} and matches eager")
+    except AssertionError as e:
+        print(f"the exported program refuses or differs at {shapes}: {{e}}")
+        refused = True
+    except Exception as e:
+        print(f"the exported program refuses {shapes}: {{type(e).__name__}}: {{e}}")
+        refused = True
+    try:
+        got = ep.module()(*args)
+    except Exception as e:
+        print(f"{program} raises at {shapes}: {{type(e).__name__}}: {{e}}")
+        return 0 if refused else 1
+    for i, (e, g) in enumerate(zip(expected, got)):
+        try:
+            torch.testing.assert_close(g, e, equal_nan=True)
+        except AssertionError as err:
+            print(f"{program} takes {shapes} and output {{i}} differs from eager: {{err}}")
+            return 1
+    print("{program} accepts {shapes} and matches eager")
+    return 0"#,
+                inputs = make_inputs_call(&self.case.export),
+                strict = self.strict(),
+                step = self.step_call("exported"),
             ),
             Some(Contract::SuggestedFixFails) => format!(
                 r#"def main():
