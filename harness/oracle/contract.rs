@@ -616,26 +616,37 @@ fn backend_disagreement(cx: &Ctx, backend: Backend, p: &ProbeInfo) -> Option<Fin
                 p.detail.clone().unwrap_or_else(|| "results differ".into())
             ),
         );
+        f.kind = Some("takes-refused-input".into());
         f.probe = Some(sizes);
         return Some(f);
     }
     if !(rf.ok && rf.matches == Some(true)) {
         return None;
     }
-    let message = if !x.ok {
+    let (kind, message) = if !x.ok {
         if p.kind == ProbeKind::Edge {
             return None; // 0/1: what the program checks there is torch's documented choice
         }
-        format!(
-            "the {} program raises at {at}, where the exported program before it runs and matches eager: {}",
-            backend.name(),
-            error_line(&x.error)
+        (
+            "refuses",
+            format!(
+                "the {} program raises at {at}, where the exported program before it runs and matches eager: {}",
+                backend.name(),
+                error_line(&x.error)
+            ),
         )
     } else if p.matches == Some(false) {
-        format!(
-            "the {} program answers differently from eager at {at}, where the exported program before it matches: {}",
-            backend.name(),
-            p.detail.clone().unwrap_or_else(|| "results differ".into())
+        (
+            if p.kind == ProbeKind::Edge {
+                "differs-at-0-1"
+            } else {
+                "differs"
+            },
+            format!(
+                "the {} program answers differently from eager at {at}, where the exported program before it matches: {}",
+                backend.name(),
+                p.detail.clone().unwrap_or_else(|| "results differ".into())
+            ),
         )
     } else {
         return None;
@@ -645,6 +656,7 @@ fn backend_disagreement(cx: &Ctx, backend: Backend, p: &ProbeInfo) -> Option<Fin
         Some(Contract::BackendDisagrees),
         message,
     );
+    f.kind = Some(kind.into());
     f.probe = Some(sizes);
     Some(f)
 }
@@ -837,7 +849,7 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        findings.push(finding(
+        let mut f = finding(
             Verdict::LostDim,
             Some(Contract::BackendDisagrees),
             format!(
@@ -846,7 +858,9 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
                 text(&before),
                 text(&after)
             ),
-        ));
+        );
+        f.kind = Some("ranges".into());
+        findings.push(f);
     }
     if let Some([lost, gained]) = reply.backend.as_ref().and_then(|b| b.guards.clone()) {
         let list = |v: &[String]| {
@@ -856,7 +870,7 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
                 v.join("; ")
             }
         };
-        findings.push(finding(
+        let mut f = finding(
             Verdict::LostDim,
             Some(Contract::BackendDisagrees),
             format!(
@@ -865,14 +879,26 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
                 list(&lost),
                 list(&gained)
             ),
-        ));
+        );
+        f.kind = Some("guards".into());
+        findings.push(f);
     }
     for axis in reply.backend.iter().flat_map(|b| &b.lost_axes) {
-        findings.push(finding(
+        let mut f = finding(
             Verdict::LostDim,
             Some(Contract::BackendDisagrees),
             format!("the {} model's input {axis}", backend.name()),
-        ));
+        );
+        // a pin declared as an unchecked name, or a dynamic dim declared fixed
+        f.kind = Some(
+            if axis.contains("where the exported program pins it") {
+                "pinned-dim-param"
+            } else {
+                "lost-axis"
+            }
+            .into(),
+        );
+        findings.push(f);
     }
     for p in &reply.probes {
         if let Some(f) = backend_disagreement(cx, backend, p) {

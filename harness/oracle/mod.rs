@@ -487,7 +487,9 @@ pub struct Finding {
     /// None for what cannot be judged (invalid, poisoned).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract: Option<Contract>,
-    /// Export-error sub-kind (constraint_violation, data_dependent, unsupported, internal).
+    /// Export-error sub-kind (constraint_violation, data_dependent, unsupported, internal);
+    /// for backend-disagrees how the step broke the program (refuses, differs,
+    /// differs-at-0-1, takes-refused-input, ranges, guards, pinned-dim-param, lost-axis).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     pub message: String,
@@ -636,6 +638,12 @@ impl CheckResult {
                         cause.op_text(),
                         cause.site.clone().unwrap_or_else(|| "-".into()),
                     ),
+                    // A backend's disagreement has no op of the model to blame; how the
+                    // step broke the program (refuses, differs, pinned-dim-param, ...) keeps
+                    // different root causes apart.
+                    None if c == Contract::BackendDisagrees => {
+                        (f.kind.clone().unwrap_or_else(|| "-".into()), "-".into())
+                    }
                     None => ("-".into(), "-".into()),
                 };
                 format!("{backend}/{}/{}/{op}/{site}", c.class().name(), c.name())
