@@ -979,8 +979,11 @@ fn file_findings(
                 .unwrap_or_default()
         );
     }
-    let mut details: BTreeMap<String, GroupDetail> = BTreeMap::new();
-    let (mut reduced, mut cut) = (0usize, 0usize);
+    let details: Mutex<BTreeMap<String, GroupDetail>> = Mutex::new(BTreeMap::new());
+    let (reduced, cut) = (
+        std::sync::atomic::AtomicUsize::new(0),
+        std::sync::atomic::AtomicUsize::new(0),
+    );
     std::thread::scope(|s| -> Result<()> {
         // The watcher ends reductions at the deadline or a signal, and abandons the
         // candidate in flight.
@@ -1006,88 +1009,117 @@ fn file_findings(
                 std::thread::sleep(Duration::from_millis(100));
             }
         });
-        let result = (|| -> Result<()> {
-            for e in &findings {
-                let halted = || halt.load(Ordering::Relaxed);
-                let path = ctx
-                    .findings_dir
-                    .join(corpus::signature_file_name(&e.signature));
-                let from_run = seen
-                    .get(&e.signature)
-                    .filter(|s| s.key == (e.smallest.size, e.smallest.index));
-                let worth = fc.reduce.is_some()
-                    && e.is_new()
-                    && !matches!(e.contract, Some(Contract::Hang | Contract::Crash));
-                if worth && halted() {
-                    cut += 1;
-                }
-                if halted() && path.is_file() {
-                    // Filed as seen while cases ran (or by an earlier run); no time for more.
-                    if let Ok(rec) = FindingRecord::load(&path) {
-                        details.insert(e.signature.clone(), GroupDetail::of_record(&rec, &path));
-                        bar.inc(1);
-                        continue;
-                    }
-                }
-                if halted() && from_run.is_none() {
-                    bar.inc(1);
-                    continue;
-                }
-                // A group is reduced on the backend that found it (its signature's first part).
-                let backend = group_backend(&e.signature).unwrap_or(ctx.meta.backend);
-                let original = match from_run {
-                    Some(s) => s.case.clone(),
-                    None => case_for(gen_config, e.smallest.case_seed),
-                };
-                let first = match from_run {
-                    Some(s) => s.check.clone(),
-                    None => oracle::check(pool, &original, backend),
-                };
-                let (case, check) = match fc.reduce.filter(|_| worth && !halted()) {
-                    Some(max_tests) => match triage::reduce(
-                        pool,
-                        backend,
-                        &original,
-                        Some(first.clone()),
-                        max_tests,
-                        |_, _| Ok(()),
-                        Some(&halt),
-                    ) {
-                        Ok(r) if r.check.signature().as_deref() == Some(e.signature.as_str()) => {
-                            if halted() {
-                                cut += 1;
-                            } else {
-                                reduced += 1;
-                            }
-                            (r.case, r.check)
-                        }
-                        // Not reproducible on its own (a flaky finding): keep it as seen.
-                        _ => (original.clone(), first),
-                    },
-                    None => (original.clone(), first),
-                };
-                let workaround = if halted() {
-                    None
-                } else {
-                    triage::find_workaround(pool, backend, &case, &check)
-                };
-                let mut repro = Repro::from_check(&case, &check, workaround, ctx.torch);
-                // The record is filed under the campaign's signature even if a re-check differs.
-                repro.signature = Some(e.signature.clone());
-                let record = repro
-                    .to_record(&ctx.origin(e.smallest.index, e.smallest.case_seed))
-                    .expect("a finding has a signature");
-                let on_disk = file_record(&path, &record)?;
-                details.insert(e.signature.clone(), GroupDetail::of_record(&on_disk, &path));
-                bar.inc(1);
+        // Groups are reduced side by side, one per worker, each one candidate at a time: no
+        // worker waits for a slower candidate of the same group, and a group's reduction
+        // is the same whatever the timing. The list is in report order, bugs first.
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let file_one = |e: &SignatureEntry| -> Result<()> {
+            let halted = || halt.load(Ordering::Relaxed);
+            let path = ctx
+                .findings_dir
+                .join(corpus::signature_file_name(&e.signature));
+            let from_run = seen
+                .get(&e.signature)
+                .filter(|s| s.key == (e.smallest.size, e.smallest.index));
+            let worth = fc.reduce.is_some()
+                && e.is_new()
+                && !matches!(e.contract, Some(Contract::Hang | Contract::Crash));
+            if worth && halted() {
+                cut.fetch_add(1, Ordering::Relaxed);
             }
+            if halted() && path.is_file() {
+                // Filed as seen while cases ran (or by an earlier run); no time for more.
+                if let Ok(rec) = FindingRecord::load(&path) {
+                    details
+                        .lock()
+                        .unwrap()
+                        .insert(e.signature.clone(), GroupDetail::of_record(&rec, &path));
+                    bar.inc(1);
+                    return Ok(());
+                }
+            }
+            if halted() && from_run.is_none() {
+                bar.inc(1);
+                return Ok(());
+            }
+            // A group is reduced on the backend that found it (its signature's first part).
+            let backend = group_backend(&e.signature).unwrap_or(ctx.meta.backend);
+            let original = match from_run {
+                Some(s) => s.case.clone(),
+                None => case_for(gen_config, e.smallest.case_seed),
+            };
+            let first = match from_run {
+                Some(s) => s.check.clone(),
+                None => oracle::check(pool, &original, backend),
+            };
+            let (case, check) = match fc.reduce.filter(|_| worth && !halted()) {
+                Some(max_tests) => match triage::reduce(
+                    pool,
+                    backend,
+                    &original,
+                    Some(first.clone()),
+                    max_tests,
+                    1,
+                    |_, _| Ok(()),
+                    Some(&halt),
+                ) {
+                    Ok(r) if r.check.signature().as_deref() == Some(e.signature.as_str()) => {
+                        if halted() {
+                            cut.fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            reduced.fetch_add(1, Ordering::Relaxed);
+                        }
+                        (r.case, r.check)
+                    }
+                    // Not reproducible on its own (a flaky finding): keep it as seen.
+                    _ => (original.clone(), first),
+                },
+                None => (original.clone(), first),
+            };
+            let workaround = if halted() {
+                None
+            } else {
+                triage::find_workaround(pool, backend, &case, &check)
+            };
+            let mut repro = Repro::from_check(&case, &check, workaround, ctx.torch);
+            // The record is filed under the campaign's signature even if a re-check differs.
+            repro.signature = Some(e.signature.clone());
+            let record = repro
+                .to_record(&ctx.origin(e.smallest.index, e.smallest.case_seed))
+                .expect("a finding has a signature");
+            let on_disk = file_record(&path, &record)?;
+            details
+                .lock()
+                .unwrap()
+                .insert(e.signature.clone(), GroupDetail::of_record(&on_disk, &path));
+            bar.inc(1);
             Ok(())
-        })();
+        };
+        let failed: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+        std::thread::scope(|filers| {
+            for _ in 0..pool.jobs().min(findings.len()).max(1) {
+                filers.spawn(|| {
+                    while failed.lock().unwrap().is_none() {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(e) = findings.get(i) else { break };
+                        if let Err(err) = file_one(e) {
+                            failed.lock().unwrap().get_or_insert(err);
+                        }
+                    }
+                });
+            }
+        });
+        let result = match failed.into_inner().unwrap() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        };
         finished.store(true, Ordering::Relaxed);
         result
     })?;
     bar.finish_and_clear();
     pool.abort(false);
+    let (reduced, cut) = (reduced.into_inner(), cut.into_inner());
+    let details = details.into_inner().unwrap();
     let mut notes = vec![];
     if cut > 0 {
         let why = if fc.stop.load(Ordering::Relaxed) {

@@ -991,7 +991,16 @@ fn cmd_reduce(
         }
         Ok(())
     };
-    let reduced = triage::reduce(&pool, backend, &original, None, budget, save, None)?;
+    let reduced = triage::reduce(
+        &pool,
+        backend,
+        &original,
+        None,
+        budget,
+        pool.jobs(),
+        save,
+        None,
+    )?;
     let workaround = find_workaround(&pool, backend, &reduced.case, &reduced.check);
     let repro = Repro::from_check(&reduced.case, &reduced.check, workaround, &torch);
     if let Some(path) = out {

@@ -36,13 +36,17 @@ pub fn find_workaround(
 }
 
 /// Reduces a case while it keeps its group signature. `first` is the check the caller
-/// already has of `case`, if any. `on_new_smallest` sees every new smallest case.
+/// already has of `case`, if any. `jobs` candidates are checked at once (a campaign reducing
+/// several groups side by side gives each one). `on_new_smallest` sees every new smallest
+/// case.
+#[allow(clippy::too_many_arguments)]
 pub fn reduce<'a>(
     pool: &Pool,
     backend: Backend,
     case: &Case,
     first: Option<CheckResult>,
     max_tests: usize,
+    jobs: usize,
     on_new_smallest: impl FnMut(&Case, &CheckResult) -> anyhow::Result<()> + 'a,
     stop: Option<&'a std::sync::atomic::AtomicBool>,
 ) -> anyhow::Result<Reduced<CheckResult>> {
@@ -63,7 +67,7 @@ pub fn reduce<'a>(
             first.message()
         );
     }
-    Reducer::new(pool.jobs())
+    Reducer::new(jobs.max(1))
         .max_tests(max_tests)
         .on_new_smallest(on_new_smallest)
         .stop_on(stop)

@@ -1469,6 +1469,17 @@ def _run_backend(req, subject, mod, model, base, transform, seed, scan_max, cach
     return out
 
 
+def _eager_repeats(model, inputs, seed, first):
+    """Whether eager gives `first` again on the same inputs and seed: a mismatch with a
+    model that does not is no finding about the program."""
+    try:
+        _seed_cpu(seed)
+        again = model(*_clone(inputs))
+        return _compare(first, again, exact=True) is None
+    except BaseException:  # case code may raise anything
+        return False
+
+
 def _probe(mod, model, gm, sizes, kind, seed, reference=None, cache=None, exported=False):
     """Runs eager and `gm` at one probe size and compares them; with `reference` (the
     exported program, when `gm` is a backend's), that too. `cache` holds eager's results and
@@ -1485,16 +1496,12 @@ def _probe(mod, model, gm, sizes, kind, seed, reference=None, cache=None, export
         try:
             inputs = _as_tuple(mod.make_inputs(dict(sizes), seed=0))
             _seed_cpu(seed)
-            out1 = model(*_clone(inputs))
-            _seed_cpu(seed)
-            out2 = model(*_clone(inputs))
-            try:
-                rep = _compare(out1, out2, exact=True) is None
-            except Exception:
-                rep = False
-            res["eager"] = {"ok": True, "repeatable": rep, "finite": _finite(out1)}
-            eager_out = out1
+            eager_out = model(*_clone(inputs))
+            # whether eager repeats itself is asked only of a mismatch (below): where the
+            # outputs agree, a non-deterministic model cannot make a false finding
+            res["eager"] = {"ok": True, "repeatable": None, "finite": _finite(eager_out)}
         except BaseException as e:  # case code may raise anything
+            eager_out = None
             res["eager"] = {"ok": False, "error": _err(e)}
             inputs = None
         if cache is not None:
@@ -1517,6 +1524,10 @@ def _probe(mod, model, gm, sizes, kind, seed, reference=None, cache=None, export
             detail = f"compare failed: {type(e).__name__}: {_cut(e, 300)}"
         res["match"] = detail is None
         res["detail"] = detail
+        if detail is not None and res["eager"].get("repeatable") is None:
+            res["eager"]["repeatable"] = _eager_repeats(model, inputs, seed, eager_out)
+            if cache is not None:
+                cache.eager[key][1]["repeatable"] = res["eager"]["repeatable"]
     if reference is not None and inputs is not None:
         # the exported program before the backend step, at the same inputs
         known = cache.exported.get(key) if cache is not None else None
@@ -1537,6 +1548,10 @@ def _probe(mod, model, gm, sizes, kind, seed, reference=None, cache=None, export
                     match = _compare(eager_out, ref_out) is None
                 except BaseException:
                     match = None
+            if match is False and res["eager"].get("repeatable") is None:
+                res["eager"]["repeatable"] = _eager_repeats(model, inputs, seed, eager_out)
+                if cache is not None:
+                    cache.eager[key][1]["repeatable"] = res["eager"]["repeatable"]
             res["reference"] = {"ok": True, "match": match}
         else:
             res["reference"] = {"ok": False, "match": None, "error": ran.get("error")}
