@@ -70,6 +70,7 @@ fn main() -> anyhow::Result<()> {
             &case,
             Some(first.clone()),
             150,
+            pool.jobs(),
             |_, _| Ok(()),
             None,
         ) {
