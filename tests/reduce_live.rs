@@ -27,6 +27,7 @@ fn a_generated_seed_class_finding_reduces_to_the_seed_document_size() {
         &case,
         None,
         400,
+        2,
         |c, _| {
             c.validate().expect("every new smallest is valid");
             steps += 1;
@@ -76,6 +77,7 @@ fn the_reducer_refuses_a_case_that_shows_nothing() {
         &seed("seed_cat.json"),
         None,
         10,
+        2,
         |_, _| Ok(()),
         None,
     )
@@ -177,6 +179,7 @@ fn a_silent_divergence_at_size_1_reduces_and_keeps_its_group() {
         &case,
         None,
         120,
+        2,
         |_, _| Ok(()),
         None,
     )
