@@ -790,6 +790,10 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
     };
     let mut summary = ctx.summary(&live.lines, status, live.checked);
     summary.notes = filed.notes;
+    summary.workers = Some(crate::report::WorkerStats {
+        recycles: pool.recycles.load(Ordering::Relaxed),
+        peak_rss_mb: pool.peak_rss.load(Ordering::Relaxed) >> 20,
+    });
     write_summaries(out, &summary, &filed.details, &live.lines)?;
     if stopped_in_cases {
         eprintln!(

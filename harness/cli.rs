@@ -162,6 +162,14 @@ enum Command {
         /// instead of the default one.
         #[arg(long, conflicts_with = "gen_config")]
         swarm: bool,
+        /// The cases of the campaign with this seed (`fuzz --seed SEED`), indices
+        /// `--seed`..`--seed`+`--count`: each named by its case seed.
+        #[arg(long, value_name = "SEED", conflicts_with = "swarm")]
+        campaign: Option<u64>,
+        /// Also write each case's worker request (`case-<seed>.request.json`), what
+        /// `benches/plain_loop.py` checks without shapefuzz around it.
+        #[arg(long, requires = "out")]
+        requests: bool,
         #[command(flatten)]
         generation: GenArgs,
     },
@@ -521,8 +529,10 @@ fn run(cli: Cli) -> Result<i32> {
             count,
             out,
             swarm,
+            campaign,
+            requests,
             generation,
-        } => cmd_gen(seed, count, out, swarm, &generation),
+        } => cmd_gen(seed, count, out, swarm, campaign, requests, &generation),
         Command::Setup { with } => cmd_setup(python, &with),
         Command::Check {
             cases,
@@ -752,29 +762,50 @@ fn parse_backend(s: &str) -> Result<Backend, String> {
     Ok(b)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn cmd_gen(
     seed: u64,
     count: u64,
     out: Option<PathBuf>,
     swarm: bool,
+    campaign: Option<u64>,
+    requests: bool,
     generation: &GenArgs,
 ) -> Result<i32> {
     let config = generation.config()?;
     if let Some(dir) = &out {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    for s in seed..seed.saturating_add(count) {
-        let case = match &config {
-            Some(c) => crate::r#gen::case_from_seed(c, s),
-            None => generate(s, swarm),
+    for i in seed..seed.saturating_add(count) {
+        // A campaign's case i is the swarm case of its case seed.
+        let (s, case) = match campaign {
+            Some(c) => {
+                let s = campaign::case_seed(c, i);
+                (s, campaign::case_for(config.as_ref(), s))
+            }
+            None => (
+                i,
+                match &config {
+                    Some(c) => crate::r#gen::case_from_seed(c, i),
+                    None => generate(i, swarm),
+                },
+            ),
         };
-        let py = render(&case).source;
+        let rendered = render(&case);
         match &out {
             Some(dir) => {
                 std::fs::write(dir.join(format!("case-{s}.json")), case.to_json())?;
-                std::fs::write(dir.join(format!("case-{s}.py")), &py)?;
+                std::fs::write(dir.join(format!("case-{s}.py")), &rendered.source)?;
+                if requests {
+                    let truth = oracle::Truth::of(&case);
+                    let request = oracle::request_for(&case, &rendered, Backend::Export, &truth);
+                    std::fs::write(
+                        dir.join(format!("case-{s}.request.json")),
+                        serde_json::to_string(&request)?,
+                    )?;
+                }
             }
-            None => println!("# shapefuzz gen --seed {s}\n{py}"),
+            None => println!("# shapefuzz gen --seed {s}\n{}", rendered.source),
         }
     }
     if let Some(dir) = out {
@@ -949,6 +980,16 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
         summary.known_findings,
         cfg.out.display()
     );
+    if let Some(w) = &summary.workers {
+        let killed: u64 = ["crash", "hang", "oom"]
+            .iter()
+            .filter_map(|v| summary.verdicts.get(*v))
+            .sum();
+        eprintln!(
+            "  workers: {} recycled, {killed} replaced after a crash, hang or the memory limit; at most {} MB resident in a worker",
+            w.recycles, w.peak_rss_mb
+        );
+    }
     for b in &summary.by_backend {
         let class = |k: &str| b.classes.get(k).cloned().unwrap_or_default();
         eprintln!(

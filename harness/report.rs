@@ -272,6 +272,13 @@ pub struct BackendCount {
 /// The `classes` key of the checks whose finding is the exported program's own.
 pub const SAME_AS_EXPORT: &str = "same_as_export";
 
+/// What a campaign's workers did (see `Summary::workers`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerStats {
+    pub recycles: u64,
+    pub peak_rss_mb: u64,
+}
+
 /// A class row's name as the reports show it.
 pub fn row_name(key: &str) -> &str {
     if key == SAME_AS_EXPORT {
@@ -353,6 +360,10 @@ pub struct Summary {
     /// Known-issue entries that matched no group of this run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stale_known: Vec<KnownIssue>,
+    /// The workers of the run that wrote this: how many were retired for their memory
+    /// (or request count) and replaced, and the most resident memory one had (MB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<WorkerStats>,
     /// What the run could not finish (reductions cut by time or a signal).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -455,6 +466,7 @@ impl Summary {
                 .filter(|e| e.is_finding() && !e.is_new())
                 .count() as u64,
             stale_known,
+            workers: None,
             notes: vec![],
             signatures,
         }

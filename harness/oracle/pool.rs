@@ -271,6 +271,9 @@ pub struct Pool {
     next_id: std::sync::atomic::AtomicU64,
     /// Workers retired by `recycle_after` or `recycle_rss`.
     pub recycles: std::sync::atomic::AtomicU64,
+    /// The most resident memory a worker was seen with (polled while it works and read
+    /// after each answer), in bytes.
+    pub peak_rss: std::sync::atomic::AtomicU64,
     /// Set by `abort`: requests in flight kill their worker and answer `Outcome::Aborted`.
     aborting: std::sync::atomic::AtomicBool,
     /// Time each worker took to start, in the order they started.
@@ -308,6 +311,7 @@ impl Pool {
             next_id: 0.into(),
             aborting: false.into(),
             recycles: 0.into(),
+            peak_rss: 0.into(),
             start_times: Mutex::new(times),
         })
     }
@@ -392,6 +396,8 @@ impl Pool {
             }
             let left = self.cfg.timeout.saturating_sub(started.elapsed());
             let resident = resident_bytes(pid);
+            self.peak_rss
+                .fetch_max(resident, std::sync::atomic::Ordering::Relaxed);
             if resident > self.cfg.memory_limit {
                 guard.take().unwrap().kill();
                 return Outcome::Oom {
@@ -408,9 +414,10 @@ impl Pool {
                         continue; // a late answer to an earlier request
                     }
                     w.served += 1;
-                    if w.served >= self.cfg.recycle_after
-                        || resident_bytes(pid) > self.cfg.recycle_rss
-                    {
+                    let rss = resident_bytes(pid);
+                    self.peak_rss
+                        .fetch_max(rss, std::sync::atomic::Ordering::Relaxed);
+                    if w.served >= self.cfg.recycle_after || rss > self.cfg.recycle_rss {
                         self.recycles
                             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let old = guard.take().unwrap();
