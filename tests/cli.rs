@@ -79,6 +79,43 @@ fn gen_writes_json_and_python_deterministically() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+#[test]
+fn gen_campaign_writes_a_campaigns_cases_and_their_worker_requests() {
+    let dir = std::env::temp_dir().join(format!("shapefuzz-genc-{}", std::process::id()));
+    let d = dir.to_str().unwrap();
+    let (code, _, err) = shapefuzz(&[
+        "gen",
+        "--campaign",
+        "42",
+        "--seed",
+        "1",
+        "--count",
+        "2",
+        "--requests",
+        "--out",
+        d,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // indices 1 and 2 of campaign 42, each named by its case seed
+    for i in [1, 2] {
+        let cs = shapefuzz::campaign::case_seed(42, i);
+        let case = shapefuzz::campaign::case_for(None, cs);
+        let json = std::fs::read_to_string(dir.join(format!("case-{cs}.json"))).unwrap();
+        assert_eq!(json, case.to_json());
+        let req: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("case-{cs}.request.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(req["cmd"], "check");
+        assert_eq!(
+            req["source"].as_str().unwrap(),
+            shapefuzz::render::render(&case).source
+        );
+    }
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 6);
+    std::fs::remove_dir_all(dir).ok();
+}
+
 fn write(name: &str, text: &str) -> std::path::PathBuf {
     let p = std::env::temp_dir().join(format!("shapefuzz-{}-{name}", std::process::id()));
     std::fs::write(&p, text).unwrap();
