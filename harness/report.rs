@@ -537,12 +537,18 @@ impl Summary {
 
     /// One line per class: `bug 3 groups (2 new), portability 14, expected 9`.
     pub fn class_line(&self) -> String {
+        // with several backends a class is counted per check (a case on one backend)
+        let counted = if self.by_backend.is_empty() {
+            "case(s)"
+        } else {
+            "check(s)"
+        };
         Class::ALL
             .iter()
             .map(|c| {
                 let cc = self.classes.get(c.name()).cloned().unwrap_or_default();
                 format!(
-                    "{} {} group(s) ({} new) in {} case(s)",
+                    "{} {} group(s) ({} new) in {} {counted}",
                     c.name(),
                     cc.groups,
                     cc.new_groups,
