@@ -269,6 +269,31 @@ pub struct BackendCount {
     pub seconds_per_check: f64,
 }
 
+impl BackendCount {
+    /// The columns of the reports' per-backend tables.
+    pub const COLUMNS: [&'static str; 5] =
+        ["bug", "portability", "expected", "pass", SAME_AS_EXPORT];
+
+    /// A column's cell: its checks, and for a class its groups too (`5 (1)`).
+    pub fn cell(&self, key: &str) -> String {
+        let cc = self.classes.get(key).cloned().unwrap_or_default();
+        if Class::ALL.iter().any(|c| c.name() == key) {
+            format!("{} ({})", cc.cases, cc.groups)
+        } else {
+            cc.cases.to_string()
+        }
+    }
+
+    /// Checks outside the columns (invalid, poisoned, crashes, ...).
+    pub fn other(&self) -> u64 {
+        self.classes
+            .iter()
+            .filter(|(k, _)| !Self::COLUMNS.contains(&k.as_str()))
+            .map(|(_, c)| c.cases)
+            .sum()
+    }
+}
+
 /// The `classes` key of the checks whose finding is the exported program's own.
 pub const SAME_AS_EXPORT: &str = "same_as_export";
 
@@ -500,7 +525,7 @@ impl Summary {
     /// with their groups, and the mean seconds of a check.
     pub fn backend_table(&self) -> String {
         use std::fmt::Write;
-        let cols = ["bug", "portability", "expected", "pass", SAME_AS_EXPORT];
+        let cols = BackendCount::COLUMNS;
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -509,26 +534,13 @@ impl Summary {
         );
         let _ = writeln!(s, "|---|---|{}---|---|", "---|".repeat(cols.len()));
         for b in &self.by_backend {
-            let cell = |k: &str| {
-                let cc = b.classes.get(k).cloned().unwrap_or_default();
-                if Class::ALL.iter().any(|c| c.name() == k) {
-                    format!("{} ({})", cc.cases, cc.groups)
-                } else {
-                    cc.cases.to_string()
-                }
-            };
-            let other: u64 = b
-                .classes
-                .iter()
-                .filter(|(k, _)| !cols.contains(&k.as_str()))
-                .map(|(_, c)| c.cases)
-                .sum();
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {other} | {:.2} |",
+                "| {} | {} | {} | {} | {:.2} |",
                 md(&b.backend),
                 b.checks,
-                cols.map(cell).join(" | "),
+                cols.map(|k| b.cell(k)).join(" | "),
+                b.other(),
                 b.seconds_per_check
             );
         }

@@ -915,15 +915,13 @@ fn check_shared(pool: &Pool, case: &Case, shared: &[Backend]) -> Vec<(Backend, C
             .filter_map(|k| v.get("timings")?.get(k)?.as_f64())
             .sum()
     };
-    let shared_s = |v: &Value| -> f64 {
-        ["load", "eager", "export"]
-            .iter()
-            .filter_map(|k| value.get("timings")?.get(k)?.as_f64())
-            .sum::<f64>()
-            .min(worker_s(v))
-    };
-    // A step's own time: its step (in its `export`), inspection and probes.
-    let own_s = |v: &Value| -> f64 { worker_s(v) - shared_s(v) };
+    // The time every backend shares (load, eager, export); a step's own is the rest: its
+    // step (in its `export`), inspection and probes.
+    let shared_s: f64 = ["load", "eager", "export"]
+        .iter()
+        .filter_map(|k| value.get("timings")?.get(k)?.as_f64())
+        .sum();
+    let own_s = |v: &Value| -> f64 { (worker_s(v) - shared_s).max(0.0) };
     let mut base = value.clone();
     if let Some(o) = base.as_object_mut() {
         o.remove("backends");

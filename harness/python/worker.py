@@ -1371,10 +1371,8 @@ def _run_backend(req, subject, mod, model, base, transform, seed, scan_max, cach
         stepped, out["backend"] = _step(base.ep, transform)
         out["step_s"] = round(time.perf_counter() - t, 6)
         if stepped is None:
-            for k in ("dims", "accepted", "alone", "guards", "witnesses", "unproven", "probes"):
-                out[k] = []
-            out["accepted"] = {}
-            out["replacements"] = {}
+            out.update(dims=[], accepted={}, alone=[], guards=[], replacements={}, witnesses=[],
+                       unproven=[], probes=[])
             return out
         reference = base.gm()
         if isinstance(stepped, torch.export.ExportedProgram):
