@@ -793,6 +793,8 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
     summary.workers = Some(crate::report::WorkerStats {
         recycles: pool.recycles.load(Ordering::Relaxed),
         peak_rss_mb: pool.peak_rss.load(Ordering::Relaxed) >> 20,
+        forked: pool.forked.load(Ordering::Relaxed),
+        spawned: pool.spawned.load(Ordering::Relaxed),
     });
     write_summaries(out, &summary, &filed.details, &live.lines)?;
     if stopped_in_cases {

@@ -78,7 +78,13 @@ impl OracleArgs {
         if self.backends().contains(&Backend::Onnx) {
             e.ensure_onnx(true)?;
         }
-        pool_on(e, jobs, self.timeout())
+        let cfg = PoolConfig {
+            jobs,
+            timeout: self.timeout(),
+            warm: Some(oracle::warm_request(&self.backends())),
+            ..Default::default()
+        };
+        Pool::new(e, cfg).map_err(|e| anyhow::anyhow!("starting workers: {e}"))
     }
 
     /// The per-case timeout of the chosen backends.
@@ -986,8 +992,8 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
             .filter_map(|v| summary.verdicts.get(*v))
             .sum();
         eprintln!(
-            "  workers: {} recycled, {killed} replaced after a crash, hang or the memory limit; at most {} MB resident in a worker",
-            w.recycles, w.peak_rss_mb
+            "  workers: {} forked from the zygote, {} spawned; {} recycled, {killed} replaced after a crash, hang or the memory limit; at most {} MB resident in a worker",
+            w.forked, w.spawned, w.recycles, w.peak_rss_mb
         );
     }
     for b in &summary.by_backend {
@@ -1452,6 +1458,7 @@ fn pool_on(e: PythonEnv, jobs: usize, timeout: Duration) -> Result<Pool> {
     let cfg = PoolConfig {
         jobs,
         timeout,
+        warm: Some(oracle::warm_request(&[Backend::Export])),
         ..Default::default()
     };
     Pool::new(e, cfg).map_err(|e| anyhow::anyhow!("starting workers: {e}"))

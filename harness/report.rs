@@ -302,6 +302,11 @@ pub const SAME_AS_EXPORT: &str = "same_as_export";
 pub struct WorkerStats {
     pub recycles: u64,
     pub peak_rss_mb: u64,
+    /// Workers forked from the zygote, and spawned on their own (when it is off or failed).
+    #[serde(default)]
+    pub forked: u64,
+    #[serde(default)]
+    pub spawned: u64,
 }
 
 /// A class row's name as the reports show it.

@@ -177,13 +177,64 @@ fn generated_cases_are_valid_in_eager() {
 }
 
 fn fault_pool() -> Pool {
+    fault_pool_forking(true)
+}
+
+/// A pool with fault hooks whose workers are forked from a zygote, or spawned each.
+fn fault_pool_forking(zygote: bool) -> Pool {
     let cfg = PoolConfig {
         jobs: 1,
         timeout: Duration::from_secs(20),
+        zygote,
         test_hooks: true,
         ..Default::default()
     };
     Pool::new(env(), cfg).expect("workers start")
+}
+
+#[test]
+fn forked_and_spawned_workers_report_a_crash_and_are_replaced_alike() {
+    use std::sync::atomic::Ordering::Relaxed;
+    for zygote in [true, false] {
+        let pool = fault_pool_forking(zygote);
+        assert_eq!(pool.zygote_pid().is_some(), zygote);
+        let before = pool.pids();
+        match pool.request(json!({"cmd": "test_crash"})) {
+            Outcome::Crash { status, .. } => assert_eq!(status, "killed by signal 9"),
+            other => panic!("expected a crash, got {other:?}"),
+        }
+        let r = oracle::check(&pool, &seed("seed_cat.json"), Backend::Export);
+        assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+        assert_ne!(pool.pids(), before);
+        let (forked, spawned) = (pool.forked.load(Relaxed), pool.spawned.load(Relaxed));
+        assert_eq!((forked, spawned), if zygote { (2, 0) } else { (0, 2) });
+    }
+}
+
+#[test]
+fn a_zygote_killed_from_outside_is_replaced_and_the_request_in_hand_is_not_charged() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let pool = fault_pool();
+    let zygote = pool.zygote_pid().expect("workers come from a zygote");
+    let worker = pool.pids()[0];
+    let _ = std::process::Command::new("kill")
+        .args(["-9", &zygote.to_string()])
+        .status();
+    // Its worker follows it (the parent watch looks every 0.5 s).
+    let t = std::time::Instant::now();
+    while std::path::Path::new(&format!("/proc/{worker}/cmdline")).exists()
+        && std::fs::read(format!("/proc/{worker}/cmdline")).is_ok_and(|c| !c.is_empty())
+        && t.elapsed() < Duration::from_secs(10)
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    match pool.request(json!({"cmd": "ping"})) {
+        Outcome::Reply { value, .. } => assert_eq!(value["ok"], true),
+        other => panic!("the request must run on a worker of a new zygote, got {other:?}"),
+    }
+    assert_eq!(pool.zygote_starts.load(Relaxed), 2);
+    assert_ne!(pool.zygote_pid(), Some(zygote));
+    assert_eq!(pool.spawned.load(Relaxed), 0);
 }
 
 #[test]

@@ -7,9 +7,10 @@ use std::path::Path;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-/// Pids of the processes whose parent is `ppid` and whose command line runs the worker.
+/// Pids of the worker processes under `ppid`: its children that run the worker script (the
+/// zygote, or spawned workers) and their children (workers forked from the zygote).
 fn workers_of(ppid: u32) -> Vec<u32> {
-    let mut out = vec![];
+    let mut procs = vec![];
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
             continue;
@@ -21,10 +22,23 @@ fn workers_of(ppid: u32) -> Vec<u32> {
             .and_then(|(_, rest)| rest.split_whitespace().nth(1))
             .and_then(|p| p.parse::<u32>().ok());
         let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        if parent == Some(ppid) && String::from_utf8_lossy(&cmdline).contains("/worker-") {
-            out.push(pid);
+        if let Some(parent) = parent
+            && String::from_utf8_lossy(&cmdline).contains("/worker-")
+        {
+            procs.push((pid, parent));
         }
     }
+    let mut out: Vec<u32> = procs
+        .iter()
+        .filter(|(_, parent)| *parent == ppid)
+        .map(|(pid, _)| *pid)
+        .collect();
+    let grandchildren: Vec<u32> = procs
+        .iter()
+        .filter(|(_, parent)| out.contains(parent))
+        .map(|(pid, _)| *pid)
+        .collect();
+    out.extend(grandchildren);
     out
 }
 

@@ -784,6 +784,32 @@ pub fn request_for(case: &Case, rendered: &Rendered, backend: Backend, truth: &T
     })
 }
 
+/// What a pool's zygote checks once before it forks workers (`PoolConfig::warm`): a small
+/// built-in case on the run's non-strict backends, so that every lazy import of the check
+/// path is paid once and shared. AOTInductor (whose compiler starts processes of its own)
+/// and onnxruntime (which starts a thread on import) stay out of it: a fork inherits no
+/// threads, and they must be started in each worker. torch.onnx and onnxscript are only
+/// imported.
+pub fn warm_request(backends: &[Backend]) -> Value {
+    let case = Case::from_json(include_str!("../../corpus/seeds/seed_cat.json"), "seed_cat")
+        .expect("the built-in warm-up case loads");
+    let rendered = render(&case);
+    let mut request = request_for(&case, &rendered, Backend::Export, &Truth::of(&case));
+    request["transforms"] = json!(
+        backends
+            .iter()
+            .filter(|b| matches!(b, Backend::Decomposed | Backend::Saved))
+            .filter_map(|b| b.transform())
+            .collect::<Vec<_>>()
+    );
+    let imports: &[&str] = if backends.contains(&Backend::Onnx) {
+        &["torch.onnx", "onnxscript"]
+    } else {
+        &[]
+    };
+    json!({"request": request, "imports": imports})
+}
+
 /// Checks one case on one backend.
 pub fn check(pool: &Pool, case: &Case, backend: Backend) -> CheckResult {
     let t0 = Instant::now();

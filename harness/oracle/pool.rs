@@ -1,4 +1,4 @@
-//! The worker pool: long-lived Python processes (one torch import each) speaking JSON lines.
+//! The worker pool: long-lived Python processes speaking JSON lines.
 //!
 //! A request goes to a free worker and waits at most the configured timeout. A worker that
 //! exceeds it is killed and replaced (`Outcome::Hang`); one that dies answers
@@ -6,13 +6,22 @@
 //! memory passed `recycle_rss` (or that served `recycle_after` requests) is retired and a
 //! fresh one started, since torch keeps a little memory alive per export. The pool itself
 //! never fails because a worker did.
+//!
+//! Workers are forked from a zygote (`worker.py --zygote`): one process that imports torch
+//! and checks a small case once, so that a new worker (at start, after a crash, hang or
+//! oom, or a recycle) is ready in milliseconds instead of the seconds of `import torch` and
+//! the first export's lazy imports. A forked worker is still a process of its own with its
+//! own socket and stderr, killed and replaced on its own; the zygote, its parent, reports
+//! its exit status. Should the zygote fail, workers are spawned directly as before.
 
 use super::env::PythonEnv;
 use serde_json::Value;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -34,6 +43,12 @@ pub struct PoolConfig {
     /// Resident memory a worker may reach while it serves a request before it is killed
     /// (`Outcome::Oom`). A warm worker holds about 0.8 GB.
     pub memory_limit: u64,
+    /// Forks workers from a zygote (see the module's documentation) instead of spawning
+    /// each. `SHAPEFUZZ_ZYGOTE=0` in the environment turns it off for a run.
+    pub zygote: bool,
+    /// What the zygote runs once before it forks (`warm_request`): a check of a small case
+    /// on the run's backends, so that no worker pays the first export's lazy imports.
+    pub warm: Option<Value>,
     /// Enables the worker's fault-injection commands. Only tests set this.
     #[doc(hidden)]
     pub test_hooks: bool,
@@ -48,6 +63,8 @@ impl Default for PoolConfig {
             recycle_rss: 2 << 30,
             start_timeout: Duration::from_secs(120),
             memory_limit: 6 << 30,
+            zygote: std::env::var("SHAPEFUZZ_ZYGOTE").map_or(true, |v| v != "0"),
+            warm: None,
             test_hooks: false,
         }
     }
@@ -93,9 +110,55 @@ fn resident_bytes(pid: u32) -> u64 {
 /// How often a busy worker's memory is looked at.
 const MEMORY_POLL: Duration = Duration::from_millis(100);
 
+/// A worker's process: spawned by shapefuzz, or forked by the zygote (which is then its
+/// parent and reports how it ended).
+enum Proc {
+    Spawned(Child),
+    Forked { pid: u32, zygote: Arc<Zygote> },
+}
+
+impl Proc {
+    fn id(&self) -> u32 {
+        match self {
+            Proc::Spawned(c) => c.id(),
+            Proc::Forked { pid, .. } => *pid,
+        }
+    }
+
+    /// Kills the process and says how it ended.
+    fn kill(&mut self) -> String {
+        match self {
+            Proc::Spawned(c) => {
+                let _ = c.kill();
+                c.wait()
+                    .map(|s| describe_status(&s))
+                    .unwrap_or_else(|e| e.to_string())
+            }
+            Proc::Forked { pid, zygote } => zygote.kill(*pid),
+        }
+    }
+
+    /// Waits up to `limit` for the process to end by itself.
+    fn ended_within(&mut self, limit: Duration) -> bool {
+        match self {
+            Proc::Spawned(c) => {
+                let deadline = Instant::now() + limit;
+                while Instant::now() < deadline {
+                    if let Ok(Some(_)) = c.try_wait() {
+                        return true;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                false
+            }
+            Proc::Forked { pid, zygote } => zygote.exit_status(*pid, limit).is_some(),
+        }
+    }
+}
+
 struct Worker {
-    child: Child,
-    stdin: ChildStdin,
+    proc: Proc,
+    stdin: Box<dyn Write + Send>,
     lines: Receiver<String>,
     stderr_tail: Arc<Mutex<VecDeque<u8>>>,
     served: usize,
@@ -104,106 +167,171 @@ struct Worker {
 
 const STDERR_KEEP: usize = 8192;
 
+/// Reads `stdout` line by line into a channel. Bytes that are not UTF-8 make a reply that
+/// fails to parse (a protocol error, the harness's fault), not a dead channel that reads as
+/// a torch crash.
+fn line_channel(stdout: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let line = String::from_utf8_lossy(&buf)
+                .trim_end_matches(['\n', '\r'])
+                .to_string();
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Keeps the last `STDERR_KEEP` bytes of `stderr`, draining it continuously: a full pipe
+/// would block the process.
+fn stderr_tail(mut stderr: impl Read + Send + 'static) -> Arc<Mutex<VecDeque<u8>>> {
+    let tail = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_KEEP)));
+    let tail2 = tail.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let mut t = tail2.lock().unwrap();
+            t.extend(&buf[..n]);
+            let excess = t.len().saturating_sub(STDERR_KEEP);
+            t.drain(..excess);
+        }
+    });
+    tail
+}
+
+fn last_lines(tail: &Mutex<VecDeque<u8>>) -> String {
+    let bytes: Vec<u8> = tail.lock().unwrap().iter().copied().collect();
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+/// The worker script started with the pool's environment variables.
+fn worker_command(env: &PythonEnv, cfg: &PoolConfig) -> Command {
+    let mut cmd = Command::new(&env.python);
+    cmd.arg("-u")
+        .arg(&env.worker)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("OMP_NUM_THREADS", "1");
+    // Own process group: a Ctrl-C at the terminal stops the campaign, which lets the
+    // workers finish the cases in flight instead of dying with them.
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    if cfg.test_hooks {
+        cmd.env("SHAPEFUZZ_WORKER_TEST_HOOKS", "1");
+    } else {
+        cmd.env_remove("SHAPEFUZZ_WORKER_TEST_HOOKS");
+    }
+    cmd
+}
+
+/// Checks a hello (a worker's or the zygote's) against this shapefuzz and its environment.
+fn check_hello(env: &PythonEnv, ready: &Value) -> Result<(), String> {
+    let spoken = ready.get("protocol").and_then(Value::as_u64);
+    if spoken != Some(super::protocol::PROTOCOL_VERSION as u64) {
+        return Err(format!(
+            "{} speaks protocol {}, this shapefuzz speaks {}; run `shapefuzz setup` to refresh it",
+            env.worker.display(),
+            spoken.map_or("none".into(), |v| v.to_string()),
+            super::protocol::PROTOCOL_VERSION
+        ));
+    }
+    // The environment's torch was read from its record, not asked: the hello is where a
+    // changed environment shows.
+    let torch = ready.get("torch").and_then(Value::as_str).unwrap_or("");
+    if torch != env.torch_version {
+        return Err(format!(
+            "{} runs torch {torch:?}, its environment recorded {}; run `shapefuzz setup` again (or remove {} to rebuild it)",
+            env.python.display(),
+            env.torch_version,
+            env.python
+                .parent()
+                .and_then(Path::parent)
+                .map_or_else(String::new, |p| p.display().to_string())
+        ));
+    }
+    Ok(())
+}
+
 impl Worker {
     fn spawn(env: &PythonEnv, cfg: &PoolConfig) -> Result<Worker, String> {
-        let mut cmd = Command::new(&env.python);
-        cmd.arg("-u")
-            .arg(&env.worker)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .env("OMP_NUM_THREADS", "1");
-        // Own process group: a Ctrl-C at the terminal stops the campaign, which lets the
-        // workers finish the cases in flight instead of dying with them.
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        if cfg.test_hooks {
-            cmd.env("SHAPEFUZZ_WORKER_TEST_HOOKS", "1");
-        } else {
-            cmd.env_remove("SHAPEFUZZ_WORKER_TEST_HOOKS");
-        }
-        let mut child = cmd
+        let mut child = worker_command(env, cfg)
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", env.python.display()))?;
         let stdin = child.stdin.take().unwrap();
         let stdout = child.stdout.take().unwrap();
-        let mut stderr = child.stderr.take().unwrap();
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            // Bytes that are not UTF-8 make a reply that fails to parse (a protocol error,
-            // the harness's fault), not a dead channel that reads as a torch crash.
-            let mut reader = BufReader::new(stdout);
-            let mut buf = Vec::new();
-            loop {
-                buf.clear();
-                match reader.read_until(b'\n', &mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
-                }
-                let line = String::from_utf8_lossy(&buf)
-                    .trim_end_matches(['\n', '\r'])
-                    .to_string();
-                if tx.send(line).is_err() {
-                    break;
-                }
+        let stderr = child.stderr.take().unwrap();
+        Worker::greet(
+            Proc::Spawned(child),
+            Box::new(stdin),
+            stdout,
+            stderr,
+            env,
+            cfg,
+        )
+    }
+
+    /// Forks a worker from `zygote`.
+    fn fork(zygote: &Arc<Zygote>, env: &PythonEnv, cfg: &PoolConfig) -> Result<Worker, String> {
+        let (pid, io, err) = zygote.fork(cfg.start_timeout)?;
+        let proc = Proc::Forked {
+            pid,
+            zygote: zygote.clone(),
+        };
+        let writer = match io.try_clone() {
+            Ok(w) => w,
+            Err(e) => {
+                zygote.kill(pid);
+                return Err(format!("forked worker's socket: {e}"));
             }
-        });
-        let tail = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_KEEP)));
-        let tail2 = tail.clone();
-        // Drain stderr continuously: a full pipe would block the worker.
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                let mut t = tail2.lock().unwrap();
-                t.extend(&buf[..n]);
-                let excess = t.len().saturating_sub(STDERR_KEEP);
-                t.drain(..excess);
-            }
-        });
+        };
+        Worker::greet(proc, Box::new(writer), io, err, env, cfg)
+    }
+
+    /// Wires a started worker up and waits for its hello.
+    fn greet(
+        proc: Proc,
+        stdin: Box<dyn Write + Send>,
+        stdout: impl Read + Send + 'static,
+        stderr: impl Read + Send + 'static,
+        env: &PythonEnv,
+        cfg: &PoolConfig,
+    ) -> Result<Worker, String> {
         let mut w = Worker {
-            child,
+            proc,
             stdin,
-            lines: rx,
-            stderr_tail: tail,
+            lines: line_channel(stdout),
+            stderr_tail: stderr_tail(stderr),
             served: 0,
             ready: Value::Null,
         };
         match w.lines.recv_timeout(cfg.start_timeout) {
             Ok(line) => {
-                w.ready = serde_json::from_str(&line)
-                    .map_err(|e| format!("worker said {line:?}: {e}"))?;
-                let spoken = w.ready.get("protocol").and_then(Value::as_u64);
-                if spoken != Some(super::protocol::PROTOCOL_VERSION as u64) {
+                w.ready = match serde_json::from_str(&line) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        let _ = w.kill();
+                        return Err(format!("worker said {line:?}: {e}"));
+                    }
+                };
+                if let Err(e) = check_hello(env, &w.ready) {
                     let _ = w.kill();
-                    return Err(format!(
-                        "{} speaks protocol {}, this shapefuzz speaks {}; run `shapefuzz setup` to refresh it",
-                        env.worker.display(),
-                        spoken.map_or("none".into(), |v| v.to_string()),
-                        super::protocol::PROTOCOL_VERSION
-                    ));
-                }
-                // The environment's torch was read from its record, not asked: the hello is
-                // where a changed environment shows.
-                let torch = w
-                    .ready
-                    .get("torch")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string();
-                if torch != env.torch_version {
-                    let _ = w.kill();
-                    return Err(format!(
-                        "{} runs torch {torch:?}, its environment recorded {}; run `shapefuzz setup` again (or remove {} to rebuild it)",
-                        env.python.display(),
-                        env.torch_version,
-                        env.python
-                            .parent()
-                            .and_then(Path::parent)
-                            .map_or_else(String::new, |p| p.display().to_string())
-                    ));
+                    return Err(e);
                 }
                 Ok(w)
             }
@@ -216,25 +344,296 @@ impl Worker {
 
     /// The last lines the worker wrote to stderr.
     fn tail(&self) -> String {
-        let bytes: Vec<u8> = self.stderr_tail.lock().unwrap().iter().copied().collect();
-        let text = String::from_utf8_lossy(&bytes);
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
+        last_lines(&self.stderr_tail)
+    }
+
+    /// The outcome of a worker that stopped answering: a crash, or (`Err`) the death of the
+    /// zygote it was forked from, which takes its children with it.
+    fn crashed(self) -> Result<Outcome, Outcome> {
+        let zygote_gone = match &self.proc {
+            Proc::Forked { zygote, .. } => zygote.is_gone(),
+            Proc::Spawned(_) => false,
+        };
+        let (status, stderr_tail) = self.kill();
+        let crash = Outcome::Crash {
+            status,
+            stderr_tail,
+        };
+        if zygote_gone { Err(crash) } else { Ok(crash) }
     }
 
     /// Kills the worker; returns how it ended and its last words on stderr.
     fn kill(mut self) -> (String, String) {
-        let _ = self.child.kill();
-        let status = self
-            .child
-            .wait()
-            .map(|s| describe_status(&s))
-            .unwrap_or_else(|e| e.to_string());
+        let status = self.proc.kill();
         remove_worker_tmp(&self.ready);
         // Let the stderr thread catch the last words.
         std::thread::sleep(Duration::from_millis(20));
         (status, self.tail())
     }
+}
+
+/// The process workers are forked from (`worker.py --zygote`, PROTOCOL.md "Zygote").
+struct Zygote {
+    child: Mutex<Child>,
+    /// Commands; held for the whole of a fork, so forks are one at a time.
+    commands: Mutex<ChildStdin>,
+    events: Arc<(Mutex<ZygoteEvents>, Condvar)>,
+    stderr_tail: Arc<Mutex<VecDeque<u8>>>,
+    /// Where the sockets forked workers connect to are made: the zygote's own scratch
+    /// directory (private to this user, and removed by whichever of the two ends last).
+    dir: PathBuf,
+    forks: AtomicU64,
+    ready: Value,
+}
+
+#[derive(Default)]
+struct ZygoteEvents {
+    hello: Option<Value>,
+    warmed: Option<Value>,
+    /// Fork token -> pid.
+    forked: HashMap<u64, u32>,
+    /// Pid -> how the child ended, until someone asks.
+    exited: HashMap<u32, String>,
+    /// The zygote's stdout closed: it is gone.
+    gone: bool,
+}
+
+impl Zygote {
+    /// Starts the zygote, checks its hello and runs the warm-up. `Ok(Err(..))` is a zygote
+    /// that failed where a spawned worker might not; `Err(..)` is the environment's fault,
+    /// which a spawned worker would meet as well.
+    fn start(env: &PythonEnv, cfg: &PoolConfig) -> Result<Result<Zygote, String>, String> {
+        let mut child = worker_command(env, cfg)
+            .arg("--zygote")
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", env.python.display()))?;
+        let commands = child.stdin.take().unwrap();
+        let lines = line_channel(child.stdout.take().unwrap());
+        let tail = stderr_tail(child.stderr.take().unwrap());
+        let events: Arc<(Mutex<ZygoteEvents>, Condvar)> = Arc::default();
+        let ev = events.clone();
+        std::thread::spawn(move || {
+            for line in lines.iter() {
+                let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                    continue;
+                };
+                let (lock, cv) = &*ev;
+                let mut e = lock.lock().unwrap();
+                if let (Some(pid), Some(status)) = (
+                    v.get("exited").and_then(Value::as_u64),
+                    v.get("status").and_then(Value::as_str),
+                ) {
+                    e.exited.insert(pid as u32, status.to_string());
+                } else if let (Some(pid), Some(token)) = (
+                    v.get("forked").and_then(Value::as_u64),
+                    v.get("token").and_then(Value::as_u64),
+                ) {
+                    e.forked.insert(token, pid as u32);
+                } else if v.get("warmed").is_some() {
+                    e.warmed = Some(v);
+                } else if e.hello.is_none() {
+                    e.hello = Some(v);
+                }
+                cv.notify_all();
+            }
+            let (lock, cv) = &*ev;
+            lock.lock().unwrap().gone = true;
+            cv.notify_all();
+        });
+        let mut z = Zygote {
+            child: Mutex::new(child),
+            commands: Mutex::new(commands),
+            events,
+            stderr_tail: tail,
+            dir: PathBuf::new(),
+            forks: 0.into(),
+            ready: Value::Null,
+        };
+        let hello = z.wait_for(cfg.start_timeout, |e| e.hello.clone());
+        let Some(hello) = hello else {
+            // Whatever stopped it (no torch, a broken interpreter) stops a spawned worker
+            // too, which reports it in the words users know.
+            return Ok(Err(format!(
+                "the zygote did not start ({}): {}",
+                z.stop(),
+                last_lines(&z.stderr_tail)
+            )));
+        };
+        check_hello(env, &hello)?;
+        let tmp = Path::new(hello.get("tmp").and_then(Value::as_str).unwrap_or(""));
+        if !tmp.is_absolute() || !tmp.is_dir() {
+            return Ok(Err(format!(
+                "the zygote's scratch directory {tmp:?} is not there"
+            )));
+        }
+        z.dir = tmp.to_path_buf();
+        z.ready = hello;
+        if let Some(warm) = &cfg.warm {
+            let cmd = serde_json::json!({"cmd": "warm", "imports": warm.get("imports"), "request": warm.get("request")});
+            // A warm-up that fails only costs the first case its lazy imports; one that
+            // stalls past the start timeout leaves a zygote not worth keeping.
+            let warmed = z
+                .send(&cmd)
+                .ok()
+                .and_then(|()| z.wait_for(cfg.start_timeout, |e| e.warmed.clone()));
+            if warmed.is_none() {
+                return Ok(Err(format!(
+                    "the zygote's warm-up did not end ({})",
+                    z.stop()
+                )));
+            }
+        }
+        Ok(Ok(z))
+    }
+
+    fn send(&self, cmd: &Value) -> Result<(), String> {
+        let mut w = self.commands.lock().unwrap();
+        writeln!(w, "{cmd}")
+            .and_then(|_| w.flush())
+            .map_err(|e| format!("the zygote is gone: {e}"))
+    }
+
+    /// Waits until `f` finds what it looks for in the zygote's events, it is gone, or
+    /// `limit` passes.
+    fn wait_for<T>(
+        &self,
+        limit: Duration,
+        mut f: impl FnMut(&mut ZygoteEvents) -> Option<T>,
+    ) -> Option<T> {
+        let deadline = Instant::now() + limit;
+        let (lock, cv) = &*self.events;
+        let mut e = lock.lock().unwrap();
+        loop {
+            if let Some(x) = f(&mut e) {
+                return Some(x);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if e.gone || left.is_zero() {
+                return None;
+            }
+            e = cv.wait_timeout(e, left).unwrap().0;
+        }
+    }
+
+    fn is_gone(&self) -> bool {
+        self.events.0.lock().unwrap().gone
+    }
+
+    /// Forks a worker: returns its pid, its protocol socket and its stderr socket.
+    fn fork(&self, limit: Duration) -> Result<(u32, UnixStream, UnixStream), String> {
+        let mut commands = self.commands.lock().unwrap();
+        let token = self.forks.fetch_add(1, Ordering::Relaxed);
+        let path = self.dir.join(format!("w{token}.sock"));
+        let _ = std::fs::remove_file(&path);
+        let listener = UnixListener::bind(&path)
+            .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
+        let _ = listener.set_nonblocking(true);
+        let cmd =
+            serde_json::json!({"cmd": "fork", "socket": path.to_string_lossy(), "token": token});
+        writeln!(commands, "{cmd}")
+            .and_then(|_| commands.flush())
+            .map_err(|e| format!("the zygote is gone: {e}"))?;
+        drop(commands);
+        let deadline = Instant::now() + limit;
+        let accepted = (|| {
+            let pid = self
+                .wait_for(limit, |e| e.forked.remove(&token))
+                .ok_or("the zygote did not fork")?;
+            let mut io = None;
+            let mut err = None;
+            while io.is_none() || err.is_none() {
+                match listener.accept() {
+                    Ok((mut s, _)) => {
+                        let _ = s.set_nonblocking(false);
+                        let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+                        match read_tag(&mut s).as_deref() {
+                            Some("io") => io = Some(s),
+                            Some("err") => err = Some(s),
+                            _ => {}
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        if let Some(status) = self.exit_status(pid, Duration::ZERO) {
+                            return Err(format!("the forked worker ended at once ({status})"));
+                        }
+                        if Instant::now() > deadline {
+                            self.kill(pid);
+                            return Err("the forked worker did not connect".to_string());
+                        }
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
+                    Err(e) => {
+                        self.kill(pid);
+                        return Err(format!("accepting the forked worker: {e}"));
+                    }
+                }
+            }
+            let (io, err) = (io.unwrap(), err.unwrap());
+            let _ = io.set_read_timeout(None);
+            let _ = err.set_read_timeout(None);
+            Ok((pid, io, err))
+        })();
+        let _ = std::fs::remove_file(&path);
+        accepted
+    }
+
+    /// How the child `pid` ended, once it has (waiting at most `limit`).
+    fn exit_status(&self, pid: u32, limit: Duration) -> Option<String> {
+        self.wait_for(limit, |e| e.exited.remove(&pid))
+    }
+
+    /// Kills a forked worker and says how it ended.
+    fn kill(&self, pid: u32) -> String {
+        // The zygote kills only a child it has not reaped, so a reused pid is never hit.
+        if self
+            .send(&serde_json::json!({"cmd": "kill", "pid": pid}))
+            .is_err()
+        {
+            return "status unknown: the zygote is gone".to_string();
+        }
+        self.exit_status(pid, Duration::from_secs(10))
+            .unwrap_or_else(|| "status unknown: the zygote did not report it".to_string())
+    }
+
+    /// Stops the zygote (and with it any child it still has); says how it ended.
+    fn stop(&self) -> String {
+        let _ = self.send(&serde_json::json!({"cmd": "exit"}));
+        let mut child = self.child.lock().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(s)) = child.try_wait() {
+                return describe_status(&s);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        child
+            .wait()
+            .map(|s| describe_status(&s))
+            .unwrap_or_else(|e| e.to_string())
+    }
+}
+
+impl Drop for Zygote {
+    fn drop(&mut self) {
+        self.stop();
+        remove_worker_tmp(&self.ready);
+    }
+}
+
+/// The tag a forked worker's connection starts with (`io` or `err`), read byte by byte so
+/// that nothing after it is consumed.
+fn read_tag(s: &mut UnixStream) -> Option<String> {
+    let mut tag = Vec::new();
+    let mut byte = [0u8; 1];
+    while tag.len() < 8 {
+        match s.read(&mut byte) {
+            Ok(1) if byte[0] == b'\n' => return String::from_utf8(tag).ok(),
+            Ok(1) => tag.push(byte[0]),
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Removes the scratch directory a killed worker could not remove itself (named in its
@@ -268,52 +667,102 @@ pub struct Pool {
     slots: Vec<Mutex<Option<Worker>>>,
     free: Mutex<Vec<usize>>,
     freed: Condvar,
-    next_id: std::sync::atomic::AtomicU64,
+    next_id: AtomicU64,
+    /// The zygote workers are forked from; `None` when `cfg.zygote` is off or it failed.
+    zygote: Mutex<Option<Arc<Zygote>>>,
+    /// Zygotes started (1 unless one died and was replaced).
+    pub zygote_starts: AtomicU64,
+    /// Workers forked from the zygote, and workers spawned on their own.
+    pub forked: AtomicU64,
+    pub spawned: AtomicU64,
     /// Workers retired by `recycle_after` or `recycle_rss`.
-    pub recycles: std::sync::atomic::AtomicU64,
+    pub recycles: AtomicU64,
     /// The most resident memory a worker was seen with (polled while it works and read
     /// after each answer), in bytes.
-    pub peak_rss: std::sync::atomic::AtomicU64,
+    pub peak_rss: AtomicU64,
     /// Set by `abort`: requests in flight kill their worker and answer `Outcome::Aborted`.
     aborting: std::sync::atomic::AtomicBool,
-    /// Time each worker took to start, in the order they started.
+    /// Time each worker took to start (the zygote's start included in the first ones'),
+    /// in the order they started.
     pub start_times: Mutex<Vec<Duration>>,
 }
 
+/// How many zygotes a pool starts before it spawns its workers on their own.
+const ZYGOTE_STARTS: u64 = 3;
+
 impl Pool {
-    /// Starts `cfg.jobs` workers in parallel and waits until all are ready.
+    /// Starts the zygote (when configured) and `cfg.jobs` workers, and waits until all are
+    /// ready.
     pub fn new(env: PythonEnv, cfg: PoolConfig) -> Result<Pool, String> {
         let jobs = cfg.jobs.max(1);
-        let started: Vec<Result<(Worker, Duration), String>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..jobs)
-                .map(|_| {
-                    s.spawn(|| {
-                        let t = Instant::now();
-                        Worker::spawn(&env, &cfg).map(|w| (w, t.elapsed()))
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        let mut slots = vec![];
-        let mut times = vec![];
-        for r in started {
-            let (w, t) = r?;
-            slots.push(Mutex::new(Some(w)));
-            times.push(t);
-        }
-        Ok(Pool {
+        let pool = Pool {
             env,
             cfg,
-            slots,
+            slots: (0..jobs).map(|_| Mutex::new(None)).collect(),
             free: Mutex::new((0..jobs).collect()),
             freed: Condvar::new(),
             next_id: 0.into(),
+            zygote: Mutex::new(None),
+            zygote_starts: 0.into(),
+            forked: 0.into(),
+            spawned: 0.into(),
             aborting: false.into(),
             recycles: 0.into(),
             peak_rss: 0.into(),
-            start_times: Mutex::new(times),
-        })
+            start_times: Mutex::new(vec![]),
+        };
+        let t = Instant::now();
+        if pool.cfg.zygote {
+            pool.live_zygote()?;
+        }
+        // Forks are one at a time and take milliseconds; spawns import torch in parallel.
+        let started: Vec<Result<(Worker, Duration), String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..jobs)
+                .map(|_| s.spawn(|| pool.start_worker().map(|w| (w, t.elapsed()))))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (slot, r) in pool.slots.iter().zip(started) {
+            let (w, took) = r?;
+            *slot.lock().unwrap() = Some(w);
+            pool.start_times.lock().unwrap().push(took);
+        }
+        Ok(pool)
+    }
+
+    /// The zygote, started (again) when there is none or it died. `Ok(None)` means workers
+    /// are spawned on their own: the zygote is off, or failed `ZYGOTE_STARTS` times.
+    fn live_zygote(&self) -> Result<Option<Arc<Zygote>>, String> {
+        if !self.cfg.zygote {
+            return Ok(None);
+        }
+        let mut z = self.zygote.lock().unwrap();
+        if let Some(live) = z.as_ref().filter(|z| !z.is_gone()) {
+            return Ok(Some(live.clone()));
+        }
+        *z = None;
+        while self.zygote_starts.load(Ordering::Relaxed) < ZYGOTE_STARTS {
+            self.zygote_starts.fetch_add(1, Ordering::Relaxed);
+            if let Ok(started) = Zygote::start(&self.env, &self.cfg)? {
+                *z = Some(Arc::new(started));
+                return Ok(z.clone());
+            }
+        }
+        Ok(None)
+    }
+
+    /// A new worker: forked from the zygote, or spawned when there is none.
+    fn start_worker(&self) -> Result<Worker, String> {
+        if let Some(z) = self.live_zygote()? {
+            // A fork that fails for any reason leaves the spawned worker of old.
+            if let Ok(w) = Worker::fork(&z, &self.env, &self.cfg) {
+                self.forked.fetch_add(1, Ordering::Relaxed);
+                return Ok(w);
+            }
+        }
+        let w = Worker::spawn(&self.env, &self.cfg)?;
+        self.spawned.fetch_add(1, Ordering::Relaxed);
+        Ok(w)
     }
 
     pub fn jobs(&self) -> usize {
@@ -336,11 +785,11 @@ impl Pool {
     /// `abort(false)`: how a stopping run gets its workers back from cases that would run to
     /// their timeout. Workers that were busy are killed and start afresh on the next request.
     pub fn abort(&self, on: bool) {
-        self.aborting.store(on, std::sync::atomic::Ordering::SeqCst);
+        self.aborting.store(on, Ordering::SeqCst);
     }
 
     pub fn is_aborting(&self) -> bool {
-        self.aborting.load(std::sync::atomic::Ordering::SeqCst)
+        self.aborting.load(Ordering::SeqCst)
     }
 
     /// Sends one request (an object; `id` is filled in) and waits for its outcome.
@@ -357,23 +806,29 @@ impl Pool {
                 free = self.freed.wait(free).unwrap();
             }
         };
-        let out = self.request_on(slot, &mut req);
+        let mut out = self.request_on(slot, &mut req);
+        // A forked worker dies with its zygote: that is the harness's fault, not the case's,
+        // so the case runs again on a worker of the next zygote.
+        if let Some(Outcome::Crash { .. }) = out.as_ref().err() {
+            out = self.request_on(slot, &mut req);
+        }
+        let out = out.unwrap_or_else(|o| o);
         self.free.lock().unwrap().push(slot);
         self.freed.notify_one();
         out
     }
 
-    fn request_on(&self, slot: usize, req: &mut Value) -> Outcome {
+    /// One request on the worker of `slot`. `Err` is an outcome that was the zygote's
+    /// death, not the request's.
+    fn request_on(&self, slot: usize, req: &mut Value) -> Result<Outcome, Outcome> {
         let mut guard = self.slots[slot].lock().unwrap();
         if guard.is_none() {
-            match Worker::spawn(&self.env, &self.cfg) {
+            match self.start_worker() {
                 Ok(w) => *guard = Some(w),
-                Err(e) => return Outcome::NoWorker { error: e },
+                Err(e) => return Ok(Outcome::NoWorker { error: e }),
             }
         }
-        let id = self
-            .next_id
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         req["id"] = id.into();
         let line = serde_json::to_string(req).expect("requests serialize");
         let started = Instant::now();
@@ -382,28 +837,23 @@ impl Pool {
             .and_then(|_| w.stdin.flush())
             .is_err()
         {
-            let (status, stderr_tail) = guard.take().unwrap().kill();
-            return Outcome::Crash {
-                status,
-                stderr_tail,
-            };
+            return guard.take().unwrap().crashed();
         }
-        let pid = w.child.id();
+        let pid = w.proc.id();
         loop {
             if self.is_aborting() {
                 guard.take().unwrap().kill();
-                return Outcome::Aborted;
+                return Ok(Outcome::Aborted);
             }
             let left = self.cfg.timeout.saturating_sub(started.elapsed());
             let resident = resident_bytes(pid);
-            self.peak_rss
-                .fetch_max(resident, std::sync::atomic::Ordering::Relaxed);
+            self.peak_rss.fetch_max(resident, Ordering::Relaxed);
             if resident > self.cfg.memory_limit {
                 guard.take().unwrap().kill();
-                return Outcome::Oom {
+                return Ok(Outcome::Oom {
                     resident,
                     limit: self.cfg.memory_limit,
-                };
+                });
             }
             match w.lines.recv_timeout(left.min(MEMORY_POLL)) {
                 Ok(l) => {
@@ -415,43 +865,43 @@ impl Pool {
                     }
                     w.served += 1;
                     let rss = resident_bytes(pid);
-                    self.peak_rss
-                        .fetch_max(rss, std::sync::atomic::Ordering::Relaxed);
+                    self.peak_rss.fetch_max(rss, Ordering::Relaxed);
                     if w.served >= self.cfg.recycle_after || rss > self.cfg.recycle_rss {
-                        self.recycles
-                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        self.recycles.fetch_add(1, Ordering::Relaxed);
                         let old = guard.take().unwrap();
                         retire(old);
                     }
-                    return Outcome::Reply {
+                    return Ok(Outcome::Reply {
                         value: v,
                         round_trip: started.elapsed(),
-                    };
+                    });
                 }
                 Err(RecvTimeoutError::Timeout) if left > MEMORY_POLL => {}
                 Err(RecvTimeoutError::Timeout) => {
                     let (_, stderr_tail) = guard.take().unwrap().kill();
-                    return Outcome::Hang {
+                    return Ok(Outcome::Hang {
                         after: started.elapsed(),
                         stderr_tail,
-                    };
+                    });
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    let (status, stderr_tail) = guard.take().unwrap().kill();
-                    return Outcome::Crash {
-                        status,
-                        stderr_tail,
-                    };
+                    return guard.take().unwrap().crashed();
                 }
             }
         }
+    }
+
+    /// The zygote's pid, when workers are forked from one (for tests).
+    pub fn zygote_pid(&self) -> Option<u32> {
+        let z = self.zygote.lock().unwrap();
+        z.as_ref().map(|z| z.child.lock().unwrap().id())
     }
 
     /// Pids of live workers (for tests and memory measurements).
     pub fn pids(&self) -> Vec<u32> {
         self.slots
             .iter()
-            .filter_map(|s| s.lock().unwrap().as_ref().map(|w| w.child.id()))
+            .filter_map(|s| s.lock().unwrap().as_ref().map(|w| w.proc.id()))
             .collect()
     }
 }
@@ -461,16 +911,11 @@ fn retire(mut w: Worker) {
     let _ = writeln!(w.stdin, "{{\"id\": 0, \"cmd\": \"exit\"}}");
     let _ = w.stdin.flush();
     std::thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = w.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        if w.proc.ended_within(Duration::from_secs(5)) {
+            remove_worker_tmp(&w.ready);
+        } else {
+            w.kill();
         }
-        let _ = w.child.kill();
-        let _ = w.child.wait();
-        remove_worker_tmp(&w.ready);
     });
 }
 

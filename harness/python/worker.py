@@ -2374,5 +2374,154 @@ def _cleanup():
         pass
 
 
+# --- zygote -------------------------------------------------------------------------------------
+# `worker.py --zygote` imports torch and warms the check path once, then forks workers on
+# request (PROTOCOL.md, "Zygote"). A forked worker is the same worker as a spawned one: it
+# serves the same loop on a socket of its own, so a crash, hang or memory blow-up of a case
+# takes down that worker alone; the zygote never runs a case after its warm-up. It reaps its
+# children and reports each exit status, since it, not shapefuzz, is their parent.
+def _zygote_send(obj):
+    _PROTO.write(json.dumps(obj) + "\n")
+    _PROTO.flush()
+
+
+def _zygote_warm(req):
+    t = time.perf_counter()
+    ok = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            for step in req.get("imports") or []:
+                if isinstance(step, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", step):
+                    try:
+                        importlib.import_module(step)
+                    except Exception:
+                        pass
+            if isinstance(req.get("request"), dict):
+                resp = _handle(dict(req["request"], id=None))
+                ok = bool(resp.get("ok"))
+        except BaseException:  # noqa: B036 - a failed warm-up only means a slower first case
+            ok = False
+    _LOG_HANDLER.records = []
+    return {"warmed": ok, "s": round(time.perf_counter() - t, 3)}
+
+
+def _zygote_child(sock_path, tmp):
+    """In the forked child: connect the protocol channel and stderr to shapefuzz's socket,
+    then serve as a worker."""
+    global _PARENT, _TMPDIR
+    import socket
+
+    try:
+        chans = []
+        for tag in (b"io\n", b"err\n"):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(sock_path)
+            s.sendall(tag)
+            chans.append(s)
+        io_sock, err_sock = chans
+        # Requests arrive on fd 0 and replies leave on the protocol fd; both become the socket.
+        # sys.stdin never read from the zygote's pipe, so it holds nothing buffered.
+        os.dup2(io_sock.fileno(), 0)
+        os.dup2(io_sock.fileno(), _PROTO_FD)
+        os.dup2(err_sock.fileno(), 2)
+        os.dup2(2, 1)
+        io_sock.close()
+        err_sock.close()
+    except BaseException:  # noqa: B036 - nobody is listening: there is no worker to be
+        os._exit(3)
+    _PARENT = os.getppid()
+    _TMPDIR = tmp
+    try:
+        main()
+    finally:
+        os._exit(0)
+
+
+def _zygote():
+    import gc
+    import select
+    import shutil
+
+    gc.collect()
+    gc.set_threshold(20000, 20, 20)
+    children = {}  # pid -> its scratch directory, removed when it is reaped
+    _zygote_send({"ready": True, "zygote": True, "protocol": PROTOCOL_VERSION, "torch": torch.__version__,
+                  "python": platform.python_version(), "pid": os.getpid(), "import_s": round(_IMPORT_S, 3),
+                  "tmp": _TMPDIR})
+    pending = b""
+    alive = True
+    while alive:
+        if os.getppid() != _PARENT:
+            break
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            shutil.rmtree(children.pop(pid, ""), ignore_errors=True)
+            if os.WIFSIGNALED(status):
+                text = f"killed by signal {os.WTERMSIG(status)}"
+            else:
+                text = f"exit code {os.waitstatus_to_exitcode(status)}"
+            _zygote_send({"exited": pid, "status": text})
+        ready, _, _ = select.select([0], [], [], 0.05)
+        if not ready:
+            continue
+        chunk = os.read(0, 65536)
+        if not chunk:
+            break
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            try:
+                req = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(req, dict):
+                continue
+            cmd = req.get("cmd")
+            if cmd == "warm":
+                _zygote_send(_zygote_warm(req))
+            elif cmd == "fork":
+                tmp = tempfile.mkdtemp(prefix="shapefuzz_worker_")
+                # What a child inherits must be flushed, and what lives as long as the
+                # zygote is frozen, so that the child's collections never touch (and copy)
+                # the shared pages.
+                sys.stderr.flush()
+                gc.collect()
+                gc.freeze()
+                pid = os.fork()
+                if pid == 0:
+                    _zygote_child(str(req.get("socket", "")), tmp)
+                children[pid] = tmp
+                _zygote_send({"forked": pid, "token": req.get("token")})
+            elif cmd == "kill":
+                # Only a child not yet reaped: its pid cannot have been reused.
+                pid = req.get("pid")
+                if isinstance(pid, int) and pid in children:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+            elif cmd == "exit":
+                alive = False
+                break
+    for pid in list(children):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+        shutil.rmtree(children.pop(pid), ignore_errors=True)
+    _cleanup()
+    os._exit(0)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--zygote"]:
+        _zygote()
+    else:
+        main()
