@@ -333,6 +333,17 @@ pub struct Reducer<'a, T> {
     max_tests: usize,
     on_new_smallest: Option<OnNewSmallest<'a, T>>,
     stop: Option<&'a std::sync::atomic::AtomicBool>,
+    can_show: Option<CanShow<'a>>,
+}
+
+type CanShow<'a> = Box<dyn Fn(&Case) -> bool + Sync + 'a>;
+
+/// What came of testing a list of candidates.
+enum Tried<T> {
+    Hit(Case, T),
+    NoneInteresting,
+    /// The budget ran out or the stop flag was set.
+    Stop,
 }
 
 impl<'a, T: Send> Reducer<'a, T> {
@@ -343,7 +354,16 @@ impl<'a, T: Send> Reducer<'a, T> {
             max_tests: 400,
             on_new_smallest: None,
             stop: None,
+            can_show: None,
         }
+    }
+
+    /// Candidates for which `f` is false cannot be interesting (for shapefuzz: they lost
+    /// every node of the finding's culprit op and spelling, which its signature names) and
+    /// are never tested: the budget goes to the candidates that can keep the finding.
+    pub fn only_if(mut self, f: impl Fn(&Case) -> bool + Sync + 'a) -> Self {
+        self.can_show = Some(Box::new(f));
+        self
     }
 
     /// Stop (keeping the smallest case so far) once `flag` is set, as by a Ctrl-C.
@@ -390,35 +410,19 @@ impl<'a, T: Send> Reducer<'a, T> {
             for (_, pass) in PASSES {
                 let fresh: Vec<Case> = pass(&current.0)
                     .into_iter()
+                    .filter(|c| self.can_show.as_ref().is_none_or(|f| f(c)))
                     .filter(|c| seen.insert(case_hash(c)))
                     .collect();
-                for chunk in fresh.chunks(self.jobs) {
-                    let stopped = self
-                        .stop
-                        .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed));
-                    if tests >= self.max_tests || stopped {
-                        break 'outer;
-                    }
-                    let results: Vec<Option<T>> = std::thread::scope(|s| {
-                        let handles: Vec<_> =
-                            chunk.iter().map(|c| s.spawn(|| interesting(c))).collect();
-                        handles
-                            .into_iter()
-                            .map(|h| h.join().expect("the predicate does not panic"))
-                            .collect()
-                    });
-                    tests += chunk.len();
-                    let hit = chunk
-                        .iter()
-                        .zip(results)
-                        .find_map(|(c, r)| r.map(|r| (c.clone(), r)));
-                    if let Some(hit) = hit {
-                        current = hit;
+                match self.try_in_order(&fresh, &mut tests, &interesting) {
+                    Tried::Hit(c, r) => {
+                        current = (c, r);
                         if let Some(f) = &mut self.on_new_smallest {
                             f(&current.0, &current.1)?;
                         }
                         continue 'outer;
                     }
+                    Tried::NoneInteresting => {}
+                    Tried::Stop => break 'outer,
                 }
             }
             break;
@@ -429,5 +433,38 @@ impl<'a, T: Send> Reducer<'a, T> {
             tests,
             seconds: started.elapsed().as_secs_f64(),
         })
+    }
+
+    /// Tests `candidates` `jobs` at a time; the first interesting one in their order wins.
+    fn try_in_order(
+        &self,
+        candidates: &[Case],
+        tests: &mut usize,
+        interesting: &(impl Fn(&Case) -> Option<T> + Sync),
+    ) -> Tried<T> {
+        for chunk in candidates.chunks(self.jobs) {
+            let stopped = self
+                .stop
+                .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed));
+            if *tests >= self.max_tests || stopped {
+                return Tried::Stop;
+            }
+            let results: Vec<Option<T>> = std::thread::scope(|s| {
+                let handles: Vec<_> = chunk.iter().map(|c| s.spawn(|| interesting(c))).collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("the predicate does not panic"))
+                    .collect()
+            });
+            *tests += chunk.len();
+            if let Some((c, r)) = chunk
+                .iter()
+                .zip(results)
+                .find_map(|(c, r)| r.map(|r| (c.clone(), r)))
+            {
+                return Tried::Hit(c, r);
+            }
+        }
+        Tried::NoneInteresting
     }
 }

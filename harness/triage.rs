@@ -67,7 +67,19 @@ pub fn reduce<'a>(
             first.message()
         );
     }
+    // The signature names the culprit node's op and spelling: a candidate without such a
+    // node cannot keep it, so it costs no oracle call.
+    let culprit = first
+        .cause()
+        .and_then(|c| Some((c.op.clone()?, c.spelling.clone())));
     Reducer::new(jobs.max(1))
+        .only_if(move |c| {
+            culprit.as_ref().is_none_or(|(op, spelling)| {
+                c.nodes
+                    .iter()
+                    .any(|n| n.kind() == *op && n.spelling_name() == spelling.as_deref())
+            })
+        })
         .max_tests(max_tests)
         .on_new_smallest(on_new_smallest)
         .stop_on(stop)

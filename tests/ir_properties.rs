@@ -130,6 +130,25 @@ proptest! {
         prop_assert!(sizes.windows(2).all(|w| w[1] <= w[0]), "{sizes:?}");
         prop_assert!(reduced.tests <= 200 + 2);
 
+        // Skipping the candidates that cannot keep the finding (`only_if`) never shows the
+        // predicate one of them, and ends on the very same case with no more tests.
+        let skipped_seen = std::sync::atomic::AtomicBool::new(false);
+        let skipping = Reducer::new(2)
+            .max_tests(200)
+            .only_if(|c| has_kind(c).is_some())
+            .run(&case, None, |c| {
+                if has_kind(c).is_none() {
+                    skipped_seen.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                has_kind(c)
+            })
+            .expect("the case has its own last op");
+        prop_assert!(!skipped_seen.load(std::sync::atomic::Ordering::Relaxed));
+        if reduced.tests < 200 {
+            prop_assert_eq!(&skipping.case, &reduced.case);
+            prop_assert!(skipping.tests <= reduced.tests);
+        }
+
         let stopped = Reducer::new(1)
             .on_new_smallest(|_, _| anyhow::bail!("disk full"))
             .run(&case, None, |_: &Case| Some(()));
