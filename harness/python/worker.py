@@ -1034,6 +1034,17 @@ def _accepted_alone(ep, gm, inputs, accepted, scan_max):
             leaves.append(("raw", None, actual, leaf))
     out = []
     gfn = gm._guards_fn
+
+    def value_of(x, env):
+        # A bare symbol or a number needs no sympy; anything else is rebuilt with integers
+        # (xreplace, not subs: no pattern matching, the same value once every symbol is a
+        # number). This loop runs 65 times per symbol.
+        if x.is_number:
+            return int(x)
+        if x in env:
+            return int(env[x])
+        return int(x.xreplace(env))
+
     for sym in sorted(hints, key=str):
         dims = []
         for kind, _, e, leaf in leaves:
@@ -1043,19 +1054,19 @@ def _accepted_alone(ep, gm, inputs, accepted, scan_max):
             elif kind == "value" and e == sym:
                 dims.append([i, elem])
         ok = []
+        env = {k: sympy.Integer(v) for k, v in hints.items()}
         for n in range(0, scan_max + 1):
-            env = dict(hints)
-            env[sym] = n
+            env[sym] = sympy.Integer(n)
             try:
                 args = []
                 for kind, dt, e, _ in leaves:
                     if kind == "tensor":
-                        shp = [int(x.subs(env)) if not x.is_number else int(x) for x in e]
+                        shp = [value_of(x, env) for x in e]
                         if any(v < 0 for v in shp):
                             raise ValueError("negative size")
                         args.append(torch.empty(tuple(shp), dtype=dt, device="meta"))
                     elif kind == "value":
-                        args.append(int(e.subs(env)))
+                        args.append(value_of(e, env))
                     else:
                         args.append(e)
                 gfn(*args)
