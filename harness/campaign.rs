@@ -22,7 +22,7 @@ use crate::triage;
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -445,6 +445,17 @@ struct Seen {
     check: CheckResult,
 }
 
+/// A group reduced while cases still ran (`pre_reduce`), from the case `key` names.
+struct PreReduced {
+    key: (usize, u64),
+    case: Case,
+    check: CheckResult,
+    tests: usize,
+    seconds: f64,
+    /// The reduction ended by itself (not cut by the end of the case phase).
+    complete: bool,
+}
+
 /// What the case threads share.
 #[derive(Default)]
 struct Live {
@@ -586,18 +597,26 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
         started,
         cases_ended: std::sync::OnceLock::new(),
     };
-    let (cases_end, run_end) = match cfg.limit {
+    // A run bounded by time keeps, at its end, what filing its groups will need: reducing
+    // those not reduced while cases ran, and looking for each one's workaround (the
+    // ticker re-estimates it from the reductions so far), never more than `--reduce-time`
+    // (a quarter of the run by default).
+    let (reserve_cap, run_end) = match cfg.limit {
         Limit::Time(t) => {
             let reserve = match cfg.reduce {
                 Some(_) => cfg.reduce_time.unwrap_or(t / 4).min(t),
                 None => Duration::ZERO,
             };
-            (Some(started + (t - reserve)), Some(started + t))
+            (reserve, Some(started + t))
         }
-        Limit::Cases(_) => (None, None),
+        Limit::Cases(_) => (Duration::ZERO, None),
     };
+    let reserve_ms =
+        std::sync::atomic::AtomicU64::new(reserve_cap.min(FILING_SLACK).as_millis() as u64);
+    let cases_end =
+        || run_end.map(|e| e - Duration::from_millis(reserve_ms.load(Ordering::Relaxed)));
     let cases_over =
-        || stop.load(Ordering::Relaxed) || cases_end.is_some_and(|e| Instant::now() >= e);
+        || stop.load(Ordering::Relaxed) || cases_end().is_some_and(|e| Instant::now() >= e);
     let bar = progress_bar(cfg.limit, shard, cfg.progress);
     let mut live = Live::default();
     for l in &previous.lines {
@@ -616,6 +635,8 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
     let live = Mutex::new(live);
     let write_error: Mutex<Option<std::io::Error>> = Mutex::new(None);
     let threads_done = AtomicBool::new(false);
+    let pre: Mutex<HashMap<String, PreReduced>> = Mutex::new(HashMap::new());
+    let early_stop = AtomicBool::new(false);
 
     // Generation (rayon, in batches) feeds the checking threads through a bounded channel.
     let (tx, rx) = mpsc::sync_channel::<(u64, u64, Case, Vec<Backend>)>(64);
@@ -709,6 +730,10 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
             })
             .collect();
         drop(rx);
+        if let Some(budget) = cfg.reduce {
+            let (live, ctx, pre, early_stop) = (&live, &ctx, &pre, &early_stop);
+            s.spawn(move || pre_reduce(pool, ctx, live, budget, pre, early_stop));
+        }
         // The ticker: progress lines, reports after new groups, and the end of a stop's
         // grace for cases in flight.
         s.spawn(|| {
@@ -723,7 +748,14 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
                         pool.abort(true);
                     }
                 }
+                if cases_over() {
+                    early_stop.store(true, Ordering::Relaxed);
+                }
                 let mut l = live.lock().unwrap();
+                if cfg.reduce.is_some() && run_end.is_some() && !cases_over() {
+                    let need = filing_estimate(ctx.cfg, &l, &pre.lock().unwrap(), pool.jobs());
+                    reserve_ms.store(need.min(reserve_cap).as_millis() as u64, Ordering::Relaxed);
+                }
                 for a in std::mem::take(&mut l.announcements) {
                     match cfg.progress {
                         Progress::Bar => bar.println(a),
@@ -731,11 +763,11 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
                         Progress::Quiet => {}
                     }
                 }
-                bar.set_message(l.groups_text(cases_end));
+                bar.set_message(l.groups_text(cases_end()));
                 if let Progress::Lines(every) = cfg.progress
                     && last_line.elapsed() >= every
                 {
-                    eprintln!("{}", l.progress_line(started, cases_end));
+                    eprintln!("{}", l.progress_line(started, cases_end()));
                     l.new_groups = 0;
                     last_line = Instant::now();
                 }
@@ -754,8 +786,15 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
         for t in case_threads {
             let _ = t.join();
         }
+        // The reduction in flight is abandoned (its worker freed at once): what it had is
+        // kept, and the filing goes on from it.
+        early_stop.store(true, Ordering::Relaxed);
+        if cfg.reduce.is_some() {
+            pool.abort(true);
+        }
         threads_done.store(true, Ordering::Relaxed);
     });
+    let pre = pre.into_inner().unwrap();
     bar.finish_and_clear();
     pool.abort(false);
     let stopped_in_cases = stop.load(Ordering::Relaxed);
@@ -776,11 +815,13 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
         &ctx,
         &summary,
         &live.seen,
+        &pre,
         &FilingConfig {
             reduce: cfg.reduce,
             progress: cfg.progress,
             deadline: reduce_end,
             stop,
+            timed: matches!(cfg.limit, Limit::Time(_)),
         },
     )?;
     let status = if stop.load(Ordering::Relaxed) {
@@ -912,6 +953,114 @@ impl Live {
     }
 }
 
+/// The least a run bounded by time keeps for filing: the last cases in flight, records,
+/// reports.
+const FILING_SLACK: Duration = Duration::from_secs(3);
+/// A reduction's seconds, and an oracle call's, before any has been measured in the run
+/// (BENCHMARKS.md's reductions: about 15 calls of 20-30 ms).
+const REDUCTION_GUESS: Duration = Duration::from_secs(1);
+const CALL_GUESS: Duration = Duration::from_millis(50);
+/// A group's filing besides its reduction: the workaround search (a check per respelling
+/// of its culprit) and its record, in oracle calls.
+const FILING_CALLS_PER_GROUP: f64 = 2.0;
+
+/// What filing the groups found so far would take on `jobs` workers: the reduction of each
+/// new bug or portability group not yet reduced while cases ran, and the filing of every
+/// group, at the cost of the reductions made while cases ran (which shared the workers with
+/// `jobs` case threads, so they took `(jobs + 1) / jobs` of their time alone); with half
+/// again as margin, plus `FILING_SLACK`.
+fn filing_estimate(
+    cfg: &CampaignConfig,
+    live: &Live,
+    pre: &HashMap<String, PreReduced>,
+    jobs: usize,
+) -> Duration {
+    let jobs = jobs.max(1) as f64;
+    let shared = (jobs + 1.0) / jobs;
+    let done: Vec<&PreReduced> = pre.values().filter(|p| p.complete).collect();
+    let (reduction_s, call_s) = if done.is_empty() {
+        (REDUCTION_GUESS.as_secs_f64(), CALL_GUESS.as_secs_f64())
+    } else {
+        let seconds: f64 = done.iter().map(|p| p.seconds).sum::<f64>() / shared;
+        let calls = done.iter().map(|p| p.tests).sum::<usize>().max(1) as f64;
+        (seconds / done.len() as f64, seconds / calls)
+    };
+    let pending = live
+        .seen
+        .iter()
+        .filter(|(sig, s)| {
+            cfg.known.matching(sig).is_none()
+                && !matches!(s.check.contract(), Some(Contract::Hang | Contract::Crash))
+                && !pre.get(*sig).is_some_and(|p| p.complete)
+        })
+        .count();
+    let work =
+        pending as f64 * reduction_s + live.seen.len() as f64 * FILING_CALLS_PER_GROUP * call_s;
+    FILING_SLACK + Duration::from_secs_f64((1.5 * work / jobs).min(1e6))
+}
+
+/// Reduces groups while cases still run, bugs first, one group at a time beside the case
+/// threads (so a reduction takes about one worker in `jobs + 1`), from each group's smallest
+/// case at the time; `file_findings` uses the results. Stops, keeping what it has, when
+/// `stop` is set at the end of the case phase. Only new bug and portability groups that are
+/// not hangs or crashes are reduced, as at filing.
+fn pre_reduce(
+    pool: &Pool,
+    ctx: &RunContext,
+    live: &Mutex<Live>,
+    budget: usize,
+    pre: &Mutex<HashMap<String, PreReduced>>,
+    stop: &AtomicBool,
+) {
+    let mut taken: HashSet<String> = HashSet::new();
+    while !stop.load(Ordering::Relaxed) {
+        let next = {
+            let l = live.lock().unwrap();
+            l.seen
+                .iter()
+                .filter(|(sig, s)| {
+                    !taken.contains(*sig)
+                        && ctx.cfg.known.matching(sig).is_none()
+                        && !matches!(s.check.contract(), Some(Contract::Hang | Contract::Crash))
+                })
+                .min_by_key(|(sig, s)| (s.check.class(), (*sig).clone()))
+                .map(|(sig, s)| (sig.clone(), s.key, s.case.clone(), s.check.clone()))
+        };
+        let Some((sig, key, case, check)) = next else {
+            std::thread::sleep(Duration::from_millis(200));
+            continue;
+        };
+        taken.insert(sig.clone());
+        let backend = group_backend(&sig).unwrap_or(ctx.meta.backend);
+        let r = triage::reduce(
+            pool,
+            backend,
+            &case,
+            Some(check),
+            budget,
+            1,
+            |_, _| Ok(()),
+            Some(stop),
+        );
+        if let Ok(r) = r
+            && r.check.signature().as_deref() == Some(sig.as_str())
+        {
+            let complete = !stop.load(Ordering::Relaxed);
+            pre.lock().unwrap().insert(
+                sig,
+                PreReduced {
+                    key,
+                    case: r.case,
+                    check: r.check,
+                    tests: r.tests,
+                    seconds: r.seconds,
+                    complete,
+                },
+            );
+        }
+    }
+}
+
 /// `1:02:03` or `2:03`.
 fn clock(d: Duration) -> String {
     let s = d.as_secs();
@@ -930,6 +1079,8 @@ struct FilingConfig<'a> {
     deadline: Option<Instant>,
     /// A signal: reductions stop with the smallest case so far.
     stop: &'a AtomicBool,
+    /// The run is bounded by time (`Limit::Time`), not by a number of cases.
+    timed: bool,
 }
 
 struct Filed {
@@ -946,6 +1097,7 @@ fn file_findings(
     ctx: &RunContext,
     summary: &Summary,
     seen: &HashMap<String, Seen>,
+    pre: &HashMap<String, PreReduced>,
     fc: &FilingConfig,
 ) -> Result<Filed> {
     let gen_config = ctx.meta.gen_config.as_ref();
@@ -975,8 +1127,21 @@ fn file_findings(
         && !fc.stop.load(Ordering::Relaxed)
         && let Progress::Lines(_) = fc.progress
     {
+        let early = findings
+            .iter()
+            .filter(|e| {
+                pre.get(&e.signature).is_some_and(|p| {
+                    p.complete && (fc.timed || p.key == (e.smallest.size, e.smallest.index))
+                })
+            })
+            .count();
         eprintln!(
-            "shapefuzz: reducing {to_reduce} new finding group(s){}",
+            "shapefuzz: reducing {to_reduce} new finding group(s){}{}",
+            if early > 0 {
+                format!(" ({early} reduced while cases ran)")
+            } else {
+                String::new()
+            },
             fc.deadline
                 .map(|d| format!(
                     " within {}",
@@ -1030,10 +1195,21 @@ fn file_findings(
             let worth = fc.reduce.is_some()
                 && e.is_new()
                 && !matches!(e.contract, Some(Contract::Hang | Contract::Crash));
-            if worth && halted() {
+            // A reduction made while cases ran counts when it started from the group's
+            // smallest case, as this one would (so a run bounded by cases stays
+            // deterministic), or, in a run bounded by time, whose cases hang on timing
+            // anyway, from whatever case was the smallest then.
+            let early = pre
+                .get(&e.signature)
+                .filter(|p| worth && (fc.timed || p.key == (e.smallest.size, e.smallest.index)));
+            let reduced_early = early
+                .filter(|p| p.complete)
+                .map(|p| (p.case.clone(), p.check.clone()));
+            let partial = early.filter(|p| !p.complete && fc.timed);
+            if worth && halted() && reduced_early.is_none() {
                 cut.fetch_add(1, Ordering::Relaxed);
             }
-            if halted() && path.is_file() {
+            if reduced_early.is_none() && partial.is_none() && halted() && path.is_file() {
                 // Filed as seen while cases ran (or by an earlier run); no time for more.
                 if let Ok(rec) = FindingRecord::load(&path) {
                     details
@@ -1044,22 +1220,33 @@ fn file_findings(
                     return Ok(());
                 }
             }
-            if halted() && from_run.is_none() {
+            if reduced_early.is_none() && partial.is_none() && halted() && from_run.is_none() {
                 bar.inc(1);
                 return Ok(());
             }
             // A group is reduced on the backend that found it (its signature's first part).
             let backend = group_backend(&e.signature).unwrap_or(ctx.meta.backend);
-            let original = match from_run {
-                Some(s) => s.case.clone(),
-                None => case_for(gen_config, e.smallest.case_seed),
+            // A reduction cut by the end of the case phase goes on from where it was.
+            let original = match (partial, from_run) {
+                (Some(p), _) => p.case.clone(),
+                (None, Some(s)) => s.case.clone(),
+                (None, None) => case_for(gen_config, e.smallest.case_seed),
             };
-            let first = match from_run {
-                Some(s) => s.check.clone(),
-                None => oracle::check(pool, &original, backend),
+            let first = match (partial, from_run) {
+                (Some(p), _) => p.check.clone(),
+                (None, Some(s)) => s.check.clone(),
+                (None, None) => oracle::check(pool, &original, backend),
             };
-            let (case, check) = match fc.reduce.filter(|_| worth && !halted()) {
-                Some(max_tests) => match triage::reduce(
+            let budget = fc
+                .reduce
+                .map(|b| b.saturating_sub(partial.map_or(0, |p| p.tests)))
+                .filter(|_| worth && !halted() && reduced_early.is_none());
+            let (case, check) = match (reduced_early, budget) {
+                (Some(done), _) => {
+                    reduced.fetch_add(1, Ordering::Relaxed);
+                    done
+                }
+                (None, Some(max_tests)) => match triage::reduce(
                     pool,
                     backend,
                     &original,
@@ -1080,7 +1267,7 @@ fn file_findings(
                     // Not reproducible on its own (a flaky finding): keep it as seen.
                     _ => (original.clone(), first),
                 },
-                None => (original.clone(), first),
+                (None, None) => (original.clone(), first),
             };
             let workaround = if halted() {
                 None
