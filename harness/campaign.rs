@@ -451,6 +451,7 @@ struct PreReduced {
     case: Case,
     check: CheckResult,
     tests: usize,
+    /// Seconds its checks kept a worker busy.
     seconds: f64,
     /// The reduction ended by itself (not cut by the end of the case phase).
     complete: bool,
@@ -966,9 +967,8 @@ const FILING_CALLS_PER_GROUP: f64 = 2.0;
 
 /// What filing the groups found so far would take on `jobs` workers: the reduction of each
 /// new bug or portability group not yet reduced while cases ran, and the filing of every
-/// group, at the cost of the reductions made while cases ran (which shared the workers with
-/// `jobs` case threads, so they took `(jobs + 1) / jobs` of their time alone); with half
-/// again as margin, plus `FILING_SLACK`.
+/// group, at the cost (worker time, not waits) of the reductions made while cases ran;
+/// with a quarter again as margin, plus `FILING_SLACK`.
 fn filing_estimate(
     cfg: &CampaignConfig,
     live: &Live,
@@ -976,12 +976,11 @@ fn filing_estimate(
     jobs: usize,
 ) -> Duration {
     let jobs = jobs.max(1) as f64;
-    let shared = (jobs + 1.0) / jobs;
     let done: Vec<&PreReduced> = pre.values().filter(|p| p.complete).collect();
     let (reduction_s, call_s) = if done.is_empty() {
         (REDUCTION_GUESS.as_secs_f64(), CALL_GUESS.as_secs_f64())
     } else {
-        let seconds: f64 = done.iter().map(|p| p.seconds).sum::<f64>() / shared;
+        let seconds: f64 = done.iter().map(|p| p.seconds).sum::<f64>();
         let calls = done.iter().map(|p| p.tests).sum::<usize>().max(1) as f64;
         (seconds / done.len() as f64, seconds / calls)
     };
@@ -996,7 +995,7 @@ fn filing_estimate(
         .count();
     let work =
         pending as f64 * reduction_s + live.seen.len() as f64 * FILING_CALLS_PER_GROUP * call_s;
-    FILING_SLACK + Duration::from_secs_f64((1.5 * work / jobs).min(1e6))
+    FILING_SLACK + Duration::from_secs_f64((1.25 * work / jobs).min(1e6))
 }
 
 /// Reduces groups while cases still run, bugs first, one group at a time beside the case
@@ -1053,7 +1052,7 @@ fn pre_reduce(
                     case: r.case,
                     check: r.check,
                     tests: r.tests,
-                    seconds: r.seconds,
+                    seconds: r.busy_seconds,
                     complete,
                 },
             );

@@ -324,6 +324,9 @@ pub struct Reduced<T> {
     pub check: T,
     pub tests: usize,
     pub seconds: f64,
+    /// Seconds the tests kept a worker busy, when the caller measures it (`triage::reduce`
+    /// does; 0 otherwise): `seconds` less the waits for a free worker.
+    pub busy_seconds: f64,
 }
 
 type OnNewSmallest<'a, T> = Box<dyn FnMut(&Case, &T) -> anyhow::Result<()> + 'a>;
@@ -432,6 +435,7 @@ impl<'a, T: Send> Reducer<'a, T> {
             check: current.1,
             tests,
             seconds: started.elapsed().as_secs_f64(),
+            busy_seconds: 0.0,
         })
     }
 

@@ -6,6 +6,7 @@
 use crate::ir::Case;
 use crate::oracle::{self, Backend, CheckResult, Class, Pool};
 use crate::reduce::{Reduced, Reducer};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Tries every other spelling of the culprit node; the first whose check shows neither a bug
 /// nor a portability finding is the workaround (what the seed document calls "how to fix
@@ -67,6 +68,7 @@ pub fn reduce<'a>(
             first.message()
         );
     }
+    let busy_us = AtomicU64::new(0);
     // The signature names the culprit node's op and spelling: a candidate without such a
     // node cannot keep it, so it costs no oracle call.
     let culprit = first
@@ -85,6 +87,11 @@ pub fn reduce<'a>(
         .stop_on(stop)
         .run(case, Some(first), |c| {
             let r = oracle::check(pool, c, backend);
+            busy_us.fetch_add((r.timings.busy_s() * 1e6) as u64, Ordering::Relaxed);
             (r.signature().as_deref() == Some(target.as_str())).then_some(r)
+        })
+        .map(|mut r| {
+            r.busy_seconds = busy_us.load(Ordering::Relaxed) as f64 / 1e6;
+            r
         })
 }

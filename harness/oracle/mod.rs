@@ -545,6 +545,19 @@ pub struct Timings {
     pub total_s: f64,
 }
 
+impl Timings {
+    /// The check's own time: `total_s` less any wait for a free worker.
+    pub fn busy_s(&self) -> f64 {
+        self.render_s
+            + self.ipc_s
+            + self.load_s
+            + self.eager_s
+            + self.export_s
+            + self.inspect_s
+            + self.probes_s
+    }
+}
+
 /// What a check concluded.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckResult {
