@@ -433,8 +433,9 @@ struct FuzzArgs {
     /// Without --cases or --time: 100 cases.
     #[arg(long, value_parser = parse_duration)]
     time: Option<Duration>,
-    /// Longest the reduction of findings may take [default with --time: a quarter of it,
-    /// taken from its end; with --cases: bounded only by --reduce-budget].
+    /// Longest the reduction of findings may take once cases stop (groups are also reduced
+    /// while cases run) [default with --time: at most a quarter of it, taken from its end,
+    /// less when the groups left need less; with --cases: bounded only by --reduce-budget].
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     reduce_time: Option<Duration>,
     /// Run only shard K of N (1-based): the indices i with i % N == K-1. Shards of one seed
