@@ -73,6 +73,13 @@ impl OracleArgs {
     /// A pool on shapefuzz's environment (or `python`), with what the backends need
     /// installed.
     fn pool(&self, python: Option<&Path>, jobs: usize) -> Result<Pool> {
+        self.pool_forking(python, jobs, true)
+    }
+
+    /// `pool`, with workers forked from a zygote only when `fork` (and not turned off by
+    /// `SHAPEFUZZ_ZYGOTE=0`). A command that checks one case has no worker to replace but
+    /// after a crash: its warm-up case and fork would only add to its time.
+    fn pool_forking(&self, python: Option<&Path>, jobs: usize, fork: bool) -> Result<Pool> {
         check_pool_args(jobs, self.timeout())?;
         let e = env(python)?;
         if self.backends().contains(&Backend::Onnx) {
@@ -83,6 +90,10 @@ impl OracleArgs {
             timeout: self.timeout(),
             warm: Some(oracle::warm_request(&self.backends())),
             ..Default::default()
+        };
+        let cfg = PoolConfig {
+            zygote: cfg.zygote && fork,
+            ..cfg
         };
         Pool::new(e, cfg).map_err(|e| anyhow::anyhow!("starting workers: {e}"))
     }
@@ -671,7 +682,13 @@ fn cmd_probe(
         sys_path.push(cwd);
     }
     check_pool_args(1, timeout)?;
-    let pool = pool_on(PythonEnv::ensure_any_torch(python, true)?, 1, timeout)?;
+    // One model, one worker: a zygote would only add its warm-up.
+    let pool = pool_on(
+        PythonEnv::ensure_any_torch(python, true)?,
+        1,
+        timeout,
+        false,
+    )?;
     let cfg = ProbeConfig {
         target: target.clone(),
         scan_max,
@@ -863,7 +880,7 @@ fn cmd_check(
             })
         })
         .collect::<Result<_, _>>()?;
-    let pool = oracle.pool(python, 1)?;
+    let pool = oracle.pool_forking(python, 1, loaded.len() > 1)?;
     let mut code = 0;
     let backends = oracle.backends();
     for (path, case) in loaded {
@@ -1087,7 +1104,7 @@ fn cmd_repro(
         Stored::Record(rec) => (Repro::from_record(&rec), None),
         Stored::Case(c) => {
             let backend = oracle.backend()?;
-            let pool = oracle.pool(python, 1)?;
+            let pool = oracle.pool_forking(python, 1, false)?;
             let r = oracle::check(&pool, &c, backend);
             if r.verdict == Verdict::Pass {
                 eprintln!(
@@ -1139,7 +1156,7 @@ fn cmd_import_artifact(
         PathBuf::from(p)
     });
     crate::corpus::write_atomic(&out, case.to_json().as_bytes())?;
-    let pool = oracle.pool(python, 1)?;
+    let pool = oracle.pool_forking(python, 1, false)?;
     let r = oracle::check(&pool, &case, backend);
     let workaround = find_workaround(&pool, backend, &case, &r);
     let repro = Repro::from_check(&case, &r, workaround, &pool.env().torch_version);
@@ -1452,15 +1469,23 @@ fn check_pool_args(jobs: usize, timeout: Duration) -> Result<()> {
 /// A pool on the given interpreter whatever its torch (`replay` compares versions).
 fn start_pool_any_torch(python: Option<&Path>, jobs: usize, timeout: Duration) -> Result<Pool> {
     check_pool_args(jobs, timeout)?;
-    pool_on(PythonEnv::ensure_any_torch(python, true)?, jobs, timeout)
+    pool_on(
+        PythonEnv::ensure_any_torch(python, true)?,
+        jobs,
+        timeout,
+        true,
+    )
 }
 
-fn pool_on(e: PythonEnv, jobs: usize, timeout: Duration) -> Result<Pool> {
+/// A pool on `e`; workers are forked from a zygote when `fork` (see `OracleArgs::pool_forking`).
+fn pool_on(e: PythonEnv, jobs: usize, timeout: Duration, fork: bool) -> Result<Pool> {
+    let default = PoolConfig::default();
     let cfg = PoolConfig {
         jobs,
         timeout,
+        zygote: default.zygote && fork,
         warm: Some(oracle::warm_request(&[Backend::Export])),
-        ..Default::default()
+        ..default
     };
     Pool::new(e, cfg).map_err(|e| anyhow::anyhow!("starting workers: {e}"))
 }
