@@ -212,6 +212,26 @@ fn forked_and_spawned_workers_report_a_crash_and_are_replaced_alike() {
 }
 
 #[test]
+fn a_zygote_that_runs_a_thread_refuses_to_fork_and_workers_are_spawned() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let cfg = PoolConfig {
+        jobs: 1,
+        timeout: Duration::from_secs(20),
+        zygote: true,
+        warm: Some(json!({"test_thread": true})),
+        test_hooks: true,
+        ..Default::default()
+    };
+    let pool = Pool::new(env(), cfg).expect("workers start");
+    assert_eq!(
+        (pool.forked.load(Relaxed), pool.spawned.load(Relaxed)),
+        (0, 1)
+    );
+    let r = oracle::check(&pool, &seed("seed_cat.json"), Backend::Export);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+}
+
+#[test]
 fn a_zygote_killed_from_outside_is_replaced_and_the_request_in_hand_is_not_charged() {
     use std::sync::atomic::Ordering::Relaxed;
     let pool = fault_pool();

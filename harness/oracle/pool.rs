@@ -383,6 +383,8 @@ struct Zygote {
     /// directory (private to this user, and removed by whichever of the two ends last).
     dir: PathBuf,
     forks: AtomicU64,
+    /// It refused to fork (it runs threads): workers are spawned instead.
+    refuses: std::sync::atomic::AtomicBool,
     ready: Value,
 }
 
@@ -390,8 +392,8 @@ struct Zygote {
 struct ZygoteEvents {
     hello: Option<Value>,
     warmed: Option<Value>,
-    /// Fork token -> pid.
-    forked: HashMap<u64, u32>,
+    /// Fork token -> pid, or why the zygote would not fork.
+    forked: HashMap<u64, Result<u32, String>>,
     /// Pid -> how the child ended, until someone asks.
     exited: HashMap<u32, String>,
     /// The zygote's stdout closed: it is gone.
@@ -424,11 +426,16 @@ impl Zygote {
                     v.get("status").and_then(Value::as_str),
                 ) {
                     e.exited.insert(pid as u32, status.to_string());
-                } else if let (Some(pid), Some(token)) = (
-                    v.get("forked").and_then(Value::as_u64),
-                    v.get("token").and_then(Value::as_u64),
-                ) {
-                    e.forked.insert(token, pid as u32);
+                } else if let (Some(forked), Some(token)) =
+                    (v.get("forked"), v.get("token").and_then(Value::as_u64))
+                {
+                    let pid = forked.as_u64().map(|p| p as u32).ok_or_else(|| {
+                        v.get("error")
+                            .and_then(Value::as_str)
+                            .unwrap_or("the zygote did not fork")
+                            .to_string()
+                    });
+                    e.forked.insert(token, pid);
                 } else if v.get("warmed").is_some() {
                     e.warmed = Some(v);
                 } else if e.hello.is_none() {
@@ -447,6 +454,7 @@ impl Zygote {
             stderr_tail: tail,
             dir: PathBuf::new(),
             forks: 0.into(),
+            refuses: false.into(),
             ready: Value::Null,
         };
         let hello = z.wait_for(cfg.start_timeout, |e| e.hello.clone());
@@ -469,7 +477,8 @@ impl Zygote {
         z.dir = tmp.to_path_buf();
         z.ready = hello;
         if let Some(warm) = &cfg.warm {
-            let cmd = serde_json::json!({"cmd": "warm", "imports": warm.get("imports"), "request": warm.get("request")});
+            let mut cmd = warm.clone();
+            cmd["cmd"] = "warm".into();
             // A warm-up that fails only costs the first case its lazy imports; one that
             // stalls past the start timeout leaves a zygote not worth keeping.
             let warmed = z
@@ -536,9 +545,14 @@ impl Zygote {
         drop(commands);
         let deadline = Instant::now() + limit;
         let accepted = (|| {
-            let pid = self
-                .wait_for(limit, |e| e.forked.remove(&token))
-                .ok_or("the zygote did not fork")?;
+            let pid = match self.wait_for(limit, |e| e.forked.remove(&token)) {
+                Some(Ok(pid)) => pid,
+                Some(Err(why)) => {
+                    self.refuses.store(true, Ordering::Relaxed);
+                    return Err(why);
+                }
+                None => return Err("the zygote did not fork".to_string()),
+            };
             let mut io = None;
             let mut err = None;
             while io.is_none() || err.is_none() {
@@ -738,6 +752,9 @@ impl Pool {
         }
         let mut z = self.zygote.lock().unwrap();
         if let Some(live) = z.as_ref().filter(|z| !z.is_gone()) {
+            if live.refuses.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
             return Ok(Some(live.clone()));
         }
         *z = None;

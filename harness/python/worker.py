@@ -2399,6 +2399,9 @@ def _zygote_send(obj):
 def _zygote_warm(req):
     t = time.perf_counter()
     ok = True
+    if _TEST_HOOKS and req.get("test_thread"):
+        # What some torch build or extension might do at import: a thread that stays.
+        threading.Thread(target=time.sleep, args=(3600,), name="shapefuzz-test-thread", daemon=True).start()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -2497,6 +2500,17 @@ def _zygote():
             if cmd == "warm":
                 _zygote_send(_zygote_warm(req))
             elif cmd == "fork":
+                # A fork copies only the calling thread: with another one running (some
+                # torch build or extension started it), a lock it held would stay locked
+                # in the child forever. Refuse, and shapefuzz spawns its workers instead.
+                try:
+                    threads = len(os.listdir("/proc/self/task"))
+                except OSError:
+                    threads = threading.active_count()
+                if threads > 1:
+                    _zygote_send({"forked": None, "token": req.get("token"),
+                                  "error": f"the zygote runs {threads} threads"})
+                    continue
                 tmp = tempfile.mkdtemp(prefix="shapefuzz_worker_")
                 # What a child inherits must be flushed, and what lives as long as the
                 # zygote is frozen, so that the child's collections never touch (and copy)
