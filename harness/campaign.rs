@@ -1196,7 +1196,7 @@ fn file_findings(
                 && !matches!(e.contract, Some(Contract::Hang | Contract::Crash));
             // A reduction made while cases ran counts when it started from the group's
             // smallest case, as this one would (so a run bounded by cases stays
-            // deterministic), or, in a run bounded by time, whose cases hang on timing
+            // deterministic), or, in a run bounded by time, whose cases depend on timing
             // anyway, from whatever case was the smallest then.
             let early = pre
                 .get(&e.signature)
