@@ -36,21 +36,11 @@ fn main() {
         let Some(target) = first.signature() else {
             continue;
         };
-        let culprit = first
-            .cause()
-            .and_then(|c| Some((c.op.clone()?, c.spelling.clone())));
         let mut line = format!("{:<90}", target.chars().take(88).collect::<String>());
         for (i, skip) in [false, true].into_iter().enumerate() {
-            let culprit = culprit.clone();
             let mut reducer = Reducer::new(1).max_tests(budget);
             if skip {
-                reducer = reducer.only_if(move |c| {
-                    culprit.as_ref().is_none_or(|(op, spelling)| {
-                        c.nodes
-                            .iter()
-                            .any(|n| n.kind() == *op && n.spelling_name() == spelling.as_deref())
-                    })
-                });
+                reducer = reducer.only_if(shapefuzz::triage::can_keep_culprit(&first));
             }
             let backend = record.backend;
             let r = reducer

@@ -457,6 +457,26 @@ struct PreReduced {
     complete: bool,
 }
 
+impl PreReduced {
+    /// Whether the filing of group `e` takes this reduction: when it started from the
+    /// group's smallest case, as the filing's would (so a run bounded by cases stays
+    /// deterministic), or, in a run bounded by time, whose cases depend on timing anyway,
+    /// from whatever case was the smallest then.
+    fn serves(&self, e: &SignatureEntry, timed: bool) -> bool {
+        timed || self.key == (e.smallest.size, e.smallest.index)
+    }
+}
+
+/// Whether a group seen in this run is one campaigns reduce: a new one (no known issue),
+/// not a hang or crash, whose every test would cost the timeout.
+fn reducible(cfg: &CampaignConfig, signature: &str, seen: &Seen) -> bool {
+    cfg.known.matching(signature).is_none()
+        && !matches!(
+            seen.check.contract(),
+            Some(Contract::Hang | Contract::Crash)
+        )
+}
+
 /// What the case threads share.
 #[derive(Default)]
 struct Live {
@@ -987,11 +1007,7 @@ fn filing_estimate(
     let pending = live
         .seen
         .iter()
-        .filter(|(sig, s)| {
-            cfg.known.matching(sig).is_none()
-                && !matches!(s.check.contract(), Some(Contract::Hang | Contract::Crash))
-                && !pre.get(*sig).is_some_and(|p| p.complete)
-        })
+        .filter(|(sig, s)| reducible(cfg, sig, s) && !pre.get(*sig).is_some_and(|p| p.complete))
         .count();
     let work =
         pending as f64 * reduction_s + live.seen.len() as f64 * FILING_CALLS_PER_GROUP * call_s;
@@ -1017,11 +1033,7 @@ fn pre_reduce(
             let l = live.lock().unwrap();
             l.seen
                 .iter()
-                .filter(|(sig, s)| {
-                    !taken.contains(*sig)
-                        && ctx.cfg.known.matching(sig).is_none()
-                        && !matches!(s.check.contract(), Some(Contract::Hang | Contract::Crash))
-                })
+                .filter(|(sig, s)| !taken.contains(*sig) && reducible(ctx.cfg, sig, s))
                 .min_by_key(|(sig, s)| (s.check.class(), (*sig).clone()))
                 .map(|(sig, s)| (sig.clone(), s.key, s.case.clone(), s.check.clone()))
         };
@@ -1129,9 +1141,8 @@ fn file_findings(
         let early = findings
             .iter()
             .filter(|e| {
-                pre.get(&e.signature).is_some_and(|p| {
-                    p.complete && (fc.timed || p.key == (e.smallest.size, e.smallest.index))
-                })
+                pre.get(&e.signature)
+                    .is_some_and(|p| p.complete && p.serves(e, fc.timed))
             })
             .count();
         eprintln!(
@@ -1194,13 +1205,9 @@ fn file_findings(
             let worth = fc.reduce.is_some()
                 && e.is_new()
                 && !matches!(e.contract, Some(Contract::Hang | Contract::Crash));
-            // A reduction made while cases ran counts when it started from the group's
-            // smallest case, as this one would (so a run bounded by cases stays
-            // deterministic), or, in a run bounded by time, whose cases depend on timing
-            // anyway, from whatever case was the smallest then.
             let early = pre
                 .get(&e.signature)
-                .filter(|p| worth && (fc.timed || p.key == (e.smallest.size, e.smallest.index)));
+                .filter(|p| worth && p.serves(e, fc.timed));
             let reduced_early = early
                 .filter(|p| p.complete)
                 .map(|p| (p.case.clone(), p.check.clone()));

@@ -85,17 +85,8 @@ impl OracleArgs {
         if self.backends().contains(&Backend::Onnx) {
             e.ensure_onnx(true)?;
         }
-        let cfg = PoolConfig {
-            jobs,
-            timeout: self.timeout(),
-            warm: Some(oracle::warm_request(&self.backends())),
-            ..Default::default()
-        };
-        let cfg = PoolConfig {
-            zygote: cfg.zygote && fork,
-            ..cfg
-        };
-        Pool::new(e, cfg).map_err(|e| anyhow::anyhow!("starting workers: {e}"))
+        let warm = oracle::warm_request(&self.backends());
+        pool_on(e, jobs, self.timeout(), fork, warm)
     }
 
     /// The per-case timeout of the chosen backends.
@@ -683,11 +674,13 @@ fn cmd_probe(
     }
     check_pool_args(1, timeout)?;
     // One model, one worker: a zygote would only add its warm-up.
+    let warm = oracle::warm_request(&[Backend::Export]);
     let pool = pool_on(
         PythonEnv::ensure_any_torch(python, true)?,
         1,
         timeout,
         false,
+        warm,
     )?;
     let cfg = ProbeConfig {
         target: target.clone(),
@@ -1469,22 +1462,31 @@ fn check_pool_args(jobs: usize, timeout: Duration) -> Result<()> {
 /// A pool on the given interpreter whatever its torch (`replay` compares versions).
 fn start_pool_any_torch(python: Option<&Path>, jobs: usize, timeout: Duration) -> Result<Pool> {
     check_pool_args(jobs, timeout)?;
+    let warm = oracle::warm_request(&[Backend::Export]);
     pool_on(
         PythonEnv::ensure_any_torch(python, true)?,
         jobs,
         timeout,
         true,
+        warm,
     )
 }
 
-/// A pool on `e`; workers are forked from a zygote when `fork` (see `OracleArgs::pool_forking`).
-fn pool_on(e: PythonEnv, jobs: usize, timeout: Duration, fork: bool) -> Result<Pool> {
+/// A pool on `e`; workers are forked from a zygote that ran `warm` when `fork` (see
+/// `OracleArgs::pool_forking`).
+fn pool_on(
+    e: PythonEnv,
+    jobs: usize,
+    timeout: Duration,
+    fork: bool,
+    warm: serde_json::Value,
+) -> Result<Pool> {
     let default = PoolConfig::default();
     let cfg = PoolConfig {
         jobs,
         timeout,
         zygote: default.zygote && fork,
-        warm: Some(oracle::warm_request(&[Backend::Export])),
+        warm: Some(warm),
         ..default
     };
     Pool::new(e, cfg).map_err(|e| anyhow::anyhow!("starting workers: {e}"))

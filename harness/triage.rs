@@ -69,19 +69,8 @@ pub fn reduce<'a>(
         );
     }
     let busy_us = AtomicU64::new(0);
-    // The signature names the culprit node's op and spelling: a candidate without such a
-    // node cannot keep it, so it costs no oracle call.
-    let culprit = first
-        .cause()
-        .and_then(|c| Some((c.op.clone()?, c.spelling.clone())));
     Reducer::new(jobs.max(1))
-        .only_if(move |c| {
-            culprit.as_ref().is_none_or(|(op, spelling)| {
-                c.nodes
-                    .iter()
-                    .any(|n| n.kind() == *op && n.spelling_name() == spelling.as_deref())
-            })
-        })
+        .only_if(can_keep_culprit(&first))
         .max_tests(max_tests)
         .on_new_smallest(on_new_smallest)
         .stop_on(stop)
@@ -94,4 +83,20 @@ pub fn reduce<'a>(
             r.busy_seconds = busy_us.load(Ordering::Relaxed) as f64 / 1e6;
             r
         })
+}
+
+/// Whether a candidate can still show `check`'s signature, which names the culprit node's
+/// op and spelling: a case without such a node cannot, and costs a reduction no oracle
+/// call. Everything can when the finding has no culprit node.
+pub fn can_keep_culprit(check: &CheckResult) -> impl Fn(&Case) -> bool + Sync + use<> {
+    let culprit = check
+        .cause()
+        .and_then(|c| Some((c.op.clone()?, c.spelling.clone())));
+    move |c: &Case| {
+        culprit.as_ref().is_none_or(|(op, spelling)| {
+            c.nodes
+                .iter()
+                .any(|n| n.kind() == *op && n.spelling_name() == spelling.as_deref())
+        })
+    }
 }

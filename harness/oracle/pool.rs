@@ -141,18 +141,23 @@ impl Proc {
     /// Waits up to `limit` for the process to end by itself.
     fn ended_within(&mut self, limit: Duration) -> bool {
         match self {
-            Proc::Spawned(c) => {
-                let deadline = Instant::now() + limit;
-                while Instant::now() < deadline {
-                    if let Ok(Some(_)) = c.try_wait() {
-                        return true;
-                    }
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                false
-            }
+            Proc::Spawned(c) => exited_within(c, limit).is_some(),
             Proc::Forked { pid, zygote } => zygote.exit_status(*pid, limit).is_some(),
         }
+    }
+}
+
+/// How `child` ended, if it does within `limit`.
+fn exited_within(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            return Some(s);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -613,18 +618,11 @@ impl Zygote {
     fn stop(&self) -> String {
         let _ = self.send(&serde_json::json!({"cmd": "exit"}));
         let mut child = self.child.lock().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(s)) = child.try_wait() {
-                return describe_status(&s);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        child
-            .wait()
-            .map(|s| describe_status(&s))
-            .unwrap_or_else(|e| e.to_string())
+        let status = exited_within(&mut child, Duration::from_secs(5)).or_else(|| {
+            let _ = child.kill();
+            child.wait().ok()
+        });
+        status.map_or_else(|| "status unknown".to_string(), |s| describe_status(&s))
     }
 }
 
@@ -726,9 +724,7 @@ impl Pool {
             start_times: Mutex::new(vec![]),
         };
         let t = Instant::now();
-        if pool.cfg.zygote {
-            pool.live_zygote()?;
-        }
+        pool.live_zygote()?;
         // Forks are one at a time and take milliseconds; spawns import torch in parallel.
         let started: Vec<Result<(Worker, Duration), String>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..jobs)
@@ -826,7 +822,7 @@ impl Pool {
         let mut out = self.request_on(slot, &mut req);
         // A forked worker dies with its zygote: that is the harness's fault, not the case's,
         // so the case runs again on a worker of the next zygote.
-        if let Some(Outcome::Crash { .. }) = out.as_ref().err() {
+        if out.is_err() {
             out = self.request_on(slot, &mut req);
         }
         let out = out.unwrap_or_else(|o| o);

@@ -2391,11 +2391,6 @@ def _cleanup():
 # serves the same loop on a socket of its own, so a crash, hang or memory blow-up of a case
 # takes down that worker alone; the zygote never runs a case after its warm-up. It reaps its
 # children and reports each exit status, since it, not shapefuzz, is their parent.
-def _zygote_send(obj):
-    _PROTO.write(json.dumps(obj) + "\n")
-    _PROTO.flush()
-
-
 def _zygote_warm(req):
     t = time.perf_counter()
     ok = True
@@ -2460,7 +2455,7 @@ def _zygote():
     gc.collect()
     gc.set_threshold(20000, 20, 20)
     children = {}  # pid -> its scratch directory, removed when it is reaped
-    _zygote_send({"ready": True, "zygote": True, "protocol": PROTOCOL_VERSION, "torch": torch.__version__,
+    _send({"ready": True, "zygote": True, "protocol": PROTOCOL_VERSION, "torch": torch.__version__,
                   "python": platform.python_version(), "pid": os.getpid(), "import_s": round(_IMPORT_S, 3),
                   "tmp": _TMPDIR})
     pending = b""
@@ -2480,7 +2475,7 @@ def _zygote():
                 text = f"killed by signal {os.WTERMSIG(status)}"
             else:
                 text = f"exit code {os.waitstatus_to_exitcode(status)}"
-            _zygote_send({"exited": pid, "status": text})
+            _send({"exited": pid, "status": text})
         ready, _, _ = select.select([0], [], [], 0.05)
         if not ready:
             continue
@@ -2498,7 +2493,7 @@ def _zygote():
                 continue
             cmd = req.get("cmd")
             if cmd == "warm":
-                _zygote_send(_zygote_warm(req))
+                _send(_zygote_warm(req))
             elif cmd == "fork":
                 # A fork copies only the calling thread: with another one running (some
                 # torch build or extension started it), a lock it held would stay locked
@@ -2508,7 +2503,7 @@ def _zygote():
                 except OSError:
                     threads = threading.active_count()
                 if threads > 1:
-                    _zygote_send({"forked": None, "token": req.get("token"),
+                    _send({"forked": None, "token": req.get("token"),
                                   "error": f"the zygote runs {threads} threads"})
                     continue
                 tmp = tempfile.mkdtemp(prefix="shapefuzz_worker_")
@@ -2522,7 +2517,7 @@ def _zygote():
                 if pid == 0:
                     _zygote_child(str(req.get("socket", "")), tmp)
                 children[pid] = tmp
-                _zygote_send({"forked": pid, "token": req.get("token")})
+                _send({"forked": pid, "token": req.get("token")})
             elif cmd == "kill":
                 # Only a child not yet reaped: its pid cannot have been reused.
                 pid = req.get("pid")
