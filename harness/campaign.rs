@@ -264,6 +264,7 @@ pub fn result_line(index: u64, case_seed: u64, case: &Case, r: &oracle::CheckRes
         kind: r.kind().map(str::to_string),
         message: r.message().lines().next().unwrap_or("").to_string(),
         signature: r.signature(),
+        root_cause: r.root_cause(),
         ops: case.op_kinds(),
         backend: Some(r.backend),
         same_as_export: r.same_as_export,

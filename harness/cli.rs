@@ -727,8 +727,15 @@ fn cmd_probe(
     if report.error.is_some() {
         return Ok(2);
     }
+    // A silently wrong answer fails the probe whenever a finding would: at 0/1 it is the
+    // author's note, but the most dangerous one.
+    let wrong_at_zero_one = report
+        .findings
+        .iter()
+        .any(|f| f.contract == oracle::Contract::SilentDivergenceAtZeroOne);
     Ok(i32::from(
-        report.classes().iter().any(|c| fail_on.contains(c)),
+        report.classes().iter().any(|c| fail_on.contains(c))
+            || (wrong_at_zero_one && !fail_on.is_empty()),
     ))
 }
 
@@ -885,6 +892,10 @@ fn cmd_check(
             if json {
                 let mut v = serde_json::to_value(&r)?;
                 v["case"] = path.display().to_string().into();
+                // what a machine needs first: the class and the groups it falls in
+                v["class"] = serde_json::to_value(r.class())?;
+                v["signature"] = serde_json::to_value(r.signature())?;
+                v["root_cause"] = serde_json::to_value(r.root_cause())?;
                 println!("{}", serde_json::to_string(&v)?);
             } else if r.same_as_export {
                 println!(
@@ -988,7 +999,7 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
         );
     }
     eprintln!(
-        "{} cases ({:.1} cases/s), validity {:.1}%: {}; {} new failing group(s), {} known; reports in {}",
+        "{} cases ({:.1} cases/s), validity {:.1}%: {}; {} new failing root cause(s), {} known group(s); reports in {}",
         summary.cases,
         summary.cases_per_s,
         summary.validity_rate * 100.0,
@@ -1181,7 +1192,7 @@ fn cmd_merge(
     };
     let summary = campaign::merge(out, parts, &known, fail_on)?;
     eprintln!(
-        "merged {} part(s): {} cases: {}; {} new failing group(s), {} known; reports in {}",
+        "merged {} part(s): {} cases: {}; {} new failing root cause(s), {} known group(s); reports in {}",
         parts.len(),
         summary.cases,
         summary.class_line(),

@@ -34,6 +34,10 @@ pub struct ResultLine {
     pub message: String,
     /// The group key (see `CheckResult::signature`).
     pub signature: Option<String>,
+    /// The torch mechanism the group belongs to (see `oracle::root_cause_key`); reports
+    /// recompute it from the fields above, so lines written before it existed group too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_cause: Option<String>,
     pub ops: Vec<String>,
     /// The backend the case was checked on (absent: the campaign's first backend).
     #[serde(default, skip_serializing_if = "Option::is_none")]

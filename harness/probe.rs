@@ -161,6 +161,36 @@ pub struct ProbeFinding {
     /// A known respelling of the culprit line that usually keeps the dim dynamic.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
+    /// The torch mechanism behind it, keyed as campaigns key it
+    /// (`crate::oracle::root_cause_key`), so a user's finding and a generated one meet.
+    pub root_cause: String,
+}
+
+impl ProbeFinding {
+    fn keyed(mut self) -> ProbeFinding {
+        let cause = self.culprit.as_ref().map(|c| crate::oracle::Cause {
+            node: None,
+            op: None,
+            spelling: None,
+            guard: c.guard.clone(),
+            line: None,
+            site: c.site.clone(),
+        });
+        self.root_cause = crate::oracle::root_cause_key(
+            "export",
+            Some(self.contract),
+            None,
+            cause.as_ref(),
+        )
+        .unwrap_or_else(|| {
+            format!(
+                "export/{}/{}/-",
+                self.contract.class().name(),
+                self.contract.name()
+            )
+        });
+        self
+    }
 }
 
 /// Per dim: what was asked, what eager runs, and what the exported program accepts.
@@ -566,6 +596,7 @@ fn finding(
         sizes,
         culprit: None,
         suggestion: None,
+        root_cause: String::new(),
     }
 }
 
@@ -594,7 +625,7 @@ fn judge_reply(target: &str, torch: &str, subject: Subject, reply: &CheckReply) 
             return r;
         }
     }
-    let mut findings = match reply.export.as_ref() {
+    let findings = match reply.export.as_ref() {
         Some(x) if x.ok => judge_program(&cx, &mut r),
         other => {
             let e = other.and_then(|x| x.error.clone()).unwrap_or_default();
@@ -602,6 +633,7 @@ fn judge_reply(target: &str, torch: &str, subject: Subject, reply: &CheckReply) 
             vec![judge_export_error(&cx, &e)]
         }
     };
+    let mut findings: Vec<ProbeFinding> = findings.into_iter().map(ProbeFinding::keyed).collect();
     for f in &mut findings {
         f.suggestion = suggest(f);
     }
@@ -1026,6 +1058,10 @@ fn dims(cx: &Cx) -> Vec<ProbeDim> {
 /// Known respellings: where the culprit line matches a spelling torch specializes, the one
 /// that keeps the size symbolic. Only for portability findings: a bug is torch's to fix.
 fn suggest(f: &ProbeFinding) -> Option<String> {
+    if f.contract == Contract::SilentDivergenceAtZeroOne {
+        // verified on torch 2.15: eager and the exported program both raise at 0/1 then
+        return Some("the exported program does not check sizes 0/1 (torch assumes them away by design): add torch._check(n >= 2) for each such size n as the first line of forward, so eager and the exported program both raise there instead of answering differently; or export with Dim(min=3) or the ShapesSpec API.".into());
+    }
     if f.class != Class::Portability && f.contract != Contract::TraceRegion {
         return None;
     }

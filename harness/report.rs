@@ -150,6 +150,14 @@ pub struct CaseRef {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SignatureEntry {
     pub signature: String,
+    /// The torch mechanism it belongs to (`oracle::root_cause_key`); the signature itself
+    /// when there is nothing more general to key on.
+    #[serde(default)]
+    pub root_cause: String,
+    /// Known only through its root cause: a new signature of a known mechanism, reported
+    /// but not failed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub known_by_root_cause: bool,
     /// None for what cannot be judged (invalid, poisoned).
     pub class: Option<Class>,
     pub contract: Option<Contract>,
@@ -214,6 +222,8 @@ pub fn group(lines: &[ResultLine], known: &KnownIssues) -> Vec<SignatureEntry> {
         };
         let e = by.entry(sig.clone()).or_insert_with(|| SignatureEntry {
             signature: sig.clone(),
+            root_cause: line_root_cause(l, sig),
+            known_by_root_cause: false,
             class: l.class,
             contract: l.contract,
             verdict: l.verdict,
@@ -244,7 +254,77 @@ pub fn group(lines: &[ResultLine], known: &KnownIssues) -> Vec<SignatureEntry> {
         }
     }
     let mut out: Vec<SignatureEntry> = by.into_values().collect();
+    // A root cause is known when an entry names it or any of its signatures: every member
+    // is then covered, and a member no entry names is reported as new to a known cause.
+    let mut known_cause: BTreeMap<String, KnownIssue> = BTreeMap::new();
+    for e in &out {
+        if let Some(k) = known
+            .matching(&e.root_cause)
+            .or_else(|| e.known.as_ref())
+            .cloned()
+        {
+            known_cause.entry(e.root_cause.clone()).or_insert(k);
+        }
+    }
+    for e in &mut out {
+        if e.known.is_none()
+            && let Some(k) = known_cause.get(&e.root_cause)
+        {
+            e.known = Some(k.clone());
+            e.known_by_root_cause = true;
+        }
+    }
     out.sort_by_key(SignatureEntry::order);
+    out
+}
+
+/// The root cause of a results line, recomputed from its judged fields (so lines written
+/// before root causes existed group too).
+fn line_root_cause(l: &ResultLine, signature: &str) -> String {
+    let backend = signature.split('/').next().unwrap_or("export");
+    crate::oracle::root_cause_key(backend, l.contract, l.kind.as_deref(), l.cause.as_ref())
+        .unwrap_or_else(|| signature.to_string())
+}
+
+/// One torch mechanism of a campaign and the signatures that reached it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RootCauseEntry {
+    pub key: String,
+    pub class: Option<Class>,
+    /// The worst contract outcome among its members.
+    pub contract: Option<Contract>,
+    /// Its member signatures, worst first.
+    pub signatures: Vec<String>,
+    pub count: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known: Option<KnownIssue>,
+}
+
+impl RootCauseEntry {
+    pub fn is_new(&self) -> bool {
+        self.known.is_none()
+    }
+}
+
+/// The root causes of grouped signatures, in the signatures' order (worst first).
+pub fn root_causes(signatures: &[SignatureEntry]) -> Vec<RootCauseEntry> {
+    let mut out: Vec<RootCauseEntry> = vec![];
+    for e in signatures {
+        match out.iter_mut().find(|r| r.key == e.root_cause) {
+            Some(r) => {
+                r.signatures.push(e.signature.clone());
+                r.count += e.count;
+            }
+            None => out.push(RootCauseEntry {
+                key: e.root_cause.clone(),
+                class: e.class,
+                contract: e.contract,
+                signatures: vec![e.signature.clone()],
+                count: e.count,
+                known: e.known.clone(),
+            }),
+        }
+    }
     out
 }
 
@@ -254,6 +334,11 @@ pub struct ClassCount {
     pub cases: u64,
     pub groups: u64,
     pub new_groups: u64,
+    /// Distinct torch mechanisms among the groups, and those no known issue covers.
+    #[serde(default)]
+    pub root_causes: u64,
+    #[serde(default)]
+    pub new_root_causes: u64,
 }
 
 /// One backend's share of a campaign on several (`--backend export,decomposed,...`).
@@ -384,7 +469,8 @@ pub struct Summary {
     pub cases_per_s: f64,
     /// Classes whose new groups fail the run.
     pub fail_on: Vec<Class>,
-    /// New groups of the classes in `fail_on`.
+    /// New root causes of the classes in `fail_on` (a new signature of a known root cause
+    /// does not count).
     pub new_failing: u64,
     pub known_findings: u64,
     /// Known-issue entries that matched no group of this run.
@@ -398,6 +484,10 @@ pub struct Summary {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     pub signatures: Vec<SignatureEntry>,
+    /// The torch mechanisms behind the signatures: what reports, the exit code and junit
+    /// count first.
+    #[serde(default)]
+    pub root_causes: Vec<RootCauseEntry>,
 }
 
 impl Summary {
@@ -463,8 +553,20 @@ impl Summary {
                 }
             }
         }
-        let failing = |e: &&SignatureEntry| e.class.is_some_and(|c| fail_on.contains(&c));
-        let stale_known = known.stale(signatures.iter().map(|e| e.signature.as_str()));
+        let causes = root_causes(&signatures);
+        for r in &causes {
+            if let Some(c) = r.class {
+                let cc = classes.entry(c.name().to_string()).or_default();
+                cc.root_causes += 1;
+                cc.new_root_causes += r.is_new() as u64;
+            }
+        }
+        let failing = |r: &&RootCauseEntry| r.class.is_some_and(|c| fail_on.contains(&c));
+        let stale_known = known.stale(
+            signatures
+                .iter()
+                .flat_map(|e| [e.signature.as_str(), e.root_cause.as_str()]),
+        );
         Summary {
             schema_version: SUMMARY_SCHEMA_VERSION,
             shapefuzz: env!("CARGO_PKG_VERSION").to_string(),
@@ -486,10 +588,10 @@ impl Summary {
             elapsed_s,
             cases_per_s: cases as f64 / elapsed_s.max(1e-9),
             fail_on: fail_on.to_vec(),
-            new_failing: signatures
+            new_failing: causes
                 .iter()
                 .filter(failing)
-                .filter(|e| e.is_new())
+                .filter(|r| r.is_new())
                 .count() as u64,
             known_findings: signatures
                 .iter()
@@ -499,6 +601,7 @@ impl Summary {
             workers: None,
             notes: vec![],
             signatures,
+            root_causes: causes,
         }
     }
 
@@ -618,7 +721,7 @@ impl Summary {
         let fail_on: Vec<&str> = self.fail_on.iter().map(|c| c.name()).collect();
         let _ = writeln!(
             s,
-            "**{} new group(s) of {} (these fail the run); {} known.**\n",
+            "**{} new root cause(s) of {} (these fail the run); {} known group(s).**\n",
             self.new_failing,
             fail_on.join(", "),
             self.known_findings
@@ -630,18 +733,18 @@ impl Summary {
         };
         let _ = writeln!(
             s,
-            "| class | {counted} | groups | new groups |\n|---|---|---|---|"
+            "| class | {counted} | root causes | new root causes | groups | new groups |\n|---|---|---|---|---|---|"
         );
         for (name, cc, grouped) in self.class_rows() {
             let name = row_name(name);
             if grouped {
                 let _ = writeln!(
                     s,
-                    "| {name} | {} | {} | {} |",
-                    cc.cases, cc.groups, cc.new_groups
+                    "| {name} | {} | {} | {} | {} | {} |",
+                    cc.cases, cc.root_causes, cc.new_root_causes, cc.groups, cc.new_groups
                 );
             } else {
-                let _ = writeln!(s, "| {name} | {} | | |", cc.cases);
+                let _ = writeln!(s, "| {name} | {} | | | | |", cc.cases);
             }
         }
         if !self.by_backend.is_empty() {
@@ -668,7 +771,7 @@ impl Summary {
             let _ = writeln!(s, "| {v} | {c} |");
         }
         let header = |s: &mut String, e: &SignatureEntry| {
-            let _ = writeln!(s, "### `{}`\n", md_code(&e.signature));
+            let _ = writeln!(s, "#### `{}`\n", md_code(&e.signature));
             let _ = writeln!(
                 s,
                 "{} case(s) ({}); first: index {} (case seed {}); smallest: index {} (case seed {}, size {}).\n",
@@ -680,33 +783,56 @@ impl Summary {
                 e.smallest.case_seed,
                 e.smallest.size
             );
-            if let Some(k) = &e.known {
-                let _ = writeln!(s, "Known: <{}> {}\n", md(&k.link), md(&k.note));
+            match &e.known {
+                Some(k) if e.known_by_root_cause => {
+                    let _ = writeln!(
+                        s,
+                        "A new signature of a known root cause: <{}> {}\n",
+                        md(&k.link),
+                        md(&k.note)
+                    );
+                }
+                Some(k) => {
+                    let _ = writeln!(s, "Known: <{}> {}\n", md(&k.link), md(&k.note));
+                }
+                None => {}
             }
             let _ = writeln!(s, "> {}\n", md(e.message.lines().next().unwrap_or("")));
         };
-        let bugs: Vec<&SignatureEntry> = self.groups_of(Class::Bug).collect();
-        if !bugs.is_empty() {
-            let _ = writeln!(s, "\n## Bugs (torch broke its contract)\n");
-            for e in bugs {
-                header(&mut s, e);
-                if let Some(d) = detail(e) {
-                    let _ = writeln!(s, "{d}\n");
+        // Per root cause: its key and members, then each member with its detail.
+        let by_cause = |s: &mut String, class: Class| {
+            for r in self.root_causes.iter().filter(|r| r.class == Some(class)) {
+                let _ = writeln!(s, "### Root cause `{}`\n", md_code(&r.key));
+                let _ = writeln!(
+                    s,
+                    "{} signature(s), {} case(s){}.\n",
+                    r.signatures.len(),
+                    r.count,
+                    match &r.known {
+                        Some(k) => format!("; known: <{}>", md(&k.link)),
+                        None => "; new".into(),
+                    }
+                );
+                for sig in &r.signatures {
+                    if let Some(e) = self.signatures.iter().find(|e| &e.signature == sig) {
+                        header(s, e);
+                        if let Some(d) = detail(e) {
+                            let _ = writeln!(s, "{d}\n");
+                        }
+                    }
                 }
             }
+        };
+        if self.groups_of(Class::Bug).next().is_some() {
+            let _ = writeln!(s, "\n## Bugs (torch broke its contract)\n");
+            by_cause(&mut s, Class::Bug);
         }
-        let port: Vec<&SignatureEntry> = self.groups_of(Class::Portability).collect();
-        if !port.is_empty() {
+        if self.groups_of(Class::Portability).next().is_some() {
             let _ = writeln!(
                 s,
-                "\n## Portability (a specialization the model does not force; notes for model authors)\n"
+                "\n## Notes for model authors (portability: silently wrong answers at 0/1 first, then specializations the model does not force)\n"
             );
-            for e in port {
-                header(&mut s, e);
-                if let Some(d) = detail(e) {
-                    let _ = writeln!(s, "{d}\n");
-                }
-            }
+            by_cause(&mut s, Class::Portability);
         }
         let exp: Vec<&SignatureEntry> = self.groups_of(Class::Expected).collect();
         if !exp.is_empty() {
@@ -768,18 +894,18 @@ impl Summary {
         }
     }
 
-    /// `junit.xml`: a test case per bug and portability group (new in a failing class =
-    /// failure, known = skipped), and one for the expected groups together. `body` gives
+    /// `junit.xml`: a test case per bug and portability root cause, its member signatures
+    /// in its body (new in a failing class = failure, known = skipped), and one for the expected groups together. `body` gives
     /// the reduced reproducer a failure shows.
     pub fn junit(&self, body: &dyn Fn(&SignatureEntry) -> Option<String>) -> String {
         use std::fmt::Write;
-        let groups: Vec<&SignatureEntry> = self
-            .signatures
+        let groups: Vec<&RootCauseEntry> = self
+            .root_causes
             .iter()
             .filter(|e| matches!(e.class, Some(Class::Bug | Class::Portability)))
             .collect();
         let fails =
-            |e: &SignatureEntry| e.is_new() && e.class.is_some_and(|c| self.fail_on.contains(&c));
+            |e: &RootCauseEntry| e.is_new() && e.class.is_some_and(|c| self.fail_on.contains(&c));
         let failures = groups.iter().filter(|e| fails(e)).count();
         let skipped = groups.iter().filter(|e| !e.is_new()).count();
         let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -821,16 +947,28 @@ impl Summary {
             s,
             "  <testcase classname=\"shapefuzz.expected\" name=\"{exp} expected group(s)\"/>"
         );
-        for e in groups {
-            let class = e.class.map_or("-", Class::name);
+        for rc in groups {
+            let members: Vec<&SignatureEntry> = rc
+                .signatures
+                .iter()
+                .filter_map(|sig| self.signatures.iter().find(|e| &e.signature == sig))
+                .collect();
+            let Some(e) = members.first().copied() else {
+                continue;
+            };
+            let class = rc.class.map_or("-", Class::name);
             let _ = write!(
                 s,
                 "  <testcase classname=\"shapefuzz.{}\" name=\"{}\" time=\"{:.3}\">",
                 xml_escape(class),
-                xml_escape(&e.signature),
-                e.seconds
+                xml_escape(&rc.key),
+                members.iter().map(|m| m.seconds).sum::<f64>()
             );
-            let mut detail = format!("{} case(s)\n{}\n", e.count, e.message);
+            let mut detail = format!("{} case(s)\n{}\n", rc.count, e.message);
+            detail.push_str("signatures:\n");
+            for m in &members {
+                detail.push_str(&format!("  {} ({} case(s))\n", m.signature, m.count));
+            }
             if let Some(r) = &e.record {
                 detail.push_str(&format!("record: {r}\n"));
             }
@@ -840,6 +978,8 @@ impl Summary {
             if let Some(b) = body(e) {
                 detail.push_str(&format!("\n{b}"));
             }
+            let message = e.message.clone();
+            let e = rc;
             match &e.known {
                 Some(k) => {
                     let _ = write!(
@@ -853,7 +993,7 @@ impl Summary {
                     let _ = write!(
                         s,
                         "<failure message=\"{}\">{}</failure>",
-                        xml_escape(e.message.lines().next().unwrap_or("")),
+                        xml_escape(message.lines().next().unwrap_or("")),
                         xml_escape(&detail)
                     );
                 }

@@ -560,7 +560,75 @@ impl Repro {
         out
     }
 
+    /// How a user writes the dims a 0/1 probe set to 0 or 1, for `torch._check`.
+    fn zero_one_exprs(&self) -> Vec<String> {
+        let Some(p) = &self.probe else { return vec![] };
+        let mut out = vec![];
+        for (s, &n) in p.iter().enumerate() {
+            if n > 1 {
+                continue;
+            }
+            let found = self.case.inputs.iter().enumerate().find_map(|(i, inp)| {
+                inp.dims
+                    .iter()
+                    .position(|d| crate::oracle::dim_symbol(&d.size) == Some(s))
+                    .map(|d| match inp.kind {
+                        crate::ir::InputKind::Tensor => {
+                            format!("{}.shape[{d}]", crate::ir::input_name(i))
+                        }
+                        _ => crate::ir::input_name(i),
+                    })
+            });
+            out.extend(found);
+        }
+        out
+    }
+
+    /// A silently wrong answer at size 0/1: torch's documented design, the author's to rule
+    /// out. The fix is verified on torch 2.15: with `torch._check(n >= 2)` first in
+    /// `forward`, eager and the exported program both raise at 0/1 (the program's runtime
+    /// assert), and every size of 2 or more exports and runs as before.
+    fn zero_one_note(&self, observed: Option<&str>) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "## Silently wrong answer at size 0/1 (note for model authors, the most dangerous kind)\n\nWith `dynamic_shapes` asking for {}, the exported program accepts an input whose size is 0 or 1 and returns a different result from eager, without an error:\n",
+            self.asked()
+        );
+        let _ = writeln!(
+            s,
+            "> {}\n",
+            markdown_text(self.message.lines().next().unwrap_or(""))
+        );
+        let exprs = self.zero_one_exprs();
+        let checks = if exprs.is_empty() {
+            "torch._check(n >= 2)".to_string()
+        } else {
+            exprs
+                .iter()
+                .map(|e| format!("torch._check({e} >= 2)"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let _ = writeln!(
+            s,
+            "**Fix:** rule the size out where the model starts: `{}` as the first line of `forward` makes eager and the exported program both raise at 0/1 instead of answering wrongly (sizes of 2 or more export and run as before). Or export with a `Dim(..., min=3)` range, or the ShapesSpec API, which makes no 0/1 assumption. If the model must handle 0/1, branch on it explicitly and export at an example of that size.\n",
+            markdown_code(&checks)
+        );
+        let _ = writeln!(
+            s,
+            "Why torch does not reject these sizes itself: \"we allow dimensions to be 0/1 at runtime\" (`torch/_export/utils.py`, the range check only when `min_val > 2`; the same in `torch/export/_unlift.py`'s guards function); export \"will often unsoundly assume that a graph works for 0/1\" (`StrictMinMaxConstraint`, `torch/fx/experimental/symbolic_shapes.py`); \"This is not a bug\" (export docs, 0/1 specialization); pytorch/pytorch#105066 was closed on that reasoning.\n"
+        );
+        let _ = writeln!(s, "```python\n{}```\n", markdown_fence(&self.script()));
+        let _ = writeln!(s, "Output:\n");
+        s.push_str(&self.observed_block(observed));
+        s
+    }
+
     fn portability_note(&self, observed: Option<&str>) -> String {
+        if self.contract == Some(Contract::SilentDivergenceAtZeroOne) {
+            return self.zero_one_note(observed);
+        }
         let mut s = String::new();
         let line = self
             .culprit_code()

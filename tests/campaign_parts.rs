@@ -26,6 +26,7 @@ fn judged(index: u64, case_seed: u64, sig: &str, contract: Contract) -> ResultLi
         kind: None,
         message: format!("message {index}"),
         signature: Some(sig.to_string()),
+        root_cause: None,
         ops: vec![],
         backend: None,
         same_as_export: false,

@@ -186,7 +186,7 @@ fn a_silent_divergence_at_size_1_reduces_and_keeps_its_group() {
     .expect("the original is interesting");
     assert_eq!(
         reduced.check.signature().as_deref(),
-        Some("export/bug/silent-divergence-at-0-1/compare/model")
+        Some("export/portability/silent-divergence-at-0-1/compare/model")
     );
     assert!(
         reduced.case.nodes.len() < case.nodes.len(),

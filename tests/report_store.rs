@@ -19,6 +19,7 @@ fn judged(index: u64, sig: Option<&str>, size: usize, contract: Option<Contract>
         kind: None,
         message: format!("message {index}"),
         signature: sig.map(str::to_string),
+        root_cause: None,
         ops: vec![],
         backend: None,
         same_as_export: false,

@@ -3,8 +3,9 @@
 //!
 //! Every finding gets a verdict (what happened) and a [`Contract`] outcome, which fixes its
 //! [`Class`](super::Class). The rules, in short:
-//! - a probe the exported program accepts and answers differently from eager is a bug, at
-//!   every size (0 and 1 included);
+//! - a probe of size 2 or more the exported program accepts and answers differently from
+//!   eager is a bug; at size 0 or 1, which torch documents it assumes away and does not
+//!   check, it is the worst note for the model author (portability, ranked first);
 //! - an export error that is not a user-facing error is a bug; torch's suggested fixes
 //!   that do not export are a bug;
 //! - `Dim.DYNAMIC` specialized to one size without an error, or a named `Dim` narrowed or
@@ -49,7 +50,7 @@ pub fn promise(c: Contract) -> &'static str {
             "An exported program \"records the set of shape constraints needed to show that this normalization and control-flow elimination is sound for future inputs\" and \"is considered valid only when these assumptions hold true\" (torch.export.export docstring, Soundness Guarantee); an input its guards accept must give eager's result."
         }
         SilentDivergenceAtZeroOne => {
-            "An exported program \"records the set of shape constraints needed to show that this normalization and control-flow elimination is sound for future inputs\" (torch.export.export docstring). Export traces sizes as 2 or more but the program does not check that bound, so a size 0/1 input is accepted and computed on a path eager does not take. torch documents the 0/1 assumption (export.md, \"Expressing Dynamism\"; StrictMinMaxConstraint's NB) and has treated reports of it as by design (pytorch/pytorch#105066, #122294): file it as a request to reject such inputs, or list it as known."
+            "torch assumes sizes are not 0 or 1 and, by design, does not check it at run time: \"NOTE: we allow dimensions to be 0/1 at runtime\" (torch/_export/utils.py, the range check only when min_val > 2; torch/export/_unlift.py's guards function the same); export \"will often unsoundly assume that a graph works for 0/1\" (StrictMinMaxConstraint, torch/fx/experimental/symbolic_shapes.py); \"This is not a bug\" (export docs, 0/1 specialization); pytorch/pytorch#105066 was closed on that reasoning. So the model author must rule such sizes out: torch._check(n >= 2) first in forward makes eager and the exported program both raise there (verified on torch 2.15), or export with Dim(min=3) or the ShapesSpec API, which makes no 0/1 assumption."
         }
         InternalError => {
             "\"If any assumption can not be validated, a fatal error will be raised. When that happens, the error message will include suggested fixes to the specification\" (torch.export.export docstring): a user-facing torch._dynamo.exc.UserError, not an internal AssertionError or a failure inside torch's own solver."
@@ -61,7 +62,7 @@ pub fn promise(c: Contract) -> &'static str {
             "\"The error message may provide suggested fixes - changes that can be made to dynamic_shapes to export successfully\" (torch/export/dynamic_shapes.py, refine_dynamic_shapes_from_suggested_fixes); \"copy them verbatim into your code\" (torch.export.export docstring)."
         }
         DynamicSpecializedSilently => {
-            "\"DYNAMIC means dynamic, will error out if specialized\" (torch/export/dynamic_shapes.py, _DimHintType); Dim.DYNAMIC lowers to RelaxedUnspecConstraint: \"there must exist at least TWO possible values for the size at this dimension which satisfy the guards\" (torch/fx/experimental/symbolic_shapes.py). The same miss for integer ranges was fixed as a bug (pytorch/pytorch#122307). Note that the 2.15 export docstring's ShapesSpec section says Dim.DYNAMIC \"may silently specialize\"."
+            "\"DYNAMIC means dynamic, will error out if specialized\" (torch/export/dynamic_shapes.py, _DimHintType); Dim.DYNAMIC lowers to RelaxedUnspecConstraint: \"there must exist at least TWO possible values for the size at this dimension which satisfy the guards\" (torch/fx/experimental/symbolic_shapes.py). The same miss for integer ranges was fixed as a bug (pytorch/pytorch#122307). torch's docs disagree: the 2.15 export() docstring's ShapesSpec section (torch/export/__init__.py) says \"Dim.DYNAMIC / Dim.AUTO may silently specialize a dynamic dim, yielding a graph that is not valid for all the inputs\". It is still worth filing: the user asked for an error on specialization, the error path exists and fires for a literal pin, and here it does not; upstream keeps pytorch/pytorch#191833 open for exactly this."
         }
         NamedDimNarrowedSilently => {
             "A named Dim lowers to StrictMinMaxConstraint: \"there must not be any guards on this dimension which are not implied by the given lower and upper bound\" (torch/fx/experimental/symbolic_shapes.py); \"the dynamic shape specification must logically imply the generated guards, otherwise an error is raised at export time\" (export programming model)."
@@ -654,11 +655,14 @@ fn backend_disagreement(cx: &Ctx, backend: Backend, p: &ProbeInfo) -> Option<Fin
     } else {
         return None;
     };
-    let mut f = finding(
-        Verdict::Divergence,
-        Some(Contract::BackendDisagrees),
-        message,
-    );
+    // At 0/1 the step's program is as unchecked as the exported one: torch's 0/1 design,
+    // the author's to rule out, whichever program happens to match.
+    let contract = if kind == "differs-at-0-1" {
+        Contract::SilentDivergenceAtZeroOne
+    } else {
+        Contract::BackendDisagrees
+    };
+    let mut f = finding(Verdict::Divergence, Some(contract), message);
     f.kind = Some(kind.into());
     f.probe = Some(sizes);
     Some(f)
@@ -1054,8 +1058,9 @@ fn rank(f: &Finding) -> (u8, u8, u8) {
     match (f.verdict, f.contract) {
         (Verdict::Invalid, _) => (0, 0, 0),
         (Verdict::Poisoned | Verdict::Oom, _) => (1, 0, 0),
-        (_, Some(c)) => (2, c.severity(), verdict),
-        (_, None) => (3, 0, verdict),
+        // class first: a bug outranks the worst note for the author
+        (_, Some(c)) => (2 + c.class() as u8, c.severity(), verdict),
+        (_, None) => (9, 0, verdict),
     }
 }
 

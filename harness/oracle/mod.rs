@@ -204,7 +204,7 @@ impl Contract {
                 "The exported program accepted a probe and returned another result than eager."
             }
             SilentDivergenceAtZeroOne => {
-                "The same at a size of 0 or 1, which the program accepts without checking."
+                "The exported program accepted a size of 0 or 1, which torch documents it assumes away and does not check, and returned another result than eager: a silently wrong answer the model author must rule out (torch._check(n >= 2), a range, or ShapesSpec)."
             }
             InternalError => "Export raised an error that is not a user-facing one.",
             ProgramError => {
@@ -288,7 +288,6 @@ impl Contract {
         use Contract::*;
         match self {
             SilentDivergence
-            | SilentDivergenceAtZeroOne
             | InternalError
             | ProgramError
             | SpuriousConstraintViolation
@@ -299,7 +298,10 @@ impl Contract {
             | Hang
             | BackendError
             | BackendDisagrees => Class::Bug,
-            AvoidableSpecialization
+            // A wrong answer at a size torch documents it does not check: the author's
+            // to guard, first among their notes (CONTRACT.md, "0/1").
+            SilentDivergenceAtZeroOne
+            | AvoidableSpecialization
             | DataDependentInOp
             | UnsupportedOnSymbolic
             | BackendUnsupported
@@ -639,6 +641,22 @@ impl CheckResult {
         Some(self.signature_on(self.backend.name()))
     }
 
+    /// The root cause this finding belongs to (see [`root_cause_key`]); `None` where there
+    /// is no signature.
+    pub fn root_cause(&self) -> Option<String> {
+        let signature = self.signature()?;
+        let f = self.primary()?;
+        Some(
+            root_cause_key(
+                self.backend.name(),
+                f.contract,
+                f.kind.as_deref(),
+                f.cause.as_ref(),
+            )
+            .unwrap_or(signature),
+        )
+    }
+
     /// The signature as if found on the backend named `backend`.
     fn signature_on(&self, backend: &str) -> String {
         let Some(f) = self.primary() else {
@@ -681,6 +699,134 @@ impl CheckResult {
             return false;
         }
         self.primary().is_some() && self.signature_on("-") == export.signature_on("-")
+    }
+}
+
+/// The root cause of a finding: the torch mechanism behind it, whichever op of the model
+/// reached it. `backend/class/<mechanism>` where the mechanism is, for a guard, the
+/// contract, the torch site and the guard's shape (its operator families: `Max/Min`,
+/// `float`, `bitwise`, `floor/mod`, `trunc`, `abs`, `ite`, or `plain`); for an exception,
+/// the torch site, the exception type and its first line with sizes, names and quoted
+/// identifiers masked (the same bug reached through two outcomes is one root cause); for a
+/// divergence, the contract and the kind of Python decision that changed. Signatures are
+/// its members: they add the culprit op and spelling.
+///
+/// `None` when there is nothing to key on (no contract, or no culprit and no sub-kind): the
+/// finding's signature is then its own root cause.
+pub fn root_cause_key(
+    backend: &str,
+    contract: Option<Contract>,
+    kind: Option<&str>,
+    cause: Option<&Cause>,
+) -> Option<String> {
+    let c = contract?;
+    if cause.is_none() && kind.is_none() {
+        return None;
+    }
+    let class = c.class().name();
+    let site = cause
+        .and_then(|x| x.site.clone())
+        .unwrap_or_else(|| "-".into());
+    let guard = cause.map(|x| x.guard.as_str()).unwrap_or("");
+    Some(match cause_shape(guard) {
+        CauseShape::Exception(text) => format!("{backend}/{class}/{site}/{text}"),
+        CauseShape::Decision(what) => format!("{backend}/{class}/{}/{what}", c.name()),
+        CauseShape::Guard(ops) => format!("{backend}/{class}/{}/{site}/{ops}", c.name()),
+        CauseShape::None => format!("{backend}/{class}/{}/{site}/{}", c.name(), kind.unwrap_or("-")),
+    })
+}
+
+enum CauseShape {
+    Exception(String),
+    Decision(String),
+    Guard(String),
+    None,
+}
+
+/// What kind of culprit text a cause holds: `Type: message` (an exception), a Python
+/// decision (`` `code`: the branch condition is ... ``), or a sympy guard.
+fn cause_shape(guard: &str) -> CauseShape {
+    static EXC: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^([A-Za-z_][\w.]*)(: |$)").expect("valid pattern")
+    });
+    static DECISION: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^`[^`]*`: (.+?) is ").expect("valid pattern"));
+    let g = guard.trim();
+    if g.is_empty() {
+        return CauseShape::None;
+    }
+    if let Some(m) = DECISION.captures(g) {
+        return CauseShape::Decision(m[1].to_string());
+    }
+    if let Some(m) = EXC.captures(g)
+        && (m[2].starts_with(':')
+            || m[1].ends_with("Error")
+            || m[1].ends_with("Exception")
+            || m[1].ends_with("Node"))
+        && !g.starts_with("Eq(")
+        && !g.starts_with("Ne(")
+    {
+        return CauseShape::Exception(mask_exception(g));
+    }
+    CauseShape::Guard(guard_ops(g))
+}
+
+/// An exception's first line as a mechanism: names, numbers, sizes and quoted identifiers
+/// masked, cut at its first clause (what follows is usually the instance: a graph node, a
+/// list of dims).
+fn mask_exception(text: &str) -> String {
+    static MASKS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+        [
+            (r"<built-in function \w+>", "<built-in function _>"),
+            (r"<class '[^']*'>", "<class _>"),
+            (r"'[^']*'", "'_'"),
+            (r#""[^"]*""#, "\"_\""),
+            (r"%\w+", "%_"),
+            (r"\b(node|function|op|operator|symbol) \w+", "$1 _"),
+        ]
+        .into_iter()
+        .map(|(p, r)| (Regex::new(p).expect("valid pattern"), r))
+        .collect()
+    });
+    let mut s = text.lines().next().unwrap_or("").to_string();
+    for (re, rep) in MASKS.iter() {
+        s = re.replace_all(&s, *rep).into_owned();
+    }
+    let mut s = normalize_message(&s);
+    // keep the type and the first clause of the message
+    if let Some((ty, rest)) = s.split_once(": ") {
+        let cut = rest
+            .find([':', ';', '\n'])
+            .map(|i| &rest[..i])
+            .unwrap_or(rest);
+        let words: Vec<&str> = cut.split_whitespace().take(12).collect();
+        s = format!("{ty}: {}", words.join(" "));
+    }
+    s.replace('/', "∕")
+}
+
+/// The operator families a sympy guard uses: what distinguishes one torch reasoning path
+/// from another (`Max` folding, float division, bitwise ops, floor division and modulo),
+/// with symbols, numbers and relations masked.
+fn guard_ops(guard: &str) -> String {
+    let families: [(&str, &[&str]); 7] = [
+        ("max-min", &["Max(", "Min("]),
+        ("float", &["IntTrueDiv", "FloatTrueDiv", "ToFloat", "FloatPow", "OpaqueUnaryFn", ".0", "sqrt", "log"]),
+        ("bitwise", &["BitwiseFn", "&", "^", "|", "LShift", "RShift"]),
+        ("floor-mod", &["FloorDiv", "//", "Mod(", "PythonMod", "CeilToInt", "FloorToInt", "ceiling", "floor("]),
+        ("trunc", &["TruncToInt", "RoundToInt", "RoundDecimal", "trunc"]),
+        ("abs", &["Abs("]),
+        ("ite", &["ITE", "Piecewise"]),
+    ];
+    let found: Vec<&str> = families
+        .iter()
+        .filter(|(_, marks)| marks.iter().any(|m| guard.contains(m)))
+        .map(|(name, _)| *name)
+        .collect();
+    if found.is_empty() {
+        "plain".into()
+    } else {
+        found.join("+")
     }
 }
 

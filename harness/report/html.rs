@@ -108,7 +108,7 @@ fn facts(s: &mut String, summary: &Summary) {
     );
     let _ = writeln!(
         s,
-        "<p><strong>{} new group(s) of a failing class; {} known.</strong></p>",
+        "<p><strong>{} new root cause(s) of a failing class; {} known group(s).</strong></p>",
         summary.new_failing, summary.known_findings
     );
     let counted = if summary.by_backend.is_empty() {
@@ -340,6 +340,18 @@ fn groups(s: &mut String, summary: &Summary, details: &BTreeMap<String, GroupDet
             "<div class=\"sig\">{class}: <code>{}</code></div>",
             esc(&e.signature)
         );
+        if e.root_cause != e.signature {
+            let _ = writeln!(
+                s,
+                "<p class=\"meta\">Root cause: <code>{}</code>{}</p>",
+                esc(&e.root_cause),
+                if e.known_by_root_cause {
+                    " (a new signature of a known root cause)"
+                } else {
+                    ""
+                }
+            );
+        }
         group_meta(s, e);
         if let Some(d) = details.get(&e.signature) {
             if let Some(c) = &d.culprit {
