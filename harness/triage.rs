@@ -9,8 +9,10 @@ use crate::reduce::{Reduced, Reducer};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Tries every other spelling of the culprit node; the first whose check shows neither a bug
-/// nor a portability finding is the workaround (what the seed document calls "how to fix
-/// it").
+/// nor a portability finding, and that gives eager's outputs of the original (values,
+/// shapes, dtypes) at the export sizes and every probe, is the workaround (what the seed
+/// document calls "how to fix it"). A respelling that exports cleanly but computes
+/// something else is no fix.
 pub fn find_workaround(
     pool: &Pool,
     backend: Backend,
@@ -29,7 +31,7 @@ pub fn find_workaround(
             || r.findings
                 .iter()
                 .all(|f| f.class() == Some(Class::Expected));
-        if clean {
+        if clean && oracle::eager_agree(pool, case, &c).is_ok() {
             return Some(c);
         }
     }

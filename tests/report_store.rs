@@ -153,7 +153,7 @@ fn only_new_groups_of_failing_classes_fail_the_run() {
     let md = s.markdown(&|_| None);
     let (bugs, port, exp) = (
         md.find("## Bugs"),
-        md.find("## Portability"),
+        md.find("## Notes for model authors"),
         md.find("## Expected"),
     );
     assert!(bugs.is_none() && port.is_some() && exp.is_some(), "{md}");
@@ -217,4 +217,136 @@ fn the_example_known_issues_file_loads() {
         .matching("export/portability/avoidable-specialization/round.int/model in forward")
         .expect("matches");
     assert!(hit.link.ends_with("/138853"));
+}
+
+fn caused(index: u64, sig: &str, contract: Contract, guard: &str, site: &str) -> ResultLine {
+    let mut l = judged(index, Some(sig), 3, Some(contract));
+    l.cause = Some(shapefuzz::oracle::Cause {
+        node: Some(0),
+        op: sig.split('/').nth(3).map(str::to_string),
+        spelling: None,
+        guard: guard.to_string(),
+        line: Some(5),
+        site: Some(site.to_string()),
+    });
+    l
+}
+
+#[test]
+fn one_torch_mechanism_reached_by_two_ops_is_one_root_cause() {
+    let site = "torch/_export/non_strict_utils.py in __torch_function__";
+    let lines = vec![
+        caused(
+            0,
+            &format!("export/bug/dynamic-specialized-silently/to_tensor:as_tensor/{site}"),
+            Contract::DynamicSpecializedSilently,
+            "Eq(IntTrueDiv(s77, 2), 1.0)",
+            site,
+        ),
+        caused(
+            1,
+            &format!("export/bug/dynamic-specialized-silently/to_float:float/{site}"),
+            Contract::DynamicSpecializedSilently,
+            "Eq(FloatTrueDiv(ToFloat(s27), 4.0), 0.5)",
+            site,
+        ),
+        // the same site, another reasoning path: Max folding is another mechanism
+        caused(
+            2,
+            &format!("export/bug/dynamic-specialized-silently/int.max/{site}"),
+            Contract::DynamicSpecializedSilently,
+            "Eq(Max(2, s77), 2)",
+            site,
+        ),
+        // one exception reached through two operators and two outcomes
+        caused(
+            3,
+            "export/bug/internal-error/int.xor/torch/_export/verifier.py in _check_valid_op",
+            Contract::InternalError,
+            "SpecViolationError: Operator '<built-in function xor>' is not an allowed operator type: (<class 'torch._ops.OpOverload'>)",
+            "torch/_export/verifier.py in _check_valid_op",
+        ),
+        caused(
+            4,
+            "export/bug/suggested-fix-fails/int.and/torch/_export/verifier.py in _check_valid_op",
+            Contract::SuggestedFixFails,
+            "SpecViolationError: Operator '<built-in function and_>' is not an allowed operator type: (<class 'torch._ops.OpOverload'>)",
+            "torch/_export/verifier.py in _check_valid_op",
+        ),
+    ];
+    let s = Summary::new(0, "2.15.0", "export", &lines, &KnownIssues::none(), 1.0, &[Class::Bug]);
+    let keys: Vec<(&str, usize)> = s
+        .root_causes
+        .iter()
+        .map(|r| (r.key.as_str(), r.signatures.len()))
+        .collect();
+    assert_eq!(s.signatures.len(), 5);
+    assert_eq!(s.root_causes.len(), 3, "{keys:#?}");
+    assert!(
+        keys.contains(&(
+            "export/bug/dynamic-specialized-silently/float",
+            2
+        )),
+        "{keys:#?}"
+    );
+    assert!(keys.iter().any(|(k, n)| k.ends_with("/max-min") && *n == 1), "{keys:#?}");
+    assert!(
+        keys.iter()
+            .any(|(k, n)| k.contains("_check_valid_op/SpecViolationError") && *n == 2),
+        "{keys:#?}"
+    );
+    assert_eq!(s.new_failing, 3, "new root causes fail, not signatures");
+    assert_eq!(s.classes["bug"].root_causes, 3);
+    assert_eq!(s.classes["bug"].groups, 5);
+}
+
+#[test]
+fn a_known_root_cause_covers_its_new_signatures_without_failing() {
+    let site = "torch/nn/functional.py in pad";
+    let lines = vec![
+        caused(
+            0,
+            &format!("export/bug/dynamic-specialized-silently/append_value:pad/{site}"),
+            Contract::DynamicSpecializedSilently,
+            "Eq(s77, 2)",
+            site,
+        ),
+        caused(
+            1,
+            &format!("export/bug/dynamic-specialized-silently/pad_value/{site}"),
+            Contract::DynamicSpecializedSilently,
+            "Eq(s27, 3)",
+            site,
+        ),
+    ];
+    let dir = std::env::temp_dir().join(format!("shapefuzz-rc-known-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("known.toml");
+    // names one signature only
+    std::fs::write(
+        &file,
+        "[[known]]\npattern = '/append_value:pad/'\nlink = \"https://example.org/1\"\n",
+    )
+    .unwrap();
+    let known = KnownIssues::load(&file).unwrap();
+    let s = Summary::new(0, "2.15.0", "export", &lines, &known, 1.0, &[Class::Bug]);
+    assert_eq!(s.root_causes.len(), 1);
+    assert!(!s.root_causes[0].is_new());
+    assert_eq!(s.exit_code(), 0, "a new signature of a known root cause does not fail");
+    let other = s
+        .signatures
+        .iter()
+        .find(|e| e.signature.contains("/pad_value/"))
+        .unwrap();
+    assert!(other.known_by_root_cause && other.known.is_some());
+    let md = s.markdown(&|_| None);
+    assert!(md.contains("A new signature of a known root cause"), "{md}");
+    assert!(
+        md.contains("### Root cause `export/bug/dynamic-specialized-silently/plain`"),
+        "{md}"
+    );
+    let junit = s.junit(&|_| None);
+    assert_eq!(junit.matches("<testcase classname=\"shapefuzz.bug\"").count(), 1, "{junit}");
+    assert!(junit.contains("skipped"), "{junit}");
+    std::fs::remove_dir_all(&dir).ok();
 }

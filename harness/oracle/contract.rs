@@ -443,10 +443,10 @@ fn judge_export_error(
     let mut fix_text = None;
     let (contract, cause, probe) = match kind.as_str() {
         "constraint_violation" => {
-            let failed_fix = reply
-                .fix
-                .as_ref()
-                .filter(|f| f.stage.as_deref() == Some("refine") || f.export_ok == Some(false));
+            let failed_fix = reply.fix.as_ref().filter(|f| {
+                f.stage.as_deref() == Some("refine")
+                    || (f.export_ok == Some(false) && !left_only_inexpressible(f))
+            });
             if let Some(f) = &reply.fix {
                 let after = match (&f.export_ok, &f.error) {
                     (Some(true), _) => "export succeeds with them".to_string(),
@@ -666,6 +666,41 @@ fn backend_disagreement(cx: &Ctx, backend: Backend, p: &ProbeInfo) -> Option<Fin
     f.kind = Some(kind.into());
     f.probe = Some(sizes);
     Some(f)
+}
+
+/// Whether export with torch's suggested fixes failed only on guards the Dim language cannot
+/// state (torch then suggests nothing for them): a `!=` between sizes, or a relation of two
+/// sizes other than a linear equality (`s0 <= s1`, `s0*s1 == 6`). The fixes did what a fix
+/// can; what is left is judged as the constraint violation it is, not as a failed fix.
+fn left_only_inexpressible(f: &super::protocol::FixInfo) -> bool {
+    let Some(err) = &f.error else { return false };
+    if err.kind.as_deref() != Some("constraint_violation") {
+        return false;
+    }
+    let text = err.text();
+    if text.contains("Suggested fixes") {
+        return false;
+    }
+    static GUARD: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"satisfy the generated guard (.+?)\.?\s*$").expect("valid pattern")
+    });
+    static SOURCE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"L\['\w+'\](?:\.size\(\)\[\d+\])?").expect("valid pattern")
+    });
+    static PRODUCT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\]\s*\*\s*L\[").expect("valid pattern"));
+    let guards: Vec<String> = text
+        .lines()
+        .filter_map(|l| GUARD.captures(l).map(|c| c[1].to_string()))
+        .collect();
+    !guards.is_empty()
+        && guards.iter().all(|g| {
+            let mut sources: Vec<&str> = SOURCE.find_iter(g).map(|m| m.as_str()).collect();
+            sources.sort_unstable();
+            sources.dedup();
+            let nonlinear = sources.len() >= 2 && (!g.contains("==") || PRODUCT.is_match(g));
+            g.contains("!=") || nonlinear
+        })
 }
 
 /// The first line of a probe side's error, or nothing.
@@ -1070,12 +1105,17 @@ fn rank(f: &Finding) -> (u8, u8, u8) {
 /// the dim alone; a guard relating two dims (`s0*s1 == 25`) leaves other sizes to each. The
 /// dim must be the symbol itself and ask for Dim.DYNAMIC: a dim of size `k*s` has sizes
 /// between the multiples the scan cannot see.
-fn pin_of(
-    case: &Case,
-    reply: &CheckReply,
-    s: usize,
-    accepted: &[i64],
-) -> (Option<i64>, bool, Option<usize>) {
+/// What pins a symbol: the size, whether it is a specialization in Dim.DYNAMIC's sense, the
+/// culprit guards (one that pins on its own, or every guard that pins only together), and
+/// the input dims of the pinned torch symbol (`[input, dim]`; int inputs included).
+struct Pin {
+    size: Option<i64>,
+    specialized: bool,
+    guards: Vec<usize>,
+    dims: Vec<[u32; 2]>,
+}
+
+fn pin_of(case: &Case, reply: &CheckReply, s: usize, accepted: &[i64]) -> Pin {
     let sname = symbol_name(s);
     let literal = reply
         .dims
@@ -1153,7 +1193,38 @@ fn pin_of(
         })
     };
     let culprit = find(&on_pinned).or_else(|| find(&|_| true));
-    (pinned, specialized, culprit)
+    // A guard false at every witness pins alone; otherwise each witness (a size below, one
+    // above) is ruled out by its own guard, and only all of them together pin the size.
+    let false_at_all = culprit.filter(|&g| explained.iter().all(|w| w.false_guards.contains(&g)));
+    let guards = match false_at_all {
+        Some(g) => vec![g],
+        None => {
+            let mut all: Vec<usize> = explained
+                .iter()
+                .filter_map(|w| {
+                    w.false_guards.iter().copied().find(|&i| {
+                        reply
+                            .guards
+                            .get(i)
+                            .is_some_and(|g| pins_a_dynamic_dim(g) && on_pinned(g))
+                    })
+                })
+                .collect();
+            all.sort_unstable();
+            all.dedup();
+            if all.is_empty() {
+                culprit.into_iter().collect()
+            } else {
+                all
+            }
+        }
+    };
+    Pin {
+        size: pinned,
+        specialized,
+        guards,
+        dims: alone_pin.map(|scan| scan.dims.clone()).unwrap_or_default(),
+    }
 }
 
 /// What became of a symbol asked to be dynamic, against its spec's promise and the trace
@@ -1181,7 +1252,8 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
             .iter()
             .find(|w| w.symbol == sname && w.size == size && w.in_region == in_region)
     };
-    let (pinned, specialized, pin_guard) = pin_of(case, reply, s, &accepted);
+    let pin = pin_of(case, reply, s, &accepted);
+    let (pinned, specialized) = (pin.size, pin.specialized);
     let accepts_text = fmt_runs(&runs(&accepted));
 
     // A named Dim narrowed by a guard on it alone broke its promise; one narrowed by a guard
@@ -1220,12 +1292,42 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
         (SymbolSpec::Dynamic, _) if specialized => {
             let p = pinned.unwrap_or(here);
             let size = nearest(&|n| n != p && in_runs(n, valid))?;
+            // Name the dims the pinned torch symbol binds (an int input included), not the
+            // first dim of the case symbol: tied dims can be separate torch symbols.
+            let pinned_dims: Vec<String> = pin
+                .dims
+                .iter()
+                .filter(|[i, d]| {
+                    case.inputs
+                        .get(*i as usize)
+                        .and_then(|inp| inp.dims.get(*d as usize))
+                        .is_some_and(|dim| dim.spec == DimSpec::Dynamic)
+                })
+                .map(|[i, d]| case.dim_label(*i as usize, *d as usize))
+                .collect();
+            let named = if pinned_dims.is_empty() {
+                name.clone()
+            } else {
+                pinned_dims.join(", ")
+            };
+            let by = match pin.guards.len() {
+                0 | 1 => String::new(),
+                _ => format!(
+                    "; the guards {} pin it only together",
+                    pin.guards
+                        .iter()
+                        .filter_map(|&g| reply.guards.get(g))
+                        .map(|g| format!("`{}`", g.expr))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+            };
             (
                 Contract::DynamicSpecializedSilently,
                 size,
                 in_runs(size, region),
                 format!(
-                    "{name} is Dim.DYNAMIC, but the exported program accepts only {sname} = {p} (of {}), and export raised no error",
+                    "{named} is Dim.DYNAMIC, but the exported program accepts only {sname} = {p} (of {}), and export raised no error{by}",
                     fmt_runs(valid)
                 ),
             )
@@ -1262,13 +1364,40 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
         }
     };
     let mut f = finding(Verdict::LostDim, Some(contract), message);
+    let (i, d) = pin
+        .dims
+        .iter()
+        .find(|[pi, pd]| {
+            contract == Contract::DynamicSpecializedSilently
+                && case
+                    .inputs
+                    .get(*pi as usize)
+                    .and_then(|inp| inp.dims.get(*pd as usize))
+                    .is_some_and(|dim| dim.spec == DimSpec::Dynamic)
+        })
+        .map_or((i, d), |[pi, pd]| (*pi as usize, *pd as usize));
     f.input = Some(crate::ir::input_name(i));
     f.dim = Some(d as u32);
     let mut v = case.export.clone();
     v[s] = size;
-    let pin_cause = pin_guard
+    let pin_cause = pin
+        .guards
+        .first()
         .filter(|_| contract == Contract::DynamicSpecializedSilently)
-        .and_then(|i| cx.guard_cause(&reply.guards, &[i]));
+        .and_then(|&i| cx.guard_cause(&reply.guards, &[i]))
+        .map(|mut c| {
+            // every guard that pins only together, in the culprit text
+            if pin.guards.len() > 1 {
+                c.guard = pin
+                    .guards
+                    .iter()
+                    .filter_map(|&g| reply.guards.get(g))
+                    .map(|g| g.expr.clone())
+                    .collect::<Vec<_>>()
+                    .join(" and ");
+            }
+            c
+        });
     f.cause = pin_cause
         .or_else(|| {
             witness(size, in_region).and_then(|w| cx.guard_cause(&reply.guards, &w.false_guards))

@@ -705,7 +705,10 @@ impl CheckResult {
 /// The root cause of a finding: the torch mechanism behind it, whichever op of the model
 /// reached it. `backend/class/<mechanism>` where the mechanism is, for a guard, the
 /// contract, the torch site and the guard's shape (its operator families: `Max/Min`,
-/// `float`, `bitwise`, `floor/mod`, `trunc`, `abs`, `ite`, or `plain`); for an exception,
+/// `float`, `bitwise`, `floor/mod`, `trunc`, `abs`, `ite`, or `plain`), without the site
+/// when the contract is a missed or wrong error (spurious constraint violation, Dim.DYNAMIC
+/// or a named Dim narrowed silently: torch's reasoning about the guard is at fault, not the
+/// op that added it); for an exception,
 /// the torch site, the exception type and its first line with sizes, names and quoted
 /// identifiers masked (the same bug reached through two outcomes is one root cause); for a
 /// divergence, the contract and the kind of Python decision that changed. Signatures are
@@ -731,6 +734,18 @@ pub fn root_cause_key(
     Some(match cause_shape(guard) {
         CauseShape::Exception(text) => format!("{backend}/{class}/{site}/{text}"),
         CauseShape::Decision(what) => format!("{backend}/{class}/{}/{what}", c.name()),
+        // A missed or wrong error is torch's reasoning about the guard (the solver cannot
+        // prove it, the specialization check does not see it), wherever the guard was added.
+        CauseShape::Guard(ops)
+            if matches!(
+                c,
+                Contract::SpuriousConstraintViolation
+                    | Contract::DynamicSpecializedSilently
+                    | Contract::NamedDimNarrowedSilently
+            ) =>
+        {
+            format!("{backend}/{class}/{}/{ops}", c.name())
+        }
         CauseShape::Guard(ops) => format!("{backend}/{class}/{}/{site}/{ops}", c.name()),
         CauseShape::None => format!("{backend}/{class}/{}/{site}/{}", c.name(), kind.unwrap_or("-")),
     })
@@ -1182,6 +1197,36 @@ pub fn env_info(pool: &Pool) -> Option<String> {
     match pool.request(json!({"cmd": "env_info"})) {
         Outcome::Reply { value, .. } => value.get("text")?.as_str().map(str::to_string),
         _ => None,
+    }
+}
+
+/// Whether `other` computes what `case` computes in eager PyTorch at the export sizes and
+/// every probe (values within the probes' tolerance, shapes, dtypes): `Err` with the first
+/// difference. A worker that cannot answer counts as a difference, so nothing unverified
+/// passes for a workaround.
+pub fn eager_agree(pool: &Pool, case: &Case, other: &Case) -> Result<(), String> {
+    let mut sizes: Vec<Value> = vec![sizes_json(&case.export)];
+    sizes.extend(case.probes.iter().map(|p| sizes_json(&p.sizes)));
+    let request = json!({
+        "cmd": "eager_agree",
+        "source": render(case).source,
+        "other": render(other).source,
+        "sizes": sizes,
+        "seed": 0,
+    });
+    match pool.request(request) {
+        Outcome::Reply { value, .. } if value.get("ok") == Some(&Value::Bool(true)) => {
+            if value.get("agree") == Some(&Value::Bool(true)) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "at {}: {}",
+                    value.get("sizes").map(Value::to_string).unwrap_or_default(),
+                    value.get("detail").and_then(Value::as_str).unwrap_or("differs")
+                ))
+            }
+        }
+        other => Err(format!("could not compare: {other:?}")),
     }
 }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 /// Bumped whenever the request or reply of `check` changes shape; the worker reports its
 /// own in its hello line and the pool refuses a worker that disagrees.
-pub const PROTOCOL_VERSION: u32 = 5;
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// A reply to `check`, when the worker could handle the request at all.
 #[derive(Clone, Debug, Deserialize)]

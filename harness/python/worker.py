@@ -56,7 +56,7 @@ import sympy  # noqa: E402
 from torch.utils._sympy.numbers import int_oo  # noqa: E402
 
 # Bumped with harness/oracle/protocol.rs whenever a request or reply changes shape.
-PROTOCOL_VERSION = 5
+PROTOCOL_VERSION = 6
 MAX_MSG = 4000
 MAX_LOG = 4000
 MAX_WARNINGS = 20
@@ -2255,6 +2255,44 @@ def _env_info(req):
     return {"id": req.get("id"), "ok": True, "text": _clean_paths(collect_env.get_pretty_env_info())}
 
 
+def _eager_agree(req):
+    """Whether two renderings of a case compute the same thing in eager PyTorch: at every
+    size given, both models (built under the same seed) on the first one's inputs, compared
+    as the probes compare (values within tolerance, shapes, dtypes, structure). A workaround
+    must keep the model's outputs, not only export cleanly."""
+    rid = req.get("id")
+    seed = int(req.get("seed", 0) or 0)
+    loaded = []
+    try:
+        for key in ("source", "other"):
+            loaded.append(_load_case(req[key], f"agree_{key}", rid))
+        (a, _, _), (b, _, _) = loaded
+        _seed_cpu(seed)
+        model_a = a.Model().eval()
+        _seed_cpu(seed)
+        model_b = b.Model().eval()
+        for sizes in req.get("sizes", []):
+            try:
+                inputs = _as_tuple(a.make_inputs(dict(sizes), seed=0))
+                _seed_cpu(seed)
+                out_a = model_a(*_clone(inputs))
+            except BaseException:  # case code may raise anything: eager refuses, not compared
+                continue
+            try:
+                _seed_cpu(seed)
+                out_b = model_b(*_clone(inputs))
+            except BaseException as e:  # case code may raise anything
+                return {"id": rid, "ok": True, "agree": False, "sizes": sizes,
+                        "detail": f"the other model raises: {_cut(str(e), 300)}"}
+            why = _compare(out_a, out_b)
+            if why is not None:
+                return {"id": rid, "ok": True, "agree": False, "sizes": sizes, "detail": why}
+        return {"id": rid, "ok": True, "agree": True}
+    finally:
+        for _, modname, path in loaded:
+            _unload_case(modname, path)
+
+
 # --- main loop ----------------------------------------------------------------------------------
 def _handle(req):
     cmd = req.get("cmd")
@@ -2291,6 +2329,8 @@ def _handle(req):
         return _probe_user(req)
     if cmd == "env_info":
         return _env_info(req)
+    if cmd == "eager_agree":
+        return _eager_agree(req)
     raise ValueError(f"unknown cmd {cmd!r}")
 
 
