@@ -176,19 +176,15 @@ impl ProbeFinding {
             line: None,
             site: c.site.clone(),
         });
-        self.root_cause = crate::oracle::root_cause_key(
-            "export",
-            Some(self.contract),
-            None,
-            cause.as_ref(),
-        )
-        .unwrap_or_else(|| {
-            format!(
-                "export/{}/{}/-",
-                self.contract.class().name(),
-                self.contract.name()
-            )
-        });
+        self.root_cause =
+            crate::oracle::root_cause_key("export", Some(self.contract), None, cause.as_ref())
+                .unwrap_or_else(|| {
+                    format!(
+                        "export/{}/{}/-",
+                        self.contract.class().name(),
+                        self.contract.name()
+                    )
+                });
         self
     }
 }
@@ -667,11 +663,20 @@ fn judge_export_error(cx: &Cx, e: &ErrorInfo) -> ProbeFinding {
     };
     let (contract, culprit, sizes) = match kind.as_str() {
         "constraint_violation" => {
-            let failed_fix = reply
-                .fix
-                .as_ref()
-                .filter(|f| f.stage.as_deref() == Some("refine") || f.export_ok == Some(false));
-            if let Some(f) = failed_fix {
+            // the campaign's rule: a fix failing only on guards no Dim can state is no
+            // failed fix
+            let failed_fix = reply.fix.as_ref().filter(|f| {
+                f.stage.as_deref() == Some("refine")
+                    || (f.export_ok == Some(false)
+                        && !crate::oracle::contract::left_only_inexpressible(f))
+            });
+            if let Some(s) = zero_one_example(cx) {
+                (
+                    Contract::ZeroOneSpecialization,
+                    Some(cx.error_culprit(e)),
+                    at(&s.name, s.example),
+                )
+            } else if let Some(f) = failed_fix {
                 let c = f.error.as_ref().map(|err| cx.error_culprit(err));
                 (Contract::SuggestedFixFails, c, base.clone())
             } else if let Some(w) = [true, false].iter().find_map(|&inside| {
@@ -795,7 +800,7 @@ fn judge_program(cx: &Cx, r: &mut ProbeReport) -> Vec<ProbeFinding> {
             } else {
                 (Contract::SilentDivergence, "")
             };
-            out.push(finding(
+            let mut f = finding(
                 Verdict::Divergence,
                 contract,
                 format!(
@@ -803,7 +808,10 @@ fn judge_program(cx: &Cx, r: &mut ProbeReport) -> Vec<ProbeFinding> {
                     cx.sizes_text(&sizes)
                 ),
                 sizes,
-            ));
+            );
+            // the model line whose decision the probe's sizes turn: a guard false there
+            f.culprit = cx.guard_culprit(&p.false_guards);
+            out.push(f);
             continue;
         }
         let Some(x) = p.exported.as_ref().filter(|x| !x.ok) else {
@@ -869,8 +877,32 @@ fn judge_program(cx: &Cx, r: &mut ProbeReport) -> Vec<ProbeFinding> {
     out
 }
 
+/// A symbol asked to be dynamic (`Dim.AUTO`, `Dim.DYNAMIC`) whose example size is 0 or 1:
+/// torch specializes it by design ("export will specialize on sample input dimensions with
+/// value 0 or 1"), so what follows is expected, and the fix is an example of 2 or more.
+fn zero_one_example<'a>(cx: &Cx<'a>) -> Option<&'a SubjectSymbol> {
+    cx.subject
+        .symbols
+        .iter()
+        .find(|s| s.example <= 1 && (s.spec == "auto" || s.spec == "dynamic"))
+}
+
 /// What became of one symbol asked to be dynamic, against its spec and the trace region.
 fn judge_symbol(cx: &Cx, s: &SubjectSymbol) -> Option<ProbeFinding> {
+    if s.example <= 1 && (s.spec == "auto" || s.spec == "dynamic") {
+        let label = s.dims.first().map_or(s.name.clone(), |d| d.label.clone());
+        let mut f = finding(
+            Verdict::LostDim,
+            Contract::ZeroOneSpecialization,
+            format!(
+                "{label} ({}) has the example size {}: torch specializes an example of 0 or 1 by design (\"export will specialize on sample input dimensions with value 0 or 1\"); export with an example of 2 or more to keep it dynamic",
+                s.text, s.example
+            ),
+            cx.base(),
+        );
+        f.dim = Some(label);
+        return Some(f);
+    }
     let acc = cx.accepted(&s.name)?;
     let scan_max = cx.subject.scan_max;
     let valid = cx.valid(&s.name);
@@ -1060,7 +1092,7 @@ fn dims(cx: &Cx) -> Vec<ProbeDim> {
 fn suggest(f: &ProbeFinding) -> Option<String> {
     if f.contract == Contract::SilentDivergenceAtZeroOne {
         // verified on torch 2.15: eager and the exported program both raise at 0/1 then
-        return Some("the exported program does not check sizes 0/1 (torch assumes them away by design): add torch._check(n >= 2) for each such size n as the first line of forward, so eager and the exported program both raise there instead of answering differently; or export with Dim(min=3) or the ShapesSpec API.".into());
+        return Some("the exported program does not check sizes 0/1 (torch assumes them away by design): export with the ShapesSpec API and ShapeVar(\"n\", min=2) for such a size, which the program asserts at run time (it then raises at 0/1, and 2 or more run as before), or check the size before calling the program; Dim(min=3) also rejects 0/1 but gives up 2, and torch._check(n >= 2) in forward is dropped by export.".into());
     }
     if f.class != Class::Portability && f.contract != Contract::TraceRegion {
         return None;

@@ -588,11 +588,7 @@ impl Summary {
             elapsed_s,
             cases_per_s: cases as f64 / elapsed_s.max(1e-9),
             fail_on: fail_on.to_vec(),
-            new_failing: causes
-                .iter()
-                .filter(failing)
-                .filter(|r| r.is_new())
-                .count() as u64,
+            new_failing: causes.iter().filter(failing).filter(|r| r.is_new()).count() as u64,
             known_findings: signatures
                 .iter()
                 .filter(|e| e.is_finding() && !e.is_new())

@@ -585,9 +585,9 @@ impl Repro {
     }
 
     /// A silently wrong answer at size 0/1: torch's documented design, the author's to rule
-    /// out. The fix is verified on torch 2.15: with `torch._check(n >= 2)` first in
-    /// `forward`, eager and the exported program both raise at 0/1 (the program's runtime
-    /// assert), and every size of 2 or more exports and runs as before.
+    /// out. The fix is verified on torch 2.15 (`a_zero_one_note_s_fix_rejects_0_1_and_keeps_2`
+    /// in tests/live_oracle.rs): under ShapesSpec with `ShapeVar(min=2)` the program asserts
+    /// the range at run time; `torch._check(n >= 2)` in `forward` is dropped by export.
     fn zero_one_note(&self, observed: Option<&str>) -> String {
         let mut s = String::new();
         let _ = writeln!(
@@ -601,19 +601,18 @@ impl Repro {
             markdown_text(self.message.lines().next().unwrap_or(""))
         );
         let exprs = self.zero_one_exprs();
-        let checks = if exprs.is_empty() {
-            "torch._check(n >= 2)".to_string()
+        let which = if exprs.is_empty() {
+            "the size".to_string()
         } else {
             exprs
                 .iter()
-                .map(|e| format!("torch._check({e} >= 2)"))
+                .map(|e| format!("`{}`", markdown_code(e)))
                 .collect::<Vec<_>>()
-                .join("; ")
+                .join(", ")
         };
         let _ = writeln!(
             s,
-            "**Fix:** rule the size out where the model starts: `{}` as the first line of `forward` makes eager and the exported program both raise at 0/1 instead of answering wrongly (sizes of 2 or more export and run as before). Or export with a `Dim(..., min=3)` range, or the ShapesSpec API, which makes no 0/1 assumption. If the model must handle 0/1, branch on it explicitly and export at an example of that size.\n",
-            markdown_code(&checks)
+            "**Fix:** rule out 0/1 for {which}: export with the ShapesSpec API and a range that starts at 2 (`ShapeVar(\"n\", min=2)` in a `TensorSpec`): the program then asserts the range at run time and raises at 0/1 (verified on torch 2.15: `Runtime assertion failed for expression u0 >= 2`) while every size of 2 or more runs as before; or check the size before calling the exported program. `Dim(\"n\", min=3)` also rejects 0/1 but gives up size 2; a `torch._check(n >= 2)` inside `forward` does not help, as export already assumes it and drops the check. If the model must handle 0/1, export at an example of that size.\n"
         );
         let _ = writeln!(
             s,

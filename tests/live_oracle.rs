@@ -349,7 +349,11 @@ fn workers_are_recycled() {
 /// first among them, with its own outcome.
 fn assert_zero_one_note(r: &CheckResult, op: Option<&str>) {
     assert_eq!(r.class(), Some(Class::Portability), "{r:#?}");
-    assert_eq!(r.contract(), Some(Contract::SilentDivergenceAtZeroOne), "{r:#?}");
+    assert_eq!(
+        r.contract(),
+        Some(Contract::SilentDivergenceAtZeroOne),
+        "{r:#?}"
+    );
     if let Some(op) = op {
         assert_eq!(r.cause().and_then(|c| c.op.as_deref()), Some(op), "{r:#?}");
     }
@@ -886,4 +890,67 @@ fn onnxruntime_is_fed_by_position_past_renamed_and_baked_in_inputs() {
     assert!(case.validate().is_ok(), "{:?}", case.validate());
     let r = oracle::check(pool(), &case, Backend::Onnx);
     assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+}
+
+/// The fix a 0/1 note gives, on the committed 0/1 record's own model: under ShapesSpec with
+/// `ShapeVar(min=2)` the exported program raises at sizes 0 and 1 and matches eager at 2 and
+/// more; `torch._check(n >= 2)` in `forward` does not (export drops it), which is why the
+/// note never suggests it. If torch changes either, the note must change with it.
+#[test]
+fn a_zero_one_note_s_fix_rejects_0_1_and_keeps_2() {
+    let record = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "corpus/findings/export_portability_silent_divergence_at_0_1_compare_model_25d8caab.json",
+    );
+    let repro = shapefuzz::repro::Repro::from_record(
+        &shapefuzz::corpus::FindingRecord::load(&record).expect("the record loads"),
+    );
+    let issue = repro.issue(None, None);
+    assert!(issue.contains("ShapeVar(\"n\", min=2)"), "{issue}");
+    let dir = common::tmp("zero-one-fix");
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("model.py");
+    std::fs::write(&script, repro.script()).unwrap();
+    let check = r#"
+import importlib.util, sys, torch
+from torch.fx.experimental.dynamic_spec import ShapesSpec, ParamsSpec, TensorSpec, ShapeVar
+spec = importlib.util.spec_from_file_location("m", sys.argv[1])
+m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+model = m.Model().eval()
+def runs(ep, n):
+    args = m.make_inputs(n)
+    try:
+        got = ep.module()(*args)
+    except Exception as e:
+        return "raises"
+    return "equal" if all(torch.allclose(g, e) for g, e in zip(got, model(*args))) else "differs"
+shapes = ShapesSpec(params=ParamsSpec({"x": TensorSpec([2, ShapeVar("n", min=2)])}))
+fixed = torch.export.export(model, m.make_inputs(4), dynamic_shapes=shapes)
+print("shapes", [runs(fixed, n) for n in (0, 1, 2, 3, 9)])
+class Checked(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inner = model
+    def forward(self, x):
+        torch._check(x.shape[1] >= 2)
+        return self.inner(x)
+checked = torch.export.export(Checked(), m.make_inputs(4), dynamic_shapes=m.dynamic_shapes)
+print("check", [runs(checked, n) for n in (1,)])
+"#;
+    let o = std::process::Command::new(&env().python)
+        .arg("-c")
+        .arg(check)
+        .arg(&script)
+        .output()
+        .expect("python runs");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("shapes ['raises', 'raises', 'equal', 'equal', 'equal']"),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains("check ['differs']"),
+        "torch._check(n >= 2) in forward now rejects 0/1: the note can suggest it again\n{out}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -274,7 +274,15 @@ fn one_torch_mechanism_reached_by_two_ops_is_one_root_cause() {
             "torch/_export/verifier.py in _check_valid_op",
         ),
     ];
-    let s = Summary::new(0, "2.15.0", "export", &lines, &KnownIssues::none(), 1.0, &[Class::Bug]);
+    let s = Summary::new(
+        0,
+        "2.15.0",
+        "export",
+        &lines,
+        &KnownIssues::none(),
+        1.0,
+        &[Class::Bug],
+    );
     let keys: Vec<(&str, usize)> = s
         .root_causes
         .iter()
@@ -283,13 +291,13 @@ fn one_torch_mechanism_reached_by_two_ops_is_one_root_cause() {
     assert_eq!(s.signatures.len(), 5);
     assert_eq!(s.root_causes.len(), 3, "{keys:#?}");
     assert!(
-        keys.contains(&(
-            "export/bug/dynamic-specialized-silently/float",
-            2
-        )),
+        keys.contains(&("export/bug/dynamic-specialized-silently/float", 2)),
         "{keys:#?}"
     );
-    assert!(keys.iter().any(|(k, n)| k.ends_with("/max-min") && *n == 1), "{keys:#?}");
+    assert!(
+        keys.iter().any(|(k, n)| k.ends_with("/max-min") && *n == 1),
+        "{keys:#?}"
+    );
     assert!(
         keys.iter()
             .any(|(k, n)| k.contains("_check_valid_op/SpecViolationError") && *n == 2),
@@ -332,7 +340,11 @@ fn a_known_root_cause_covers_its_new_signatures_without_failing() {
     let s = Summary::new(0, "2.15.0", "export", &lines, &known, 1.0, &[Class::Bug]);
     assert_eq!(s.root_causes.len(), 1);
     assert!(!s.root_causes[0].is_new());
-    assert_eq!(s.exit_code(), 0, "a new signature of a known root cause does not fail");
+    assert_eq!(
+        s.exit_code(),
+        0,
+        "a new signature of a known root cause does not fail"
+    );
     let other = s
         .signatures
         .iter()
@@ -346,7 +358,13 @@ fn a_known_root_cause_covers_its_new_signatures_without_failing() {
         "{md}"
     );
     let junit = s.junit(&|_| None);
-    assert_eq!(junit.matches("<testcase classname=\"shapefuzz.bug\"").count(), 1, "{junit}");
+    assert_eq!(
+        junit
+            .matches("<testcase classname=\"shapefuzz.bug\"")
+            .count(),
+        1,
+        "{junit}"
+    );
     assert!(junit.contains("skipped"), "{junit}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -50,7 +50,7 @@ pub fn promise(c: Contract) -> &'static str {
             "An exported program \"records the set of shape constraints needed to show that this normalization and control-flow elimination is sound for future inputs\" and \"is considered valid only when these assumptions hold true\" (torch.export.export docstring, Soundness Guarantee); an input its guards accept must give eager's result."
         }
         SilentDivergenceAtZeroOne => {
-            "torch assumes sizes are not 0 or 1 and, by design, does not check it at run time: \"NOTE: we allow dimensions to be 0/1 at runtime\" (torch/_export/utils.py, the range check only when min_val > 2; torch/export/_unlift.py's guards function the same); export \"will often unsoundly assume that a graph works for 0/1\" (StrictMinMaxConstraint, torch/fx/experimental/symbolic_shapes.py); \"This is not a bug\" (export docs, 0/1 specialization); pytorch/pytorch#105066 was closed on that reasoning. So the model author must rule such sizes out: torch._check(n >= 2) first in forward makes eager and the exported program both raise there (verified on torch 2.15), or export with Dim(min=3) or the ShapesSpec API, which makes no 0/1 assumption."
+            "torch assumes sizes are not 0 or 1 and, by design, does not check it at run time: \"NOTE: we allow dimensions to be 0/1 at runtime\" (torch/_export/utils.py, the range check only when min_val > 2; torch/export/_unlift.py's guards function the same); export \"will often unsoundly assume that a graph works for 0/1\" (StrictMinMaxConstraint, torch/fx/experimental/symbolic_shapes.py); \"This is not a bug\" (export docs, 0/1 specialization); pytorch/pytorch#105066 was closed on that reasoning. So the model author must rule such sizes out: export with the ShapesSpec API and ShapeVar(min=2), whose range the program asserts at run time (verified on torch 2.15: it raises at 0/1 and runs 2 or more as before), or check the size before calling the program; Dim(min=3) also rejects 0/1 but gives up 2, and torch._check(n >= 2) in forward is dropped by export, which already assumes it."
         }
         InternalError => {
             "\"If any assumption can not be validated, a fatal error will be raised. When that happens, the error message will include suggested fixes to the specification\" (torch.export.export docstring): a user-facing torch._dynamo.exc.UserError, not an internal AssertionError or a failure inside torch's own solver."
@@ -672,7 +672,7 @@ fn backend_disagreement(cx: &Ctx, backend: Backend, p: &ProbeInfo) -> Option<Fin
 /// state (torch then suggests nothing for them): a `!=` between sizes, or a relation of two
 /// sizes other than a linear equality (`s0 <= s1`, `s0*s1 == 6`). The fixes did what a fix
 /// can; what is left is judged as the constraint violation it is, not as a failed fix.
-fn left_only_inexpressible(f: &super::protocol::FixInfo) -> bool {
+pub(crate) fn left_only_inexpressible(f: &super::protocol::FixInfo) -> bool {
     let Some(err) = &f.error else { return false };
     if err.kind.as_deref() != Some("constraint_violation") {
         return false;
@@ -684,9 +684,8 @@ fn left_only_inexpressible(f: &super::protocol::FixInfo) -> bool {
     static GUARD: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"satisfy the generated guard (.+?)\.?\s*$").expect("valid pattern")
     });
-    static SOURCE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"L\['\w+'\](?:\.size\(\)\[\d+\])?").expect("valid pattern")
-    });
+    static SOURCE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"L\['\w+'\](?:\.size\(\)\[\d+\])?").expect("valid pattern"));
     static PRODUCT: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"\]\s*\*\s*L\[").expect("valid pattern"));
     let guards: Vec<String> = text

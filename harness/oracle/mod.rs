@@ -204,7 +204,7 @@ impl Contract {
                 "The exported program accepted a probe and returned another result than eager."
             }
             SilentDivergenceAtZeroOne => {
-                "The exported program accepted a size of 0 or 1, which torch documents it assumes away and does not check, and returned another result than eager: a silently wrong answer the model author must rule out (torch._check(n >= 2), a range, or ShapesSpec)."
+                "The exported program accepted a size of 0 or 1, which torch documents it assumes away and does not check, and returned another result than eager: a silently wrong answer the model author must rule out (ShapesSpec with ShapeVar(min=2), whose range the program asserts, or a check before calling it)."
             }
             InternalError => "Export raised an error that is not a user-facing one.",
             ProgramError => {
@@ -747,7 +747,11 @@ pub fn root_cause_key(
             format!("{backend}/{class}/{}/{ops}", c.name())
         }
         CauseShape::Guard(ops) => format!("{backend}/{class}/{}/{site}/{ops}", c.name()),
-        CauseShape::None => format!("{backend}/{class}/{}/{site}/{}", c.name(), kind.unwrap_or("-")),
+        CauseShape::None => format!(
+            "{backend}/{class}/{}/{site}/{}",
+            c.name(),
+            kind.unwrap_or("-")
+        ),
     })
 }
 
@@ -761,9 +765,8 @@ enum CauseShape {
 /// What kind of culprit text a cause holds: `Type: message` (an exception), a Python
 /// decision (`` `code`: the branch condition is ... ``), or a sympy guard.
 fn cause_shape(guard: &str) -> CauseShape {
-    static EXC: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^([A-Za-z_][\w.]*)(: |$)").expect("valid pattern")
-    });
+    static EXC: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^([A-Za-z_][\w.]*)(: |$)").expect("valid pattern"));
     static DECISION: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^`[^`]*`: (.+?) is ").expect("valid pattern"));
     let g = guard.trim();
@@ -824,14 +827,43 @@ fn mask_exception(text: &str) -> String {
 /// from another (`Max` folding, float division, bitwise ops, floor division and modulo),
 /// with symbols, numbers and relations masked.
 fn guard_ops(guard: &str) -> String {
-    let families: [(&str, &[&str]); 7] = [
+    let families: [(&str, &[&str]); 8] = [
         ("max-min", &["Max(", "Min("]),
-        ("float", &["IntTrueDiv", "FloatTrueDiv", "ToFloat", "FloatPow", "OpaqueUnaryFn", ".0", "sqrt", "log"]),
+        (
+            "float",
+            &[
+                "IntTrueDiv",
+                "FloatTrueDiv",
+                "ToFloat",
+                "FloatPow",
+                "OpaqueUnaryFn",
+                ".0",
+                "sqrt",
+                "log",
+            ],
+        ),
         ("bitwise", &["BitwiseFn", "&", "^", "|", "LShift", "RShift"]),
-        ("floor-mod", &["FloorDiv", "//", "Mod(", "PythonMod", "CeilToInt", "FloorToInt", "ceiling", "floor("]),
-        ("trunc", &["TruncToInt", "RoundToInt", "RoundDecimal", "trunc"]),
+        (
+            "floor-mod",
+            &[
+                "FloorDiv",
+                "//",
+                "Mod(",
+                "PythonMod",
+                "CeilToInt",
+                "FloorToInt",
+                "ceiling",
+                "floor(",
+            ],
+        ),
+        (
+            "trunc",
+            &["TruncToInt", "RoundToInt", "RoundDecimal", "trunc"],
+        ),
         ("abs", &["Abs("]),
         ("ite", &["ITE", "Piecewise"]),
+        // a nonlinear equation: no replacement solves it
+        ("pow", &["**", "Pow("]),
     ];
     let found: Vec<&str> = families
         .iter()
@@ -1222,7 +1254,10 @@ pub fn eager_agree(pool: &Pool, case: &Case, other: &Case) -> Result<(), String>
                 Err(format!(
                     "at {}: {}",
                     value.get("sizes").map(Value::to_string).unwrap_or_default(),
-                    value.get("detail").and_then(Value::as_str).unwrap_or("differs")
+                    value
+                        .get("detail")
+                        .and_then(Value::as_str)
+                        .unwrap_or("differs")
                 ))
             }
         }

@@ -1,0 +1,34 @@
+"""onnx-diagnostic model case `ControlFlowWhileInc`: torch._higher_order_ops.while_loop whose
+condition reads x.size(0).
+
+Source: sdpython/onnx-diagnostic, onnx_diagnostic/torch_export_patches/eval/model_cases.py
+(class ControlFlowWhileInc)
+Adapted: wrapped only; inputs (torch.tensor(1), randn(2, 3), randn(2, 3)) and
+dynamic_shapes ({}, {0: DYN, 1: DYN}, {0: DYN}) are the case's own.
+"""
+import torch
+
+DYN = torch.export.Dim.DYNAMIC
+
+
+class ControlFlowWhileInc(torch.nn.Module):
+    def forward(self, ci, a, b):
+        def cond_fn(i, x, y):
+            return i < x.size(0)
+
+        def body_fn(i, x, y):
+            return i + 1, x + y, y - x
+
+        return torch._higher_order_ops.while_loop(cond_fn, body_fn, [ci, a, b])
+
+
+def model():
+    return ControlFlowWhileInc()
+
+
+def example_inputs():
+    return (torch.tensor(1), torch.randn(2, 3), torch.randn(2, 3))
+
+
+def dynamic_shapes():
+    return ({}, {0: DYN, 1: DYN}, {0: DYN})
