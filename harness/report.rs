@@ -258,11 +258,7 @@ pub fn group(lines: &[ResultLine], known: &KnownIssues) -> Vec<SignatureEntry> {
     // is then covered, and a member no entry names is reported as new to a known cause.
     let mut known_cause: BTreeMap<String, KnownIssue> = BTreeMap::new();
     for e in &out {
-        if let Some(k) = known
-            .matching(&e.root_cause)
-            .or_else(|| e.known.as_ref())
-            .cloned()
-        {
+        if let Some(k) = known.matching(&e.root_cause).or(e.known.as_ref()).cloned() {
             known_cause.entry(e.root_cause.clone()).or_insert(k);
         }
     }
