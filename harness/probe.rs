@@ -679,19 +679,14 @@ fn judge_export_error(cx: &Cx, e: &ErrorInfo) -> ProbeFinding {
             } else if let Some(f) = failed_fix {
                 let c = f.error.as_ref().map(|err| cx.error_culprit(err));
                 (Contract::SuggestedFixFails, c, base.clone())
-            } else if let Some(w) = [true, false].iter().find_map(|&inside| {
-                reply
-                    .witnesses
-                    .iter()
-                    .find(|w| w.in_region == inside && !w.false_guards.is_empty())
-            }) {
-                let c = if w.in_region {
-                    Contract::AvoidableSpecialization
-                } else {
-                    Contract::TraceRegion
-                };
-                (c, cx.guard_culprit(&w.false_guards), at(&w.symbol, w.size))
-            } else if reply.guards_hold == Some(true) {
+            } else {
+                use crate::oracle::contract::decide_constraint_violation;
+                let witness = [true, false].iter().find_map(|&inside| {
+                    reply
+                        .witnesses
+                        .iter()
+                        .find(|w| w.in_region == inside && !w.false_guards.is_empty())
+                });
                 // A named Dim whose range holds sizes eager fails at: torch is right.
                 let beyond = cx.subject.symbols.iter().find_map(|s| {
                     (s.spec == "named").then_some(())?;
@@ -701,49 +696,37 @@ fn judge_export_error(cx: &Cx, e: &ErrorInfo) -> ProbeFinding {
                         .find(|&n| !in_runs(n, cx.valid(&s.name)))
                         .map(|n| (s.name.clone(), n))
                 });
-                match beyond {
-                    Some((s, n)) => (
-                        Contract::SpecBeyondModel,
-                        Some(cx.error_culprit(e)),
-                        at(&s, n),
-                    ),
-                    None => (
-                        Contract::SpuriousConstraintViolation,
+                let c = decide_constraint_violation(
+                    witness.map(|w| w.in_region),
+                    reply.guards_hold,
+                    beyond.is_some(),
+                );
+                match (c, witness, beyond) {
+                    (_, Some(w), _) => {
+                        (c, cx.guard_culprit(&w.false_guards), at(&w.symbol, w.size))
+                    }
+                    (Contract::SpecBeyondModel, _, Some((s, n))) => {
+                        (c, Some(cx.error_culprit(e)), at(&s, n))
+                    }
+                    (Contract::SpuriousConstraintViolation, _, _) => (
+                        c,
                         cx.guard_culprit(&reply.unproven)
                             .or_else(|| Some(cx.error_culprit(e))),
                         base.clone(),
                     ),
+                    _ => (c, Some(cx.error_culprit(e)), base.clone()),
                 }
-            } else {
-                (
-                    Contract::AvoidableSpecialization,
-                    Some(cx.error_culprit(e)),
-                    base.clone(),
-                )
             }
         }
-        "data_dependent" => {
-            let c = if x.python {
-                Contract::DataDependentBranch
-            } else {
-                Contract::DataDependentInOp
-            };
-            (c, Some(cx.error_culprit(e)), base.clone())
-        }
-        "invalid_spec" => (
-            Contract::SpecRejected,
-            Some(cx.error_culprit(e)),
-            base.clone(),
-        ),
-        "unsupported" => (
-            Contract::UnsupportedOnSymbolic,
+        "data_dependent" | "invalid_spec" | "unsupported" => (
+            crate::oracle::contract::decide_export_error(&kind, x.python, x.raised_in_model),
             Some(cx.error_culprit(e)),
             base.clone(),
         ),
         // The model's own code raised under tracing (its `assert`, or a library call that
         // needs a concrete value): what export sees is the model's error, not torch's.
         _ if x.raised_in_model => (
-            Contract::UnsupportedOnSymbolic,
+            crate::oracle::contract::decide_export_error(&kind, x.python, true),
             Some(Culprit {
                 site: None,
                 ..cx.error_culprit(e)
@@ -751,7 +734,7 @@ fn judge_export_error(cx: &Cx, e: &ErrorInfo) -> ProbeFinding {
             base.clone(),
         ),
         _ => (
-            Contract::InternalError,
+            crate::oracle::contract::decide_export_error(&kind, x.python, false),
             Some(cx.error_culprit(e)),
             base.clone(),
         ),
@@ -887,45 +870,39 @@ fn zero_one_example<'a>(cx: &Cx<'a>) -> Option<&'a SubjectSymbol> {
         .find(|s| s.example <= 1 && (s.spec == "auto" || s.spec == "dynamic"))
 }
 
-/// What became of one symbol asked to be dynamic, against its spec and the trace region.
+/// What became of one symbol asked to be dynamic, against its spec and the trace region:
+/// the campaign's rules (`contract::decide_symbol`) on the facts the worker measured.
 fn judge_symbol(cx: &Cx, s: &SubjectSymbol) -> Option<ProbeFinding> {
-    if s.example <= 1 && (s.spec == "auto" || s.spec == "dynamic") {
-        let label = s.dims.first().map_or(s.name.clone(), |d| d.label.clone());
-        let mut f = finding(
-            Verdict::LostDim,
-            Contract::ZeroOneSpecialization,
-            format!(
-                "{label} ({}) has the example size {}: torch specializes an example of 0 or 1 by design (\"export will specialize on sample input dimensions with value 0 or 1\"); export with an example of 2 or more to keep it dynamic",
-                s.text, s.example
-            ),
-            cx.base(),
-        );
-        f.dim = Some(label);
-        return Some(f);
-    }
+    use crate::oracle::contract::{SymbolFacts, SymbolSpec, decide_symbol};
     let acc = cx.accepted(&s.name)?;
     let scan_max = cx.subject.scan_max;
     let valid = cx.valid(&s.name);
     let region = cx.region(&s.name);
     let accepted: Vec<i64> = (2..=scan_max).filter(|&n| in_runs(n, &acc)).collect();
-    let here = s.example;
-    let nearest = |set: &dyn Fn(i64) -> bool| {
-        let mut c: Vec<i64> = (2..=scan_max).filter(|&n| set(n)).collect();
-        c.sort_by_key(|&n| ((n - here).abs(), n));
-        c.first().copied()
-    };
     let label = s.dims.first().map_or(s.name.clone(), |d| d.label.clone());
-    let witness = cx
+    let univariate_at = |size: i64| {
+        cx.reply
+            .witnesses
+            .iter()
+            .filter(|w| w.symbol == s.name && w.size == size)
+            .any(|w| {
+                w.false_guards
+                    .iter()
+                    .filter_map(|&i| cx.reply.guards.get(i))
+                    .any(|g| g.symbols == 1)
+            })
+    };
+    let any_univariate = cx
         .reply
         .witnesses
         .iter()
-        .find(|w| w.symbol == s.name && !w.false_guards.is_empty());
-    let univariate = witness.is_some_and(|w| {
-        w.false_guards
-            .iter()
-            .filter_map(|&i| cx.reply.guards.get(i))
-            .any(|g| g.symbols == 1)
-    });
+        .filter(|w| w.symbol == s.name)
+        .any(|w| {
+            w.false_guards
+                .iter()
+                .filter_map(|&i| cx.reply.guards.get(i))
+                .any(|g| g.symbols == 1)
+        });
     let literal = cx
         .reply
         .dims
@@ -949,103 +926,83 @@ fn judge_symbol(cx: &Cx, s: &SubjectSymbol) -> Option<ProbeFinding> {
                 .iter()
                 .any(|[i, d]| s.dims.iter().any(|x| x.input == *i && x.dim == *d))
     });
-    let specialized = literal.is_some() || (pinned.is_some() && univariate && alone_pin);
-    // Only sizes the spec asks for: a named Dim's range, a hint's min/max.
-    let (lo, hi) = (s.lo.unwrap_or(0), s.hi.unwrap_or(i64::MAX));
-    let lost = |n: i64| (lo..=hi).contains(&n) && in_runs(n, valid) && !in_runs(n, &acc);
-    let (contract, size, message) = if s.spec == "named" {
-        let lo = s.lo.unwrap_or(0).max(2);
-        let hi = s.hi.unwrap_or(scan_max).min(scan_max);
-        let missing = |n: i64| lost(n);
-        match nearest(&missing).filter(|_| univariate) {
-            Some(size) => (
-                Contract::NamedDimNarrowedSilently,
-                size,
-                format!(
-                    "{label} is {}, but of the sizes {lo}..={hi} eager runs at, the exported program accepts only {}, and export raised no constraint violation",
-                    s.text,
-                    fmt_runs(&runs(&accepted))
-                ),
-            ),
-            None => return judge_lost(cx, s, &label, &lost, &nearest, region, pinned),
-        }
-    } else if s.spec == "dynamic" && specialized {
-        let p = pinned.unwrap_or(here);
-        let size = nearest(&|n| n != p && (lo..=hi).contains(&n) && in_runs(n, valid))?;
-        (
-            Contract::DynamicSpecializedSilently,
-            size,
-            format!(
-                "{label} is Dim.DYNAMIC, but the exported program accepts only {label} = {p} (eager runs at {}), and export raised no error",
-                fmt_runs(valid)
-            ),
-        )
-    } else {
-        return judge_lost(cx, s, &label, &lost, &nearest, region, pinned);
+    let specialized = literal.is_some() || (pinned.is_some() && any_univariate && alone_pin);
+    let spec = match s.spec.as_str() {
+        "named" => SymbolSpec::Named {
+            lo: s.lo.unwrap_or(0).max(2),
+            hi: s.hi.unwrap_or(scan_max).min(scan_max),
+        },
+        "dynamic" => SymbolSpec::Dynamic,
+        _ => SymbolSpec::Auto,
     };
-    let mut sizes = cx.base();
-    sizes.insert(s.name.clone(), size);
-    let mut f = finding(Verdict::LostDim, contract, message, sizes);
-    f.dim = Some(label);
-    f.culprit = witness.and_then(|w| cx.guard_culprit(&w.false_guards));
-    Some(f)
-}
-
-/// The size nearest the example among those a predicate picks.
-type Nearest<'a> = &'a dyn Fn(&dyn Fn(i64) -> bool) -> Option<i64>;
-
-fn judge_lost(
-    cx: &Cx,
-    s: &SubjectSymbol,
-    label: &str,
-    lost: &dyn Fn(i64) -> bool,
-    nearest: Nearest,
-    region: &[[i64; 2]],
-    pinned: Option<i64>,
-) -> Option<ProbeFinding> {
-    let acc = cx.accepted(&s.name)?;
-    let accepted: Vec<i64> = (2..=cx.subject.scan_max)
-        .filter(|&n| in_runs(n, &acc))
-        .collect();
+    let decision = decide_symbol(&SymbolFacts {
+        spec,
+        example: s.example,
+        scan_max,
+        // only sizes the spec asks for: a named Dim's range, a hint's min/max
+        asked: (s.lo.unwrap_or(0), s.hi.unwrap_or(i64::MAX)),
+        valid,
+        region,
+        accepted: &acc,
+        pinned,
+        specialized,
+        univariate_at: &univariate_at,
+    })?;
+    let size = decision.size;
     let what = match pinned {
         Some(p) => format!("pins it to {p}"),
         None => format!("accepts only {}", fmt_runs(&runs(&accepted))),
     };
-    let (contract, size, message) = if let Some(size) = nearest(&|n| lost(n) && in_runs(n, region))
-    {
-        (
-            Contract::AvoidableSpecialization,
-            size,
+    let message = match decision.contract {
+        Contract::ZeroOneSpecialization => format!(
+            "{label} ({}) has the example size {}: torch specializes an example of 0 or 1 by design (\"export will specialize on sample input dimensions with value 0 or 1\"); export with an example of 2 or more to keep it dynamic",
+            s.text, s.example
+        ),
+        Contract::NamedDimNarrowedSilently => {
+            let SymbolSpec::Named { lo, hi } = spec else {
+                return None;
+            };
             format!(
-                "{label} ({}) was asked to be dynamic; the exported program {what}, rejecting {label} = {size}, where eager runs and the model's Python takes the same path",
-                s.text
-            ),
-        )
-    } else if let Some(size) = nearest(lost) {
-        (
-            Contract::TraceRegion,
-            size,
-            format!(
-                "{label} ({}) is narrowed to where the model's Python takes the path it took at the example: the exported program accepts {}; {} decides otherwise at {label} = {size}",
+                "{label} is {}, but of the sizes {lo}..={hi} eager runs at, the exported program accepts only {}, and export raised no constraint violation",
                 s.text,
-                fmt_runs(&runs(&accepted)),
-                "the model's Python"
-            ),
-        )
-    } else {
-        return None;
+                fmt_runs(&runs(&accepted))
+            )
+        }
+        Contract::DynamicSpecializedSilently => format!(
+            "{label} is Dim.DYNAMIC, but the exported program accepts only {label} = {} (eager runs at {}), and export raised no error",
+            pinned.unwrap_or(s.example),
+            fmt_runs(valid)
+        ),
+        Contract::AvoidableSpecialization => format!(
+            "{label} ({}) was asked to be dynamic; the exported program {what}, rejecting {label} = {size}, where eager runs and the model's Python takes the same path",
+            s.text
+        ),
+        _ => format!(
+            "{label} ({}) is narrowed to where the model's Python takes the path it took at the example: the exported program accepts {}; the model's Python decides otherwise at {label} = {size}",
+            s.text,
+            fmt_runs(&runs(&accepted))
+        ),
     };
     let mut sizes = cx.base();
-    sizes.insert(s.name.clone(), size);
-    let mut f = finding(Verdict::LostDim, contract, message, sizes);
-    f.dim = Some(label.to_string());
-    let sname = &s.name;
+    if decision.contract != Contract::ZeroOneSpecialization {
+        sizes.insert(s.name.clone(), size);
+    }
+    let mut f = finding(Verdict::LostDim, decision.contract, message, sizes);
+    f.dim = Some(label);
+    // the witness at the size shown first, then any of the symbol's
     f.culprit = cx
         .reply
         .witnesses
         .iter()
-        .filter(|w| &w.symbol == sname && !w.false_guards.is_empty())
-        .find_map(|w| cx.guard_culprit(&w.false_guards));
+        .filter(|w| w.symbol == s.name && !w.false_guards.is_empty())
+        .find(|w| w.size == size)
+        .or_else(|| {
+            cx.reply
+                .witnesses
+                .iter()
+                .find(|w| w.symbol == s.name && !w.false_guards.is_empty())
+        })
+        .and_then(|w| cx.guard_culprit(&w.false_guards));
     Some(f)
 }
 

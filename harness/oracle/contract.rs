@@ -475,24 +475,18 @@ fn judge_export_error(
                 None => constraint_violation(cx, reply, e),
             }
         }
-        "data_dependent" => {
+        "data_dependent" | "invalid_spec" | "unsupported" => {
             let cause = cx.error_cause(e);
             let at_branch = cause
                 .node
                 .is_some_and(|n| is_python_decision(&cx.case.nodes[n as usize]));
-            let c = if at_branch {
-                Contract::DataDependentBranch
-            } else {
-                Contract::DataDependentInOp
-            };
-            (c, Some(cause), None)
+            // a rendered case's own code never raises under tracing: torch raised
+            (
+                decide_export_error(&kind, at_branch, false),
+                Some(cause),
+                None,
+            )
         }
-        "invalid_spec" => (Contract::SpecRejected, Some(cx.error_cause(e)), None),
-        "unsupported" => (
-            Contract::UnsupportedOnSymbolic,
-            Some(cx.error_cause(e)),
-            None,
-        ),
         _ => {
             // Raised inside torch rather than on a line of the model: the culprit is the
             // guard the failed export had recorded against a valid size, if any.
@@ -515,7 +509,7 @@ fn judge_export_error(
                     })
                     .unwrap_or(own)
             };
-            (Contract::InternalError, Some(cause), None)
+            (decide_export_error(&kind, false, false), Some(cause), None)
         }
     };
     let mut f = finding(Verdict::ExportError, Some(contract), message);
@@ -749,6 +743,45 @@ fn is_python_decision(op: &Op) -> bool {
     }
 }
 
+/// A constraint violation's rule, from what the worker found, for a generated case and a
+/// user's model alike: the violation rules out a size eager runs at (`witness_in_region`:
+/// inside the trace region or not); or nothing torch concluded rules out a size the spec
+/// allows (`guards_hold`), in which case it is right only when the declared range holds
+/// sizes the model itself cannot run (`beyond_model`).
+pub(crate) fn decide_constraint_violation(
+    witness_in_region: Option<bool>,
+    guards_hold: Option<bool>,
+    beyond_model: bool,
+) -> Contract {
+    match (witness_in_region, guards_hold) {
+        (Some(true), _) => Contract::AvoidableSpecialization,
+        (Some(false), _) => Contract::TraceRegion,
+        (None, Some(true)) if beyond_model => Contract::SpecBeyondModel,
+        (None, Some(true)) => Contract::SpuriousConstraintViolation,
+        // something rules out sizes past the scan range, or could not be decided
+        (None, _) => Contract::AvoidableSpecialization,
+    }
+}
+
+/// An export error's rule by its kind, for both sources: data-dependent at a Python
+/// decision or inside an op, a spec torch refuses, Python needing a concrete value, the
+/// model's own code raising under tracing; anything else is torch's internal error.
+/// (Constraint violations go through [`decide_constraint_violation`].)
+pub(crate) fn decide_export_error(
+    kind: &str,
+    at_python_decision: bool,
+    raised_in_model: bool,
+) -> Contract {
+    match kind {
+        "data_dependent" if at_python_decision => Contract::DataDependentBranch,
+        "data_dependent" => Contract::DataDependentInOp,
+        "invalid_spec" => Contract::SpecRejected,
+        "unsupported" => Contract::UnsupportedOnSymbolic,
+        _ if raised_in_model => Contract::UnsupportedOnSymbolic,
+        _ => Contract::InternalError,
+    }
+}
+
 /// A constraint violation is expected when the sizes it rules out are outside the trace
 /// region, portability when it rules out a size inside it.
 fn constraint_violation(
@@ -763,13 +796,8 @@ fn constraint_violation(
             .iter()
             .find(|w| w.in_region == in_region && !w.false_guards.is_empty())
         {
-            let contract = if in_region {
-                Contract::AvoidableSpecialization
-            } else {
-                Contract::TraceRegion
-            };
             return (
-                contract,
+                decide_constraint_violation(Some(in_region), reply.guards_hold, false),
                 cx.guard_cause(&reply.guards, &w.false_guards),
                 witness_at(w),
             );
@@ -784,22 +812,23 @@ fn constraint_violation(
             .map(|n| (s, n)),
         _ => None,
     });
-    if reply.guards_hold == Some(true)
-        && let Some((s, n)) = beyond
-    {
-        let mut probe = cx.case.export.clone();
-        probe[s] = n;
-        return (Contract::SpecBeyondModel, cause, Some(probe));
+    match decide_constraint_violation(None, reply.guards_hold, beyond.is_some()) {
+        Contract::SpecBeyondModel => {
+            let (s, n) = beyond.expect("beyond the model");
+            let mut probe = cx.case.export.clone();
+            probe[s] = n;
+            (Contract::SpecBeyondModel, cause, Some(probe))
+        }
+        // Nothing torch concluded rules out any size the spec allows: the violation is
+        // wrong, and the culprit is a guard torch could not prove.
+        Contract::SpuriousConstraintViolation => {
+            let culprit = cx.guard_cause(&reply.guards, &reply.unproven).or(cause);
+            (Contract::SpuriousConstraintViolation, culprit, None)
+        }
+        // Something rules out sizes past the scan range, or could not be decided: say what
+        // the error says.
+        other => (other, cause, None),
     }
-    // Nothing torch concluded rules out any size the spec allows: the violation is wrong,
-    // and the culprit is a guard torch could not prove.
-    if reply.guards_hold == Some(true) {
-        let culprit = cx.guard_cause(&reply.guards, &reply.unproven).or(cause);
-        return (Contract::SpuriousConstraintViolation, culprit, None);
-    }
-    // Something rules out sizes past the scan range, or could not be decided: say what the
-    // error says.
-    (Contract::AvoidableSpecialization, cause, None)
 }
 
 /// The valuation a witness stands for: its symbol at its size, the rest at export.
@@ -823,7 +852,7 @@ fn probe_sizes(case: &Case, p: &ProbeInfo) -> Vec<i64> {
 
 /// The spec a symbol is held to: the strictest spec among the dims it sizes.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum SymbolSpec {
+pub(crate) enum SymbolSpec {
     Auto,
     Dynamic,
     Named { lo: i64, hi: i64 },
@@ -1226,6 +1255,91 @@ fn pin_of(case: &Case, reply: &CheckReply, s: usize, accepted: &[i64]) -> Pin {
     }
 }
 
+/// What one symbol asked to be dynamic is judged on, whichever source of truth measured it:
+/// a generated case's IR (`judge_symbol` below) or a user's model as the worker measured it
+/// (`probe.rs`). One rule set, so the same mechanism gets the same class from both.
+pub(crate) struct SymbolFacts<'a> {
+    pub spec: SymbolSpec,
+    /// The size the export ran at.
+    pub example: i64,
+    pub scan_max: i64,
+    /// The sizes the spec asks for (a hint's `min`/`max`); everything for a bare hint.
+    pub asked: (i64, i64),
+    /// Sizes eager runs at, the trace region, and what the exported program accepts, as
+    /// runs of `2..=scan_max` with the other symbols at their example sizes.
+    pub valid: &'a [[i64; 2]],
+    pub region: &'a [[i64; 2]],
+    pub accepted: &'a [[i64; 2]],
+    /// The single size the program takes (a literal, or the only accepted size), and
+    /// whether that is a specialization in Dim.DYNAMIC's sense (see `pin_of`).
+    pub pinned: Option<i64>,
+    pub specialized: bool,
+    /// Whether a guard on this dim alone (not a relation with another dim) rules out `size`.
+    pub univariate_at: &'a dyn Fn(i64) -> bool,
+}
+
+/// The rule a symbol falls under, and the size that shows it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct SymbolDecision {
+    pub contract: Contract,
+    pub size: i64,
+    pub in_region: bool,
+}
+
+/// The contract for one symbol (CONTRACT.md, "Rules per spec kind"):
+/// - an example of 0 or 1 under `Dim.AUTO`/`Dim.DYNAMIC`: torch specializes it by design
+///   (expected; the fix is an example of 2 or more);
+/// - a named Dim that rejects a size of its range where eager runs, by a guard on it alone,
+///   without a constraint violation: bug;
+/// - `Dim.DYNAMIC` specialized to one size without an error: bug;
+/// - otherwise a size eager runs at and the program rejects: portability inside the trace
+///   region, expected outside it.
+pub(crate) fn decide_symbol(f: &SymbolFacts) -> Option<SymbolDecision> {
+    let scan: Vec<i64> = (2..=f.scan_max).collect();
+    let nearest = |set: &dyn Fn(i64) -> bool| {
+        let mut c: Vec<i64> = scan.iter().copied().filter(|&n| set(n)).collect();
+        c.sort_by_key(|&n| ((n - f.example).abs(), n));
+        c.first().copied()
+    };
+    let decided = |contract, size| {
+        Some(SymbolDecision {
+            contract,
+            size,
+            in_region: in_runs(size, f.region),
+        })
+    };
+    if f.example <= 1 && matches!(f.spec, SymbolSpec::Auto | SymbolSpec::Dynamic) {
+        return Some(SymbolDecision {
+            contract: Contract::ZeroOneSpecialization,
+            size: f.example,
+            in_region: false,
+        });
+    }
+    let asked = |n: i64| (f.asked.0..=f.asked.1).contains(&n);
+    let runs_eager = |n: i64| in_runs(n, f.valid);
+    let accepted = |n: i64| in_runs(n, f.accepted);
+    if let SymbolSpec::Named { lo, hi } = f.spec {
+        // only where eager runs: a guard excluding sizes the model cannot run is right
+        let missing = |n: i64| (lo..=hi).contains(&n) && runs_eager(n) && !accepted(n);
+        if let Some(size) = nearest(&|n| missing(n) && in_runs(n, f.region))
+            .or_else(|| nearest(&missing))
+            .filter(|&size| (f.univariate_at)(size))
+        {
+            return decided(Contract::NamedDimNarrowedSilently, size);
+        }
+    }
+    if f.spec == SymbolSpec::Dynamic && f.specialized {
+        let p = f.pinned.unwrap_or(f.example);
+        let size = nearest(&|n| n != p && asked(n) && runs_eager(n))?;
+        return decided(Contract::DynamicSpecializedSilently, size);
+    }
+    let lost = |n: i64| asked(n) && runs_eager(n) && !accepted(n);
+    if let Some(size) = nearest(&|n| lost(n) && in_runs(n, f.region)) {
+        return decided(Contract::AvoidableSpecialization, size);
+    }
+    nearest(&lost).and_then(|size| decided(Contract::TraceRegion, size))
+}
+
 /// What became of a symbol asked to be dynamic, against its spec's promise and the trace
 /// region.
 fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option<Finding> {
@@ -1240,11 +1354,6 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
     let spec_written = spec_text(&case.inputs[i].dims[d]);
     let sname = symbol_name(s);
     let here = case.export[s];
-    let nearest = |set: &dyn Fn(i64) -> bool| {
-        let mut c: Vec<i64> = scan.iter().copied().filter(|&n| set(n)).collect();
-        c.sort_by_key(|&n| ((n - here).abs(), n));
-        c.first().copied()
-    };
     let witness = |size: i64, in_region: bool| {
         reply
             .witnesses
@@ -1269,28 +1378,30 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
                     .any(|g| g.symbols == 1)
             })
     };
-    let narrowed = match spec {
-        SymbolSpec::Named { lo, hi } => {
-            let missing = |n: i64| (lo..=hi).contains(&n) && !in_runs(n, &acc);
-            nearest(&|n| missing(n) && in_runs(n, region))
-                .or_else(|| nearest(&missing))
-                .filter(|&size| univariate_at(size))
-                .map(|size| (lo, hi, size))
-        }
-        _ => None,
-    };
-    let (contract, size, in_region, message) = match (spec, narrowed) {
-        (_, Some((lo, hi, size))) => (
-            Contract::NamedDimNarrowedSilently,
-            size,
-            in_runs(size, region),
+    let decision = decide_symbol(&SymbolFacts {
+        spec,
+        example: here,
+        scan_max: SCAN_MAX,
+        asked: (0, i64::MAX),
+        valid,
+        region,
+        accepted: &acc,
+        pinned,
+        specialized,
+        univariate_at: &univariate_at,
+    })?;
+    let (contract, size, in_region) = (decision.contract, decision.size, decision.in_region);
+    let message = match contract {
+        Contract::NamedDimNarrowedSilently => {
+            let SymbolSpec::Named { lo, hi } = spec else {
+                return None;
+            };
             format!(
                 "{name} is {spec_written}, but of the sizes {lo}..={hi} in its range the exported program accepts only {sname} in {accepts_text}, and export raised no constraint violation"
-            ),
-        ),
-        (SymbolSpec::Dynamic, _) if specialized => {
+            )
+        }
+        Contract::DynamicSpecializedSilently => {
             let p = pinned.unwrap_or(here);
-            let size = nearest(&|n| n != p && in_runs(n, valid))?;
             // Name the dims the pinned torch symbol binds (an int input included), not the
             // first dim of the case symbol: tied dims can be separate torch symbols.
             let pinned_dims: Vec<String> = pin
@@ -1321,46 +1432,25 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
                         .join(" and ")
                 ),
             };
-            (
-                Contract::DynamicSpecializedSilently,
-                size,
-                in_runs(size, region),
-                format!(
-                    "{named} is Dim.DYNAMIC, but the exported program accepts only {sname} = {p} (of {}), and export raised no error{by}",
-                    fmt_runs(valid)
-                ),
+            format!(
+                "{named} is Dim.DYNAMIC, but the exported program accepts only {sname} = {p} (of {}), and export raised no error{by}",
+                fmt_runs(valid)
             )
         }
-        _ => {
-            let lost = |n: i64| in_runs(n, valid) && !in_runs(n, &acc);
-            if let Some(size) = nearest(&|n| lost(n) && in_runs(n, region)) {
-                let what = match pinned {
-                    Some(p) => format!("pins {sname} to {p}"),
-                    None => format!("accepts only {sname} in {accepts_text}"),
-                };
-                (
-                    Contract::AvoidableSpecialization,
-                    size,
-                    true,
-                    format!(
-                        "{name} ({spec_written}) was requested dynamic; the exported program {what}, rejecting {sname} = {size} inside the trace region ({}) where eager runs the same Python path",
-                        fmt_runs(region)
-                    ),
-                )
-            } else if let Some(size) = nearest(&lost) {
-                (
-                    Contract::TraceRegion,
-                    size,
-                    false,
-                    format!(
-                        "{name} ({spec_written}) is narrowed to the trace region: the exported program accepts {sname} in {accepts_text}; the model's Python takes the export path only for {}",
-                        fmt_runs(region)
-                    ),
-                )
-            } else {
-                return None;
-            }
+        Contract::AvoidableSpecialization => {
+            let what = match pinned {
+                Some(p) => format!("pins {sname} to {p}"),
+                None => format!("accepts only {sname} in {accepts_text}"),
+            };
+            format!(
+                "{name} ({spec_written}) was requested dynamic; the exported program {what}, rejecting {sname} = {size} inside the trace region ({}) where eager runs the same Python path",
+                fmt_runs(region)
+            )
         }
+        _ => format!(
+            "{name} ({spec_written}) is narrowed to the trace region: the exported program accepts {sname} in {accepts_text}; the model's Python takes the export path only for {}",
+            fmt_runs(region)
+        ),
     };
     let mut f = finding(Verdict::LostDim, Some(contract), message);
     let (i, d) = pin

@@ -755,10 +755,42 @@ def _probe_guard_fields(entry, sloc):
     entry["file"] = _display_file(fn) if fn else None
     entry["code"] = _code_at(fn, entry.get("line"))
     entry["python"] = bool(getattr(sloc, "_sf_python", False))
+    entry["decision"] = _decision_kind(entry)
+    if entry["decision"] is not None:
+        entry["python"] = True
     entry["stack"] = [
         {"file": _display_file(fn), "line": ln, "code": _code_at(fn, ln)}
         for fn, ln in (getattr(sloc, "_sf_stack", None) or [])
     ]
+
+
+_PIECES = re.compile(r"\b(split|chunk|unbind|tensor_split|split_with_sizes|unsafe_split)\(")
+_FLOORISH = re.compile(r"//|FloorDiv|CeilToInt|ceiling|floor")
+_SIZE_CLASS = re.compile(r"^(Eq|Ne)\((.+), ([01])\)$|^(.+) (>=) 2$|^(.+) (>) 1$|^(.+) (<=) 1$|^(.+) (<) 2$")
+
+
+def _decision_kind(entry):
+    """The Python decision a guard stands for, as a generated case's IR declares them
+    (`ir/region.rs`), or None: `branch` (an `if` on a size), `loop` (`range(n)`'s trip
+    count), `pieces` (how many tensors split/chunk/unbind return: the structure of the
+    output is static), `size-class` (a size derived from a symbol being 0, 1 or 2+, which
+    torch specializes by design). A guard that is one of these narrows the trace region;
+    an int conversion used as a value (`int(n)`, `len(x)`) does not."""
+    if entry.get("python"):
+        return "branch"
+    code = entry.get("code") or ""
+    expr = entry.get("expr") or ""
+    if "range(" in code and (expr.startswith("Eq(") or expr.startswith("Ne(")):
+        return "loop"
+    if _PIECES.search(code) and _FLOORISH.search(expr) and expr.startswith(("Eq(", "Ne(")):
+        return "pieces"
+    m = _SIZE_CLASS.match(expr)
+    if m:
+        inner = next(g for g in (m.group(2), m.group(4), m.group(6), m.group(8), m.group(10)) if g)
+        # a size derived from a symbol, not the symbol itself (whose 0/1 is outside 2..)
+        if not re.fullmatch(r"[su]\d+", inner.strip()):
+            return "size-class"
+    return None
 
 
 # --- which guards a valuation breaks -----------------------------------------------------------
