@@ -1303,9 +1303,13 @@ fn cmd_known(from: &Path, file: Option<&Path>, classes: &[Class]) -> Result<i32>
         _ => KnownIssues::none(),
     };
     let groups = crate::report::group(&lines, &existing);
+    // one entry per new root cause (its first signature speaks for it): a known root cause
+    // covers every signature that reaches it
+    let mut causes = std::collections::HashSet::new();
     let fresh: Vec<&crate::report::SignatureEntry> = groups
         .iter()
         .filter(|e| e.is_new() && e.class.is_some_and(|c| classes.contains(&c)))
+        .filter(|e| causes.insert(e.root_cause.clone()))
         .collect();
     let text = crate::report::known_entries(&fresh);
     match file {

@@ -94,14 +94,20 @@ impl KnownIssues {
     }
 }
 
-/// `known-issues.toml` entries for groups: one per signature, matching it exactly, with the
-/// link left for a person to fill in. The text appends to an existing file.
+/// `known-issues.toml` entries for groups: one per group's root cause, matching it exactly
+/// (and so every signature that reaches it), with the link left for a person to fill in.
+/// The text appends to an existing file.
 pub fn known_entries(groups: &[&SignatureEntry]) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     for e in groups {
+        let key = if e.root_cause.is_empty() {
+            &e.signature
+        } else {
+            &e.root_cause
+        };
         let entry = KnownIssue {
-            pattern: format!("^{}$", regex::escape(&e.signature)),
+            pattern: format!("^{}$", regex::escape(key)),
             link: "TODO: the upstream issue".into(),
             note: format!(
                 "{}: {}",
