@@ -93,6 +93,10 @@ pub struct Subject {
     pub region: BTreeMap<String, Vec<[i64; 2]>>,
     pub factory: bool,
     pub scan_max: i64,
+    /// The model's code asks whether it is being exported or compiled
+    /// (`torch.compiler.is_exporting()`): it may take another path under export on purpose.
+    #[serde(default)]
+    pub export_branch: bool,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -681,12 +685,17 @@ fn judge_export_error(cx: &Cx, e: &ErrorInfo) -> ProbeFinding {
                 (Contract::SuggestedFixFails, c, base.clone())
             } else {
                 use crate::oracle::contract::decide_constraint_violation;
+                // a witness counts only where eager runs
                 let witness = [true, false].iter().find_map(|&inside| {
-                    reply
-                        .witnesses
-                        .iter()
-                        .find(|w| w.in_region == inside && !w.false_guards.is_empty())
+                    reply.witnesses.iter().find(|w| {
+                        w.in_region == inside
+                            && !w.false_guards.is_empty()
+                            && in_runs(w.size, cx.valid(&w.symbol))
+                    })
                 });
+                let fixed = cx.subject.symbols.iter().find(
+                    |s| matches!(cx.valid(&s.name), [[lo, hi]] if lo == hi && *lo == s.example),
+                );
                 // A named Dim whose range holds sizes eager fails at: torch is right.
                 let beyond = cx.subject.symbols.iter().find_map(|s| {
                     (s.spec == "named").then_some(())?;
@@ -700,8 +709,13 @@ fn judge_export_error(cx: &Cx, e: &ErrorInfo) -> ProbeFinding {
                     witness.map(|w| w.in_region),
                     reply.guards_hold,
                     beyond.is_some(),
+                    fixed.is_some(),
                 );
                 match (c, witness, beyond) {
+                    (Contract::TraceRegion, None, _) => {
+                        let s = fixed.expect("the fixed symbol");
+                        (c, Some(cx.error_culprit(e)), at(&s.name, s.example))
+                    }
                     (_, Some(w), _) => {
                         (c, cx.guard_culprit(&w.false_guards), at(&w.symbol, w.size))
                     }
@@ -719,14 +733,14 @@ fn judge_export_error(cx: &Cx, e: &ErrorInfo) -> ProbeFinding {
             }
         }
         "data_dependent" | "invalid_spec" | "unsupported" => (
-            crate::oracle::contract::decide_export_error(&kind, x.python, x.raised_in_model),
+            crate::oracle::contract::decide_export_error(&kind, x.python, x.raised_in_model, false),
             Some(cx.error_culprit(e)),
             base.clone(),
         ),
         // The model's own code raised under tracing (its `assert`, or a library call that
         // needs a concrete value): what export sees is the model's error, not torch's.
         _ if x.raised_in_model => (
-            crate::oracle::contract::decide_export_error(&kind, x.python, true),
+            crate::oracle::contract::decide_export_error(&kind, x.python, true, false),
             Some(Culprit {
                 site: None,
                 ..cx.error_culprit(e)
@@ -734,7 +748,12 @@ fn judge_export_error(cx: &Cx, e: &ErrorInfo) -> ProbeFinding {
             base.clone(),
         ),
         _ => (
-            crate::oracle::contract::decide_export_error(&kind, x.python, false),
+            crate::oracle::contract::decide_export_error(
+                &kind,
+                x.python,
+                false,
+                crate::oracle::contract::is_api_argument_check(x.site.as_deref(), &x.ty),
+            ),
             Some(cx.error_culprit(e)),
             base.clone(),
         ),
@@ -775,10 +794,22 @@ fn judge_program(cx: &Cx, r: &mut ProbeReport) -> Vec<ProbeFinding> {
         let finite = p.eager.as_ref().and_then(|e| e.finite) != Some(false);
         if exported_ok && p.matches == Some(false) && finite {
             let detail = p.detail.clone().unwrap_or_else(|| "results differ".into());
-            let (contract, what) = if p.kind == ProbeKind::Edge {
+            let at_example = sizes == cx.subject.export_sizes;
+            let (contract, what) = if cx.subject.export_branch {
+                // the model asks whether it is exported and may answer otherwise on purpose
+                (
+                    Contract::ModelIntent,
+                    " (the model runs other code under torch.compiler.is_exporting()/is_compiling())",
+                )
+            } else if p.kind == ProbeKind::Edge {
                 (
                     Contract::SilentDivergenceAtZeroOne,
                     " (a size of 0/1, which export assumes away without checking it)",
+                )
+            } else if at_example {
+                (
+                    Contract::SilentDivergence,
+                    " (the example inputs themselves: not a dynamic-shape question)",
                 )
             } else {
                 (Contract::SilentDivergence, "")
@@ -809,6 +840,28 @@ fn judge_program(cx: &Cx, r: &mut ProbeReport) -> Vec<ProbeFinding> {
             .map(|e| crate::oracle::first_line(&e.text()))
             .unwrap_or_default();
         let input_check = crate::oracle::contract::is_input_check_text(&text);
+        // The program enforcing an assertion on data values (`torch._check` on an
+        // `.item()`: a runtime assert over unbacked symbols only) is no size specialization:
+        // the model's own check, or its export-only path, at work.
+        if let Some(expr) = crate::oracle::contract::unbacked_assertion(&text) {
+            let mut f = finding(
+                Verdict::SpuriousGuard,
+                Contract::ModelIntent,
+                format!(
+                    "at {} eager runs but the exported program's runtime assertion on data values `{expr}` fails{}: the model's own torch._check (or its export-only path) rejects this input, not a size specialization",
+                    cx.sizes_text(&sizes),
+                    if sizes == cx.subject.export_sizes {
+                        ", at the example inputs themselves"
+                    } else {
+                        ""
+                    }
+                ),
+                sizes,
+            );
+            f.culprit = x.error.as_ref().map(|e| cx.error_culprit(e));
+            out.push(f);
+            continue;
+        }
         if p.false_guards.is_empty() && !input_check {
             let mut f = finding(
                 Verdict::Divergence,
@@ -1035,7 +1088,15 @@ fn dims(cx: &Cx) -> Vec<ProbeDim> {
                 },
                 example: d.size.unwrap_or(s.example),
                 eager_runs: fmt_runs(cx.valid(&s.name)),
-                trace_region: fmt_runs(cx.region(&s.name)),
+                // the path the model takes is known only where it runs
+                trace_region: {
+                    let path: Vec<i64> = (2..=cx.subject.scan_max)
+                        .filter(|&n| {
+                            in_runs(n, cx.region(&s.name)) && in_runs(n, cx.valid(&s.name))
+                        })
+                        .collect();
+                    fmt_runs(&runs(&path))
+                },
                 kept,
                 accepts: if exported { accepts } else { "-".into() },
             });

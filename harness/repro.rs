@@ -393,6 +393,8 @@ impl Repro {
             Some(Contract::ZeroOneSpecialization) => "0/1 specialization (expected)",
             Some(Contract::DataDependentBranch) => "a branch on data (expected)",
             Some(Contract::SpecRejected) => "a spec refused for its input (expected)",
+            Some(Contract::ModelIntent) => "the model takes another path under export (expected)",
+            Some(Contract::ApiArgumentError) => "a torch API refuses the model's arguments",
             Some(Contract::BackendError) => match self.backend {
                 Backend::Saved => "torch.export.save/load fails on an exported program",
                 Backend::Aoti => "AOTInductor fails to compile an exported program",

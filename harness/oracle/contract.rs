@@ -106,6 +106,12 @@ pub fn promise(c: Contract) -> &'static str {
         ProgramError => {
             "An exported program checks its inputs against its guards and range constraints (\"the exported program ... will raise if the inputs do not satisfy\" them, export programming model) and is then \"a representation of the tensor computation\" of the model: an input it accepts is one it must compute, as eager does."
         }
+        ModelIntent => {
+            "torch.compiler.is_exporting() \"Indicates whether we're under exporting\" so a model can take another path there (torch/compiler/__init__.py), and torch._check \"is used to check the condition ... at runtime\" in the exported program: what the model chose to do differently under export, or to assert about its data, is its own intent, not a dynamic-shape question."
+        }
+        ApiArgumentError => {
+            "A torch API validates its arguments and raises a user-facing error when they break its documented rules (torch.cond: \"operands (Tuple of possibly nested dict/list/tuple of torch.Tensor)\", torch/_higher_order_ops/cond.py): the call is the model's to fix; eager may not check the same rule (a Python-bool predicate runs a branch directly)."
+        }
         SpecBeyondModel => {
             "A named Dim \"must logically imply the generated guards, otherwise an error is raised at export time\" (export programming model): its range holds sizes the model itself cannot run, so the guard excluding them is rightly reported."
         }
@@ -482,7 +488,7 @@ fn judge_export_error(
                 .is_some_and(|n| is_python_decision(&cx.case.nodes[n as usize]));
             // a rendered case's own code never raises under tracing: torch raised
             (
-                decide_export_error(&kind, at_branch, false),
+                decide_export_error(&kind, at_branch, false, false),
                 Some(cause),
                 None,
             )
@@ -509,7 +515,12 @@ fn judge_export_error(
                     })
                     .unwrap_or(own)
             };
-            (decide_export_error(&kind, false, false), Some(cause), None)
+            let api = is_api_argument_check(e.site.as_deref(), &e.ty);
+            (
+                decide_export_error(&kind, false, false, api),
+                Some(cause),
+                None,
+            )
         }
     };
     let mut f = finding(Verdict::ExportError, Some(contract), message);
@@ -725,6 +736,35 @@ pub(crate) fn is_input_check_text(text: &str) -> bool {
     .any(|m| text.contains(m))
 }
 
+/// The expression of a failed runtime assertion whose symbols are all unbacked (`u0 >= 2`:
+/// a condition on data values, from `torch._check` on an `.item()`), or None.
+pub(crate) fn unbacked_assertion(text: &str) -> Option<String> {
+    static ASSERT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"Runtime assertion failed for expression (.+?) on node").expect("valid pattern")
+    });
+    static SYMBOL: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\b([su])\d+\b").expect("valid pattern"));
+    let expr = ASSERT.captures(text)?.get(1)?.as_str().to_string();
+    let kinds: Vec<String> = SYMBOL
+        .captures_iter(&expr)
+        .map(|c| c[1].to_string())
+        .collect();
+    (!kinds.is_empty() && kinds.iter().all(|k| k == "u")).then_some(expr)
+}
+
+/// A torch API's own argument check (`torch/_higher_order_ops/cond.py in _validate_input`)
+/// raising a user-facing error type: the model called the API against its documented rules.
+pub(crate) fn is_api_argument_check(site: Option<&str>, ty: &str) -> bool {
+    let Some(site) = site else { return false };
+    let (file, func) = site.split_once(" in ").unwrap_or((site, ""));
+    let file = file.split(':').next().unwrap_or(file);
+    matches!(ty, "RuntimeError" | "ValueError" | "TypeError")
+        && file.starts_with("torch/_higher_order_ops/")
+        && ["_validate", "validate", "_check", "check"]
+            .iter()
+            .any(|p| func.trim().starts_with(p))
+}
+
 /// Python-level control flow: where a data-dependent value cannot be traced by design.
 fn is_python_decision(op: &Op) -> bool {
     match op {
@@ -745,15 +785,20 @@ fn is_python_decision(op: &Op) -> bool {
 
 /// A constraint violation's rule, from what the worker found, for a generated case and a
 /// user's model alike: the violation rules out a size eager runs at (`witness_in_region`:
-/// inside the trace region or not); or nothing torch concluded rules out a size the spec
-/// allows (`guards_hold`), in which case it is right only when the declared range holds
-/// sizes the model itself cannot run (`beyond_model`).
+/// inside the trace region or not); or eager runs at one size only for a dim asked to be
+/// dynamic (`model_fixes_size`); or nothing torch concluded rules out a size the spec allows
+/// (`guards_hold`), in which case it is right only when the declared range holds sizes the
+/// model itself cannot run (`beyond_model`).
 pub(crate) fn decide_constraint_violation(
     witness_in_region: Option<bool>,
     guards_hold: Option<bool>,
     beyond_model: bool,
+    model_fixes_size: bool,
 ) -> Contract {
     match (witness_in_region, guards_hold) {
+        // eager itself runs at one size only (the model ties the dim to a static one): the
+        // spec asks for what the model cannot give, and torch says so
+        (None, _) if model_fixes_size => Contract::TraceRegion,
         (Some(true), _) => Contract::AvoidableSpecialization,
         (Some(false), _) => Contract::TraceRegion,
         (None, Some(true)) if beyond_model => Contract::SpecBeyondModel,
@@ -771,6 +816,7 @@ pub(crate) fn decide_export_error(
     kind: &str,
     at_python_decision: bool,
     raised_in_model: bool,
+    api_check: bool,
 ) -> Contract {
     match kind {
         "data_dependent" if at_python_decision => Contract::DataDependentBranch,
@@ -778,6 +824,7 @@ pub(crate) fn decide_export_error(
         "invalid_spec" => Contract::SpecRejected,
         "unsupported" => Contract::UnsupportedOnSymbolic,
         _ if raised_in_model => Contract::UnsupportedOnSymbolic,
+        _ if api_check => Contract::ApiArgumentError,
         _ => Contract::InternalError,
     }
 }
@@ -797,7 +844,7 @@ fn constraint_violation(
             .find(|w| w.in_region == in_region && !w.false_guards.is_empty())
         {
             return (
-                decide_constraint_violation(Some(in_region), reply.guards_hold, false),
+                decide_constraint_violation(Some(in_region), reply.guards_hold, false, false),
                 cx.guard_cause(&reply.guards, &w.false_guards),
                 witness_at(w),
             );
@@ -812,7 +859,11 @@ fn constraint_violation(
             .map(|n| (s, n)),
         _ => None,
     });
-    match decide_constraint_violation(None, reply.guards_hold, beyond.is_some()) {
+    let fixed = (0..cx.case.symbol_count()).any(|s| {
+        symbol_spec(cx.case, s).is_some()
+            && matches!(cx.truth.valid[s].as_slice(), [[lo, hi]] if lo == hi)
+    });
+    match decide_constraint_violation(None, reply.guards_hold, beyond.is_some(), fixed) {
         Contract::SpecBeyondModel => {
             let (s, n) = beyond.expect("beyond the model");
             let mut probe = cx.case.export.clone();

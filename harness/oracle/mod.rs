@@ -193,6 +193,13 @@ pub enum Contract {
     /// onnx: an input the exported program's guards refuse, taken by onnxruntime (an ONNX
     /// model has no guards) and answered differently from eager.
     BackendUncheckedGuard,
+    /// The model itself makes the exported program differ from eager: it runs other code
+    /// under `torch.compiler.is_exporting()` / `is_compiling()`, or asserts a condition on
+    /// data values (`torch._check` on an `.item()`) that the program enforces at run time.
+    ModelIntent,
+    /// Export stopped at a torch API's own argument check (`torch.cond`'s operand rules): the
+    /// model calls it in a way its documentation rules out, though eager may skip the check.
+    ApiArgumentError,
 }
 
 impl Contract {
@@ -256,6 +263,12 @@ impl Contract {
             BackendUncheckedGuard => {
                 "An input the exported program's guards refuse is taken by a backend that cannot check guards (ONNX) and answered wrong: keep the dim dynamic in the model, or check the guard before calling."
             }
+            ModelIntent => {
+                "The model itself makes the exported program differ: it runs other code under torch.compiler.is_exporting() or is_compiling(), or asserts a condition on data values that the program enforces at run time."
+            }
+            ApiArgumentError => {
+                "Export stopped at a torch API's own argument check: the model calls the API in a way its documentation rules out (eager may skip the check); fix the call."
+            }
         }
     }
 
@@ -282,6 +295,8 @@ impl Contract {
         Contract::BackendDisagrees,
         Contract::BackendUnsupported,
         Contract::BackendUncheckedGuard,
+        Contract::ModelIntent,
+        Contract::ApiArgumentError,
     ];
 
     pub fn class(self) -> Class {
@@ -305,12 +320,14 @@ impl Contract {
             | DataDependentInOp
             | UnsupportedOnSymbolic
             | BackendUnsupported
-            | BackendUncheckedGuard => Class::Portability,
+            | BackendUncheckedGuard
+            | ApiArgumentError => Class::Portability,
             TraceRegion
             | ZeroOneSpecialization
             | DataDependentBranch
             | SpecRejected
-            | SpecBeyondModel => Class::Expected,
+            | SpecBeyondModel
+            | ModelIntent => Class::Expected,
         }
     }
 
@@ -339,6 +356,8 @@ impl Contract {
             BackendDisagrees => "backend-disagrees",
             BackendUnsupported => "backend-unsupported",
             BackendUncheckedGuard => "backend-unchecked-guard",
+            ModelIntent => "model-intent",
+            ApiArgumentError => "api-argument-error",
         }
     }
 
@@ -369,6 +388,8 @@ impl Contract {
             BackendError => 2,
             BackendUnsupported => 13,
             BackendUncheckedGuard => 11,
+            ApiArgumentError => 14,
+            ModelIntent => 25,
         }
     }
 

@@ -536,6 +536,9 @@ def _compare(a, b, exact=False):
     la, sa = _leaves(a)
     lb, sb = _leaves(b)
     if sa != sb:
+        # the same values in another container is a difference of its own kind
+        if len(la) == len(lb) and _compare(tuple(la), tuple(lb), exact) is None:
+            return f"output container differs, values equal: {sa} vs {sb}"
         return f"output structure differs: {sa} vs {sb}"
     for i, (x, y) in enumerate(zip(la, lb)):
         if isinstance(x, torch.Tensor) != isinstance(y, torch.Tensor):
@@ -2187,6 +2190,34 @@ def _probe_load(req):
     return path, model, tuple(inputs), parts.get("dynamic_shapes"), factory
 
 
+_EXPORT_BRANCH = re.compile(r"\b(is_exporting|is_compiling|is_dynamo_compiling)\s*\(")
+
+
+def _export_branch(model, path):
+    """Whether the model's own code asks if it is being exported or compiled
+    (`torch.compiler.is_exporting()`, `is_compiling()`): then it may run other code under
+    export on purpose, and a different result there is its intent. Read from the probe file
+    and the source files of the model's classes (its own and its submodules')."""
+    import inspect
+
+    files = {path} if path else set()
+    try:
+        for m in model.modules():
+            fn = inspect.getsourcefile(type(m))
+            if fn and _is_user_file(fn):
+                files.add(fn)
+    except Exception:
+        pass
+    for fn in files:
+        try:
+            with open(fn, encoding="utf-8", errors="replace") as fh:
+                if _EXPORT_BRANCH.search(fh.read(4 << 20)):
+                    return True
+        except OSError:
+            continue
+    return False
+
+
 def _probe_user(req):
     """`probe`: load the user's model (stage `load`), map its spec to symbols (`spec`), find
     the sizes eager runs at (`scan`), then the check of a case, and say which stage failed."""
@@ -2261,6 +2292,7 @@ def _probe_user(req):
             "valid": valid,
             "factory": factory is not None,
             "scan_max": scan_max,
+            "export_branch": _export_branch(model, path),
         }
         req = dict(req)
         req["valid"] = valid

@@ -1,5 +1,5 @@
-"""onnx-diagnostic model case `ControlFlowWhileInc` with b.size(1) made dynamic too: torch._higher_order_ops.while_loop whose
-condition reads x.size(0).
+"""onnx-diagnostic model case `ControlFlowWhileInc` with b.size(1) made dynamic too:
+torch._higher_order_ops.while_loop whose condition reads x.size(0).
 
 Source: sdpython/onnx-diagnostic, onnx_diagnostic/torch_export_patches/eval/model_cases.py
 (class ControlFlowWhileInc)
