@@ -1627,3 +1627,177 @@ fn truth_name(case: &Case, t: &DimTruth) -> String {
         DimTruth::Bounded { runs } => format!("bounded: {}", fmt_runs(runs)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts<'a>(
+        spec: SymbolSpec,
+        example: i64,
+        valid: &'a [[i64; 2]],
+        region: &'a [[i64; 2]],
+        accepted: &'a [[i64; 2]],
+        univariate_at: &'a dyn Fn(i64) -> bool,
+    ) -> SymbolFacts<'a> {
+        SymbolFacts {
+            spec,
+            example,
+            scan_max: 64,
+            asked: (0, i64::MAX),
+            valid,
+            region,
+            accepted,
+            pinned: None,
+            specialized: false,
+            univariate_at,
+        }
+    }
+
+    #[test]
+    fn one_rule_set_for_a_symbol() {
+        let yes = |_: i64| true;
+        let no = |_: i64| false;
+        let all = [[2, 64]];
+        // an example of 0/1 under a hint: torch's documented specialization
+        let d = decide_symbol(&facts(SymbolSpec::Auto, 1, &all, &all, &[], &yes)).unwrap();
+        assert_eq!(d.contract, Contract::ZeroOneSpecialization);
+        // a named Dim narrowed by a guard on it alone, without an error: bug
+        let named = SymbolSpec::Named { lo: 2, hi: 64 };
+        let d = decide_symbol(&facts(named, 6, &all, &all, &[[4, 64]], &yes)).unwrap();
+        assert_eq!(
+            (d.contract, d.size),
+            (Contract::NamedDimNarrowedSilently, 3)
+        );
+        // ... by a relation with another dim: checked at run time by design, as AUTO
+        let d = decide_symbol(&facts(named, 6, &all, &all, &[[4, 64]], &no)).unwrap();
+        assert_eq!(d.contract, Contract::AvoidableSpecialization);
+        // ... only where eager does not run: nothing lost
+        assert!(decide_symbol(&facts(named, 6, &[[4, 64]], &all, &[[4, 64]], &yes)).is_none());
+        // Dim.DYNAMIC pinned without an error: bug, shown at the nearest other size
+        let mut f = facts(SymbolSpec::Dynamic, 6, &all, &all, &[[6, 6]], &yes);
+        f.pinned = Some(6);
+        f.specialized = true;
+        let d = decide_symbol(&f).unwrap();
+        assert_eq!(
+            (d.contract, d.size),
+            (Contract::DynamicSpecializedSilently, 5)
+        );
+        // a lost size inside the trace region is portability, outside expected
+        let d = decide_symbol(&facts(SymbolSpec::Auto, 6, &all, &all, &[[6, 6]], &yes)).unwrap();
+        assert_eq!(d.contract, Contract::AvoidableSpecialization);
+        let d = decide_symbol(&facts(
+            SymbolSpec::Auto,
+            6,
+            &all,
+            &[[6, 6]],
+            &[[6, 6]],
+            &yes,
+        ))
+        .unwrap();
+        assert_eq!(d.contract, Contract::TraceRegion);
+    }
+
+    #[test]
+    fn constraint_violations_and_export_errors_by_rule() {
+        use Contract::*;
+        assert_eq!(
+            decide_constraint_violation(Some(true), None, false, false),
+            AvoidableSpecialization
+        );
+        assert_eq!(
+            decide_constraint_violation(Some(false), None, false, false),
+            TraceRegion
+        );
+        assert_eq!(
+            decide_constraint_violation(None, Some(true), false, false),
+            SpuriousConstraintViolation
+        );
+        assert_eq!(
+            decide_constraint_violation(None, Some(true), true, false),
+            SpecBeyondModel
+        );
+        assert_eq!(
+            decide_constraint_violation(None, Some(true), false, true),
+            TraceRegion
+        );
+        assert_eq!(
+            decide_constraint_violation(None, None, false, false),
+            AvoidableSpecialization
+        );
+        assert_eq!(
+            decide_export_error("data_dependent", true, false, false),
+            DataDependentBranch
+        );
+        assert_eq!(
+            decide_export_error("data_dependent", false, false, false),
+            DataDependentInOp
+        );
+        assert_eq!(
+            decide_export_error("internal", false, true, false),
+            UnsupportedOnSymbolic
+        );
+        assert_eq!(
+            decide_export_error("internal", false, false, true),
+            ApiArgumentError
+        );
+        assert_eq!(
+            decide_export_error("internal", false, false, false),
+            InternalError
+        );
+        assert!(is_api_argument_check(
+            Some("torch/_higher_order_ops/cond.py in _validate_input"),
+            "RuntimeError"
+        ));
+        assert!(!is_api_argument_check(
+            Some("torch/fx/experimental/symbolic_shapes.py in solve"),
+            "AssertionError"
+        ));
+    }
+
+    #[test]
+    fn assertions_on_data_values_are_told_from_size_guards() {
+        assert_eq!(
+            unbacked_assertion(
+                "RuntimeError: Runtime assertion failed for expression u0 >= 2 on node 'ge'"
+            )
+            .as_deref(),
+            Some("u0 >= 2")
+        );
+        assert!(
+            unbacked_assertion("Runtime assertion failed for expression Eq(s77, u0) on node 'eq'")
+                .is_none()
+        );
+        assert!(unbacked_assertion("Guard failed: x.size()[0] == 2").is_none());
+    }
+
+    #[test]
+    fn a_fix_that_fails_only_on_guards_no_dim_can_state_is_no_failed_fix() {
+        let fix = |message: &str| super::super::protocol::FixInfo {
+            suggested: "Suggested fixes:\n  s0 = Dim('s0', min=3)".into(),
+            refined: None,
+            export_ok: Some(false),
+            error: Some(ErrorInfo {
+                ty: "UserError".into(),
+                message: message.into(),
+                kind: Some("constraint_violation".into()),
+                ..Default::default()
+            }),
+            stage: Some("export".into()),
+        };
+        let ne = "Constraints violated (s0)!\n  - Not all values of s0 = L['x'].size()[0] in the specified range s0 >= 3 satisfy the generated guard L['x'].size()[0] != 100.";
+        assert!(left_only_inexpressible(&fix(ne)));
+        let two = "Constraints violated (s0, s1)!\n  - Not all values of s1 satisfy the generated guard L['x'].size()[0] <= L['y'].size()[0].";
+        assert!(left_only_inexpressible(&fix(two)));
+        let range = "Constraints violated (s0)!\n  - Not all values of s0 = L['x'].size()[0] in the specified range satisfy the generated guard L['x'].size()[0] <= 6.";
+        assert!(
+            !left_only_inexpressible(&fix(range)),
+            "a max= would state it"
+        );
+        let more = format!("{ne}\nSuggested fixes:\n  s0 = Dim('s0', max=99)");
+        assert!(
+            !left_only_inexpressible(&fix(&more)),
+            "torch suggested again"
+        );
+    }
+}
