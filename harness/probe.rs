@@ -1030,11 +1030,36 @@ fn judge_symbol(cx: &Cx, s: &SubjectSymbol) -> Option<ProbeFinding> {
             "{label} ({}) was asked to be dynamic; the exported program {what}, rejecting {label} = {size}, where eager runs and the model's Python takes the same path",
             s.text
         ),
-        _ => format!(
-            "{label} ({}) is narrowed to where the model's Python takes the path it took at the example: the exported program accepts {}; the model's Python decides otherwise at {label} = {size}",
-            s.text,
-            fmt_runs(&runs(&accepted))
-        ),
+        _ => {
+            // which decision: a size derived from this one being 0/1 is torch's 0/1
+            // specialization, which the model author meets by choosing the example
+            let decision = cx
+                .reply
+                .witnesses
+                .iter()
+                .filter(|w| w.symbol == s.name && w.size == size)
+                .flat_map(|w| {
+                    w.false_guards
+                        .iter()
+                        .filter_map(|&i| cx.reply.guards.get(i))
+                })
+                .find_map(|g| g.decision.clone());
+            let why = match decision.as_deref() {
+                Some("size-class") => format!(
+                    "a size derived from {label} is 0 or 1 there (or at the example), which torch specializes by design (\"export will specialize on ... value 0 or 1\"): choose an example at which every derived size is 2 or more, or accept the narrower range"
+                ),
+                Some("loop") => "a loop's trip count changes there (the trace unrolls it)".into(),
+                Some("pieces") => {
+                    "the number of tensors split/chunk returns changes there (the output structure is static)".into()
+                }
+                _ => "the model's Python decides otherwise there".into(),
+            };
+            format!(
+                "{label} ({}) is narrowed to where the model takes the path it took at the example: the exported program accepts {}; at {label} = {size} {why}",
+                s.text,
+                fmt_runs(&runs(&accepted))
+            )
+        }
     };
     let mut sizes = cx.base();
     if decision.contract != Contract::ZeroOneSpecialization {

@@ -161,6 +161,10 @@ pub struct GuardInfo {
     pub file: Option<String>,
     #[serde(default)]
     pub python: bool,
+    /// probe: which Python decision the guard stands for (`branch`, `loop`, `pieces`,
+    /// `size-class`), when it is one.
+    #[serde(default)]
+    pub decision: Option<String>,
     #[serde(default)]
     pub stack: Vec<ModelFrame>,
 }
