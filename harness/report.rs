@@ -257,6 +257,8 @@ pub fn group(lines: &[ResultLine], known: &KnownIssues) -> Vec<SignatureEntry> {
         }
         if (here.size, here.index) < (e.smallest.size, e.smallest.index) {
             e.smallest = here;
+            // the smallest case is the one reduced and filed: its mechanism is the group's
+            e.root_cause = line_root_cause(l, sig);
         }
     }
     let mut out: Vec<SignatureEntry> = by.into_values().collect();

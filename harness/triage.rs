@@ -38,7 +38,7 @@ pub fn find_workaround(
     None
 }
 
-/// Reduces a case while it keeps its group signature. `first` is the check the caller
+/// Reduces a case while it keeps its group signature and its root cause. `first` is the check the caller
 /// already has of `case`, if any. `jobs` candidates are checked at once (a campaign reducing
 /// several groups side by side gives each one). `on_new_smallest` sees every new smallest
 /// case.
@@ -70,6 +70,9 @@ pub fn reduce<'a>(
             first.message()
         );
     }
+    // The record shows one torch mechanism: a candidate that keeps the signature through
+    // another root cause (another guard of the same op and site) is not the same finding.
+    let cause = first.root_cause();
     let busy_us = AtomicU64::new(0);
     Reducer::new(jobs.max(1))
         .only_if(can_keep_culprit(&first))
@@ -79,7 +82,8 @@ pub fn reduce<'a>(
         .run(case, Some(first), |c| {
             let r = oracle::check(pool, c, backend);
             busy_us.fetch_add((r.timings.busy_s() * 1e6) as u64, Ordering::Relaxed);
-            (r.signature().as_deref() == Some(target.as_str())).then_some(r)
+            (r.signature().as_deref() == Some(target.as_str()) && r.root_cause() == cause)
+                .then_some(r)
         })
         .map(|mut r| {
             r.busy_seconds = busy_us.load(Ordering::Relaxed) as f64 / 1e6;

@@ -250,13 +250,28 @@ fn one_torch_mechanism_reached_by_two_ops_is_one_root_cause() {
             "Eq(FloatTrueDiv(ToFloat(s27), 4.0), 0.5)",
             site,
         ),
-        // the same site, another reasoning path: Max folding is another mechanism
+        // a pin through Max is the same miss of Dim.DYNAMIC's check
         caused(
             2,
             &format!("export/bug/dynamic-specialized-silently/int.max/{site}"),
             Contract::DynamicSpecializedSilently,
             "Eq(Max(2, s77), 2)",
             site,
+        ),
+        // the solver failing to prove a Min guard and a bitwise guard: two gaps
+        caused(
+            5,
+            "export/bug/spurious-constraint-violation/flatten/torch/_prims_common/__init__.py in check_contiguous_sizes_strides",
+            Contract::SpuriousConstraintViolation,
+            "Eq(Min(s77, s77**2), s77)",
+            "torch/_prims_common/__init__.py in check_contiguous_sizes_strides",
+        ),
+        caused(
+            6,
+            "export/bug/spurious-constraint-violation/full/torch/_meta_registrations.py in full",
+            Contract::SpuriousConstraintViolation,
+            "BitwiseFn_bitwise_xor(s77, 1) >= 0",
+            "torch/_meta_registrations.py in full",
         ),
         // one exception reached through two operators and two outcomes
         caused(
@@ -288,14 +303,20 @@ fn one_torch_mechanism_reached_by_two_ops_is_one_root_cause() {
         .iter()
         .map(|r| (r.key.as_str(), r.signatures.len()))
         .collect();
-    assert_eq!(s.signatures.len(), 5);
-    assert_eq!(s.root_causes.len(), 3, "{keys:#?}");
+    assert_eq!(s.signatures.len(), 7);
+    assert_eq!(s.root_causes.len(), 4, "{keys:#?}");
     assert!(
-        keys.contains(&("export/bug/dynamic-specialized-silently/float", 2)),
+        keys.contains(&("export/bug/dynamic-specialized-silently/indirect-pin", 3)),
         "{keys:#?}"
     );
     assert!(
-        keys.iter().any(|(k, n)| k.ends_with("/max-min") && *n == 1),
+        keys.iter()
+            .any(|(k, n)| k.ends_with("spurious-constraint-violation/max-min+pow") && *n == 1),
+        "{keys:#?}"
+    );
+    assert!(
+        keys.iter()
+            .any(|(k, n)| k.ends_with("spurious-constraint-violation/bitwise") && *n == 1),
         "{keys:#?}"
     );
     assert!(
@@ -303,9 +324,9 @@ fn one_torch_mechanism_reached_by_two_ops_is_one_root_cause() {
             .any(|(k, n)| k.contains("_check_valid_op/SpecViolationError") && *n == 2),
         "{keys:#?}"
     );
-    assert_eq!(s.new_failing, 3, "new root causes fail, not signatures");
-    assert_eq!(s.classes["bug"].root_causes, 3);
-    assert_eq!(s.classes["bug"].groups, 5);
+    assert_eq!(s.new_failing, 4, "new root causes fail, not signatures");
+    assert_eq!(s.classes["bug"].root_causes, 4);
+    assert_eq!(s.classes["bug"].groups, 7);
 }
 
 #[test]
@@ -354,7 +375,7 @@ fn a_known_root_cause_covers_its_new_signatures_without_failing() {
     let md = s.markdown(&|_| None);
     assert!(md.contains("A new signature of a known root cause"), "{md}");
     assert!(
-        md.contains("### Root cause `export/bug/dynamic-specialized-silently/plain`"),
+        md.contains("### Root cause `export/bug/dynamic-specialized-silently/indirect-pin`"),
         "{md}"
     );
     let junit = s.junit(&|_| None);

@@ -193,7 +193,7 @@ impl Ctx<'_> {
 
     fn error_cause(&self, e: &ErrorInfo) -> Cause {
         let line = self.operator_line(&e.message).or(e.case_line);
-        self.node_cause(line, first_line(&e.text()), e.site.clone())
+        self.node_cause(line, error_gist(e), e.site.clone())
     }
 
     /// For an error about a Python operator left in the graph (export's verifier:
@@ -705,6 +705,20 @@ pub(crate) fn left_only_inexpressible(f: &super::protocol::FixInfo) -> bool {
             let nonlinear = sources.len() >= 2 && (!g.contains("==") || PRODUCT.is_match(g));
             g.contains("!=") || nonlinear
         })
+}
+
+/// An error as a culprit's text: its first line, and for a constraint violation also its
+/// first item (` | - You marked s0 as dynamic but ...`), which says what was violated.
+pub(crate) fn error_gist(e: &ErrorInfo) -> String {
+    let text = e.text();
+    let head = first_line(&text);
+    if !head.contains("Constraints violated") {
+        return head;
+    }
+    match text.lines().map(str::trim).find(|l| l.starts_with("- ")) {
+        Some(item) => format!("{head} | {}", item.chars().take(300).collect::<String>()),
+        None => head,
+    }
 }
 
 /// The first line of a probe side's error, or nothing.

@@ -755,14 +755,17 @@ pub fn root_cause_key(
     Some(match cause_shape(guard) {
         CauseShape::Exception(text) => format!("{backend}/{class}/{site}/{text}"),
         CauseShape::Decision(what) => format!("{backend}/{class}/{}/{what}", c.name()),
-        // A missed or wrong error is torch's reasoning about the guard (the solver cannot
-        // prove it, the specialization check does not see it), wherever the guard was added.
+        // Dim.DYNAMIC's check fires only when a symbol is replaced by a literal: every
+        // indirect pin (through Max/Min, a float, round/trunc, a power) is that one miss.
+        CauseShape::Guard(_) if c == Contract::DynamicSpecializedSilently => {
+            format!("{backend}/{class}/{}/indirect-pin", c.name())
+        }
+        // A wrong error is torch's reasoning about the guard (the solver cannot prove it),
+        // wherever the guard was added; each operator family is its own gap.
         CauseShape::Guard(ops)
             if matches!(
                 c,
-                Contract::SpuriousConstraintViolation
-                    | Contract::DynamicSpecializedSilently
-                    | Contract::NamedDimNarrowedSilently
+                Contract::SpuriousConstraintViolation | Contract::NamedDimNarrowedSilently
             ) =>
         {
             format!("{backend}/{class}/{}/{ops}", c.name())
@@ -812,8 +815,25 @@ fn cause_shape(guard: &str) -> CauseShape {
 
 /// An exception's first line as a mechanism: names, numbers, sizes and quoted identifiers
 /// masked, cut at its first clause (what follows is usually the instance: a graph node, a
-/// list of dims).
+/// list of dims). A constraint violation is keyed by what its first item says (a size
+/// "specialized it to be a constant", a guard "not all values ... satisfy", dims that "must
+/// always be related"), which is where violations differ.
 fn mask_exception(text: &str) -> String {
+    if let Some(item) = text.split_once(" | - ").map(|(_, item)| item) {
+        let masked = normalize_message(&mask_quoted(item));
+        let words: Vec<&str> = masked.split_whitespace().take(14).collect();
+        return format!("constraint violation: {}", words.join(" ")).replace('/', "∕");
+    }
+    mask_quoted_exception(text)
+}
+
+fn mask_quoted(text: &str) -> String {
+    static QUOTED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"'[^']*'|"[^"]*""#).expect("valid pattern"));
+    QUOTED.replace_all(text, "'_'").into_owned()
+}
+
+fn mask_quoted_exception(text: &str) -> String {
     static MASKS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         [
             (r"<built-in function \w+>", "<built-in function _>"),
