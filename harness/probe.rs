@@ -180,15 +180,20 @@ impl ProbeFinding {
             line: None,
             site: c.site.clone(),
         });
-        self.root_cause =
-            crate::oracle::root_cause_key("export", Some(self.contract), None, cause.as_ref())
-                .unwrap_or_else(|| {
-                    format!(
-                        "export/{}/{}/-",
-                        self.contract.class().name(),
-                        self.contract.name()
-                    )
-                });
+        self.root_cause = crate::oracle::root_cause_key(
+            "export",
+            Some(self.contract),
+            None,
+            cause.as_ref(),
+            &self.message,
+        )
+        .unwrap_or_else(|| {
+            format!(
+                "export/{}/{}/-",
+                self.contract.class().name(),
+                self.contract.name()
+            )
+        });
         self
     }
 }

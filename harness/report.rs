@@ -286,8 +286,14 @@ pub fn group(lines: &[ResultLine], known: &KnownIssues) -> Vec<SignatureEntry> {
 /// before root causes existed group too).
 fn line_root_cause(l: &ResultLine, signature: &str) -> String {
     let backend = signature.split('/').next().unwrap_or("export");
-    crate::oracle::root_cause_key(backend, l.contract, l.kind.as_deref(), l.cause.as_ref())
-        .unwrap_or_else(|| signature.to_string())
+    crate::oracle::root_cause_key(
+        backend,
+        l.contract,
+        l.kind.as_deref(),
+        l.cause.as_ref(),
+        &l.message,
+    )
+    .unwrap_or_else(|| signature.to_string())
 }
 
 /// One torch mechanism of a campaign and the signatures that reached it.

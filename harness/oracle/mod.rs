@@ -673,6 +673,7 @@ impl CheckResult {
                 f.contract,
                 f.kind.as_deref(),
                 f.cause.as_ref(),
+                &f.message,
             )
             .unwrap_or(signature),
         )
@@ -742,6 +743,7 @@ pub fn root_cause_key(
     contract: Option<Contract>,
     kind: Option<&str>,
     cause: Option<&Cause>,
+    message: &str,
 ) -> Option<String> {
     let c = contract?;
     if cause.is_none() && kind.is_none() {
@@ -751,6 +753,19 @@ pub fn root_cause_key(
     let site = cause
         .and_then(|x| x.site.clone())
         .unwrap_or_else(|| "-".into());
+    // An internal error is its exception, whether or not a guard of the failed export was
+    // found to blame (the culprit then holds that guard, the message the exception).
+    static EXCEPTION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"[A-Za-z_][\w.]*(Error|Exception|Violation|Node): .*").expect("valid pattern")
+    });
+    if c == Contract::InternalError
+        && let Some(m) = EXCEPTION.find(message.lines().next().unwrap_or(""))
+    {
+        return Some(format!(
+            "{backend}/{class}/{site}/{}",
+            mask_exception(m.as_str())
+        ));
+    }
     let guard = cause.map(|x| x.guard.as_str()).unwrap_or("");
     Some(match cause_shape(guard) {
         CauseShape::Exception(text) => format!("{backend}/{class}/{site}/{text}"),
@@ -842,6 +857,8 @@ fn mask_quoted_exception(text: &str) -> String {
             (r#""[^"]*""#, "\"_\""),
             (r"%\w+", "%_"),
             (r"\b(node|function|op|operator|symbol) \w+", "$1 _"),
+            // which comparison a message quotes is the instance, not the mechanism
+            (r" (<=|>=|==|!=|<|>) ", " ≶ "),
         ]
         .into_iter()
         .map(|(p, r)| (Regex::new(p).expect("valid pattern"), r))
