@@ -1051,13 +1051,16 @@ fn judge_symbol(cx: &Cx, s: &SubjectSymbol) -> Option<ProbeFinding> {
                 .find_map(|g| g.decision.clone());
             let why = match decision.as_deref() {
                 Some("size-class") => format!(
-                    "a size derived from {label} is 0 or 1 there (or at the example), which torch specializes by design (\"export will specialize on ... value 0 or 1\"): choose an example at which every derived size is 2 or more, or accept the narrower range"
+                    "a size derived from {label} is 0 or 1 (or is at the example), which torch specializes by design (\"export will specialize on ... value 0 or 1\"): choose an example at which every derived size is 2 or more, or accept the narrower range"
                 ),
-                Some("loop") => "a loop's trip count changes there (the trace unrolls it)".into(),
-                Some("pieces") => {
-                    "the number of tensors split/chunk returns changes there (the output structure is static)".into()
+                Some("loop") => "a loop's trip count changes (the trace unrolls it)".into(),
+                Some("clamp") => {
+                    "a slice bound falls on the other side of the size (the trace clamps it one way)".into()
                 }
-                _ => "the model's Python decides otherwise there".into(),
+                Some("pieces") => {
+                    "the number of tensors split/chunk returns changes (the output structure is static)".into()
+                }
+                _ => "the model's Python decides otherwise".into(),
             };
             format!(
                 "{label} ({}) is narrowed to where the model takes the path it took at the example: the exported program accepts {}; at {label} = {size} {why}",
@@ -1195,6 +1198,28 @@ fn suggest(f: &ProbeFinding) -> Option<String> {
         .map(|(_, text)| text.to_string())
 }
 
+/// The promise a finding is held to, for the spec kind its dim was given.
+fn promise_of(r: &ProbeReport, f: &ProbeFinding) -> &'static str {
+    use crate::oracle::contract::{SymbolSpec, promise_for};
+    let symbol = r.subject.as_ref().and_then(|sub| {
+        sub.symbols.iter().find(|s| {
+            f.dim
+                .as_deref()
+                .is_some_and(|label| s.dims.iter().any(|d| d.label == label))
+                || sub.export_sizes.get(&s.name) != f.sizes.get(&s.name)
+        })
+    });
+    let spec = symbol.map(|s| match s.spec.as_str() {
+        "named" => SymbolSpec::Named {
+            lo: s.lo.unwrap_or(0),
+            hi: s.hi.unwrap_or(i64::MAX),
+        },
+        "dynamic" => SymbolSpec::Dynamic,
+        _ => SymbolSpec::Auto,
+    });
+    promise_for(f.contract, spec)
+}
+
 /// The human report.
 pub fn text(r: &ProbeReport) -> String {
     let mut s = String::new();
@@ -1271,7 +1296,7 @@ pub fn text(r: &ProbeReport) -> String {
                 let _ = writeln!(s, "      torch site: {site}");
             }
         }
-        let _ = writeln!(s, "      what torch promises: {}", f.contract.promise());
+        let _ = writeln!(s, "      what torch promises: {}", promise_of(r, f));
         if let Some(sug) = &f.suggestion {
             let _ = writeln!(s, "      suggestion: {sug}");
         }
@@ -1490,7 +1515,7 @@ pub fn issue(
     let _ = writeln!(
         s,
         "**What torch promises.** {}\n",
-        escape::markdown_text(f.contract.promise())
+        escape::markdown_text(promise_of(r, f))
     );
     let repro = reproducer(r, f, target, source);
     let fence = escape::fence_for(&repro);

@@ -422,3 +422,29 @@ fn real_models_by_other_people_get_the_class_a_reviewer_gives_them() {
         }
     }
 }
+
+/// An int input with its own spec (`"n": Dim.DYNAMIC`) is a size symbol like a dim: probe
+/// varies it, compares eager and exported at other values, and reports it by name.
+#[test]
+fn an_int_input_with_a_spec_is_probed_as_a_size() {
+    let out = probe(&["--json", example("int_input.py").to_str().unwrap()]);
+    let r = json_of(&out);
+    assert_ne!(out.status.code(), Some(2), "{}", all_text(&out));
+    let dims = r["dims"].as_array().cloned().unwrap_or_default();
+    let n = dims
+        .iter()
+        .find(|d| d["label"] == "n (an int input)")
+        .unwrap_or_else(|| panic!("no dim for n: {r:#}"));
+    assert_eq!(n["example"], 5, "{n:#}");
+    assert!(
+        n["eager_runs"].as_str().is_some_and(|s| s != "none"),
+        "{n:#}"
+    );
+    assert!(r["compared"].as_u64().unwrap_or(0) > 2, "{r:#}");
+    assert!(
+        r["findings"]
+            .as_array()
+            .is_none_or(|f| f.iter().all(|f| f["class"] != "bug")),
+        "{r:#}"
+    );
+}

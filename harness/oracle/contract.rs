@@ -118,6 +118,24 @@ pub fn promise(c: Contract) -> &'static str {
     }
 }
 
+/// What torch promises for an outcome under the spec kind the dim was given: a lost size
+/// quotes the named Dim's or Dim.DYNAMIC's own promise when that is what the user wrote,
+/// not Dim.AUTO's. Other outcomes have one promise whatever the spec.
+pub(crate) fn promise_for(c: Contract, spec: Option<SymbolSpec>) -> &'static str {
+    match (c, spec) {
+        (
+            Contract::AvoidableSpecialization | Contract::TraceRegion,
+            Some(SymbolSpec::Named { .. }),
+        ) => {
+            "A named Dim promises \"the dynamic shape specification must logically imply the generated guards, otherwise an error is raised at export time\" (export programming model, Control Flow): torch raised the constraint violation it promises (or the guard relates two dims, which torch checks at run time by design), so the spec is kept; what specializes the size is the model's code, and another spelling usually keeps it."
+        }
+        (Contract::AvoidableSpecialization | Contract::TraceRegion, Some(SymbolSpec::Dynamic)) => {
+            "\"DYNAMIC means dynamic, will error out if specialized\" (torch/export/dynamic_shapes.py), and Dim.DYNAMIC lowers to RelaxedUnspecConstraint, which allows narrowing to two or more sizes: torch raised or narrowed as promised; what specializes the size is the model's code, and another spelling usually keeps it."
+        }
+        _ => promise(c),
+    }
+}
+
 fn finding(verdict: Verdict, contract: Option<Contract>, message: String) -> Finding {
     Finding {
         verdict,

@@ -776,8 +776,8 @@ def _decision_kind(entry):
     """The Python decision a guard stands for, as a generated case's IR declares them
     (`ir/region.rs`), or None: `branch` (an `if` on a size), `loop` (`range(n)`'s trip
     count), `pieces` (how many tensors split/chunk/unbind return: the structure of the
-    output is static), `size-class` (a size derived from a symbol being 0, 1 or 2+, which
-    torch specializes by design). A guard that is one of these narrows the trace region;
+    output is static), `clamp` (whether a slice bound falls within the size), `size-class`
+    (a size derived from a symbol being 0, 1 or 2+, which torch specializes by design). A guard that is one of these narrows the trace region;
     an int conversion used as a value (`int(n)`, `len(x)`) does not."""
     if entry.get("python"):
         return "branch"
@@ -787,6 +787,9 @@ def _decision_kind(entry):
         return "loop"
     if _PIECES.search(code) and _FLOORISH.search(expr) and expr.startswith(("Eq(", "Ne(")):
         return "pieces"
+    if "in _compute_slice_index" in (entry.get("framework") or ""):
+        # whether a slice bound falls inside the size: the trace clamps it one way
+        return "clamp"
     m = _SIZE_CLASS.match(expr)
     if m:
         inner = next(g for g in (m.group(2), m.group(4), m.group(6), m.group(8), m.group(10)) if g)
@@ -1874,23 +1877,28 @@ class _Subject:
         for i, (inp, spec) in enumerate(zip(self._inputs, specs)):
             if spec is None:
                 continue
-            if not isinstance(inp, torch.Tensor):
+            is_int = isinstance(inp, int) and not isinstance(inp, bool)
+            if not isinstance(inp, torch.Tensor) and not is_int:
                 raise ProbeSetupError(
-                    f"dynamic_shapes() gives a spec for input {self.INPUT_NAMES[i]!r}, which is not a tensor; probe varies tensor dims only"
+                    f"dynamic_shapes() gives a spec for input {self.INPUT_NAMES[i]!r}, a {type(inp).__name__}; probe varies tensor dims and int inputs"
                 )
-            if isinstance(spec, dict):
+            if is_int:
+                # an int input's one "dim" is its value, with the hint torch takes for it
+                # (Dim.AUTO / Dim.DYNAMIC; named Dims are refused by torch for ints)
+                items = [(0, spec)]
+            elif isinstance(spec, dict):
                 items = list(spec.items())
             elif isinstance(spec, (list, tuple)):
                 items = list(enumerate(spec))
             else:
                 raise ProbeSetupError(f"the spec of input {self.INPUT_NAMES[i]!r} is neither a dict nor a tuple")
             for d, dspec in items:
-                if not isinstance(d, int) or not (0 <= d < inp.dim()):
+                if not is_int and (not isinstance(d, int) or not (0 <= d < inp.dim())):
                     raise ProbeSetupError(f"input {self.INPUT_NAMES[i]!r} has no dim {d!r}")
                 kind, obj = _spec_kind(dspec)
                 if kind == "static":
                     continue
-                size = int(inp.shape[d])
+                size = int(inp) if is_int else int(inp.shape[d])
                 fn = None
                 if kind == "named":
                     key = ("named", obj.__name__)
@@ -1930,7 +1938,7 @@ class _Subject:
                         entry["lo"] = lo
                     if hi is not None:
                         entry["hi"] = hi
-                label = f"{self.INPUT_NAMES[i]}.size({d})"
+                label = f"{self.INPUT_NAMES[i]} (an int input)" if is_int else f"{self.INPUT_NAMES[i]}.size({d})"
                 entry["dims"].append({"input": i, "dim": d, "label": label, "size": size,
                                       "derived": str(obj.__name__) if kind == "derived" else None})
                 self._dims[(i, d)] = (sym, fn)
@@ -1958,7 +1966,13 @@ class _Subject:
         for i, inp in enumerate(self._inputs):
             if not isinstance(inp, torch.Tensor):
                 # a Python input's "shape" is its value (PROTOCOL.md): the guard function
-                # takes it as it is, a list of ints flattened
+                # takes it as it is, a list of ints flattened; an int with a spec takes its
+                # symbol's size
+                hit = self._dims.get((i, 0))
+                if hit is not None:
+                    sym, _ = hit
+                    shapes.append(int(valuation[sym]))
+                    continue
                 shapes.append(list(inp) if isinstance(inp, (list, tuple)) else inp)
                 continue
             shp = list(inp.shape)
@@ -1976,13 +1990,21 @@ class _Subject:
             return tuple(self._inputs)  # export and its probes use the user's own examples
         shapes = self.input_shapes(valuation)
         if self._factory is not None:
-            return _as_tuple(self._factory([s if isinstance(x, torch.Tensor) else None
-                                            for s, x in zip(shapes, self._inputs)]))
+            # tensors get their shape, an int input with a spec its value, the rest None
+            return _as_tuple(self._factory([
+                s if isinstance(x, torch.Tensor) or (i, 0) in self._dims else None
+                for i, (s, x) in enumerate(zip(shapes, self._inputs))
+            ]))
         key = ",".join(f"{k}={valuation[k]}" for k in sorted(valuation))
         g = torch.Generator().manual_seed(hash_key(key) ^ seed)
         out = []
         for shp, ex in zip(shapes, self._inputs):
-            out.append(_like(ex, shp, g) if isinstance(ex, torch.Tensor) else ex)
+            if isinstance(ex, torch.Tensor):
+                out.append(_like(ex, shp, g))
+            elif isinstance(ex, int) and not isinstance(ex, bool) and isinstance(shp, int):
+                out.append(shp)  # an int input with a spec: its symbol's value
+            else:
+                out.append(ex)
         return tuple(out)
 
     def choose_probes(self, valid):
