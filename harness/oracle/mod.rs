@@ -725,16 +725,20 @@ impl CheckResult {
 }
 
 /// The root cause of a finding: the torch mechanism behind it, whichever op of the model
-/// reached it. `backend/class/<mechanism>` where the mechanism is, for a guard, the
-/// contract, the torch site and the guard's shape (its operator families: `Max/Min`,
-/// `float`, `bitwise`, `floor/mod`, `trunc`, `abs`, `ite`, or `plain`), without the site
-/// when the contract is a missed or wrong error (spurious constraint violation, Dim.DYNAMIC
-/// or a named Dim narrowed silently: torch's reasoning about the guard is at fault, not the
-/// op that added it); for an exception,
-/// the torch site, the exception type and its first line with sizes, names and quoted
-/// identifiers masked (the same bug reached through two outcomes is one root cause); for a
-/// divergence, the contract and the kind of Python decision that changed. Signatures are
-/// its members: they add the culprit op and spelling.
+/// reached it (CONTRACT.md, "Root causes"). `backend/class/<mechanism>` where the mechanism
+/// is:
+/// - for a guard, the contract, the torch site and the guard's shape (its operator
+///   families: `max-min`, `float`, `bitwise`, `floor-mod`, `trunc`, `abs`, `ite`, `pow`, or
+///   `plain`); without the site for a spurious constraint violation or a named Dim narrowed
+///   silently (torch's reasoning about the guard is at fault, not the op that added it);
+///   and one `indirect-pin` for every silent Dim.DYNAMIC pin (the check sees literals only);
+/// - for an exception (an internal error always, whether or not a guard was blamed), the
+///   torch site, the exception type and its first clause with sizes, names, quoted
+///   identifiers and comparisons masked, a constraint violation by its first item: the same
+///   bug reached through two outcomes is one root cause;
+/// - for a divergence, the contract and the kind of Python decision that changed.
+///
+/// Signatures are its members: they add the culprit op and spelling.
 ///
 /// `None` when there is nothing to key on (no contract, or no culprit and no sub-kind): the
 /// finding's signature is then its own root cause.
@@ -900,7 +904,9 @@ fn guard_ops(guard: &str) -> String {
                 "log",
             ],
         ),
-        ("bitwise", &["BitwiseFn", "&", "^", "|", "LShift", "RShift"]),
+        // torch's bitwise ops print as BitwiseFn_*; a bare `&` or `|` is sympy's And/Or of
+        // two relations (a slice clamp's `(s >= 0) & (s <= t)`), not a bitwise op
+        ("bitwise", &["BitwiseFn", "LShift", "RShift"]),
         (
             "floor-mod",
             &[
