@@ -679,7 +679,7 @@ fn judge_export_error(cx: &Cx, e: &ErrorInfo) -> ProbeFinding {
                     || (f.export_ok == Some(false)
                         && !crate::oracle::contract::left_only_inexpressible(f))
             });
-            if let Some(s) = zero_one_example(cx) {
+            if let Some(s) = zero_one_example(cx, e) {
                 (
                     Contract::ZeroOneSpecialization,
                     Some(cx.error_culprit(e)),
@@ -918,14 +918,20 @@ fn judge_program(cx: &Cx, r: &mut ProbeReport) -> Vec<ProbeFinding> {
     out
 }
 
-/// A symbol asked to be dynamic (`Dim.AUTO`, `Dim.DYNAMIC`) whose example size is 0 or 1:
-/// torch specializes it by design ("export will specialize on sample input dimensions with
-/// value 0 or 1"), so what follows is expected, and the fix is an example of 2 or more.
-fn zero_one_example<'a>(cx: &Cx<'a>) -> Option<&'a SubjectSymbol> {
-    cx.subject
-        .symbols
-        .iter()
-        .find(|s| s.example <= 1 && (s.spec == "auto" || s.spec == "dynamic"))
+/// The symbol behind a constraint violation that torch's 0/1 specialization explains: a
+/// `Dim.DYNAMIC` dim whose example size is 0 or 1 (torch specializes it by design, "export
+/// will specialize on sample input dimensions with value 0 or 1"; `Dim.AUTO` never raises),
+/// or any hinted dim with such an example when torch's message says so. What follows is
+/// expected, and the fix is an example of 2 or more.
+fn zero_one_example<'a>(cx: &Cx<'a>, e: &ErrorInfo) -> Option<&'a SubjectSymbol> {
+    let text = e.text();
+    let says_zero_one = text.contains("0/1 specialized")
+        || text.contains("hint of 0")
+        || text.contains("hint of 1");
+    cx.subject.symbols.iter().find(|s| {
+        s.example <= 1
+            && (s.spec == "dynamic" || (says_zero_one && (s.spec == "auto" || s.spec == "named")))
+    })
 }
 
 /// What became of one symbol asked to be dynamic, against its spec and the trace region:
