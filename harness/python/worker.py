@@ -777,8 +777,9 @@ def _decision_kind(entry):
     (`ir/region.rs`), or None: `branch` (an `if` on a size), `loop` (`range(n)`'s trip
     count), `pieces` (how many tensors split/chunk/unbind return: the structure of the
     output is static), `clamp` (whether a slice bound falls within the size), `size-class`
-    (a size derived from a symbol being 0, 1 or 2+, which torch specializes by design). A guard that is one of these narrows the trace region;
-    an int conversion used as a value (`int(n)`, `len(x)`) does not."""
+    (a size derived from a symbol being 0, 1 or 2+, which torch specializes by design). A
+    guard that is one of these narrows the trace region; an int conversion used as a value
+    (`int(n)`, `len(x)`) does not."""
     if entry.get("python"):
         return "branch"
     code = entry.get("code") or ""
