@@ -120,6 +120,21 @@ pub struct SubjectSymbol {
     pub dims: Vec<SubjectDim>,
 }
 
+impl SubjectSymbol {
+    /// The spec kind the shared rules take: a named Dim's range clamped to `2..=scan_max`.
+    fn spec_kind(&self, scan_max: i64) -> crate::oracle::contract::SymbolSpec {
+        use crate::oracle::contract::SymbolSpec;
+        match self.spec.as_str() {
+            "named" => SymbolSpec::Named {
+                lo: self.lo.unwrap_or(0).max(2),
+                hi: self.hi.unwrap_or(scan_max).min(scan_max),
+            },
+            "dynamic" => SymbolSpec::Dynamic,
+            _ => SymbolSpec::Auto,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct SubjectDim {
     pub input: u32,
@@ -937,36 +952,17 @@ fn zero_one_example<'a>(cx: &Cx<'a>, e: &ErrorInfo) -> Option<&'a SubjectSymbol>
 /// What became of one symbol asked to be dynamic, against its spec and the trace region:
 /// the campaign's rules (`contract::decide_symbol`) on the facts the worker measured.
 fn judge_symbol(cx: &Cx, s: &SubjectSymbol) -> Option<ProbeFinding> {
-    use crate::oracle::contract::{SymbolFacts, SymbolSpec, decide_symbol};
+    use crate::oracle::contract::{
+        SymbolFacts, SymbolSpec, decide_symbol, ruled_out_alone, sizes_in_scan,
+    };
     let acc = cx.accepted(&s.name)?;
     let scan_max = cx.subject.scan_max;
     let valid = cx.valid(&s.name);
     let region = cx.region(&s.name);
     let accepted: Vec<i64> = (2..=scan_max).filter(|&n| in_runs(n, &acc)).collect();
     let label = s.dims.first().map_or(s.name.clone(), |d| d.label.clone());
-    let univariate_at = |size: i64| {
-        cx.reply
-            .witnesses
-            .iter()
-            .filter(|w| w.symbol == s.name && w.size == size)
-            .any(|w| {
-                w.false_guards
-                    .iter()
-                    .filter_map(|&i| cx.reply.guards.get(i))
-                    .any(|g| g.symbols == 1)
-            })
-    };
-    let any_univariate = cx
-        .reply
-        .witnesses
-        .iter()
-        .filter(|w| w.symbol == s.name)
-        .any(|w| {
-            w.false_guards
-                .iter()
-                .filter_map(|&i| cx.reply.guards.get(i))
-                .any(|g| g.symbols == 1)
-        });
+    let univariate_at = |size: i64| ruled_out_alone(cx.reply, &s.name, Some(size));
+    let any_univariate = ruled_out_alone(cx.reply, &s.name, None);
     let literal = cx
         .reply
         .dims
@@ -977,28 +973,14 @@ fn judge_symbol(cx: &Cx, s: &SubjectSymbol) -> Option<ProbeFinding> {
     // One torch symbol of the dims accepting one size when it alone varies: the pin is
     // real, not the intersection of independent dims along a tie.
     let alone_pin = cx.reply.alone.iter().any(|scan| {
-        let count: i64 = scan
-            .accepted
-            .iter()
-            .filter(|[_, hi]| *hi >= 2)
-            .map(|[lo, hi]| hi.min(&scan_max) - lo.max(&2) + 1)
-            .filter(|&c| c > 0)
-            .sum();
-        count == 1
+        sizes_in_scan(&scan.accepted, scan_max) == 1
             && scan
                 .dims
                 .iter()
                 .any(|[i, d]| s.dims.iter().any(|x| x.input == *i && x.dim == *d))
     });
     let specialized = literal.is_some() || (pinned.is_some() && any_univariate && alone_pin);
-    let spec = match s.spec.as_str() {
-        "named" => SymbolSpec::Named {
-            lo: s.lo.unwrap_or(0).max(2),
-            hi: s.hi.unwrap_or(scan_max).min(scan_max),
-        },
-        "dynamic" => SymbolSpec::Dynamic,
-        _ => SymbolSpec::Auto,
-    };
+    let spec = s.spec_kind(scan_max);
     let decision = decide_symbol(&SymbolFacts {
         spec,
         example: s.example,
@@ -1206,7 +1188,7 @@ fn suggest(f: &ProbeFinding) -> Option<String> {
 
 /// The promise a finding is held to, for the spec kind its dim was given.
 fn promise_of(r: &ProbeReport, f: &ProbeFinding) -> &'static str {
-    use crate::oracle::contract::{SymbolSpec, promise_for};
+    use crate::oracle::contract::promise_for;
     let symbol = r.subject.as_ref().and_then(|sub| {
         sub.symbols.iter().find(|s| {
             f.dim
@@ -1215,15 +1197,8 @@ fn promise_of(r: &ProbeReport, f: &ProbeFinding) -> &'static str {
                 || sub.export_sizes.get(&s.name) != f.sizes.get(&s.name)
         })
     });
-    let spec = symbol.map(|s| match s.spec.as_str() {
-        "named" => SymbolSpec::Named {
-            lo: s.lo.unwrap_or(0),
-            hi: s.hi.unwrap_or(i64::MAX),
-        },
-        "dynamic" => SymbolSpec::Dynamic,
-        _ => SymbolSpec::Auto,
-    });
-    promise_for(f.contract, spec)
+    let scan_max = r.subject.as_ref().map_or(i64::MAX, |sub| sub.scan_max);
+    promise_for(f.contract, symbol.map(|s| s.spec_kind(scan_max)))
 }
 
 /// The human report.

@@ -1260,14 +1260,7 @@ fn pin_of(case: &Case, reply: &CheckReply, s: usize, accepted: &[i64]) -> Pin {
     // different set whose intersection along the tie is one size: a pin needs one torch
     // symbol of a Dim.DYNAMIC dim that accepts a single size when it alone varies.
     let alone_pin = reply.alone.iter().find(|scan| {
-        let count: i64 = scan
-            .accepted
-            .iter()
-            .filter(|[_, hi]| *hi >= 2)
-            .map(|[lo, hi]| hi.min(&SCAN_MAX) - lo.max(&2) + 1)
-            .filter(|&c| c > 0)
-            .sum();
-        count == 1
+        sizes_in_scan(&scan.accepted, SCAN_MAX) == 1
             && scan.dims.iter().any(|[i, d]| {
                 case.inputs
                     .get(*i as usize)
@@ -1336,6 +1329,30 @@ fn pin_of(case: &Case, reply: &CheckReply, s: usize, accepted: &[i64]) -> Pin {
         guards,
         dims: alone_pin.map(|scan| scan.dims.clone()).unwrap_or_default(),
     }
+}
+
+/// Whether a witness of `symbol` (at `size`, or at any size) is ruled out by a guard on one
+/// symbol alone, not by a relation between dims (which torch checks at run time by design).
+pub(crate) fn ruled_out_alone(reply: &CheckReply, symbol: &str, size: Option<i64>) -> bool {
+    reply
+        .witnesses
+        .iter()
+        .filter(|w| w.symbol == symbol && size.is_none_or(|n| w.size == n))
+        .any(|w| {
+            w.false_guards
+                .iter()
+                .filter_map(|&i| reply.guards.get(i))
+                .any(|g| g.symbols == 1)
+        })
+}
+
+/// How many sizes of `2..=scan_max` the runs hold.
+pub(crate) fn sizes_in_scan(runs: &[[i64; 2]], scan_max: i64) -> i64 {
+    runs.iter()
+        .filter(|[_, hi]| *hi >= 2)
+        .map(|[lo, hi]| hi.min(&scan_max) - lo.max(&2) + 1)
+        .filter(|&c| c > 0)
+        .sum()
 }
 
 /// What one symbol asked to be dynamic is judged on, whichever source of truth measured it:
@@ -1449,18 +1466,7 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
 
     // A named Dim narrowed by a guard on it alone broke its promise; one narrowed by a guard
     // relating it to another dim is checked at run time by design, and judged like AUTO.
-    let univariate_at = |size: i64| {
-        reply
-            .witnesses
-            .iter()
-            .filter(|w| w.symbol == sname && w.size == size)
-            .any(|w| {
-                w.false_guards
-                    .iter()
-                    .filter_map(|&i| reply.guards.get(i))
-                    .any(|g| g.symbols == 1)
-            })
-    };
+    let univariate_at = |size: i64| ruled_out_alone(reply, &sname, Some(size));
     let decision = decide_symbol(&SymbolFacts {
         spec,
         example: here,
