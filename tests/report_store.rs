@@ -389,3 +389,39 @@ fn a_known_root_cause_covers_its_new_signatures_without_failing() {
     assert!(junit.contains("skipped"), "{junit}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A root-cause key is built from recorded text (an exception's message): whatever that
+/// holds, it stays text in summary.md, junit.xml and report.html.
+#[test]
+fn hostile_text_in_a_root_cause_key_stays_text() {
+    let evil = "RuntimeError: </testcase><script>alert(1)</script> `x` | - ]]> \n# heading";
+    let mut l = caused(
+        0,
+        "export/bug/internal-error/-/torch/x.py in f",
+        Contract::InternalError,
+        evil,
+        "torch/x.py in f",
+    );
+    l.message = evil.to_string();
+    let lines = [l];
+    let s = Summary::new(
+        0,
+        "2.15.0",
+        "export",
+        &lines,
+        &KnownIssues::none(),
+        1.0,
+        &[Class::Bug],
+    );
+    let key = &s.root_causes[0].key;
+    assert!(key.contains("script"), "the key keeps the text: {key}");
+    let junit = s.junit(&|_| None);
+    assert!(
+        !junit.contains("<script>") && !junit.contains("</testcase><"),
+        "{junit}"
+    );
+    let md = s.markdown(&|_| None);
+    assert!(!md.contains("\n# heading"), "{md}");
+    let html = shapefuzz::report::html::render(&s, &lines, &Default::default());
+    assert!(!html.contains("<script>alert"), "{html}");
+}

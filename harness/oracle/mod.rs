@@ -838,7 +838,11 @@ fn cause_shape(guard: &str) -> CauseShape {
 /// "specialized it to be a constant", a guard "not all values ... satisfy", dims that "must
 /// always be related"), which is where violations differ.
 fn mask_exception(text: &str) -> String {
-    if let Some(item) = text.split_once(" | - ").map(|(_, item)| item) {
+    if let Some(item) = text
+        .split_once(" | - ")
+        .filter(|(head, _)| head.contains("Constraints violated"))
+        .map(|(_, item)| item)
+    {
         let masked = normalize_message(&mask_quoted(item));
         let words: Vec<&str> = masked.split_whitespace().take(14).collect();
         return format!("constraint violation: {}", words.join(" ")).replace('/', "∕");
