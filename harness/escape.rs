@@ -3,10 +3,23 @@
 //! between machines and committed to repositories, so their strings are hostile: nothing
 //! they hold may end a comment, a fence or an element, or start a new line of code.
 
-/// Text for a Python `#` comment: one line, no control characters.
+/// The first two lines of every Python file shapefuzz writes. Python reads a PEP 263
+/// encoding declaration from line 1 or 2 only, so with these two fixed the file is decoded
+/// as UTF-8 whatever a record's text says further down: a `coding: unicode_escape` or
+/// `utf-7` in a comment can no longer turn an escaped `\n` into a new statement.
+pub const PYTHON_PREAMBLE: &str = "#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\n";
+
+/// Text for a Python `#` comment: one line, no control characters, and none of the
+/// characters other readers take as a line break (U+2028, U+2029).
 pub fn python_comment(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }
 

@@ -1297,7 +1297,7 @@ pub fn reproducer(
     target: &Target,
     source: Option<&str>,
 ) -> String {
-    let mut s = String::new();
+    let mut s = String::from(escape::PYTHON_PREAMBLE);
     let subject = r.subject.clone().unwrap_or_default();
     match (target, source) {
         (Target::File(_), Some(src)) => {

@@ -160,8 +160,10 @@ impl Repro {
 
     /// A standalone script: exit 1 while the behaviour is present, 0 once it is gone.
     pub fn script(&self) -> String {
+        // Record text only after the preamble, only in comments.
         let mut s = format!(
-            "# shapefuzz reproducer: {}\n# {}\n",
+            "{}# shapefuzz reproducer: {}\n# {}\n",
+            crate::escape::PYTHON_PREAMBLE,
             python_comment(self.signature.as_deref().unwrap_or(self.verdict.name())),
             python_comment(self.message.lines().next().unwrap_or(""))
         );
@@ -760,4 +762,34 @@ fn clean_paths(text: &str, dir: &std::path::Path) -> String {
     let t = text.replace(&format!("{}/", dir.display()), "");
     let t = SITE.replace_all(&t, "").into_owned();
     PY.replace_all(&t, "python3/").into_owned()
+}
+
+/// Where the Python of two reproducers of the same finding differs, if anywhere but in the
+/// record's text: `None` when `hostile` is `benign`'s code line for line (lines as Python
+/// splits them, at `\n` and `\r`), with the same fixed preamble, and each line that differs
+/// a single `#` comment. This is the renderer's promise that a record's strings never
+/// become code, checked by the tests and the `render_record` fuzz target.
+pub fn differs_outside_comments(benign: &str, hostile: &str) -> Option<String> {
+    if !hostile.starts_with(crate::escape::PYTHON_PREAMBLE) {
+        return Some("the file does not open with the fixed preamble".into());
+    }
+    let a: Vec<&str> = benign.split(['\n', '\r']).collect();
+    let b: Vec<&str> = hostile.split(['\n', '\r']).collect();
+    if a.len() != b.len() {
+        return Some(format!(
+            "{} lines where the benign file has {}",
+            b.len(),
+            a.len()
+        ));
+    }
+    for (n, (x, y)) in a.iter().zip(&b).enumerate() {
+        let comment = |l: &str| l.starts_with('#') && !l.chars().any(char::is_control);
+        if x != y && !(comment(x) && comment(y)) {
+            return Some(format!(
+                "line {}: {y:?} where the benign file has {x:?}",
+                n + 1
+            ));
+        }
+    }
+    None
 }

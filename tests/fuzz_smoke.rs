@@ -91,6 +91,21 @@ fn fuzz_crate_smoke_tests_and_libfuzzer_targets() {
     assert!(log.contains("Done 20000 runs"), "{log}");
     std::fs::remove_dir_all(corpus).ok();
 
+    // `render_record`: hostile record text never becomes code in a reproducer.
+    let corpus = scratch("record-corpus");
+    let out = Command::new(bin.join("render_record"))
+        .arg("-runs=20000")
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "render_record found a problem:\n{log}"
+    );
+    assert!(log.contains("Done 20000 runs"), "{log}");
+    std::fs::remove_dir_all(corpus).ok();
+
     // `export_diff`: the committed corpus reaches a torch bug; the artifact converts into a
     // reproducer that exits 1.
     let corpus = scratch("diff-corpus");

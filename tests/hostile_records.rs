@@ -175,3 +175,75 @@ fn hostile_text_in_a_valid_record_is_escaped_in_every_format() {
     assert!(!mark.exists());
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// The records under `tests/data/hostile/record_coding_*.json` (each a few fields laid over
+/// a stored record, `CANARY` standing for a file path) declare a codec on the reproducer's
+/// first lines that would decode their escaped message into a statement. Neither the
+/// script, nor the pytest file when its test runs, nor `repro --format issue` (which runs
+/// the script itself) may run it.
+#[test]
+fn a_coding_declaration_in_a_record_never_runs_its_text() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hostile");
+    let python = common::env().python.clone();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let overlay_path = entry.unwrap().path();
+        let name = overlay_path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if !name.starts_with("record_coding_") {
+            continue;
+        }
+        seen += 1;
+        let dir = scratch(&format!("coding-{seen}"));
+        let mark = dir.join("PWNED");
+        let overlay: Value =
+            serde_json::from_str(&std::fs::read_to_string(&overlay_path).unwrap()).unwrap();
+        let mut r = stored_record();
+        for field in ["signature", "message"] {
+            let text = overlay[field].as_str().unwrap();
+            r[field] = json!(text.replace("CANARY", &format!("{:?}", mark.to_str().unwrap())));
+        }
+        let path = dir.join("record.json");
+        std::fs::write(&path, r.to_string()).unwrap();
+        for format in ["script", "pytest"] {
+            let out = repro(&path, format);
+            assert!(
+                out.status.success(),
+                "{name} {format}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                out.stdout
+                    .starts_with(shapefuzz::escape::PYTHON_PREAMBLE.as_bytes()),
+                "{name} {format}: the file does not open with the fixed preamble"
+            );
+            let file = dir.join(format!("{format}.py"));
+            std::fs::write(&file, &out.stdout).unwrap();
+            let runner = if format == "script" {
+                format!("import runpy; runpy.run_path({file:?}, run_name='__main__')")
+            } else {
+                format!(
+                    "import runpy; m = runpy.run_path({file:?}); m['test_exported_program_keeps_its_contract']()"
+                )
+            };
+            let _ = Command::new(&python)
+                .args(["-c", &runner])
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            assert!(!mark.exists(), "{name} {format}: the record's text ran");
+        }
+        let out = repro(&path, "issue");
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!mark.exists(), "{name} issue: the record's text ran");
+        std::fs::remove_dir_all(dir).ok();
+    }
+    assert_eq!(seen, 2, "the coding-declaration records are missing");
+}

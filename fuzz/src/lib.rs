@@ -6,12 +6,15 @@
 //!   deterministically, round-trips through JSON, and every reducer candidate is valid.
 //! - [`load_case`]: Rust only. Any bytes given as a case file load, validate and render
 //!   to a case or an error, never a panic.
+//! - [`render_record`]: Rust only. Whatever a finding record's strings hold, the
+//!   reproducer is the benign record's code line for line.
 //! - [`export_diff`]: the full differential check against real torch through one
 //!   process-wide worker pool; it reports findings that are not known issues.
 
 pub mod export_diff;
 pub mod generate;
 pub mod load_case;
+pub mod render_record;
 
 /// Runs an oracle on `n` seeded byte strings (the smoke tests).
 #[cfg(test)]
