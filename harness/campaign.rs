@@ -424,7 +424,7 @@ pub fn preflight(cfg: &CampaignConfig) -> Result<u64> {
     let meta = open_meta(cfg, &results_path)?;
     // Only opened here: reading it (and dropping a torn last line) is the campaign's.
     if results_path.exists() {
-        std::fs::File::open(&results_path)
+        crate::ir::open_regular(&results_path)
             .with_context(|| format!("reading {}", results_path.display()))?;
     }
     ResultsWriter::append(&results_path)
@@ -1484,6 +1484,17 @@ pub fn merge(
     }
     // Only now, with every part known to be one campaign's, is --out created (and held).
     let _lock = lock_out_dir(out)?;
+    // A link in --out (a `findings` pointing elsewhere) would carry the merge's writes
+    // out of the directory the user named.
+    for entry in std::fs::read_dir(out).with_context(|| format!("reading {}", out.display()))? {
+        let entry = entry?;
+        if entry.file_type().is_ok_and(|t| t.is_symlink()) {
+            bail!(
+                "{} is a link; merge writes only into a directory of its own: remove it or merge into a new directory",
+                entry.path().display()
+            );
+        }
+    }
     let out_results = out.join("results.jsonl");
     if out_results.metadata().is_ok_and(|m| m.len() > 0) {
         bail!(
@@ -1515,9 +1526,34 @@ pub fn merge(
     // One line per index and backend (the campaign's first, for lines that name none).
     let mut by_index: BTreeMap<(u64, usize), ResultLine> = BTreeMap::new();
     let backends = first.backends();
-    for d in parts {
+    // Lines a part should not hold: refused when forged, counted when repeated or torn.
+    let mut repeated: Vec<String> = vec![];
+    let mut torn: Vec<String> = vec![];
+    for (d, m) in parts.iter().zip(&metas) {
         let path = d.join("results.jsonl");
-        for l in corpus::read_results(&path)?.lines {
+        let results = corpus::read_results(&path)?;
+        if results.torn_bytes > 0 {
+            torn.push(format!("{} ({} bytes)", path.display(), results.torn_bytes));
+        }
+        let mut own: std::collections::HashSet<(u64, Option<&str>)> = Default::default();
+        for l in results.lines {
+            if l.case_seed != case_seed(first.seed, l.index)
+                || m.shard.is_some_and(|k| !k.holds(l.index))
+            {
+                bail!(
+                    "{}: index {} with case seed {} is not a case of {} (seed {}): the line is forged or from another campaign; only parts of one campaign merge",
+                    path.display(),
+                    l.index,
+                    l.case_seed,
+                    m.shard
+                        .map_or("this campaign".to_string(), |k| format!("shard {k}")),
+                    first.seed
+                );
+            }
+            if !own.insert((l.index, l.backend.map(Backend::name))) {
+                repeated.push(format!("{} index {}", path.display(), l.index));
+                continue;
+            }
             let b = l.backend.unwrap_or(first.backend);
             let Some(slot) = backends.iter().position(|x| *x == b) else {
                 bail!(
@@ -1595,11 +1631,27 @@ pub fn merge(
             .collect::<Vec<_>>()
             .join(", ")
     );
+    let mut notes = vec![note];
+    if let Some(first) = repeated.first() {
+        notes.push(format!(
+            "{} repeated result line(s) kept once (first: {first}).",
+            repeated.len()
+        ));
+    }
+    if let Some(first) = torn.first() {
+        notes.push(format!(
+            "{} part(s) end in a torn line, left out (first: {first}).",
+            torn.len()
+        ));
+    }
+    for n in &notes[1..] {
+        eprintln!("merge: {n}");
+    }
     let facts = RunFacts {
         torch: torch.map(|(t, _)| t),
         elapsed_s: elapsed,
         status,
-        notes: vec![note],
+        notes,
     };
     regenerate(out, &facts, known, fail_on)
 }
@@ -1646,7 +1698,16 @@ pub fn regenerate(
     fail_on: &[Class],
 ) -> Result<Summary> {
     let meta = CampaignMeta::load(dir)?;
-    let lines = corpus::read_results(&dir.join("results.jsonl"))?.lines;
+    let results_path = dir.join("results.jsonl");
+    let results = corpus::read_results(&results_path)?;
+    if results.torn_bytes > 0 {
+        eprintln!(
+            "{}: the last line is torn ({} bytes), left out of the reports",
+            results_path.display(),
+            results.torn_bytes
+        );
+    }
+    let lines = results.lines;
     let findings_dir = dir.join("findings");
     let mut summary = Summary::new(
         meta.seed,

@@ -496,20 +496,28 @@ fn parse_class(s: &str) -> Result<Class, String> {
         .ok_or_else(|| format!("unknown class {s:?} (use bug, portability or expected)"))
 }
 
+/// The longest any time option may be: a year. Longer ones are typos, and a deadline
+/// that far away overflows the clock's arithmetic.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
 /// Every time option's parser: a bare number is seconds (`90`), anything else is read by
-/// `humantime` (`90s`, `2m`, `1h30m`, `1h 30m`, `500ms`).
+/// `humantime` (`90s`, `2m`, `1h30m`, `1h 30m`, `500ms`); at most [`MAX_DURATION`].
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
-    if !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '.') {
-        return t
-            .parse::<f64>()
+    let d = if !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        t.parse::<f64>()
             .ok()
             .filter(|x| x.is_finite() && *x <= 1e9)
             .map(Duration::from_secs_f64)
-            .ok_or_else(|| format!("not a duration: {s:?} (try 60s, 30m, 1h30m)"));
+            .ok_or_else(|| format!("not a duration: {s:?} (try 60s, 30m, 1h30m)"))?
+    } else {
+        humantime::parse_duration(t)
+            .map_err(|e| format!("not a duration: {s:?} ({e}; try 60s, 30m, 1h30m)"))?
+    };
+    if d > MAX_DURATION {
+        return Err(format!("{s:?} is longer than the limit of 366 days"));
     }
-    humantime::parse_duration(t)
-        .map_err(|e| format!("not a duration: {s:?} ({e}; try 60s, 30m, 1h30m)"))
+    Ok(d)
 }
 
 /// Oracle calls one reduction may spend, in `fuzz` and `reduce` alike.
@@ -1149,8 +1157,8 @@ fn cmd_import_artifact(
     oracle: &OracleArgs,
 ) -> Result<i32> {
     let backend = oracle.backend()?;
-    let data =
-        std::fs::read(artifact).with_context(|| format!("{}: cannot read", artifact.display()))?;
+    let data = crate::ir::read_capped(artifact, crate::ir::MAX_FILE_BYTES)
+        .with_context(|| format!("{}: cannot read", artifact.display()))?;
     let Some(case) = crate::r#gen::case_from_bytes(&data) else {
         bail!("{}: these bytes decode to no case", artifact.display());
     };

@@ -61,6 +61,52 @@ pub struct ResultLine {
     pub timings: Option<crate::oracle::Timings>,
 }
 
+/// Longest time a case or one of its stages can have taken (a little over the longest
+/// timeout, a year), and the latest Unix time a line can have been written (year 5138).
+const MAX_CASE_SECONDS: f64 = 4e7;
+const MAX_UNIX_TIME: f64 = 1e11;
+
+impl ResultLine {
+    /// Its numbers, which reports sum, sort and chart: finite and in a range that makes
+    /// sense, named when not (an infinite time would make a chart's axis endless).
+    pub fn check(&self) -> Result<(), String> {
+        let in_range = |field: &str, x: f64, max: f64| {
+            if x.is_finite() && (0.0..=max).contains(&x) {
+                Ok(())
+            } else {
+                let x = if x.abs() < 1e6 {
+                    x.to_string()
+                } else {
+                    format!("{x:e}")
+                };
+                Err(format!("`{field}` is {x}, outside 0..={max:e}"))
+            }
+        };
+        in_range("seconds", self.seconds, MAX_CASE_SECONDS)?;
+        if let Some(at) = self.at {
+            in_range("at", at, MAX_UNIX_TIME)?;
+        }
+        if let Some(t) = &self.timings {
+            for (field, x) in [
+                ("timings.render_s", t.render_s),
+                ("timings.ipc_s", t.ipc_s),
+                ("timings.load_s", t.load_s),
+                ("timings.eager_s", t.eager_s),
+                ("timings.export_s", t.export_s),
+                ("timings.inspect_s", t.inspect_s),
+                ("timings.probes_s", t.probes_s),
+                ("timings.total_s", t.total_s),
+            ] {
+                in_range(field, x, MAX_CASE_SECONDS)?;
+            }
+        }
+        if self.size > 1 << 20 {
+            return Err(format!("`size` is {}, above any case's", self.size));
+        }
+        Ok(())
+    }
+}
+
 /// Seeds are full 64-bit numbers: JSON readers that hold numbers as doubles (`jq`,
 /// JavaScript, GitHub's `fromJSON`) would round one above 2^53 to another case's seed, so
 /// they are written as decimal strings. Numbers are still read, for files written before.
@@ -123,9 +169,12 @@ pub fn open_results(path: &Path) -> anyhow::Result<Results> {
     Ok(r)
 }
 
+/// Largest `results.jsonl` read: about a million cases.
+pub const MAX_RESULTS_BYTES: u64 = 2 << 30;
+
 /// Reads `results.jsonl` without changing it; a torn last line is counted, not kept.
 pub fn read_results(path: &Path) -> anyhow::Result<Results> {
-    let text = match std::fs::read(path) {
+    let text = match crate::ir::read_capped(path, MAX_RESULTS_BYTES) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Results::default()),
         Err(e) => anyhow::bail!("{}: cannot read: {e}", path.display()),
@@ -139,7 +188,16 @@ pub fn read_results(path: &Path) -> anyhow::Result<Results> {
         };
         let line = &text[start..start + nl];
         match serde_json::from_slice::<ResultLine>(line) {
-            Ok(r) => lines.push(r),
+            Ok(r) => {
+                if let Err(e) = r.check() {
+                    anyhow::bail!(
+                        "{}: line {}: {e}; the file is damaged: move it away to start over",
+                        path.display(),
+                        lines.len() + 1
+                    );
+                }
+                lines.push(r)
+            }
             Err(_) if start + nl + 1 == text.len() => break, // torn but newline-terminated
             Err(e) => anyhow::bail!(
                 "{}: line {} is not a result ({e}); the file is damaged in the middle: move it away to start over",
@@ -360,9 +418,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
         std::process::id()
     ));
-    std::fs::write(&tmp, bytes).map_err(|e| anyhow::anyhow!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    Ok(())
+    // A full disk or a read-only directory leaves no temp file behind.
+    let written = std::fs::write(&tmp, bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", tmp.display()))
+        .and_then(|()| {
+            std::fs::rename(&tmp, path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// A file name for a signature: readable, short, and unique by a hash of the whole.
@@ -419,6 +484,12 @@ pub fn scan_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
                     out.push(p);
                 }
             } else if is_json {
+                if !ty.is_file() {
+                    // A pipe or device named like a case would block or never end.
+                    if let Err(e) = crate::ir::open_regular(&p) {
+                        anyhow::bail!("{}: {e}", p.display());
+                    }
+                }
                 out.push(p);
             }
             if out.len() > MAX_SCAN_FILES {

@@ -64,7 +64,9 @@ pub fn xml(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            // Not XML 1.0 characters: a parser refuses the whole file.
             c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
+            '\u{fffe}' | '\u{ffff}' => {}
             c => out.push(c),
         }
     }

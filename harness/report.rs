@@ -21,6 +21,7 @@ use std::path::Path;
 
 /// One entry of `known-issues.toml`.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct KnownIssue {
     /// A regular expression searched for in the signature.
     pub pattern: String,
@@ -36,6 +37,7 @@ pub struct KnownIssues {
 }
 
 #[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 struct KnownFile {
     #[serde(default)]
     known: Vec<KnownIssue>,
@@ -54,14 +56,22 @@ impl KnownIssues {
             let msg = e.message().to_string();
             anyhow::anyhow!("{}: not a known-issues file ({msg}); expected [[known]] tables with pattern, link, note", path.display())
         })?;
+        if file.known.len() > MAX_KNOWN_ENTRIES {
+            anyhow::bail!(
+                "{}: {} entries, above the limit of {MAX_KNOWN_ENTRIES}; one entry per root cause is enough",
+                path.display(),
+                file.known.len()
+            );
+        }
         let mut entries = vec![];
-        for k in file.known {
-            let re = Regex::new(&k.pattern).map_err(|e| {
-                let first = e.to_string().lines().last().unwrap_or("").to_string();
+        for (n, k) in file.known.into_iter().enumerate() {
+            let re = known_pattern(&k.pattern).map_err(|why| {
                 anyhow::anyhow!(
-                    "{}: pattern {:?} is not a regular expression ({first})",
+                    "{}: entry {} ({}): pattern {:?} {why}",
                     path.display(),
-                    k.pattern
+                    n + 1,
+                    crate::escape::python_comment(&k.link),
+                    k.pattern.chars().take(80).collect::<String>()
                 )
             })?;
             entries.push((re, k));
@@ -92,6 +102,36 @@ impl KnownIssues {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
+
+/// Most entries a known-issues file may hold, and the longest pattern: a campaign has tens
+/// of root causes, and a signature is at most 1,024 characters.
+const MAX_KNOWN_ENTRIES: usize = 2_000;
+const MAX_PATTERN_CHARS: usize = 2_048;
+
+/// A known-issue pattern compiled within fixed memory: the regex crate's limits on the
+/// compiled program and on its lazy DFA's cache, so that a hostile file (thousands of
+/// `\w{200}`) is refused instead of taking gigabytes.
+fn known_pattern(pattern: &str) -> Result<Regex, String> {
+    if pattern.chars().count() > MAX_PATTERN_CHARS {
+        return Err(format!(
+            "is longer than the limit of {MAX_PATTERN_CHARS} characters"
+        ));
+    }
+    regex::RegexBuilder::new(pattern)
+        .size_limit(256 << 10)
+        .dfa_size_limit(256 << 10)
+        .nest_limit(64)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(_) => {
+                "compiles too large (over 256 KiB); match the signature more plainly".to_string()
+            }
+            e => format!(
+                "is not a regular expression ({})",
+                e.to_string().lines().last().unwrap_or("")
+            ),
+        })
 }
 
 /// `known-issues.toml` entries for groups: one per group's root cause, matching it exactly
@@ -782,7 +822,7 @@ impl Summary {
                 s,
                 "{} case(s) ({}); first: index {} (case seed {}); smallest: index {} (case seed {}, size {}).\n",
                 e.count,
-                e.verdicts_text(),
+                md(&e.verdicts_text()),
                 e.first.index,
                 e.first.case_seed,
                 e.smallest.index,

@@ -3,7 +3,7 @@
 //! directories (no torch).
 
 use proptest::prelude::*;
-use shapefuzz::campaign::{Shard, merge};
+use shapefuzz::campaign::{Shard, case_seed, merge};
 use shapefuzz::corpus::{FindingRecord, ResultLine, read_results};
 use shapefuzz::oracle::{Class, Contract, Verdict};
 use shapefuzz::report::{KnownIssues, Summary, group, known_entries};
@@ -178,13 +178,23 @@ fn merge_joins_parts_by_index_and_keeps_the_smallest_record_per_group() {
         &a,
         5,
         Some("1/2"),
-        &[judged(0, 100, sig, Contract::AvoidableSpecialization)],
+        &[judged(
+            0,
+            case_seed(5, 0),
+            sig,
+            Contract::AvoidableSpecialization,
+        )],
     );
     part(
         &b,
         5,
         Some("2/2"),
-        &[judged(1, 101, sig, Contract::AvoidableSpecialization)],
+        &[judged(
+            1,
+            case_seed(5, 1),
+            sig,
+            Contract::AvoidableSpecialization,
+        )],
     );
     // Each part filed the group; b's case is the smaller.
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/findings");

@@ -616,27 +616,73 @@ impl Types {
     }
 }
 
-/// Sorted integers to inclusive runs.
 /// Largest case, record or known-issues file shapefuzz reads.
 pub const MAX_FILE_BYTES: u64 = 16 << 20;
 
-/// Reads a text file of at most `MAX_FILE_BYTES`, whatever it is (a device or a pipe that
-/// never ends is cut off, not read forever).
-pub fn read_bounded(path: &Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut text = String::new();
-    std::fs::File::open(path)?
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_string(&mut text)?;
-    if text.len() as u64 > MAX_FILE_BYTES {
+/// Opens a file a user handed us, for reading: only a regular file. A FIFO would block the
+/// open itself and a device or socket never ends, so the file is opened without blocking
+/// and refused, naming what it is, unless it is regular.
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let kind = file.metadata()?.file_type();
+    if !kind.is_file() {
         return Err(std::io::Error::other(format!(
-            "larger than {} MiB",
-            MAX_FILE_BYTES >> 20
+            "not a regular file ({}); give a file",
+            file_kind(&kind)
         )));
     }
-    Ok(text)
+    Ok(file)
 }
 
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a named pipe";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a file"
+    }
+}
+
+/// Reads a regular file of at most `cap` bytes (see [`open_regular`]).
+pub fn read_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut data = vec![];
+    open_regular(path)?.take(cap + 1).read_to_end(&mut data)?;
+    if data.len() as u64 > cap {
+        return Err(std::io::Error::other(format!(
+            "larger than the limit of {} MiB",
+            (cap >> 20).max(1)
+        )));
+    }
+    Ok(data)
+}
+
+/// Reads a regular text file of at most `MAX_FILE_BYTES`.
+pub fn read_bounded(path: &Path) -> std::io::Result<String> {
+    String::from_utf8(read_capped(path, MAX_FILE_BYTES)?)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+/// Sorted integers to inclusive runs.
 pub fn runs(sorted: &[i64]) -> Vec<[i64; 2]> {
     let mut out: Vec<[i64; 2]> = vec![];
     for &n in sorted {

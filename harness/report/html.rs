@@ -275,14 +275,23 @@ type Series = (&'static str, RGBColor, Points);
 /// An SVG line chart (plotters' SVG backend; no fonts needed, text stays text).
 fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> String {
     let mut svg = String::new();
+    // Axes stay finite and bounded whatever the points hold: plotters' tick search never
+    // ends on an infinite range.
+    let clamp = |x: f64| {
+        if x.is_finite() {
+            x.clamp(0.0, 1e12)
+        } else {
+            0.0
+        }
+    };
     let xmax = series
         .iter()
-        .flat_map(|s| s.2.iter().map(|p| p.0))
+        .flat_map(|s| s.2.iter().map(|p| clamp(p.0)))
         .fold(0.0f64, f64::max)
         .max(1e-3);
     let ymax = series
         .iter()
-        .flat_map(|s| s.2.iter().map(|p| p.1))
+        .flat_map(|s| s.2.iter().map(|p| clamp(p.1)))
         .fold(0.0f64, f64::max)
         .max(1.0)
         * 1.1;
