@@ -858,6 +858,7 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
         peak_rss_mb: pool.peak_rss.load(Ordering::Relaxed) >> 20,
         forked: pool.forked.load(Ordering::Relaxed),
         spawned: pool.spawned.load(Ordering::Relaxed),
+        killed: pool.kills.load(Ordering::Relaxed),
     });
     write_summaries(out, &summary, &filed.details, &live.lines)?;
     if stopped_in_cases {

@@ -1017,13 +1017,9 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
         cfg.out.display()
     );
     if let Some(w) = &summary.workers {
-        let killed: u64 = ["crash", "hang", "oom"]
-            .iter()
-            .filter_map(|v| summary.verdicts.get(*v))
-            .sum();
         eprintln!(
-            "  workers: {} forked from the zygote, {} spawned; {} recycled, {killed} replaced after a crash, hang or the memory limit; at most {} MB resident in a worker",
-            w.forked, w.spawned, w.recycles, w.peak_rss_mb
+            "  workers: {} forked from the zygote, {} spawned; {} recycled, {} killed after a crash, hang or the memory limit; at most {} MB resident in a worker",
+            w.forked, w.spawned, w.recycles, w.killed, w.peak_rss_mb
         );
     }
     for b in &summary.by_backend {

@@ -374,15 +374,21 @@ pub fn judge_outcome(target: &str, torch: &str, outcome: &Outcome) -> ProbeRepor
             });
             return r;
         }
-        Outcome::Oom { resident, limit } => {
+        Outcome::Oom {
+            resident,
+            limit,
+            stderr_tail,
+        } => {
+            let stage = last_stage(stderr_tail);
             let mut r = ProbeReport::empty(target, torch, "oom", Verdict::Oom);
             r.error = Some(SetupError {
-                stage: "export".into(),
                 message: format!(
-                    "the worker reached {} MB, above its limit of {} MB, and was stopped",
+                    "the worker reached {} MB, above its limit of {} MB, {}, and was stopped",
                     resident >> 20,
-                    limit >> 20
+                    limit >> 20,
+                    stage_words(&stage)
                 ),
+                stage,
                 ..Default::default()
             });
             return r;
@@ -1523,4 +1529,27 @@ pub fn issue(
     }
     let _ = writeln!(s, "\nFound by `shapefuzz probe`.");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A probe stopped at its memory limit names the stage it was in, as a hang does.
+    #[test]
+    fn an_out_of_memory_probe_names_its_stage() {
+        let oom = Outcome::Oom {
+            resident: 9 << 30,
+            limit: 8 << 30,
+            stderr_tail: "shapefuzz-probe stage: load\nshapefuzz-probe stage: eager\n".into(),
+        };
+        let r = judge_outcome("model.py", "2.15.0", &oom);
+        let e = r.error.expect("an error");
+        assert_eq!(e.stage, "eager");
+        assert!(
+            e.message.contains("while running the model eagerly"),
+            "{}",
+            e.message
+        );
+    }
 }

@@ -442,6 +442,10 @@ pub struct WorkerStats {
     pub forked: u64,
     #[serde(default)]
     pub spawned: u64,
+    /// Workers killed after a crash, a hang or the memory limit (and replaced when more
+    /// cases came).
+    #[serde(default)]
+    pub killed: u64,
 }
 
 /// A class row's name as the reports show it.

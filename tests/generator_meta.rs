@@ -340,20 +340,35 @@ fn every_op_has_a_builder_and_every_builder_makes_real_ops() {
 fn generated_cases_stay_far_below_the_case_file_limits() {
     // The limits on case files guard against hostile input; the generator must never come
     // near them. Half of each is the margin.
-    use shapefuzz::ir::{MAX_CHECK_WORK, MAX_EXPR_NODES, MAX_NODES, MAX_PROBES};
+    use shapefuzz::ir::{
+        MAX_CHECK_WORK, MAX_EXPR_NODES, MAX_INFER_WORK, MAX_NODES, MAX_PROBES, MAX_TRUTH_WORK,
+    };
     let (mut nodes, mut probes, mut work, mut expr) = (0, 0, 0, 0);
+    let (mut infer, mut truth) = (0, 0);
     for seed in 0..5_000u64 {
         let case = generate(seed, true);
         let types = case.validate().expect("generated cases are valid");
         nodes = nodes.max(case.nodes.len());
         probes = probes.max(case.probes.len());
         work = work.max(case.nodes.len() * (case.probes.len() + 1));
+        let mut sum = 0;
         for t in types.inputs.iter().chain(&types.nodes) {
             expr = expr.max(t.expr_nodes(MAX_EXPR_NODES));
+            sum += 1 + t.expr_nodes(MAX_EXPR_NODES);
         }
+        infer = infer.max(sum * (case.probes.len() + 2));
+        truth = truth.max(case.truth_work(&types));
     }
     println!(
-        "largest of 5,000 swarm cases: {nodes} nodes, {probes} probes, {work} node-valuations, {expr} expression nodes in one type"
+        "largest of 5,000 swarm cases: {nodes} nodes, {probes} probes, {work} node-valuations, {expr} expression nodes in one type, {infer} expression-node evaluations in one inference, {truth} in the ground truth"
+    );
+    assert!(
+        infer <= MAX_INFER_WORK / 2,
+        "{infer} evaluations in one inference"
+    );
+    assert!(
+        truth <= MAX_TRUTH_WORK / 2,
+        "{truth} evaluations in the ground truth"
     );
     assert!(nodes <= MAX_NODES / 2, "{nodes} nodes");
     assert!(probes <= MAX_PROBES / 2, "{probes} probes");

@@ -148,6 +148,76 @@ proptest! {
     }
 }
 
+/// A case of size arithmetic: `inputs` symbols, a chain of `chain` nodes on the first
+/// input's size, a fan of `fan` nodes reading the chain's end (or, with `mix`, two earlier
+/// values), and `probes` probes.
+fn arithmetic_case(inputs: usize, chain: usize, fan: usize, probes: usize, mix: bool) -> String {
+    let dims: Vec<String> = (0..inputs)
+        .map(|s| format!(r#"{{"dtype": "i64", "dims": [{{"size": {{"sym": {s}}}, "truth": {{"kind": "free"}}, "spec": {{"kind": "dynamic"}}}}]}}"#))
+        .collect();
+    let mut nodes: Vec<String> = (0..inputs)
+        .map(|i| {
+            format!(r#"{{"op": "size", "x": {{"input": {i}}}, "dim": 0, "spelling": "size_call"}}"#)
+        })
+        .collect();
+    for _ in 0..chain {
+        let prev = nodes.len() - 1;
+        nodes.push(format!(
+            r#"{{"op": "int_arith", "a": {{"node": {prev}}}, "f": "add", "k": 1}}"#
+        ));
+    }
+    let end = nodes.len() - 1;
+    for j in 0..fan {
+        let n = nodes.len();
+        nodes.push(if mix {
+            format!(
+                r#"{{"op": "int_binary", "a": {{"node": {}}}, "f": "max", "b": {{"node": {}}}}}"#,
+                n - 1,
+                (j * 7) % n
+            )
+        } else {
+            format!(
+                r#"{{"op": "int_arith", "a": {{"node": {end}}}, "f": "mul", "k": {}}}"#,
+                j + 2
+            )
+        });
+    }
+    let probe: Vec<String> = (0..probes)
+        .map(|p| {
+            format!(
+                r#"{{"sizes": [{}], "edge": false}}"#,
+                vec![(6 + p).to_string(); inputs].join(", ")
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"schema_version": 1, "inputs": [{}], "nodes": [{}], "outputs": [{{"input": 0}}], "export": [{}], "probes": [{}]}}"#,
+        dims.join(", "),
+        nodes.join(", "),
+        vec!["5"; inputs].join(", "),
+        probe.join(", ")
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Validation's cost is bounded by the work it would do, not only by the size of the
+    /// file: any mix of symbols, chains, fans and probes validates or is refused in bounded
+    /// time (under a second in a release build; `survive` allows 5 s for a debug one).
+    #[test]
+    fn size_arithmetic_validates_in_bounded_time(
+        inputs in 1usize..=64,
+        chain in 0usize..=1000,
+        fan in 0usize..=1000,
+        probes in 0usize..=15,
+        mix in any::<bool>(),
+    ) {
+        let fan = fan.min(1000 - chain);
+        survive(&arithmetic_case(inputs, chain, fan, probes, mix));
+    }
+}
+
 /// The cases of the hardening review, each once.
 #[test]
 fn known_hostile_cases_fail_cleanly() {
@@ -185,6 +255,17 @@ fn known_hostile_cases_fail_cleanly() {
         nodes.join(",")
     );
     survive(&cats);
+    // A chain of 100 additions and a fan of 100 nodes on 8 symbols: 13 s of validation
+    // before its cost was bounded.
+    survive(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/hostile/case_size_arithmetic_fan.json"
+        ))
+        .unwrap(),
+    );
+    survive(&arithmetic_case(64, 1000, 23, 15, false));
+    survive(&arithmetic_case(8, 1000, 23, 15, false));
     // A thousand symbols, and an input far above the element limit at a probe.
     let many: Vec<String> = (0..1000)
         .map(|s| {

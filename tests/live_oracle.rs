@@ -297,6 +297,8 @@ fn a_case_that_outlives_the_timeout_is_a_hang() {
         other => panic!("expected a hang, got {other:?}"),
     }
     assert!(t.elapsed() < Duration::from_secs(20));
+    // The count the campaign's last line reports as killed workers.
+    assert_eq!(pool.kills.load(std::sync::atomic::Ordering::Relaxed), 1);
     let case = seed("seed_cat.json");
     let rendered = shapefuzz::render::render(&case);
     let hang = Outcome::Hang {
@@ -650,7 +652,9 @@ fn a_worker_past_its_memory_limit_is_stopped_with_an_oom_verdict() {
     let pool = Pool::new(env(), cfg).expect("workers start");
     let t = std::time::Instant::now();
     match pool.request(json!({"cmd": "test_oom"})) {
-        Outcome::Oom { resident, limit } => assert!(resident > limit),
+        Outcome::Oom {
+            resident, limit, ..
+        } => assert!(resident > limit),
         other => panic!("expected an oom, got {other:?}"),
     }
     assert!(t.elapsed() < Duration::from_secs(30));
@@ -660,6 +664,7 @@ fn a_worker_past_its_memory_limit_is_stopped_with_an_oom_verdict() {
     let oom = Outcome::Oom {
         resident: 3 << 30,
         limit: 2 << 30,
+        stderr_tail: String::new(),
     };
     let r = oracle::judge(&case, &rendered, Backend::Export, &Truth::of(&case), &oom);
     assert_eq!(r.verdict, Verdict::Oom);

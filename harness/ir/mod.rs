@@ -309,6 +309,8 @@ impl Case {
             self.inputs_fit(v)?;
         }
         let mut nodes: Vec<Type> = Vec::with_capacity(self.nodes.len());
+        // Counted as it goes, so a hostile case stops early instead of running for minutes.
+        let mut work = 0usize;
         for (i, op) in self.nodes.iter().enumerate() {
             for v in op.operands() {
                 let ok = match v {
@@ -333,10 +335,18 @@ impl Case {
             let ty = op
                 .infer(&cx)
                 .map_err(|e| Invalid(format!("v{i} ({}): {}", op.kind(), e.0)))?;
-            if ty.expr_nodes(MAX_EXPR_NODES) > MAX_EXPR_NODES {
+            let size = ty.expr_nodes(MAX_EXPR_NODES);
+            if size > MAX_EXPR_NODES {
                 return Err(Invalid(format!(
                     "v{i} ({}): its size expressions exceed {MAX_EXPR_NODES} nodes",
                     op.kind()
+                )));
+            }
+            work += (1 + size) * (1 + valuations.len());
+            if work > MAX_INFER_WORK {
+                return Err(Invalid(format!(
+                    "`nodes`: checking v0..v{i} at {} valuation(s) takes more than {MAX_INFER_WORK} expression-node evaluations, the limit; use fewer nodes, probes or less size arithmetic",
+                    valuations.len()
                 )));
             }
             nodes.push(ty);
@@ -461,6 +471,13 @@ impl Case {
         }
         // Types first: a broken model explains itself better than the truth it breaks.
         let types = self.infer_types(&self.checked_valuations())?;
+        let truth_work = self.truth_work(&types);
+        if truth_work > MAX_TRUTH_WORK {
+            return Err(Invalid(format!(
+                "`inputs`/`nodes`: deriving the ground truth ({nsym} symbol(s), each scanned at {} sizes) takes about {truth_work} expression-node evaluations, above the limit of {MAX_TRUTH_WORK}; use fewer symbols or nodes",
+                SCAN_MAX - 1
+            )));
+        }
         let truth = self.derive_truth();
         for (i, input) in self.inputs.iter().enumerate() {
             for (d, dim) in input.dims.iter().enumerate() {
@@ -479,6 +496,18 @@ impl Case {
             }
         }
         Ok(types)
+    }
+
+    /// About how many expression nodes [`Case::derive_truth`] builds and evaluates: one
+    /// inference per symbol and scanned size, each over every value's expressions.
+    pub fn truth_work(&self, types: &Types) -> usize {
+        let per_inference: usize = types
+            .inputs
+            .iter()
+            .chain(&types.nodes)
+            .map(|t| 1 + t.expr_nodes(MAX_EXPR_NODES))
+            .sum();
+        self.symbol_count() * (SCAN_MAX as usize - 1) * per_inference * 2
     }
 
     /// Whether eager PyTorch accepts the model at this valuation (by the IR's shape rules).

@@ -359,7 +359,9 @@ pub fn judge(
                 vec![finding(Verdict::Poisoned, None, why)],
             );
         }
-        Outcome::Oom { resident, limit } => {
+        Outcome::Oom {
+            resident, limit, ..
+        } => {
             return result(
                 backend,
                 Verdict::Oom,

@@ -90,6 +90,9 @@ pub enum Outcome {
     Oom {
         resident: u64,
         limit: u64,
+        /// The end of what the worker wrote to stderr before it was killed (the stage it
+        /// was in).
+        stderr_tail: String,
     },
     /// The pool was told to abandon its requests (`Pool::abort`): the run is stopping.
     Aborted,
@@ -129,10 +132,17 @@ impl Proc {
     fn kill(&mut self) -> String {
         match self {
             Proc::Spawned(c) => {
+                // The worker leads its own process group (see `worker_command`): the group
+                // goes too, so nothing a case started (a probed model's subprocess)
+                // outlives it. The group's id stays reserved while a member lives.
+                kill_group(c.id());
                 let _ = c.kill();
-                c.wait()
+                let status = c
+                    .wait()
                     .map(|s| describe_status(&s))
-                    .unwrap_or_else(|e| e.to_string())
+                    .unwrap_or_else(|e| e.to_string());
+                kill_group(c.id());
+                status
             }
             Proc::Forked { pid, zygote } => zygote.kill(*pid),
         }
@@ -143,6 +153,53 @@ impl Proc {
         match self {
             Proc::Spawned(c) => exited_within(c, limit).is_some(),
             Proc::Forked { pid, zygote } => zygote.exit_status(*pid, limit).is_some(),
+        }
+    }
+}
+
+/// How often a wait for torch's import says it is still waiting.
+const IMPORT_NOTICE: Duration = Duration::from_secs(15);
+
+/// Waits up to `limit` for `poll` (given how long it may block) to return something,
+/// saying on stderr every 15 s that it still waits when `aloud`: a first `import torch`
+/// after an install, or on a slow disk, takes a minute, and silence looks like a hang.
+fn waiting_aloud<T>(
+    limit: Duration,
+    aloud: bool,
+    mut poll: impl FnMut(Duration) -> Option<T>,
+) -> Option<T> {
+    let started = Instant::now();
+    loop {
+        let left = limit.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return None;
+        }
+        if let Some(x) = poll(left.min(IMPORT_NOTICE)) {
+            return Some(x);
+        }
+        let waited = started.elapsed();
+        if aloud && waited < limit {
+            eprintln!(
+                "shapefuzz: still waiting for a worker to import torch ({} s of at most {} s)",
+                waited.as_secs(),
+                limit.as_secs()
+            );
+        }
+    }
+}
+
+/// Longest the zygote may take to answer a fork or report a killed worker: both take
+/// milliseconds, so a zygote that takes this long is stopped or stuck.
+const ZYGOTE_ANSWER: Duration = Duration::from_secs(10);
+
+/// SIGKILL to the process group `pgid` (a worker's or the zygote's own).
+fn kill_group(pgid: u32) {
+    if let Ok(id) = i32::try_from(pgid)
+        && id > 1
+    {
+        // SAFETY: kill(2) with a negative pid only sends a signal.
+        unsafe {
+            libc::kill(-id, libc::SIGKILL);
         }
     }
 }
@@ -325,7 +382,15 @@ impl Worker {
             served: 0,
             ready: Value::Null,
         };
-        match w.lines.recv_timeout(cfg.start_timeout) {
+        let forked = matches!(w.proc, Proc::Forked { .. });
+        let hello = waiting_aloud(cfg.start_timeout, !forked, |slice| {
+            match w.lines.recv_timeout(slice) {
+                Ok(line) => Some(Ok(line)),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => Some(Err(())),
+            }
+        });
+        match hello.and_then(Result::ok).ok_or(()) {
             Ok(line) => {
                 w.ready = match serde_json::from_str(&line) {
                     Ok(v) => v,
@@ -462,7 +527,15 @@ impl Zygote {
             refuses: false.into(),
             ready: Value::Null,
         };
-        let hello = z.wait_for(cfg.start_timeout, |e| e.hello.clone());
+        let hello = waiting_aloud(cfg.start_timeout, true, |slice| {
+            let got = z.wait_for(slice, |e| e.hello.clone());
+            // Gone: stop waiting at once; its `None` is the answer.
+            if got.is_none() && z.is_gone() {
+                return Some(None);
+            }
+            got.map(Some)
+        })
+        .flatten();
         let Some(hello) = hello else {
             // Whatever stopped it (no torch, a broken interpreter) stops a spawned worker
             // too, which reports it in the words users know.
@@ -550,13 +623,22 @@ impl Zygote {
         drop(commands);
         let deadline = Instant::now() + limit;
         let accepted = (|| {
-            let pid = match self.wait_for(limit, |e| e.forked.remove(&token)) {
+            let answer = limit.min(ZYGOTE_ANSWER);
+            let pid = match self.wait_for(answer, |e| e.forked.remove(&token)) {
                 Some(Ok(pid)) => pid,
                 Some(Err(why)) => {
                     self.refuses.store(true, Ordering::Relaxed);
                     return Err(why);
                 }
-                None => return Err("the zygote did not fork".to_string()),
+                None => {
+                    // A fork takes milliseconds: a zygote that does not answer is stopped
+                    // or stuck, and is replaced like a hung worker.
+                    self.abandon();
+                    return Err(format!(
+                        "the zygote did not answer a fork in {} s; replaced",
+                        answer.as_secs()
+                    ));
+                }
             };
             let mut io = None;
             let mut err = None;
@@ -610,8 +692,26 @@ impl Zygote {
         {
             return "status unknown: the zygote is gone".to_string();
         }
-        self.exit_status(pid, Duration::from_secs(10))
-            .unwrap_or_else(|| "status unknown: the zygote did not report it".to_string())
+        self.exit_status(pid, ZYGOTE_ANSWER).unwrap_or_else(|| {
+            // Stopped or stuck: it cannot have reaped the worker, so the pid is still the
+            // worker's. Kill its group from here, and replace the zygote.
+            kill_group(pid);
+            self.abandon();
+            "killed; the zygote did not answer and was replaced".to_string()
+        })
+    }
+
+    /// Kills a zygote that stopped answering (SIGKILL ends a stopped process too) and
+    /// marks it gone, so the pool starts another or spawns workers. Its forked workers see
+    /// their parent change and exit.
+    fn abandon(&self) {
+        if let Ok(mut child) = self.child.lock() {
+            kill_group(child.id());
+            let _ = child.kill();
+        }
+        let (lock, cv) = &*self.events;
+        lock.lock().unwrap().gone = true;
+        cv.notify_all();
     }
 
     /// Stops the zygote (and with it any child it still has); says how it ended.
@@ -689,6 +789,8 @@ pub struct Pool {
     pub spawned: AtomicU64,
     /// Workers retired by `recycle_after` or `recycle_rss`.
     pub recycles: AtomicU64,
+    /// Workers killed because they crashed, hung or passed the memory limit.
+    pub kills: AtomicU64,
     /// The most resident memory a worker was seen with (polled while it works and read
     /// after each answer), in bytes.
     pub peak_rss: AtomicU64,
@@ -720,6 +822,7 @@ impl Pool {
             spawned: 0.into(),
             aborting: false.into(),
             recycles: 0.into(),
+            kills: 0.into(),
             peak_rss: 0.into(),
             start_times: Mutex::new(vec![]),
         };
@@ -850,6 +953,7 @@ impl Pool {
             .and_then(|_| w.stdin.flush())
             .is_err()
         {
+            self.kills.fetch_add(1, Ordering::Relaxed);
             return guard.take().unwrap().crashed();
         }
         let pid = w.proc.id();
@@ -862,10 +966,12 @@ impl Pool {
             let resident = resident_bytes(pid);
             self.peak_rss.fetch_max(resident, Ordering::Relaxed);
             if resident > self.cfg.memory_limit {
-                guard.take().unwrap().kill();
+                self.kills.fetch_add(1, Ordering::Relaxed);
+                let (_, stderr_tail) = guard.take().unwrap().kill();
                 return Ok(Outcome::Oom {
                     resident,
                     limit: self.cfg.memory_limit,
+                    stderr_tail,
                 });
             }
             match w.lines.recv_timeout(left.min(MEMORY_POLL)) {
@@ -891,6 +997,7 @@ impl Pool {
                 }
                 Err(RecvTimeoutError::Timeout) if left > MEMORY_POLL => {}
                 Err(RecvTimeoutError::Timeout) => {
+                    self.kills.fetch_add(1, Ordering::Relaxed);
                     let (_, stderr_tail) = guard.take().unwrap().kill();
                     return Ok(Outcome::Hang {
                         after: started.elapsed(),
@@ -898,6 +1005,7 @@ impl Pool {
                     });
                 }
                 Err(RecvTimeoutError::Disconnected) => {
+                    self.kills.fetch_add(1, Ordering::Relaxed);
                     return guard.take().unwrap().crashed();
                 }
             }
@@ -925,6 +1033,10 @@ fn retire(mut w: Worker) {
     let _ = w.stdin.flush();
     std::thread::spawn(move || {
         if w.proc.ended_within(Duration::from_secs(5)) {
+            // What its cases started goes with it (a forked worker's zygote does this).
+            if let Proc::Spawned(c) = &w.proc {
+                kill_group(c.id());
+            }
             remove_worker_tmp(&w.ready);
         } else {
             w.kill();

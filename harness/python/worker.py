@@ -34,10 +34,31 @@ import warnings
 _TEST_HOOKS = os.environ.get("SHAPEFUZZ_WORKER_TEST_HOOKS") == "1"
 sys.dont_write_bytecode = True
 
+
+
+def _watch_parent_during_import():
+    """Exit at once when shapefuzz dies while torch is imported (2 s here, 25 s on a slow
+    disk), instead of finishing the import first. The thread ends with the import, so the
+    zygote forks with one thread as it must."""
+    done = threading.Event()
+
+    def watch():
+        while not done.wait(0.1):
+            if os.getppid() != _PARENT:
+                os._exit(0)
+
+    thread = threading.Thread(target=watch, name="shapefuzz-import-watch", daemon=True)
+    thread.start()
+    return done, thread
+
+
+_import_watch = _watch_parent_during_import()
 _t0 = time.perf_counter()
 import torch  # noqa: E402
 
 _IMPORT_S = time.perf_counter() - _t0
+_import_watch[0].set()
+_import_watch[1].join()
 
 torch.set_num_threads(1)
 try:
@@ -2574,6 +2595,15 @@ def _zygote_child(sock_path, tmp):
         os._exit(0)
 
 
+def _kill_group(pid):
+    """Kill a forked worker and its process group (what its cases started)."""
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def _zygote():
     import gc
     import select
@@ -2598,6 +2628,12 @@ def _zygote():
             if pid == 0:
                 break
             shutil.rmtree(children.pop(pid, ""), ignore_errors=True)
+            # What the worker's cases started and left running goes with it. Its group
+            # keeps the number from reuse while any member lives.
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
             if os.WIFSIGNALED(status):
                 text = f"killed by signal {os.WTERMSIG(status)}"
             else:
@@ -2642,23 +2678,27 @@ def _zygote():
                 gc.freeze()
                 pid = os.fork()
                 if pid == 0:
+                    # A process group of its own: killing the worker kills what the case
+                    # started too (subprocesses of a probed model), never the zygote.
+                    os.setpgid(0, 0)
                     _zygote_child(str(req.get("socket", "")), tmp)
+                try:
+                    os.setpgid(pid, pid)  # also from here, so no kill can come before it
+                except OSError:
+                    pass
                 children[pid] = tmp
                 _send({"forked": pid, "token": req.get("token")})
             elif cmd == "kill":
                 # Only a child not yet reaped: its pid cannot have been reused.
                 pid = req.get("pid")
                 if isinstance(pid, int) and pid in children:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except OSError:
-                        pass
+                    _kill_group(pid)
             elif cmd == "exit":
                 alive = False
                 break
     for pid in list(children):
+        _kill_group(pid)
         try:
-            os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         except OSError:
             pass

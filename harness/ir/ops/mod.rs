@@ -423,6 +423,14 @@ pub const MAX_PROBES: usize = 256;
 pub const MAX_CHECK_WORK: usize = 1 << 14;
 /// Nodes of the expressions in one value's type.
 pub const MAX_EXPR_NODES: usize = 2048;
+/// Expression nodes built and evaluated by one type inference: the sum, over values, of
+/// each type's expression nodes times the valuations it is checked at. The limits above
+/// bound each factor; this bounds their product (1,024 nodes of 2,048-node expressions at
+/// 16 valuations would be 33 million).
+pub const MAX_INFER_WORK: usize = 1 << 20;
+/// Expression nodes the ground truth evaluates: every symbol is scanned over `2..=SCAN_MAX`
+/// with one inference per size, so the case's expression nodes times symbols times 63.
+pub const MAX_TRUTH_WORK: usize = 1 << 22;
 
 /// Largest Python loop a case may run.
 pub const MAX_LOOP: i64 = 512;
