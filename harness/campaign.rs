@@ -1679,7 +1679,11 @@ impl RunFacts {
                 .and_then(|t| t.as_str())
                 .filter(|t| corpus::is_version(t))
                 .map(str::to_string),
-            elapsed_s: get("elapsed_s").and_then(|e| e.as_f64()).unwrap_or(0.0),
+            // A number from a file: a run of more than a year is no run's.
+            elapsed_s: get("elapsed_s")
+                .and_then(|e| e.as_f64())
+                .filter(|e| (0.0..=4e7).contains(e))
+                .unwrap_or(0.0),
             status: get("status")
                 .and_then(|s| serde_json::from_value(s.clone()).ok())
                 .unwrap_or(RunStatus::Running),
