@@ -97,6 +97,10 @@ pub struct Subject {
     /// (`torch.compiler.is_exporting()`): it may take another path under export on purpose.
     #[serde(default)]
     pub export_branch: bool,
+    /// The model takes lists, tuples or dicts of tensors: `inputs` are their leaves in
+    /// torch's pytree order, named as the user writes them (`xs[0]`, `batch['ids']`).
+    #[serde(default)]
+    pub flattened: bool,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -1378,19 +1382,33 @@ pub fn reproducer(
             moved.join(", ")
         })
     );
+    if subject.flattened {
+        // The inputs hold lists, tuples or dicts of tensors: shapes are per tensor (leaf),
+        // in torch's pytree order, and the model is called on the original structure.
+        s.push_str("import torch.utils._pytree as _pytree\n\n_leaves, _tree = _pytree.tree_flatten(list(_args))\n\n");
+    }
     if subject
         .symbols
         .iter()
         .any(|sym| sym.dims.iter().any(|d| d.derived.is_some()))
     {
-        s.push_str("def _spec_size(i, d, n):\n    \"\"\"A derived dim's size when its root Dim is n, by the spec's own expression.\"\"\"\n    import inspect\n    spec = _spec\n    if isinstance(spec, dict):\n        spec = [spec.get(k) for k in inspect.signature(_model.forward).parameters]\n    return int(spec[i][d].fn(n))\n\n");
+        s.push_str("def _spec_size(i, d, n):\n    \"\"\"A derived dim's size when its root Dim is n, by the spec's own expression.\"\"\"\n    import inspect\n    spec = _spec\n    if isinstance(spec, dict):\n        spec = [spec.get(k) for k in inspect.signature(_model.forward).parameters]\n");
+        if subject.flattened {
+            s.push_str("    spec = [_pytree.tree_map(lambda _: None, a) if p is None else p for a, p in zip(_args, spec)]\n    spec = _tree.flatten_up_to(list(spec))\n");
+        }
+        s.push_str("    return int(spec[i][d].fn(n))\n\n");
     }
     let _ = writeln!(s, "_shapes = {shapes}");
     s.push_str("_g = torch.Generator().manual_seed(0)\n");
-    s.push_str("if make_inputs is not None:\n    inputs = tuple(make_inputs(_shapes))\nelse:\n    inputs = tuple(_like(a, shp, _g) if isinstance(a, torch.Tensor) else a for a, shp in zip(_args, _shapes))\n");
-    s.push_str(
-        "expected = _model(*[a.clone() if isinstance(a, torch.Tensor) else a for a in inputs])\n",
-    );
+    if subject.flattened {
+        s.push_str("if make_inputs is not None:\n    inputs = tuple(make_inputs(_pytree.tree_unflatten(_shapes, _tree)))\nelse:\n    inputs = tuple(_pytree.tree_unflatten([_like(a, shp, _g) if isinstance(a, torch.Tensor) else a for a, shp in zip(_leaves, _shapes)], _tree))\n");
+        s.push_str("expected = _model(*_pytree.tree_map(lambda a: a.clone() if isinstance(a, torch.Tensor) else a, inputs))\n");
+    } else {
+        s.push_str("if make_inputs is not None:\n    inputs = tuple(make_inputs(_shapes))\nelse:\n    inputs = tuple(_like(a, shp, _g) if isinstance(a, torch.Tensor) else a for a, shp in zip(_args, _shapes))\n");
+        s.push_str(
+            "expected = _model(*[a.clone() if isinstance(a, torch.Tensor) else a for a in inputs])\n",
+        );
+    }
     s.push_str("print(\"eager:\", expected)\n");
     s.push_str("got = ep.module()(*inputs)  # ");
     s.push_str(match f.verdict {

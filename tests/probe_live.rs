@@ -448,3 +448,71 @@ fn an_int_input_with_a_spec_is_probed_as_a_size() {
         "{r:#}"
     );
 }
+
+/// Lists and dicts of tensors, with a spec of the same structure (as torch.export takes
+/// it): each tensor is probed as an input of its own, named as the user writes it.
+#[test]
+fn pytree_inputs_are_probed_leaf_by_leaf() {
+    let out = probe(&["--json", example("pytree_inputs.py").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_text(&out));
+    let r = json_of(&out);
+    let labels: Vec<&str> = r["dims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["label"].as_str())
+        .collect();
+    for want in [
+        "feats[0].size(0)",
+        "feats[1].size(2)",
+        "extra['bias'].size(0)",
+        "extra['scale'].size(0)",
+    ] {
+        assert!(labels.contains(&want), "{want} in {labels:?}");
+    }
+    assert!(r["compared"].as_u64().unwrap_or(0) > 2, "{r:#}");
+
+    // The seed's pad with its tensors in one list: the pinned leaf is named, the culprit
+    // is the model's line, and the reproducer rebuilds the list and fails standalone.
+    let file = example("pytree_pad.py");
+    let out = probe(&["--json", file.to_str().unwrap()]);
+    let r = json_of(&out);
+    let f = &r["findings"][0];
+    assert_eq!(f["contract"], "avoidable_specialization", "{r:#}");
+    assert_eq!(f["dim"], "xs[1].size(0)", "{f:#}");
+    assert!(
+        f["culprit"]["stack"][0]["code"]
+            .as_str()
+            .unwrap_or("")
+            .contains("xs[1].shape[0]"),
+        "{f:#}"
+    );
+    let issue = probe(&[file.to_str().unwrap(), "--format", "issue"]);
+    let md = String::from_utf8_lossy(&issue.stdout).to_string();
+    let script: String = md
+        .split("```python\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .unwrap_or_else(|| panic!("a python fence:\n{md}"))
+        .to_string();
+    assert!(script.contains("_pytree.tree_unflatten"), "{script}");
+    let dir = tmp("probe-pytree-repro");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("repro.py"), &script).unwrap();
+    let ran = Command::new(python())
+        .arg("repro.py")
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&ran.stderr);
+    assert!(
+        !ran.status.success(),
+        "the reproducer shows the pin:\n{script}"
+    );
+    assert!(
+        err.contains("Guard failed") || err.contains("Expected input"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

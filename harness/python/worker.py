@@ -1838,7 +1838,7 @@ class _Subject:
     marked Dim.AUTO or Dim.DYNAMIC (dims of equal example size move together, as tied dims
     of a real model usually do); derived dims follow their root."""
 
-    def __init__(self, path, model, inputs, dyn, factory, scan_max, names):
+    def __init__(self, path, model, inputs, dyn, factory, scan_max, names, labels=None):
         self.path = path
         self._model = model
         self._inputs = inputs
@@ -1846,6 +1846,8 @@ class _Subject:
         self._factory = factory
         self.scan_max = scan_max
         self.INPUT_NAMES = names
+        # how the user writes each input (`xs[0]` for a leaf of a list input)
+        self.LABELS = list(labels) if labels is not None else list(names)
         self.SYMBOLS = []
         self.EXPORT_SIZES = {}
         self.symbols = []  # what the Rust side reports: spec, range, dims
@@ -1890,9 +1892,9 @@ class _Subject:
             )
             if not ok:
                 raise ProbeSetupError(
-                    f"input {self.INPUT_NAMES[i]!r} is a {type(inp).__name__} holding tensors or other"
-                    " objects; probe takes tensors and Python numbers (wrap the model so that"
-                    " forward takes its tensors one by one)"
+                    f"input {self.LABELS[i]!r} is a {type(inp).__name__}; probe takes tensors,"
+                    " Python numbers, and lists, tuples and dicts of tensors (wrap the model so"
+                    " that forward takes its tensors one by one)"
                 )
         specs = self._per_input_specs()
         by_key = {}
@@ -1902,7 +1904,7 @@ class _Subject:
             is_int = isinstance(inp, int) and not isinstance(inp, bool)
             if not isinstance(inp, torch.Tensor) and not is_int:
                 raise ProbeSetupError(
-                    f"dynamic_shapes() gives a spec for input {self.INPUT_NAMES[i]!r}, a {type(inp).__name__}; probe varies tensor dims and int inputs"
+                    f"dynamic_shapes() gives a spec for input {self.LABELS[i]!r}, a {type(inp).__name__}; probe varies tensor dims and int inputs"
                 )
             if is_int:
                 # an int input's one "dim" is its value, with the hint torch takes for it
@@ -1913,10 +1915,10 @@ class _Subject:
             elif isinstance(spec, (list, tuple)):
                 items = list(enumerate(spec))
             else:
-                raise ProbeSetupError(f"the spec of input {self.INPUT_NAMES[i]!r} is neither a dict nor a tuple")
+                raise ProbeSetupError(f"the spec of input {self.LABELS[i]!r} is neither a dict nor a tuple")
             for d, dspec in items:
                 if not is_int and (not isinstance(d, int) or not (0 <= d < inp.dim())):
-                    raise ProbeSetupError(f"input {self.INPUT_NAMES[i]!r} has no dim {d!r}")
+                    raise ProbeSetupError(f"input {self.LABELS[i]!r} has no dim {d!r}")
                 kind, obj = _spec_kind(dspec)
                 if kind == "static":
                     continue
@@ -1960,7 +1962,7 @@ class _Subject:
                         entry["lo"] = lo
                     if hi is not None:
                         entry["hi"] = hi
-                label = f"{self.INPUT_NAMES[i]} (an int input)" if is_int else f"{self.INPUT_NAMES[i]}.size({d})"
+                label = f"{self.LABELS[i]} (an int input)" if is_int else f"{self.LABELS[i]}.size({d})"
                 entry["dims"].append({"input": i, "dim": d, "label": label, "size": size,
                                       "derived": str(obj.__name__) if kind == "derived" else None})
                 self._dims[(i, d)] = (sym, fn)
@@ -2262,6 +2264,93 @@ def _export_branch(model, path):
     return False
 
 
+def _holds_tensors(x):
+    return isinstance(x, (list, tuple, dict)) and any(
+        isinstance(v, torch.Tensor) for v in pytree.tree_leaves(x)
+    )
+
+
+def _top_level_specs(dyn, names, n):
+    """The dynamic_shapes of each positional input, from a spec keyed by forward's
+    parameter names or given in order (or None)."""
+    if dyn is None:
+        return [None] * n
+    if isinstance(dyn, dict):
+        unknown = [k for k in dyn if k not in names]
+        if unknown:
+            raise ProbeSetupError(
+                f"dynamic_shapes() names {unknown[0]!r}, which is not a parameter of forward {names}"
+            )
+        return [dyn.get(k) for k in names]
+    if isinstance(dyn, (list, tuple)) and len(dyn) == n:
+        return list(dyn)
+    raise ProbeSetupError(
+        f"dynamic_shapes() must return a dict keyed by forward's parameter names {names}, a tuple of {n} entries, or None"
+    )
+
+
+class _FlatModel(torch.nn.Module):
+    """The user's model behind one positional parameter per tensor: a model that takes
+    lists, tuples or dicts of tensors is probed through this view, so each tensor is an
+    input of its own with its own spec (the same tensors and specs torch.export flattens
+    the inputs to). The model itself runs on the original structure."""
+
+    def __init__(self, model, tree):
+        super().__init__()
+        self.inner = model
+        self._tree = tree
+
+    def _run(self, *leaves):
+        return self.inner(*pytree.tree_unflatten(list(leaves), self._tree))
+
+
+def _flat_view(model, inputs, dyn, factory):
+    """For a model with pytree inputs (lists, tuples, dicts holding tensors): the model as
+    `_FlatModel` with a forward of one named parameter per leaf, the leaves, their specs
+    (torch's own matching of a spec to its input's structure), parameter names, labels as
+    the user writes them (`xs[0]`, `batch['ids']`), and the input factory on leaves.
+    None when no input holds tensors in a container."""
+    if not any(_holds_tensors(x) for x in inputs):
+        return None
+    top = _forward_names(model, len(inputs))
+    specs = _top_level_specs(dyn, top, len(inputs))
+    specs = [
+        pytree.tree_map(lambda _: None, x) if sp is None and _holds_tensors(x) else sp
+        for x, sp in zip(inputs, specs)
+    ]
+    with_path, tree = pytree.tree_flatten_with_path(list(inputs))
+    try:
+        leaf_specs = tree.flatten_up_to(specs)
+    except (ValueError, TypeError) as e:
+        raise ProbeSetupError(
+            f"dynamic_shapes() does not follow the structure of the example inputs ({e}): a list, tuple or dict input takes a spec of the same structure, one entry per tensor"
+        ) from e
+    labels, params = [], []
+    for path, _ in with_path:
+        first, rest = path[0], path[1:]
+        name = top[first.idx] if hasattr(first, "idx") else str(first)
+        labels.append(name + pytree.keystr(rest))
+        ident = re.sub(r"\W+", "_", labels[-1]).strip("_") or "arg"
+        if ident[0].isdigit():
+            ident = "_" + ident
+        while ident in params:
+            ident += "_"
+        params.append(ident)
+    leaves = [v for _, v in with_path]
+    flat = _FlatModel(model, tree)
+    # forward with one named parameter per leaf: the names torch gives the placeholders
+    # and sources (`L['xs_0']`), which the check maps back to the leaves
+    ns = {}
+    exec(f"def forward(self, {', '.join(params)}):\n    return self._run({', '.join(params)})\n", ns)
+    flat.forward = ns["forward"].__get__(flat)
+    flat_factory = None
+    if factory is not None:
+        def flat_factory(shapes):
+            made = factory(pytree.tree_unflatten(list(shapes), tree))
+            return pytree.tree_leaves(list(_as_tuple(made)))
+    return flat, tuple(leaves), tuple(leaf_specs), params, labels, flat_factory
+
+
 def _probe_user(req):
     """`probe`: load the user's model (stage `load`), map its spec to symbols (`spec`), find
     the sizes eager runs at (`scan`), then the check of a case, and say which stage failed."""
@@ -2287,8 +2376,13 @@ def _probe_user(req):
             _CaseState.last_file = path
             stage = enter("spec")
             model.eval()
-            names = _forward_names(model, len(inputs))
-            subject = _Subject(path, model, inputs, dyn, factory, scan_max, names)
+            flat = _flat_view(model, inputs, dyn, factory)
+            labels = None
+            if flat is not None:
+                model, inputs, dyn, names, labels, factory = flat
+            else:
+                names = _forward_names(model, len(inputs))
+            subject = _Subject(path, model, inputs, dyn, factory, scan_max, names, labels)
             load_s = time.perf_counter() - t
             stage = enter("eager")
             t = time.perf_counter()
@@ -2329,8 +2423,9 @@ def _probe_user(req):
             "inputs": [
                 {"name": n, "shape": list(x.shape) if isinstance(x, torch.Tensor) else None,
                  "dtype": str(x.dtype).replace("torch.", "") if isinstance(x, torch.Tensor) else type(x).__name__}
-                for n, x in zip(subject.INPUT_NAMES, inputs)
+                for n, x in zip(subject.LABELS, inputs)
             ],
+            "flattened": flat is not None,
             "symbols": subject.symbols,
             "export_sizes": base,
             "valid": valid,
@@ -2343,6 +2438,12 @@ def _probe_user(req):
         req["region"] = {s: [[2, scan_max]] for s in subject.SYMBOLS}
         enter("export")
         resp = _check(req, subject=subject)
+        if flat is not None:
+            # the dims as the user writes them, not the flat view's parameter names
+            label_of = dict(zip(subject.INPUT_NAMES, subject.LABELS))
+            for d in resp.get("dims") or []:
+                if isinstance(d, dict) and d.get("name") in label_of:
+                    d["name"] = label_of[d["name"]]
         resp["timings"]["load"] = round(load_s, 6)
         resp["timings"]["scan"] = round(scan_s, 6)
         sub["region"] = req.get("region")
