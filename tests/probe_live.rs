@@ -389,6 +389,8 @@ fn real_models_by_other_people_get_the_class_a_reviewer_gives_them() {
         ("hf_causal_mask.py", "expected", "zero_one_specialization"),
         // torch.cond on a size predicate: exports and matches eager
         ("exportdb_cond_predicate.py", "pass", ""),
+        // a list of tensors as an input, with a spec of the same structure
+        ("od_signature_list_fixed_length.py", "pass", ""),
     ];
     for (file, class, contract) in cases {
         let path = example(&format!("real/{file}"));
