@@ -2310,6 +2310,8 @@ def _flat_view(model, inputs, dyn, factory):
     (torch's own matching of a spec to its input's structure), parameter names, labels as
     the user writes them (`xs[0]`, `batch['ids']`), and the input factory on leaves.
     None when no input holds tensors in a container."""
+    import keyword
+
     if not any(_holds_tensors(x) for x in inputs):
         return None
     top = _forward_names(model, len(inputs))
@@ -2330,9 +2332,9 @@ def _flat_view(model, inputs, dyn, factory):
         first, rest = path[0], path[1:]
         name = top[first.idx] if hasattr(first, "idx") else str(first)
         labels.append(name + pytree.keystr(rest))
-        ident = re.sub(r"\W+", "_", labels[-1]).strip("_") or "arg"
-        if ident[0].isdigit():
-            ident = "_" + ident
+        ident = re.sub(r"\W+", "_", labels[-1]).strip("_")
+        if not ident.isidentifier() or keyword.iskeyword(ident):
+            ident = f"arg{len(params)}"  # a dict key that is no identifier (`"class"`, `"x²"`)
         while ident in params:
             ident += "_"
         params.append(ident)
