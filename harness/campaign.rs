@@ -159,9 +159,39 @@ pub struct CampaignMeta {
     pub shard: Option<Shard>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gen_config: Option<GenConfig>,
+    /// The known-issues file the campaign was started (or last resumed) with: `--resume`,
+    /// `report` and `merge` use it unless given another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known: Option<PathBuf>,
 }
 
 impl CampaignMeta {
+    /// The known issues for a command on this campaign: `given` when there is one, else the
+    /// file the campaign recorded (said once), else none. A recorded file that is gone is
+    /// said and skipped: the campaign's results are still worth a report.
+    pub fn known_issues(&self, given: Option<&Path>) -> Result<KnownIssues> {
+        if let Some(p) = given {
+            return KnownIssues::load(p);
+        }
+        match &self.known {
+            Some(p) if p.is_file() => {
+                eprintln!(
+                    "shapefuzz: known issues from {} (recorded in campaign.json; --known overrides)",
+                    p.display()
+                );
+                KnownIssues::load(p)
+            }
+            Some(p) => {
+                eprintln!(
+                    "shapefuzz: campaign.json names the known-issues file {}, which is not there: no group counts as known",
+                    p.display()
+                );
+                Ok(KnownIssues::none())
+            }
+            None => Ok(KnownIssues::none()),
+        }
+    }
+
     /// Reads `<dir>/campaign.json`.
     pub fn load(dir: &Path) -> Result<CampaignMeta> {
         let path = dir.join("campaign.json");
@@ -310,6 +340,14 @@ fn open_meta(cfg: &CampaignConfig, results_path: &Path) -> Result<CampaignMeta> 
             if let Some(why) = m.generator_mismatch(out) {
                 bail!("{why}");
             }
+            // Resumed with another known-issues file: the next command remembers that one.
+            let mut m = m;
+            if let Some(p) = cfg.known.path()
+                && m.known.as_deref() != Some(p)
+            {
+                m.known = Some(p.to_path_buf());
+                corpus::write_atomic(&meta_path, serde_json::to_string_pretty(&m)?.as_bytes())?;
+            }
             m
         }
         (true, false) => bail!(
@@ -336,6 +374,7 @@ fn open_meta(cfg: &CampaignConfig, results_path: &Path) -> Result<CampaignMeta> 
                 shapefuzz: Some(env!("CARGO_PKG_VERSION").to_string()),
                 shard: (!cfg.shard.is_whole()).then_some(cfg.shard),
                 gen_config: cfg.gen_config.clone(),
+                known: cfg.known.path().map(Path::to_path_buf),
             };
             corpus::write_atomic(&meta_path, serde_json::to_string_pretty(&m)?.as_bytes())?;
             m
@@ -899,16 +938,11 @@ impl Live {
             self.dirty = true;
             let loud = matches!(line.class, Some(Class::Bug | Class::Portability));
             if loud || ctx.cfg.verbose {
-                let known = ctx
-                    .cfg
-                    .known
-                    .matching(sig)
-                    .map(|k| format!(" (known: {})", k.link))
-                    .unwrap_or_default();
-                self.announcements.push(format!(
-                    "new {} group: {sig}{known}",
-                    line.class.map_or(line.verdict.name(), Class::name)
-                ));
+                let class = line.class.map_or(line.verdict.name(), Class::name);
+                self.announcements.push(match ctx.cfg.known.matching(sig) {
+                    Some(k) => format!("known {class} group: {sig} ({})", k.link),
+                    None => format!("new {class} group: {sig}"),
+                });
             }
         }
         if let Some(sig) = line.signature.clone()

@@ -301,7 +301,8 @@ enum Command {
         /// Where the merged campaign goes (a new directory).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
-        /// known-issues.toml, as for `fuzz`.
+        /// known-issues.toml, as for `fuzz` [default: the file the parts' campaign.json
+        /// records].
         #[arg(long, value_name = "FILE")]
         known: Option<PathBuf>,
         /// Classes whose new groups fail (exit 1): bug, portability, expected.
@@ -318,7 +319,8 @@ enum Command {
         /// The campaign directory.
         #[arg(value_name = "DIR")]
         dir: PathBuf,
-        /// known-issues.toml, as for `fuzz`.
+        /// known-issues.toml, as for `fuzz` [default: the file the campaign's campaign.json
+        /// records].
         #[arg(long, value_name = "FILE")]
         known: Option<PathBuf>,
         /// Classes whose new groups fail (exit 1): bug, portability, expected.
@@ -463,7 +465,8 @@ struct FuzzArgs {
     #[arg(long)]
     resume: bool,
     /// known-issues.toml: groups whose signature matches a `pattern` are reported with their
-    /// upstream link and do not fail the run.
+    /// upstream link and do not fail the run (an entry whose link is still TODO does not
+    /// count). Recorded in campaign.json: --resume, `report` and `merge` use it by default.
     #[arg(long, value_name = "FILE")]
     known: Option<PathBuf>,
     #[command(flatten)]
@@ -929,9 +932,15 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
         (None, None) => Limit::Cases(100),
     };
     // Everything that can be wrong with the inputs is found before torch starts.
-    let known = match &a.known {
-        Some(p) => KnownIssues::load(p)?,
-        None => KnownIssues::none(),
+    // A resumed campaign keeps the known-issues file it was started with.
+    let recorded = match (&a.out, a.resume, &a.known) {
+        (Some(out), true, None) => campaign::CampaignMeta::load(out).ok(),
+        _ => None,
+    };
+    let known = match (&a.known, recorded) {
+        (Some(p), _) => KnownIssues::load(p)?,
+        (None, Some(meta)) => meta.known_issues(None)?,
+        (None, None) => KnownIssues::none(),
     };
     let gen_config = a.generation.config()?;
     let out = match a.out {
@@ -1000,10 +1009,17 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
         eprintln!("shapefuzz: stopped before the first case; `--resume` starts it");
     }
     let summary = campaign::run(&pool, &cfg, stop)?;
-    for k in &summary.stale_known {
+    if let Some(first) = summary.stale_known.first() {
+        // One line: on a short run most entries match nothing, and a line each is noise.
         eprintln!(
-            "shapefuzz: known-issue entry {:?} ({}) matched no group of this run",
-            k.pattern, k.link
+            "shapefuzz: {} known-issue entr{} matched no group of this run (first: {:?}); summary.md lists them",
+            summary.stale_known.len(),
+            if summary.stale_known.len() == 1 {
+                "y"
+            } else {
+                "ies"
+            },
+            first.pattern
         );
     }
     eprintln!(
@@ -1190,9 +1206,15 @@ fn cmd_merge(
     known: Option<&Path>,
     fail_on: &[Class],
 ) -> Result<i32> {
-    let known = match known {
-        Some(p) => KnownIssues::load(p)?,
-        None => KnownIssues::none(),
+    // The parts' own known-issues file, unless given another (parts of one campaign
+    // share it).
+    let known = match (known, parts.first()) {
+        (Some(p), _) => KnownIssues::load(p)?,
+        (None, Some(first)) => match campaign::CampaignMeta::load(first) {
+            Ok(meta) => meta.known_issues(None)?,
+            Err(_) => KnownIssues::none(), // merge itself names what is wrong with the part
+        },
+        (None, None) => KnownIssues::none(),
     };
     let summary = campaign::merge(out, parts, &known, fail_on)?;
     eprintln!(
@@ -1276,11 +1298,7 @@ fn cmd_explain(term: Option<&str>) -> Result<i32> {
 }
 
 fn cmd_report(dir: &Path, known: Option<&Path>, fail_on: &[Class]) -> Result<i32> {
-    let known = match known {
-        Some(p) => KnownIssues::load(p)?,
-        None => KnownIssues::none(),
-    };
-    campaign::CampaignMeta::load(dir)?;
+    let known = campaign::CampaignMeta::load(dir)?.known_issues(known)?;
     let _lock = campaign::lock_out_dir(dir)?;
     let facts = campaign::RunFacts::read(dir);
     let summary = campaign::regenerate(dir, &facts, &known, fail_on)?;

@@ -34,6 +34,29 @@ pub struct KnownIssue {
 #[derive(Debug)]
 pub struct KnownIssues {
     entries: Vec<(Regex, KnownIssue)>,
+    /// The file it was read from, made absolute, for `campaign.json` to remember.
+    path: Option<std::path::PathBuf>,
+}
+
+/// The link `known` writes for a bug entry: such an entry does not count until a person
+/// replaces it with the upstream report.
+pub const TODO_LINK: &str = "TODO: the upstream issue";
+
+impl KnownIssue {
+    /// Whether the entry silences its groups: a bug entry needs its upstream link filled in.
+    pub fn counts(&self) -> bool {
+        !self.link.trim_start().starts_with("TODO")
+    }
+}
+
+/// A known-issue link for Markdown: an autolink for a URL, plain text for anything else
+/// (`<no upstream issue>` would be read as an HTML tag and vanish).
+pub fn link_md(link: &str) -> String {
+    let url = (link.starts_with("https://") || link.starts_with("http://"))
+        && !link
+            .chars()
+            .any(|c| c.is_whitespace() || c == '<' || c == '>');
+    if url { format!("<{link}>") } else { md(link) }
 }
 
 #[derive(Deserialize, Serialize)]
@@ -45,11 +68,33 @@ struct KnownFile {
 
 impl KnownIssues {
     pub fn none() -> KnownIssues {
-        KnownIssues { entries: vec![] }
+        KnownIssues {
+            entries: vec![],
+            path: None,
+        }
     }
 
-    /// Reads a `known-issues.toml`: `[[known]]` tables with `pattern`, `link`, `note`.
+    /// The file the entries came from (absolute), if any.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Reads a `known-issues.toml`: `[[known]]` tables with `pattern`, `link`, `note`; a
+    /// file that does not exist is an empty one.
     pub fn load(path: &Path) -> anyhow::Result<KnownIssues> {
+        // A nightly names its file before the first bug is filed in it: a missing file is
+        // an empty one, said once (a file that is there and wrong is still an error).
+        if std::fs::symlink_metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        {
+            eprintln!(
+                "shapefuzz: {} does not exist: no group counts as known (`shapefuzz known --from <run>` writes entries)",
+                path.display()
+            );
+            return Ok(KnownIssues {
+                entries: vec![],
+                path: std::path::absolute(path).ok(),
+            });
+        }
         let text = crate::ir::read_bounded(path)
             .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
         let file: KnownFile = toml::from_str(&text).map_err(|e| {
@@ -76,13 +121,24 @@ impl KnownIssues {
             })?;
             entries.push((re, k));
         }
-        Ok(KnownIssues { entries })
+        let pending = entries.iter().filter(|(_, k)| !k.counts()).count();
+        if pending > 0 {
+            eprintln!(
+                "shapefuzz: {}: {pending} entr{} with a TODO link do not count until the upstream link is filled in",
+                path.display(),
+                if pending == 1 { "y" } else { "ies" }
+            );
+        }
+        Ok(KnownIssues {
+            entries,
+            path: std::path::absolute(path).ok(),
+        })
     }
 
     pub fn matching(&self, signature: &str) -> Option<&KnownIssue> {
         self.entries
             .iter()
-            .find(|(re, _)| re.is_match(signature))
+            .find(|(re, k)| k.counts() && re.is_match(signature))
             .map(|(_, k)| k)
     }
 
@@ -146,9 +202,15 @@ pub fn known_entries(groups: &[&SignatureEntry]) -> String {
         } else {
             &e.root_cause
         };
+        // A portability finding is a note for model authors: there is no upstream issue
+        // to wait for, so its entry counts at once.
+        let link = match e.class {
+            Some(Class::Bug) | None => TODO_LINK.to_string(),
+            Some(_) => "none: a note for model authors, not a torch bug".to_string(),
+        };
         let entry = KnownIssue {
             pattern: format!("^{}$", regex::escape(key)),
-            link: "TODO: the upstream issue".into(),
+            link,
             note: format!(
                 "{}: {}",
                 e.class.map_or("-", Class::name),
@@ -813,7 +875,7 @@ impl Summary {
                 "\n**Known-issue entries that matched nothing** (fixed upstream, or worth a look):\n"
             );
             for k in &self.stale_known {
-                let _ = writeln!(s, "- `{}` <{}>", md_code(&k.pattern), md(&k.link));
+                let _ = writeln!(s, "- `{}` {}", md_code(&k.pattern), link_md(&k.link));
             }
         }
         let _ = writeln!(s, "\n| verdict | cases |\n|---|---|");
@@ -837,13 +899,13 @@ impl Summary {
                 Some(k) if e.known_by_root_cause => {
                     let _ = writeln!(
                         s,
-                        "A new signature of a known root cause: <{}> {}\n",
-                        md(&k.link),
+                        "A new signature of a known root cause: {} {}\n",
+                        link_md(&k.link),
                         md(&k.note)
                     );
                 }
                 Some(k) => {
-                    let _ = writeln!(s, "Known: <{}> {}\n", md(&k.link), md(&k.note));
+                    let _ = writeln!(s, "Known: {} {}\n", link_md(&k.link), md(&k.note));
                 }
                 None => {}
             }
@@ -859,7 +921,7 @@ impl Summary {
                     r.signatures.len(),
                     r.count,
                     match &r.known {
-                        Some(k) => format!("; known: <{}>", md(&k.link)),
+                        Some(k) => format!("; known: {}", link_md(&k.link)),
                         None => "; new".into(),
                     }
                 );

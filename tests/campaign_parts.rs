@@ -308,3 +308,99 @@ fn merge_joins_parts_by_index_and_keeps_the_smallest_record_per_group() {
     assert!(e.contains("not a campaign record"), "{e}");
     std::fs::remove_dir_all(root).ok();
 }
+
+/// `known` writes a bug entry that waits for its upstream link (it silences nothing while
+/// the link is TODO) and a portability entry that counts at once, with no upstream line.
+#[test]
+fn known_bug_entries_count_once_their_link_is_filled_in() {
+    let bug = "export/bug/internal-error/-/-";
+    let note = "export/portability/avoidable-specialization/pad/site";
+    let lines = vec![
+        judged(0, 1, bug, Contract::InternalError),
+        judged(1, 2, note, Contract::AvoidableSpecialization),
+    ];
+    let groups = group(&lines, &KnownIssues::none());
+    let text = known_entries(&groups.iter().collect::<Vec<_>>());
+    assert_eq!(text.matches("TODO").count(), 1, "{text}");
+    assert!(text.contains("none: a note for model authors"), "{text}");
+    let dir = tmp("known-todo");
+    let path = dir.join("known.toml");
+    std::fs::write(&path, &text).unwrap();
+    let known = KnownIssues::load(&path).unwrap();
+    assert!(known.matching(bug).is_none(), "a TODO link counts:\n{text}");
+    assert!(known.matching(note).is_some(), "{text}");
+    std::fs::write(
+        &path,
+        text.replace(
+            "TODO: the upstream issue",
+            "https://github.com/pytorch/pytorch/issues/1",
+        ),
+    )
+    .unwrap();
+    assert!(KnownIssues::load(&path).unwrap().matching(bug).is_some());
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// A campaign remembers its known-issues file: `report` without `--known` uses it, so a
+/// known bug does not come back as new (exit 0, not 1); `--known` still overrides.
+#[test]
+fn report_uses_the_known_issues_file_the_campaign_recorded() {
+    let root = tmp("recorded-known");
+    let run = root.join("run");
+    let bug = "export/bug/internal-error/-/-";
+    part(
+        &run,
+        5,
+        None,
+        &[judged(0, case_seed(5, 0), bug, Contract::InternalError)],
+    );
+    let known = root.join("known.toml");
+    std::fs::write(
+        &known,
+        "[[known]]\npattern = \"^export/bug/internal-error/\"\nlink = \"https://github.com/pytorch/pytorch/issues/1\"\n",
+    )
+    .unwrap();
+    let report = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_shapefuzz"))
+            .arg("report")
+            .arg(&run)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(
+        report(&[]).status.code(),
+        Some(1),
+        "no file recorded: a new bug"
+    );
+    let meta_path = run.join("campaign.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    meta["known"] = serde_json::json!(known);
+    std::fs::write(&meta_path, meta.to_string()).unwrap();
+    let out = report(&[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("recorded in campaign.json"));
+    let empty = root.join("empty.toml");
+    std::fs::write(&empty, "").unwrap();
+    assert_eq!(
+        report(&["--known", empty.to_str().unwrap()]).status.code(),
+        Some(1)
+    );
+    // A file named before its first entry is written (a nightly's): empty, said once.
+    let missing = root.join("not-yet.toml");
+    let out = report(&["--known", missing.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+    std::fs::remove_dir_all(root).ok();
+}
