@@ -277,3 +277,28 @@ fn directory_walks_do_not_follow_links_out_of_or_back_into_the_tree() {
     assert_eq!(files.len(), 1, "{files:?}");
     std::fs::remove_dir_all(&base).ok();
 }
+
+/// An interpreter path that names nothing gets advice about the path, not about
+/// `shapefuzz setup` (which would not help).
+#[test]
+fn a_missing_interpreter_is_named_as_such() {
+    for cmd in [
+        &[
+            "replay",
+            "--python",
+            "/nonexistent/python",
+            "corpus/findings",
+        ][..],
+        &[
+            "check",
+            "--python",
+            "/nonexistent/python",
+            "corpus/seeds/seed_pad.json",
+        ][..],
+    ] {
+        let (code, _, err) = shapefuzz(cmd);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("/nonexistent/python cannot be run"), "{err}");
+        assert!(!err.contains("shapefuzz setup"), "{err}");
+    }
+}

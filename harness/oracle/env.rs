@@ -37,6 +37,14 @@ pub enum EnvError {
     )]
     Install { path: String, log: String },
     #[error(
+        "{python} cannot be run ({detail}): give --python (or SHAPEFUZZ_PYTHON) an interpreter that exists, such as an environment's bin/python with torch {want}, or leave it out to use shapefuzz's own"
+    )]
+    NoInterpreter {
+        python: String,
+        detail: String,
+        want: String,
+    },
+    #[error(
         "{python} cannot import torch: {detail}; run `shapefuzz setup`, or point SHAPEFUZZ_PYTHON at an environment with torch {want}"
     )]
     Import {
@@ -241,7 +249,17 @@ fn torch_version(python: &Path, want: &str) -> Result<String, EnvError> {
             .stdin(Stdio::null()),
         import_timeout(),
     )
-    .map_err(|e| import_error(e.to_string()))?
+    .map_err(|e| match e.kind() {
+        // Not an environment to repair with `setup`: the path names no interpreter.
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
+            EnvError::NoInterpreter {
+                python: python.display().to_string(),
+                detail: e.to_string(),
+                want: want.into(),
+            }
+        }
+        _ => import_error(e.to_string()),
+    })?
     .ok_or_else(|| {
         import_error(format!(
             "`import torch` did not finish in {} s (SHAPEFUZZ_IMPORT_TIMEOUT)",

@@ -38,7 +38,8 @@ pub struct PoolConfig {
     /// little alive per export (10-15 MB per 100 cases measured), so this, not a count,
     /// says when a fresh worker is worth its 2-3 s start.
     pub recycle_rss: u64,
-    /// Longest a worker may take to import torch and say it is ready.
+    /// Longest a worker may take to import torch and say it is ready (default 120 s, or
+    /// `SHAPEFUZZ_START_TIMEOUT` seconds for a loaded machine).
     pub start_timeout: Duration,
     /// Resident memory a worker may reach while it serves a request before it is killed
     /// (`Outcome::Oom`). A warm worker holds about 0.8 GB.
@@ -61,7 +62,11 @@ impl Default for PoolConfig {
             timeout: Duration::from_secs(60),
             recycle_after: 20_000,
             recycle_rss: 2 << 30,
-            start_timeout: Duration::from_secs(120),
+            start_timeout: std::env::var("SHAPEFUZZ_START_TIMEOUT")
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .filter(|s| (1..=86_400).contains(s))
+                .map_or(Duration::from_secs(120), Duration::from_secs),
             memory_limit: 6 << 30,
             zygote: std::env::var("SHAPEFUZZ_ZYGOTE").map_or(true, |v| v != "0"),
             warm: None,
@@ -390,7 +395,7 @@ impl Worker {
                 Err(RecvTimeoutError::Disconnected) => Some(Err(())),
             }
         });
-        match hello.and_then(Result::ok).ok_or(()) {
+        match hello.ok_or(None).and_then(|h| h.map_err(Some)) {
             Ok(line) => {
                 w.ready = match serde_json::from_str(&line) {
                     Ok(v) => v,
@@ -405,9 +410,19 @@ impl Worker {
                 }
                 Ok(w)
             }
-            Err(_) => {
+            Err(Some(())) => {
                 let (status, tail) = w.kill();
-                Err(format!("worker did not start ({status}): {tail}"))
+                Err(format!(
+                    "worker ended before it was ready ({status}): {tail}"
+                ))
+            }
+            Err(None) => {
+                // The pool's own deadline, not the worker's death: say so.
+                let (_, tail) = w.kill();
+                Err(format!(
+                    "worker was not ready within the pool's start timeout of {} s (torch's import is slow on a loaded machine: raise it with SHAPEFUZZ_START_TIMEOUT=<seconds>), and was stopped: {tail}",
+                    cfg.start_timeout.as_secs()
+                ))
             }
         }
     }
