@@ -135,6 +135,9 @@ pub struct CampaignConfig {
     pub fail_on: Vec<Class>,
     /// One generator configuration for every case; `None` draws one per case (swarm).
     pub gen_config: Option<GenConfig>,
+    /// When a `Limit::Time` starts counting: the command's start, so that `--time` bounds
+    /// the wall time from start to exit, torch's start-up in the workers included.
+    pub clock_start: Instant,
 }
 
 /// What `campaign.json` records, so that `--resume` continues the same case list and
@@ -668,7 +671,7 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
                 Some(_) => cfg.reduce_time.unwrap_or(t / 4).min(t),
                 None => Duration::ZERO,
             };
-            (reserve, Some(started + t))
+            (reserve, Some(cfg.clock_start + t))
         }
         Limit::Cases(_) => (Duration::ZERO, None),
     };

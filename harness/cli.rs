@@ -526,7 +526,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// Oracle calls one reduction may spend, in `fuzz` and `reduce` alike.
 pub const DEFAULT_REDUCE_BUDGET: usize = 200;
 
+/// When this command started (the first call; `main` makes it at once).
+pub fn process_start() -> std::time::Instant {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *START.get_or_init(std::time::Instant::now)
+}
+
 pub fn main() -> i32 {
+    process_start();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -976,6 +983,7 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
         findings: a.findings,
         fail_on: a.fail_on,
         gen_config,
+        clock_start: process_start(),
     };
     check_pool_args(a.jobs, a.oracle.timeout())?;
     // One campaign per directory: held until this process exits.
