@@ -1168,9 +1168,22 @@ fn file_findings(
         )
         .expect("valid template"),
     );
+    // A resumed campaign's groups that an earlier run already reduced from the same
+    // smallest case keep their records: only what is new or not yet reduced is reduced.
+    let reduced_before = |e: &SignatureEntry| -> Option<(FindingRecord, PathBuf)> {
+        let path = ctx
+            .findings_dir
+            .join(corpus::signature_file_name(&e.signature));
+        let rec = FindingRecord::load(&path).ok()?;
+        let same = rec.signature == e.signature
+            && rec.origin == ctx.origin(e.smallest.index, e.smallest.case_seed)
+            && case_size(&rec.case) < e.smallest.size;
+        same.then_some((rec, path))
+    };
     let to_reduce = findings
         .iter()
         .filter(|e| e.is_new() && !matches!(e.contract, Some(Contract::Hang | Contract::Crash)))
+        .filter(|e| reduced_before(e).is_none())
         .count();
     if fc.reduce.is_some()
         && to_reduce > 0
@@ -1235,6 +1248,15 @@ fn file_findings(
         let next = std::sync::atomic::AtomicUsize::new(0);
         let file_one = |e: &SignatureEntry| -> Result<()> {
             let halted = || halt.load(Ordering::Relaxed);
+            if let Some((rec, path)) = reduced_before(e) {
+                details
+                    .lock()
+                    .unwrap()
+                    .insert(e.signature.clone(), GroupDetail::of_record(&rec, &path));
+                reduced.fetch_add(1, Ordering::Relaxed);
+                bar.inc(1);
+                return Ok(());
+            }
             let path = ctx
                 .findings_dir
                 .join(corpus::signature_file_name(&e.signature));

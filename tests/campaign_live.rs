@@ -9,7 +9,7 @@ use shapefuzz::corpus::FindingRecord;
 use shapefuzz::ir::Case;
 use shapefuzz::oracle::{Backend, Contract, Verdict};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -77,10 +77,49 @@ fn a_killed_campaign_resumes_with_exactly_one_verdict_per_case() {
         (0..60).collect::<Vec<_>>()
     );
     assert!(seen.values().all(|&c| c == 1), "duplicates: {seen:?}");
-    // Resuming a finished campaign does nothing more.
+    // Resuming a finished campaign does nothing more: no case, and no reduction of a
+    // group an earlier run reduced (its record, smaller than its smallest case, stays).
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let mut reduced: Vec<(PathBuf, std::time::SystemTime)> = vec![];
+    for g in summary["signatures"].as_array().unwrap() {
+        let (Some(rec), Some(size)) = (g["record"].as_str(), g["smallest"]["size"].as_u64()) else {
+            continue;
+        };
+        let path = dir.join(rec);
+        let case = shapefuzz::corpus::FindingRecord::load(&path).unwrap().case;
+        if ((case.inputs.len() + case.nodes.len()) as u64) < size {
+            reduced.push((
+                path.clone(),
+                std::fs::metadata(&path).unwrap().modified().unwrap(),
+            ));
+        }
+    }
     let o = run(&["fuzz", "--resume", "--cases", "60", "--out", d]);
     assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
     assert_eq!(results(&dir).len(), 60);
+    assert!(!reduced.is_empty(), "seed 3 gives groups that reduce");
+    let filed = summary["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| matches!(g["class"].as_str(), Some("bug" | "portability")))
+        .count();
+    let again: usize = stderr(&o)
+        .lines()
+        .find_map(|l| l.strip_prefix("shapefuzz: reducing "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        again + reduced.len() <= filed,
+        "{again} group(s) reduced again, {} already reduced, of {filed}:\n{}",
+        reduced.len(),
+        stderr(&o)
+    );
+    for (path, at) in &reduced {
+        assert_eq!(std::fs::metadata(path).unwrap().modified().unwrap(), *at);
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
 
