@@ -8,6 +8,9 @@
 # The builder passes its sanitizer through cargo-fuzz's defaults (nightly Rust);
 # CARGO_FUZZ_FLAGS adds flags, e.g. `--sanitizer none` on stable Rust.
 
+# Its own shell options: `bash build.sh` ignores the shebang's.
+set -euo pipefail
+
 cd "$SRC/shapefuzz"
 # Which targets: all, unless .clusterfuzzlite/targets names some (the PR workflow keeps to
 # the Rust-only ones, which need no torch).
