@@ -59,6 +59,27 @@ fn assert_no_shapefuzz_traceback(text: &str) {
     }
 }
 
+/// Runs the Python block of an issue's Markdown as a standalone script in a directory of
+/// its own: (the script, its run, the directory).
+fn run_issue_script(md: &str, name: &str) -> (String, Output, PathBuf) {
+    let script: String = md
+        .split("```python\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .unwrap_or_else(|| panic!("a python fence:\n{md}"))
+        .to_string();
+    let dir = tmp(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("repro.py"), &script).unwrap();
+    let ran = Command::new(python())
+        .arg("repro.py")
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (script, ran, dir)
+}
+
 #[test]
 fn seed_model_reports_the_lost_dim_its_guard_the_pad_line_and_the_cat_spelling() {
     let file = example("seed_pad.py");
@@ -123,21 +144,7 @@ fn a_torch_bug_in_a_user_model_gives_an_issue_whose_reproducer_runs_standalone()
     let md = String::from_utf8_lossy(&issue.stdout).to_string();
     assert!(md.contains("Dim.DYNAMIC dimension specialized without an error"));
     assert!(md.contains("PyTorch version: 2.15.0"), "versions block");
-    let script: String = md
-        .split("```python\n")
-        .nth(1)
-        .and_then(|rest| rest.split("\n```").next())
-        .expect("a python fence")
-        .to_string();
-    let dir = tmp("probe-repro");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("repro.py"), &script).unwrap();
-    let ran = Command::new(python())
-        .arg("repro.py")
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let (_, ran, dir) = run_issue_script(&md, "probe-repro");
     let err = String::from_utf8_lossy(&ran.stderr);
     assert!(!ran.status.success(), "the reproducer shows the bug");
     assert!(
@@ -491,22 +498,8 @@ fn pytree_inputs_are_probed_leaf_by_leaf() {
     );
     let issue = probe(&[file.to_str().unwrap(), "--format", "issue"]);
     let md = String::from_utf8_lossy(&issue.stdout).to_string();
-    let script: String = md
-        .split("```python\n")
-        .nth(1)
-        .and_then(|rest| rest.split("\n```").next())
-        .unwrap_or_else(|| panic!("a python fence:\n{md}"))
-        .to_string();
+    let (script, ran, dir) = run_issue_script(&md, "probe-pytree-repro");
     assert!(script.contains("_pytree.tree_unflatten"), "{script}");
-    let dir = tmp("probe-pytree-repro");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("repro.py"), &script).unwrap();
-    let ran = Command::new(python())
-        .arg("repro.py")
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
     let err = String::from_utf8_lossy(&ran.stderr);
     assert!(
         !ran.status.success(),
