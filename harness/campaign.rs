@@ -166,9 +166,22 @@ pub struct CampaignMeta {
     /// `report` and `merge` use it unless given another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub known: Option<PathBuf>,
+    /// The classes whose new groups fail the campaign (`--fail-on`), for `--resume`,
+    /// `report` and `merge` to keep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_on: Option<Vec<Class>>,
 }
 
 impl CampaignMeta {
+    /// The classes that fail a command on this campaign: `given`, else what it recorded,
+    /// else bug.
+    pub fn fail_on_or(&self, given: Option<&[Class]>) -> Vec<Class> {
+        given
+            .map(<[Class]>::to_vec)
+            .or_else(|| self.fail_on.clone())
+            .unwrap_or_else(|| vec![Class::Bug])
+    }
+
     /// The known issues for a command on this campaign: `given` when there is one, else the
     /// file the campaign recorded (said once), else none. A recorded file that is gone is
     /// said and skipped: the campaign's results are still worth a report.
@@ -345,10 +358,11 @@ fn open_meta(cfg: &CampaignConfig, results_path: &Path) -> Result<CampaignMeta> 
             }
             // Resumed with another known-issues file: the next command remembers that one.
             let mut m = m;
-            if let Some(p) = cfg.known.path()
-                && m.known.as_deref() != Some(p)
-            {
-                m.known = Some(p.to_path_buf());
+            let known = cfg.known.path().map(Path::to_path_buf).or(m.known.clone());
+            let fail_on = Some(cfg.fail_on.clone());
+            if (&known, &fail_on) != (&m.known, &m.fail_on) {
+                m.known = known;
+                m.fail_on = fail_on;
                 corpus::write_atomic(&meta_path, serde_json::to_string_pretty(&m)?.as_bytes())?;
             }
             m
@@ -378,6 +392,7 @@ fn open_meta(cfg: &CampaignConfig, results_path: &Path) -> Result<CampaignMeta> 
                 shard: (!cfg.shard.is_whole()).then_some(cfg.shard),
                 gen_config: cfg.gen_config.clone(),
                 known: cfg.known.path().map(Path::to_path_buf),
+                fail_on: Some(cfg.fail_on.clone()),
             };
             corpus::write_atomic(&meta_path, serde_json::to_string_pretty(&m)?.as_bytes())?;
             m

@@ -305,9 +305,10 @@ enum Command {
         /// records].
         #[arg(long, value_name = "FILE")]
         known: Option<PathBuf>,
-        /// Classes whose new groups fail (exit 1): bug, portability, expected.
-        #[arg(long, value_delimiter = ',', default_value = "bug", value_parser = parse_class)]
-        fail_on: Vec<Class>,
+        /// Classes whose new groups fail (exit 1): bug, portability, expected [default: what
+        /// campaign.json records, else bug].
+        #[arg(long, value_delimiter = ',', value_parser = parse_class)]
+        fail_on: Option<Vec<Class>>,
     },
     /// Rewrite a campaign directory's reports (summary.md, summary.json, junit.xml,
     /// report.html) from its results and finding records, e.g. after editing the known-issues
@@ -323,9 +324,10 @@ enum Command {
         /// records].
         #[arg(long, value_name = "FILE")]
         known: Option<PathBuf>,
-        /// Classes whose new groups fail (exit 1): bug, portability, expected.
-        #[arg(long, value_delimiter = ',', default_value = "bug", value_parser = parse_class)]
-        fail_on: Vec<Class>,
+        /// Classes whose new groups fail (exit 1): bug, portability, expected [default: what
+        /// campaign.json records, else bug].
+        #[arg(long, value_delimiter = ',', value_parser = parse_class)]
+        fail_on: Option<Vec<Class>>,
     },
     /// Probe your own model: export it with its dynamic shapes, run the exported program
     /// against eager at other sizes, and say which sizes it rejects or gets wrong, and which
@@ -482,9 +484,10 @@ struct FuzzArgs {
     /// Directory for finding records, e.g. corpus/findings [default: <out>/findings].
     #[arg(long, value_name = "DIR")]
     findings: Option<PathBuf>,
-    /// Classes whose new groups fail the run (exit 1): bug, portability, expected.
-    #[arg(long, value_delimiter = ',', default_value = "bug", value_parser = parse_class)]
-    fail_on: Vec<Class>,
+    /// Classes whose new groups fail the run (exit 1): bug, portability, expected [default:
+    /// bug; on --resume, what campaign.json records].
+    #[arg(long, value_delimiter = ',', value_parser = parse_class)]
+    fail_on: Option<Vec<Class>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -596,7 +599,7 @@ fn run(cli: Cli) -> Result<i32> {
             out,
             known,
             fail_on,
-        } => cmd_merge(&parts, &out, known.as_deref(), &fail_on),
+        } => cmd_merge(&parts, &out, known.as_deref(), fail_on.as_deref()),
         Command::Known { from, file, class } => cmd_known(&from, file.as_deref(), &class),
         Command::Explain { term } => cmd_explain(term.as_deref()),
         Command::Probe {
@@ -624,7 +627,7 @@ fn run(cli: Cli) -> Result<i32> {
             dir,
             known,
             fail_on,
-        } => cmd_report(&dir, known.as_deref(), &fail_on),
+        } => cmd_report(&dir, known.as_deref(), fail_on.as_deref()),
     }
 }
 
@@ -940,14 +943,18 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
     };
     // Everything that can be wrong with the inputs is found before torch starts.
     // A resumed campaign keeps the known-issues file it was started with.
-    let recorded = match (&a.out, a.resume, &a.known) {
-        (Some(out), true, None) => campaign::CampaignMeta::load(out).ok(),
+    let recorded = match (&a.out, a.resume) {
+        (Some(out), true) => campaign::CampaignMeta::load(out).ok(),
         _ => None,
     };
-    let known = match (&a.known, recorded) {
+    let known = match (&a.known, &recorded) {
         (Some(p), _) => KnownIssues::load(p)?,
         (None, Some(meta)) => meta.known_issues(None)?,
         (None, None) => KnownIssues::none(),
+    };
+    let fail_on = match (&recorded, a.resume) {
+        (Some(meta), true) => meta.fail_on_or(a.fail_on.as_deref()),
+        _ => a.fail_on.clone().unwrap_or_else(|| vec![Class::Bug]),
     };
     let gen_config = a.generation.config()?;
     let out = match a.out {
@@ -981,7 +988,7 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
         reduce: (!a.no_reduce).then_some(a.reduce_budget),
         reduce_time: a.reduce_time,
         findings: a.findings,
-        fail_on: a.fail_on,
+        fail_on,
         gen_config,
         clock_start: process_start(),
     };
@@ -1212,19 +1219,23 @@ fn cmd_merge(
     parts: &[PathBuf],
     out: &Path,
     known: Option<&Path>,
-    fail_on: &[Class],
+    fail_on: Option<&[Class]>,
 ) -> Result<i32> {
-    // The parts' own known-issues file, unless given another (parts of one campaign
-    // share it).
-    let known = match (known, parts.first()) {
+    // The parts' own known-issues file and failing classes, unless given others (parts
+    // of one campaign share them); merge itself names what is wrong with a part.
+    let meta = parts
+        .first()
+        .and_then(|first| campaign::CampaignMeta::load(first).ok());
+    let known = match (known, &meta) {
         (Some(p), _) => KnownIssues::load(p)?,
-        (None, Some(first)) => match campaign::CampaignMeta::load(first) {
-            Ok(meta) => meta.known_issues(None)?,
-            Err(_) => KnownIssues::none(), // merge itself names what is wrong with the part
-        },
+        (None, Some(meta)) => meta.known_issues(None)?,
         (None, None) => KnownIssues::none(),
     };
-    let summary = campaign::merge(out, parts, &known, fail_on)?;
+    let fail_on = match &meta {
+        Some(meta) => meta.fail_on_or(fail_on),
+        None => fail_on.map_or(vec![Class::Bug], <[Class]>::to_vec),
+    };
+    let summary = campaign::merge(out, parts, &known, &fail_on)?;
     eprintln!(
         "merged {} part(s): {} cases: {}; {} new failing root cause(s), {} known group(s); reports in {}",
         parts.len(),
@@ -1305,8 +1316,11 @@ fn cmd_explain(term: Option<&str>) -> Result<i32> {
     Ok(0)
 }
 
-fn cmd_report(dir: &Path, known: Option<&Path>, fail_on: &[Class]) -> Result<i32> {
-    let known = campaign::CampaignMeta::load(dir)?.known_issues(known)?;
+fn cmd_report(dir: &Path, known: Option<&Path>, fail_on: Option<&[Class]>) -> Result<i32> {
+    let meta = campaign::CampaignMeta::load(dir)?;
+    let known = meta.known_issues(known)?;
+    let fail_on = meta.fail_on_or(fail_on);
+    let fail_on = fail_on.as_slice();
     let _lock = campaign::lock_out_dir(dir)?;
     let facts = campaign::RunFacts::read(dir);
     let summary = campaign::regenerate(dir, &facts, &known, fail_on)?;

@@ -404,3 +404,46 @@ fn report_uses_the_known_issues_file_the_campaign_recorded() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
     std::fs::remove_dir_all(root).ok();
 }
+
+/// A campaign remembers the classes that fail it: `report` without `--fail-on` keeps
+/// them, so a portability group still fails a campaign that asked for it.
+#[test]
+fn report_keeps_the_failing_classes_the_campaign_recorded() {
+    let root = tmp("recorded-fail-on");
+    let run = root.join("run");
+    let note = "export/portability/avoidable-specialization/pad/site";
+    part(
+        &run,
+        5,
+        None,
+        &[judged(
+            0,
+            case_seed(5, 0),
+            note,
+            Contract::AvoidableSpecialization,
+        )],
+    );
+    let report = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_shapefuzz"))
+            .arg("report")
+            .arg(&run)
+            .args(extra)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(report(&[]), Some(0), "bug alone fails by default");
+    let meta_path = run.join("campaign.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    meta["fail_on"] = serde_json::json!(["bug", "portability"]);
+    std::fs::write(&meta_path, meta.to_string()).unwrap();
+    assert_eq!(report(&[]), Some(1), "the recorded classes");
+    assert_eq!(
+        report(&["--fail-on", "bug"]),
+        Some(0),
+        "--fail-on overrides"
+    );
+    std::fs::remove_dir_all(root).ok();
+}
