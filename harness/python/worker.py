@@ -38,8 +38,21 @@ sys.dont_write_bytecode = True
 
 def _watch_parent_during_import():
     """Exit at once when shapefuzz dies while torch is imported (2 s here, 25 s on a slow
-    disk), instead of finishing the import first. The thread ends with the import, so the
-    zygote forks with one thread as it must."""
+    disk), instead of finishing the import first. The kernel does it (PR_SET_PDEATHSIG):
+    loading torch's libraries holds the GIL for seconds, so a thread alone would wait for
+    them. The signal is armed only for the import, while the thread that spawned this
+    process waits for its hello (it fires when that thread ends), and disarmed after; the
+    thread is the fallback where prctl is missing, and ends with the import, so the zygote
+    forks with one thread as it must."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() != _PARENT:  # gone before it was armed
+            os._exit(0)
+    except Exception:
+        libc = None
     done = threading.Event()
 
     def watch():
@@ -49,7 +62,7 @@ def _watch_parent_during_import():
 
     thread = threading.Thread(target=watch, name="shapefuzz-import-watch", daemon=True)
     thread.start()
-    return done, thread
+    return done, thread, libc
 
 
 _import_watch = _watch_parent_during_import()
@@ -59,6 +72,8 @@ import torch  # noqa: E402
 _IMPORT_S = time.perf_counter() - _t0
 _import_watch[0].set()
 _import_watch[1].join()
+if _import_watch[2] is not None:
+    _import_watch[2].prctl(1, 0, 0, 0, 0)  # disarmed: the parent watch in main() takes over
 
 torch.set_num_threads(1)
 try:
