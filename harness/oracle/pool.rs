@@ -295,7 +295,9 @@ fn worker_command(env: &PythonEnv, cfg: &PoolConfig) -> Command {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("OMP_NUM_THREADS", "1");
+        .env("OMP_NUM_THREADS", "1")
+        // The worker watches for this parent's death from its first line on.
+        .env("SHAPEFUZZ_PARENT_PID", std::process::id().to_string());
     // Own process group: a Ctrl-C at the terminal stops the campaign, which lets the
     // workers finish the cases in flight instead of dying with them.
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);

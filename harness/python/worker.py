@@ -8,8 +8,12 @@ fd 1). Everything else the process prints lands on stderr.
 import os
 import sys
 
-# Read before torch's slow import: shapefuzz may die during it.
-_PARENT = os.getppid()
+# Read before torch's slow import: shapefuzz may die during it. shapefuzz passes its pid:
+# one read from getppid() here would already be init's if shapefuzz died before this line.
+try:
+    _PARENT = int(os.environ.get("SHAPEFUZZ_PARENT_PID", ""))
+except ValueError:
+    _PARENT = os.getppid()
 
 # --- protocol channel: keep a private copy of fd 1, then point fd 1 at fd 2 -----------------
 _PROTO_FD = os.dup(1)
