@@ -1195,10 +1195,14 @@ fn file_findings(
             && case_size(&rec.case) < e.smallest.size;
         same.then_some((rec, path))
     };
+    let before: HashMap<&str, (FindingRecord, PathBuf)> = findings
+        .iter()
+        .filter_map(|e| reduced_before(e).map(|r| (e.signature.as_str(), r)))
+        .collect();
     let to_reduce = findings
         .iter()
         .filter(|e| e.is_new() && !matches!(e.contract, Some(Contract::Hang | Contract::Crash)))
-        .filter(|e| reduced_before(e).is_none())
+        .filter(|e| !before.contains_key(e.signature.as_str()))
         .count();
     if fc.reduce.is_some()
         && to_reduce > 0
@@ -1263,11 +1267,11 @@ fn file_findings(
         let next = std::sync::atomic::AtomicUsize::new(0);
         let file_one = |e: &SignatureEntry| -> Result<()> {
             let halted = || halt.load(Ordering::Relaxed);
-            if let Some((rec, path)) = reduced_before(e) {
+            if let Some((rec, path)) = before.get(e.signature.as_str()) {
                 details
                     .lock()
                     .unwrap()
-                    .insert(e.signature.clone(), GroupDetail::of_record(&rec, &path));
+                    .insert(e.signature.clone(), GroupDetail::of_record(rec, path));
                 reduced.fetch_add(1, Ordering::Relaxed);
                 bar.inc(1);
                 return Ok(());

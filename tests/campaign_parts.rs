@@ -360,24 +360,13 @@ fn report_uses_the_known_issues_file_the_campaign_recorded() {
         "[[known]]\npattern = \"^export/bug/internal-error/\"\nlink = \"https://github.com/pytorch/pytorch/issues/1\"\n",
     )
     .unwrap();
-    let report = |extra: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_shapefuzz"))
-            .arg("report")
-            .arg(&run)
-            .args(extra)
-            .output()
-            .unwrap()
-    };
+    let report = |extra: &[&str]| report_in(&run, extra);
     assert_eq!(
         report(&[]).status.code(),
         Some(1),
         "no file recorded: a new bug"
     );
-    let meta_path = run.join("campaign.json");
-    let mut meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
-    meta["known"] = serde_json::json!(known);
-    std::fs::write(&meta_path, meta.to_string()).unwrap();
+    record_in_meta(&run, "known", serde_json::json!(known));
     let out = report(&[]);
     assert_eq!(
         out.status.code(),
@@ -423,22 +412,9 @@ fn report_keeps_the_failing_classes_the_campaign_recorded() {
             Contract::AvoidableSpecialization,
         )],
     );
-    let report = |extra: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_shapefuzz"))
-            .arg("report")
-            .arg(&run)
-            .args(extra)
-            .output()
-            .unwrap()
-            .status
-            .code()
-    };
+    let report = |extra: &[&str]| report_in(&run, extra).status.code();
     assert_eq!(report(&[]), Some(0), "bug alone fails by default");
-    let meta_path = run.join("campaign.json");
-    let mut meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
-    meta["fail_on"] = serde_json::json!(["bug", "portability"]);
-    std::fs::write(&meta_path, meta.to_string()).unwrap();
+    record_in_meta(&run, "fail_on", serde_json::json!(["bug", "portability"]));
     assert_eq!(report(&[]), Some(1), "the recorded classes");
     assert_eq!(
         report(&["--fail-on", "bug"]),
@@ -446,4 +422,23 @@ fn report_keeps_the_failing_classes_the_campaign_recorded() {
         "--fail-on overrides"
     );
     std::fs::remove_dir_all(root).ok();
+}
+
+/// `shapefuzz report <run> <extra>`.
+fn report_in(run: &Path, extra: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_shapefuzz"))
+        .arg("report")
+        .arg(run)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// Sets `key` in a campaign's `campaign.json`, as a run would have recorded it.
+fn record_in_meta(run: &Path, key: &str, value: serde_json::Value) {
+    let path = run.join("campaign.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    meta[key] = value;
+    std::fs::write(&path, meta.to_string()).unwrap();
 }
