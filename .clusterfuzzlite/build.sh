@@ -4,6 +4,8 @@
 # binary, `<target>_seed_corpus.zip` from corpus/fuzz/<target>, and `<target>.options`.
 # export_diff runs real torch, so the pinned Python environment goes to
 # $OUT/shapefuzz-python, where the target looks for it; SHAPEFUZZ_BUNDLE_PYTHON=0 skips it.
+# It stops only on new bugs: the repository's known list (known-issues.toml, else
+# known-issues.example.toml) goes to $OUT/shapefuzz-known-issues.toml beside it.
 #
 # The builder passes its sanitizer through cargo-fuzz's defaults (nightly Rust);
 # CARGO_FUZZ_FLAGS adds flags, e.g. `--sanitizer none` on stable Rust.
@@ -14,7 +16,7 @@ set -euo pipefail
 cd "$SRC/shapefuzz"
 # Which targets: all, unless .clusterfuzzlite/targets names some (the PR workflow keeps to
 # the Rust-only ones, which need no torch).
-TARGETS="generate export_diff load_case"
+TARGETS="generate export_diff load_case render_record"
 if [ -f .clusterfuzzlite/targets ]; then
   TARGETS=$(tr -s ' \n' ' ' < .clusterfuzzlite/targets)
 fi
@@ -37,6 +39,13 @@ case " $TARGETS " in
   *" export_diff "*) WANT_PYTHON=1 ;;
   *) WANT_PYTHON=0 ;;
 esac
+if [ "$WANT_PYTHON" = 1 ]; then
+  if [ -f known-issues.toml ]; then
+    cp known-issues.toml "$OUT/shapefuzz-known-issues.toml"
+  else
+    cp known-issues.example.toml "$OUT/shapefuzz-known-issues.toml"
+  fi
+fi
 if [ "$WANT_PYTHON" = 1 ] && [ "${SHAPEFUZZ_BUNDLE_PYTHON:-1}" != 0 ]; then
   VENV="$OUT/shapefuzz-python"
   rm -rf "$VENV"

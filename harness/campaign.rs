@@ -1484,10 +1484,13 @@ fn group_detail(repro: &Repro, record: &Path) -> String {
     }
     match repro.class() {
         Some(Class::Bug) => {
+            // Folded: the job summary and a long night's file stay readable.
+            let script = repro.script();
             let _ = writeln!(
                 s,
-                "```python\n{}```\n",
-                crate::escape::markdown_fence(&repro.script())
+                "<details><summary>Reproducer ({} lines)</summary>\n\n```python\n{}```\n\n</details>\n",
+                script.lines().count(),
+                crate::escape::markdown_fence(&script)
             );
             if let Some(c) = repro.contract {
                 let _ = writeln!(s, "**The promise:** {}\n", c.promise());
@@ -1526,11 +1529,17 @@ fn group_detail(repro: &Repro, record: &Path) -> String {
 /// and the reports, regenerated. Needs no torch. Parts of different campaigns (seed,
 /// backend, generator, its configuration) or torch versions are refused, and so is an
 /// index that two parts recorded as different cases.
+///
+/// Shards must come whole: a shard given twice is refused before anything is written, and
+/// a missing or unfinished one (a lost or failed runner) fails the merge after its reports
+/// are written, naming the shard, unless `partial` accepts it; either way the reports say
+/// so.
 pub fn merge(
     out: &Path,
     parts: &[PathBuf],
     known: &KnownIssues,
     fail_on: &[Class],
+    partial: bool,
 ) -> Result<Summary> {
     let Some(first_dir) = parts.first() else {
         bail!("nothing to merge: name the campaign directories");
@@ -1561,6 +1570,7 @@ pub fn merge(
             );
         }
     }
+    let missing = missing_shards(parts, &metas)?;
     // Only now, with every part known to be one campaign's, is --out created (and held).
     let _lock = lock_out_dir(out)?;
     // A link in --out (a `findings` pointing elsewhere) would carry the merge's writes
@@ -1587,8 +1597,20 @@ pub fn merge(
     let mut torch: Option<(String, &PathBuf)> = None;
     let mut elapsed: f64 = 0.0;
     let mut status = RunStatus::Finished;
-    for d in parts {
+    // Shards that did not reach their limit (a runner that failed, was stopped, or died
+    // before its first report): present, but they leave cases unchecked, as a lost one does.
+    let mut unfinished: Vec<String> = vec![];
+    for (d, m) in parts.iter().zip(&metas) {
         let facts = RunFacts::read(d);
+        if let Some(k) = m.shard
+            && facts.status != RunStatus::Finished
+        {
+            let why = match facts.status {
+                RunStatus::Stopped => "stopped before its limit",
+                _ => "never finished (no final report)",
+            };
+            unfinished.push(format!("shard {k} {why} ({})", d.display()));
+        }
         if let Some(t) = facts.torch {
             match &torch {
                 Some((have, from)) if *have != t => bail!(
@@ -1711,6 +1733,17 @@ pub fn merge(
             .join(", ")
     );
     let mut notes = vec![note];
+    let mut gaps: Vec<String> = vec![];
+    if !missing.is_empty() {
+        gaps.push(format!("{} missing", shard_list(&missing)));
+    }
+    gaps.extend(unfinished);
+    let gaps = gaps.join("; ");
+    if !gaps.is_empty() {
+        notes.push(format!(
+            "Partial: {gaps}, so some of the campaign's cases were never checked."
+        ));
+    }
     if let Some(first) = repeated.first() {
         notes.push(format!(
             "{} repeated result line(s) kept once (first: {first}).",
@@ -1732,7 +1765,59 @@ pub fn merge(
         status,
         notes,
     };
-    regenerate(out, &facts, known, fail_on)
+    let summary = regenerate(out, &facts, known, fail_on)?;
+    if !gaps.is_empty() && !partial {
+        bail!(
+            "{gaps}: a lost or failed shard leaves its cases unchecked. The reports in {} cover what the shards checked; re-run the shard and merge again, or pass --partial to accept a partial campaign",
+            out.display()
+        );
+    }
+    Ok(summary)
+}
+
+/// The shards of the campaign that no part holds, when the parts are shards; a shard that
+/// two parts hold, or shards of different splits, are refused.
+fn missing_shards(parts: &[PathBuf], metas: &[CampaignMeta]) -> Result<Vec<Shard>> {
+    // A part that is a whole campaign (a copy) covers every index.
+    if metas.iter().any(|m| m.shard.is_none()) {
+        return Ok(vec![]);
+    }
+    let count = metas[0].shard().count;
+    let mut holder: BTreeMap<u64, &PathBuf> = BTreeMap::new();
+    for (d, m) in parts.iter().zip(metas) {
+        let k = m.shard();
+        if k.count != count {
+            bail!(
+                "{} is shard {k}, {} is shard {}: shards of different splits do not merge",
+                d.display(),
+                parts[0].display(),
+                metas[0].shard()
+            );
+        }
+        if let Some(other) = holder.insert(k.index, d) {
+            bail!(
+                "shard {k} is given twice ({} and {}): merge each shard once (a re-run shard replaces its first run)",
+                other.display(),
+                d.display()
+            );
+        }
+    }
+    // At most as many missing as the campaign has shards, and never more than we list.
+    Ok((0..count)
+        .filter(|i| !holder.contains_key(i))
+        .map(|index| Shard { index, count })
+        .collect())
+}
+
+/// "shard 2/4", "shards 2/4, 3/4", or the first few of a long list.
+fn shard_list(shards: &[Shard]) -> String {
+    const SHOWN: usize = 8;
+    let mut names: Vec<String> = shards.iter().take(SHOWN).map(Shard::to_string).collect();
+    if shards.len() > SHOWN {
+        names.push(format!("and {} more", shards.len() - SHOWN));
+    }
+    let noun = if shards.len() == 1 { "shard" } else { "shards" };
+    format!("{noun} {}", names.join(", "))
 }
 
 /// What a campaign directory's reports say beyond its results: the torch, the time, how far

@@ -309,6 +309,11 @@ enum Command {
         /// campaign.json records, else bug].
         #[arg(long, value_delimiter = ',', value_parser = parse_class)]
         fail_on: Option<Vec<Class>>,
+        /// Accept parts that are not all the campaign's shards (a runner was lost): the
+        /// reports say which shards are missing. Without it a missing shard fails the merge
+        /// (exit 2) after the reports are written.
+        #[arg(long)]
+        partial: bool,
     },
     /// Rewrite a campaign directory's reports (summary.md, summary.json, junit.xml,
     /// report.html) from its results and finding records, e.g. after editing the known-issues
@@ -599,7 +604,8 @@ fn run(cli: Cli) -> Result<i32> {
             out,
             known,
             fail_on,
-        } => cmd_merge(&parts, &out, known.as_deref(), fail_on.as_deref()),
+            partial,
+        } => cmd_merge(&parts, &out, known.as_deref(), fail_on.as_deref(), partial),
         Command::Known { from, file, class } => cmd_known(&from, file.as_deref(), &class),
         Command::Explain { term } => cmd_explain(term.as_deref()),
         Command::Probe {
@@ -1220,6 +1226,7 @@ fn cmd_merge(
     out: &Path,
     known: Option<&Path>,
     fail_on: Option<&[Class]>,
+    partial: bool,
 ) -> Result<i32> {
     // The parts' own known-issues file and failing classes, unless given others (parts
     // of one campaign share them); merge itself names what is wrong with a part.
@@ -1235,7 +1242,7 @@ fn cmd_merge(
         Some(meta) => meta.fail_on_or(fail_on),
         None => fail_on.map_or(vec![Class::Bug], <[Class]>::to_vec),
     };
-    let summary = campaign::merge(out, parts, &known, &fail_on)?;
+    let summary = campaign::merge(out, parts, &known, &fail_on, partial)?;
     eprintln!(
         "merged {} part(s): {} cases: {}; {} new failing root cause(s), {} known group(s); reports in {}",
         parts.len(),

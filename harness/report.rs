@@ -19,6 +19,50 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// Most bytes `summary.md` holds: GitHub's job summary takes 1 MiB per step, and the
+/// nightly workflow appends the file whole.
+pub const SUMMARY_MD_LIMIT: usize = 1_000_000;
+
+/// `text` cut to at most `limit` bytes at the start of a section (a `#` heading outside any
+/// code fence), with a last line saying what was left out; unchanged when it fits. A cut
+/// never falls inside a fence or a `<details>` block, so what remains renders as written.
+pub fn trim_markdown(text: String, limit: usize) -> String {
+    if text.len() <= limit {
+        return text;
+    }
+    const TAIL: usize = 200;
+    let budget = limit.saturating_sub(TAIL);
+    let mut cut = 0;
+    let mut at = 0;
+    let mut in_fence = false;
+    let mut details = 0i64;
+    for line in text.split_inclusive('\n') {
+        if at + line.len() > budget {
+            break;
+        }
+        let t = line.trim_start();
+        if t.starts_with("```") {
+            in_fence = !in_fence;
+        } else if !in_fence {
+            if t.starts_with('#') && details == 0 {
+                cut = at;
+            }
+            details += t.matches("<details>").count() as i64;
+            details -= t.matches("</details>").count() as i64;
+        }
+        at += line.len();
+    }
+    let left = text.len() - cut;
+    let mut out = text[..cut].to_string();
+    let _ = std::fmt::Write::write_fmt(
+        &mut out,
+        format_args!(
+            "\n*{left} more bytes left out to keep this summary within {limit} bytes: report.html and summary.json hold everything.*\n"
+        ),
+    );
+    out
+}
+
 /// One entry of `known-issues.toml`.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -97,14 +141,20 @@ impl KnownIssues {
         }
         let text = crate::ir::read_bounded(path)
             .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
-        let file: KnownFile = toml::from_str(&text).map_err(|e| {
+        let mut known = Self::parse(&text, &path.display().to_string())?;
+        known.path = std::path::absolute(path).ok();
+        Ok(known)
+    }
+
+    /// Reads the text of a `known-issues.toml`; `name` says where it came from in errors.
+    pub fn parse(text: &str, name: &str) -> anyhow::Result<KnownIssues> {
+        let file: KnownFile = toml::from_str(text).map_err(|e| {
             let msg = e.message().to_string();
-            anyhow::anyhow!("{}: not a known-issues file ({msg}); expected [[known]] tables with pattern, link, note", path.display())
+            anyhow::anyhow!("{name}: not a known-issues file ({msg}); expected [[known]] tables with pattern, link, note")
         })?;
         if file.known.len() > MAX_KNOWN_ENTRIES {
             anyhow::bail!(
-                "{}: {} entries, above the limit of {MAX_KNOWN_ENTRIES}; one entry per root cause is enough",
-                path.display(),
+                "{name}: {} entries, above the limit of {MAX_KNOWN_ENTRIES}; one entry per root cause is enough",
                 file.known.len()
             );
         }
@@ -112,8 +162,7 @@ impl KnownIssues {
         for (n, k) in file.known.into_iter().enumerate() {
             let re = known_pattern(&k.pattern).map_err(|why| {
                 anyhow::anyhow!(
-                    "{}: entry {} ({}): pattern {:?} {why}",
-                    path.display(),
+                    "{name}: entry {} ({}): pattern {:?} {why}",
                     n + 1,
                     crate::escape::python_comment(&k.link),
                     k.pattern.chars().take(80).collect::<String>()
@@ -124,14 +173,13 @@ impl KnownIssues {
         let pending = entries.iter().filter(|(_, k)| !k.counts()).count();
         if pending > 0 {
             eprintln!(
-                "shapefuzz: {}: {pending} entr{} with a TODO link do not count until the upstream link is filled in",
-                path.display(),
+                "shapefuzz: {name}: {pending} entr{} with a TODO link do not count until the upstream link is filled in",
                 if pending == 1 { "y" } else { "ies" }
             );
         }
         Ok(KnownIssues {
             entries,
-            path: std::path::absolute(path).ok(),
+            path: None,
         })
     }
 
@@ -838,6 +886,11 @@ impl Summary {
             fail_on.join(", "),
             self.known_findings
         );
+        for n in &self.notes {
+            let _ = writeln!(s, "{}\n", md(n));
+        }
+        self.markdown_groups(&mut s, detail);
+        let _ = writeln!(s, "\n## The run\n");
         let counted = if self.by_backend.is_empty() {
             "cases"
         } else {
@@ -866,8 +919,9 @@ impl Summary {
             );
             let _ = writeln!(s, "{}", self.backend_table());
         }
-        for n in &self.notes {
-            let _ = writeln!(s, "\n{}", md(n));
+        let _ = writeln!(s, "\n| verdict | cases |\n|---|---|");
+        for (v, c) in &self.verdicts {
+            let _ = writeln!(s, "| {v} | {c} |");
         }
         if !self.stale_known.is_empty() {
             let _ = writeln!(
@@ -878,10 +932,13 @@ impl Summary {
                 let _ = writeln!(s, "- `{}` {}", md_code(&k.pattern), link_md(&k.link));
             }
         }
-        let _ = writeln!(s, "\n| verdict | cases |\n|---|---|");
-        for (v, c) in &self.verdicts {
-            let _ = writeln!(s, "| {v} | {c} |");
-        }
+        trim_markdown(s, SUMMARY_MD_LIMIT)
+    }
+
+    /// The groups of `markdown`, by class: bugs by root cause, portability notes, expected
+    /// and unjudged groups as tables.
+    fn markdown_groups(&self, s: &mut String, detail: &dyn Fn(&SignatureEntry) -> Option<String>) {
+        use std::fmt::Write;
         let header = |s: &mut String, e: &SignatureEntry| {
             let _ = writeln!(s, "#### `{}`\n", md_code(&e.signature));
             let _ = writeln!(
@@ -937,14 +994,14 @@ impl Summary {
         };
         if self.groups_of(Class::Bug).next().is_some() {
             let _ = writeln!(s, "\n## Bugs (torch broke its contract)\n");
-            by_cause(&mut s, Class::Bug);
+            by_cause(s, Class::Bug);
         }
         if self.groups_of(Class::Portability).next().is_some() {
             let _ = writeln!(
                 s,
                 "\n## Notes for model authors (portability: silently wrong answers at 0/1 first, then specializations the model does not force)\n"
             );
-            by_cause(&mut s, Class::Portability);
+            by_cause(s, Class::Portability);
         }
         let exp: Vec<&SignatureEntry> = self.groups_of(Class::Expected).collect();
         if !exp.is_empty() {
@@ -979,7 +1036,6 @@ impl Summary {
                 );
             }
         }
-        s
     }
 
     /// Fills in each group's finding record and repro command from the files in

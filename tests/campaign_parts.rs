@@ -224,6 +224,7 @@ fn merge_joins_parts_by_index_and_keeps_the_smallest_record_per_group() {
         &[a.clone(), b.clone()],
         &KnownIssues::none(),
         &[Class::Bug],
+        false,
     )
     .unwrap();
     assert_eq!(s.cases, 2);
@@ -252,6 +253,7 @@ fn merge_joins_parts_by_index_and_keeps_the_smallest_record_per_group() {
         &[a.clone(), b.clone()],
         &KnownIssues::none(),
         &[Class::Bug],
+        false,
     )
     .unwrap_err();
     assert!(e.to_string().contains("already holds a campaign"), "{e}");
@@ -268,6 +270,7 @@ fn merge_joins_parts_by_index_and_keeps_the_smallest_record_per_group() {
         &[a.clone(), c.clone()],
         &KnownIssues::none(),
         &[Class::Bug],
+        false,
     )
     .unwrap_err()
     .to_string();
@@ -285,6 +288,7 @@ fn merge_joins_parts_by_index_and_keeps_the_smallest_record_per_group() {
         &[a.clone(), d],
         &KnownIssues::none(),
         &[Class::Bug],
+        false,
     )
     .unwrap_err()
     .to_string();
@@ -302,6 +306,7 @@ fn merge_joins_parts_by_index_and_keeps_the_smallest_record_per_group() {
         &[bad],
         &KnownIssues::none(),
         &[Class::Bug],
+        false,
     )
     .unwrap_err()
     .to_string();
@@ -441,4 +446,138 @@ fn record_in_meta(run: &Path, key: &str, value: serde_json::Value) {
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     meta[key] = value;
     std::fs::write(&path, meta.to_string()).unwrap();
+}
+
+#[test]
+fn merge_fails_on_a_missing_shard_and_refuses_one_given_twice() {
+    let root = tmp("shards");
+    let sig = "export/portability/avoidable-specialization/append_value:pad/site";
+    let shard = |name: &str, k: &str, index: u64| {
+        let d = root.join(name);
+        part(
+            &d,
+            5,
+            Some(k),
+            &[judged(
+                index,
+                case_seed(5, index),
+                sig,
+                Contract::AvoidableSpecialization,
+            )],
+        );
+        d
+    };
+    let one = shard("one", "1/3", 0);
+    let three = shard("three", "3/3", 2);
+    // Shard 2 of 3 was lost: the reports are written and say so, and the merge fails.
+    let out = root.join("merged");
+    let e = merge(
+        &out,
+        &[one.clone(), three.clone()],
+        &KnownIssues::none(),
+        &[Class::Bug],
+        false,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("shard 2/3 missing") && e.contains("--partial"),
+        "{e}"
+    );
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("shard 2/3 missing"), "{md}");
+    // --partial accepts it, and the report still says which shard is missing.
+    let s = merge(
+        &root.join("partial"),
+        &[one.clone(), three.clone()],
+        &KnownIssues::none(),
+        &[Class::Bug],
+        true,
+    )
+    .unwrap();
+    assert_eq!(s.cases, 2);
+    assert!(
+        s.notes.iter().any(|n| n.contains("shard 2/3 missing")),
+        "{:?}",
+        s.notes
+    );
+    // The same shard twice (a re-run uploaded beside its first run): refused, nothing written.
+    let again = shard("again", "1/3", 0);
+    let twice = root.join("twice");
+    let e = merge(
+        &twice,
+        &[one.clone(), again, three.clone()],
+        &KnownIssues::none(),
+        &[Class::Bug],
+        true,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("shard 1/3 is given twice"), "{e}");
+    assert!(!twice.join("results.jsonl").exists());
+    // Shards of another split: refused.
+    let other = shard("other", "2/4", 1);
+    let e = merge(
+        &root.join("split"),
+        &[one.clone(), other],
+        &KnownIssues::none(),
+        &[Class::Bug],
+        true,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("different splits"), "{e}");
+    // All three: merges cleanly.
+    let two = shard("two", "2/3", 1);
+    let s = merge(
+        &root.join("whole"),
+        &[one, two, three],
+        &KnownIssues::none(),
+        &[Class::Bug],
+        false,
+    )
+    .unwrap();
+    assert_eq!(s.cases, 3);
+    assert!(
+        !s.notes.iter().any(|n| n.contains("missing")),
+        "{:?}",
+        s.notes
+    );
+    std::fs::remove_dir_all(root).ok();
+}
+
+proptest! {
+    /// summary.md cut to the job-summary limit: within it, and never inside a code fence or
+    /// a folded block, so what is left renders as written.
+    #[test]
+    fn summary_md_is_trimmed_between_sections(
+        sections in proptest::collection::vec((0usize..40, 0usize..3, any::<bool>()), 1..40),
+        limit in 300usize..6000,
+    ) {
+        let mut text = String::from("# shapefuzz campaign\n\nheadline\n");
+        for (i, (lines, kind, folded)) in sections.iter().enumerate() {
+            text += &format!("\n#### `export/bug/x/op{i}/site`\n\n> message {i}\n\n");
+            if *folded {
+                text += "<details><summary>Reproducer</summary>\n\n";
+            }
+            text += if *kind == 0 { "```python\n" } else { "```diff\n" };
+            for l in 0..*lines {
+                text += &format!("# line {l} of a long script\n");
+            }
+            text += "```\n";
+            if *folded {
+                text += "\n</details>\n";
+            }
+        }
+        let trimmed = shapefuzz::report::trim_markdown(text.clone(), limit);
+        if text.len() <= limit {
+            prop_assert_eq!(&trimmed, &text);
+        } else {
+            prop_assert!(trimmed.len() <= limit, "{} > {limit}", trimmed.len());
+            prop_assert!(trimmed.contains("more bytes left out"));
+            let fences = trimmed.lines().filter(|l| l.starts_with("```")).count();
+            prop_assert_eq!(fences % 2, 0);
+            prop_assert_eq!(trimmed.matches("<details>").count(), trimmed.matches("</details>").count());
+        }
+    }
 }

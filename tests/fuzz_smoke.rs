@@ -1,7 +1,8 @@
 //! The `fuzz/` crate in CI: its oracle smoke tests, the libFuzzer targets built the way
 //! `cargo fuzz build --sanitizer none` builds them (stable Rust, coverage instrumentation,
 //! `--cfg fuzzing`; no cargo-fuzz needed), a bounded `generate` run, and `export_diff`
-//! stopping on a torch bug (its default class) from the committed corpus.
+//! running its committed corpus clean on the known list it carries, and stopping on a
+//! torch bug from it when that list is empty.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -106,17 +107,36 @@ fn fuzz_crate_smoke_tests_and_libfuzzer_targets() {
     assert!(log.contains("Done 20000 runs"), "{log}");
     std::fs::remove_dir_all(corpus).ok();
 
-    // `export_diff`: the committed corpus reaches a torch bug; the artifact converts into a
-    // reproducer that exits 1.
+    // `export_diff`: the committed corpus reaches three torch bugs, all in the known list the
+    // target was built with, so by default its seeds run clean (8 seeds and libFuzzer's
+    // empty input: 9 runs).
     let corpus = scratch("diff-corpus");
     let artifacts = scratch("diff-artifacts");
-    let out = Command::new(bin.join("export_diff"))
-        .arg("-runs=16")
-        .arg(format!("-artifact_prefix={}/", artifacts.display()))
-        .arg(&corpus)
-        .arg(root().join("corpus/fuzz/export_diff"))
-        .output()
-        .unwrap();
+    let diff = |known: Option<&Path>| {
+        let mut cmd = Command::new(bin.join("export_diff"));
+        cmd.arg("-runs=9")
+            .arg(format!("-artifact_prefix={}/", artifacts.display()))
+            .arg(&corpus)
+            .arg(root().join("corpus/fuzz/export_diff"))
+            .env_remove("SHAPEFUZZ_FAIL_ON")
+            .env_remove("SHAPEFUZZ_KNOWN");
+        if let Some(k) = known {
+            cmd.env("SHAPEFUZZ_KNOWN", k);
+        }
+        cmd.output().unwrap()
+    };
+    let out = diff(None);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "export_diff stopped on a known bug:\n{log}"
+    );
+    assert!(log.contains("Done 9 runs"), "{log}");
+    // With an empty known list the first of them stops it; the artifact converts into a
+    // reproducer that exits 1.
+    let empty = artifacts.with_extension("known.toml");
+    std::fs::write(&empty, "").unwrap();
+    let out = diff(Some(&empty));
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success(),
@@ -162,4 +182,5 @@ fn fuzz_crate_smoke_tests_and_libfuzzer_targets() {
     for d in [corpus, artifacts] {
         std::fs::remove_dir_all(d).ok();
     }
+    std::fs::remove_file(empty).ok();
 }

@@ -234,6 +234,8 @@ fn part(dir: &Path, shard: &str, lines: &[(u64, u64)], torn: bool) {
         text += "{\"index\": 9";
     }
     std::fs::write(dir.join("results.jsonl"), text).unwrap();
+    let summary = serde_json::json!({"torch": "2.15.0", "elapsed_s": 2.0, "status": "finished"});
+    std::fs::write(dir.join("summary.json"), summary.to_string()).unwrap();
 }
 
 #[test]

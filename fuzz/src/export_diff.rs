@@ -2,9 +2,12 @@
 //!
 //! One worker pool serves the whole process (libFuzzer calls the target in a loop), started
 //! once by `init` before the first input. Only a finding of a class in `SHAPEFUZZ_FAIL_ON`
-//! (comma-separated; default `bug`; empty or `none` for none) whose signature the
-//! known-issues file named by `SHAPEFUZZ_KNOWN` does not list is reported, so a campaign
-//! stops only on what is new and worth a report. What the harness itself cannot do (no
+//! (comma-separated; default `bug`; empty or `none` for none) whose signature the known
+//! list does not match is reported, so a campaign stops only on what is new and worth a
+//! report: by-design and portability findings never stop it, nor do known torch bugs.
+//! The known list: the file `SHAPEFUZZ_KNOWN` names, else `shapefuzz-known-issues.toml`
+//! next to the executable (where `.clusterfuzzlite/build.sh` bundles the repository's
+//! list), else the repository's `known-issues.example.toml` the target was built with. What the harness itself cannot do (no
 //! Python, no torch, no worker) is never a finding: `init` says so and exits before any
 //! input, and a case the harness could not judge (poisoned, out of memory) has no class.
 //!
@@ -53,14 +56,33 @@ fn pool() -> &'static Pool {
 /// Starts the worker pool (libFuzzer's initialize hook), so that a missing Python or torch
 /// ends the process with a clear error before the first input, never as an input's crash.
 pub fn init() {
+    known();
+    fail_on();
     pool();
 }
 
+/// The known list the target was built with.
+const BUILT_WITH: &str = include_str!("../../known-issues.example.toml");
+
 fn known() -> &'static KnownIssues {
     static KNOWN: OnceLock<KnownIssues> = OnceLock::new();
-    KNOWN.get_or_init(|| match std::env::var_os("SHAPEFUZZ_KNOWN") {
-        Some(p) => KnownIssues::load(std::path::Path::new(&p)).unwrap_or_else(|e| panic!("{e}")),
-        None => KnownIssues::none(),
+    KNOWN.get_or_init(|| {
+        let bundled = std::env::current_exe()
+            .ok()
+            .and_then(|e| Some(e.parent()?.join("shapefuzz-known-issues.toml")))
+            .filter(|p| p.is_file());
+        let loaded = match std::env::var_os("SHAPEFUZZ_KNOWN").map(std::path::PathBuf::from) {
+            Some(p) => KnownIssues::load(&p),
+            None => match bundled {
+                Some(p) => KnownIssues::load(&p),
+                None => KnownIssues::parse(BUILT_WITH, "known-issues.example.toml (built in)"),
+            },
+        };
+        loaded.unwrap_or_else(|e| {
+            // A broken list is the harness's problem, not an input's crash.
+            eprintln!("shapefuzz: harness error, not a finding: {e}");
+            std::process::exit(2)
+        })
     })
 }
 
@@ -72,9 +94,10 @@ fn fail_on() -> &'static [Class] {
             .split(',')
             .map(|c| {
                 Class::parse(c.trim()).unwrap_or_else(|| {
-                    panic!(
-                        "SHAPEFUZZ_FAIL_ON: unknown class {c:?} (use bug, portability, expected)"
-                    )
+                    eprintln!(
+                        "shapefuzz: harness error, not a finding: SHAPEFUZZ_FAIL_ON: unknown class {c:?} (use bug, portability, expected, or none)"
+                    );
+                    std::process::exit(2)
                 })
             })
             .collect(),

@@ -116,6 +116,19 @@ pub fn venv_dir() -> PathBuf {
 
 const READY_MARKER: &str = ".shapefuzz-ready";
 
+/// Whether a built environment can be used as it is: its build finished, and the interpreter
+/// its `bin/python` links to is still there. A venv links to the Python it was made from, so
+/// a runner whose Python was updated (a restored cache on a new patch release) holds a venv
+/// whose marker is there and whose interpreter is not: that one is rebuilt, not trusted.
+fn is_ready(venv: &Path) -> bool {
+    venv.join(READY_MARKER).exists() && venv.join("bin").join("python").exists()
+}
+
+/// A venv whose build finished but whose interpreter is gone.
+fn lost_its_interpreter(venv: &Path) -> bool {
+    venv.join(READY_MARKER).exists() && !venv.join("bin").join("python").exists()
+}
+
 impl PythonEnv {
     /// Finds the environment, creating it when missing. `SHAPEFUZZ_PYTHON` (or `python`)
     /// names an interpreter to use as is, without a managed venv.
@@ -151,7 +164,13 @@ impl PythonEnv {
             Some(p) => (p, None),
             None => {
                 let venv = venv_dir();
-                if !venv.join(READY_MARKER).exists() {
+                if lost_its_interpreter(&venv) {
+                    eprintln!(
+                        "shapefuzz: the Python environment {} lost its interpreter (the Python it was made from was updated or removed); rebuilding it",
+                        venv.display()
+                    );
+                }
+                if !is_ready(&venv) {
                     create_venv(&venv, show_progress)?;
                 }
                 let recorded = std::fs::read_to_string(venv.join(READY_MARKER))
@@ -359,7 +378,7 @@ fn take_lock(venv: &Path) -> Result<Option<BuildLock>, EnvError> {
                 return Ok(Some(BuildLock(lock)));
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                if venv.join(READY_MARKER).exists() {
+                if is_ready(venv) {
                     return Ok(None);
                 }
                 let holder = std::fs::read_to_string(&lock)
@@ -562,7 +581,7 @@ pub fn install_locked(
     let Some(_lock) = take_lock(venv)? else {
         return Ok(python);
     };
-    if venv.join(READY_MARKER).exists() {
+    if is_ready(venv) {
         return Ok(python);
     }
     let bar = progress_spinner(show_progress, want.unwrap_or("from the lock"));
@@ -762,6 +781,26 @@ fn progress_spinner(show: bool, torch: &str) -> indicatif::ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_venv_whose_interpreter_is_gone_is_rebuilt_not_trusted() {
+        // The layout a restored cache leaves after the runner's Python was updated: the
+        // marker is there, bin/python links to a toolcache path that no longer exists.
+        let venv = std::env::temp_dir().join(format!("shapefuzz-venv-gone-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&venv);
+        std::fs::create_dir_all(venv.join("bin")).unwrap();
+        std::fs::write(venv.join(READY_MARKER), "2.15.0").unwrap();
+        let gone = venv.join("toolcache-3.12.7-python3");
+        std::fs::write(&gone, "").unwrap();
+        std::os::unix::fs::symlink(&gone, venv.join("bin/python")).unwrap();
+        assert!(is_ready(&venv) && !lost_its_interpreter(&venv));
+        std::fs::remove_file(&gone).unwrap();
+        assert!(!is_ready(&venv) && lost_its_interpreter(&venv));
+        // A build that never finished is neither ready nor a lost interpreter.
+        std::fs::remove_file(venv.join(READY_MARKER)).unwrap();
+        assert!(!is_ready(&venv) && !lost_its_interpreter(&venv));
+        std::fs::remove_dir_all(&venv).ok();
+    }
 
     #[test]
     fn the_lock_pins_what_the_requirements_pin_each_with_hashes() {

@@ -1,13 +1,15 @@
 //! `report.html`: one self-contained page per campaign, for a person to look at.
 //!
-//! It holds, without any network at view time: the run's facts and class counts; a
-//! findings-over-time chart (distinct groups per class, cumulative) and a cases/s chart,
-//! from the timestamps of `results.jsonl`; every group by class, bugs first, with its
-//! reproducer or workaround diff, and for a group with per-dim data a strip of the sizes
-//! eager takes the same path on against the sizes the exported program accepts; and a
-//! coverage table of op kinds (cases, findings by class). Charts are SVG drawn by
-//! `plotters` at report time. Every foreign string is escaped for HTML; the page's one small
-//! script only filters groups by class and counts the charts.
+//! It holds, without any network at view time: first, on the first screen, the new bug
+//! root causes, each a title, one line and a link to its section; an index of every group;
+//! the run's facts and class counts; a findings-over-time chart (distinct groups per class,
+//! cumulative) and a cases/s chart, from the timestamps of `results.jsonl`; every group by
+//! class, bugs first, with its reproducer or workaround diff folded, and for a group with
+//! per-dim data a strip of the sizes eager takes the same path on against the sizes the
+//! exported program accepts; a coverage table of op kinds (cases, findings by class); and
+//! the known-issue entries that matched nothing. Charts are SVG drawn by `plotters` at
+//! report time. Every foreign string is escaped for HTML; the page's one small script only
+//! filters groups by class and counts the charts.
 
 use super::{GroupDetail, SignatureEntry, Summary};
 use crate::corpus::ResultLine;
@@ -40,6 +42,9 @@ pub fn render(
         esc(&title)
     );
     let _ = writeln!(s, "<h1>{}</h1>", esc(&title));
+    headline(&mut s, summary);
+    new_bugs(&mut s, summary);
+    index(&mut s, summary);
     facts(&mut s, summary);
     let timeline = Timeline::of(lines);
     let _ = writeln!(s, "<h2>Over time</h2><div class=\"charts\">");
@@ -56,6 +61,7 @@ pub fn render(
     let _ = writeln!(s, "</div>");
     groups(&mut s, summary, details);
     coverage(&mut s, lines);
+    stale_known(&mut s, summary);
     let _ = write!(s, "<script>{SCRIPT}</script>\n</body></html>\n");
     s
 }
@@ -69,14 +75,20 @@ figcaption{font-size:.85em;color:#555;max-width:640px}\
 .group.bug{border-color:#c82828}.group.portability{border-color:#dc8c14}\
 code,pre{font-family:ui-monospace,monospace;font-size:.85em}pre{background:#f3f3f3;padding:.6em;overflow-x:auto}\
 .sig{font-weight:600;word-break:break-all}.meta{color:#555;font-size:.9em}.filters label{margin-right:1em}\
-.status{padding:.4em .8em;background:#fff3cd;border:1px solid #e0c060}";
+.status{padding:.4em .8em;background:#fff3cd;border:1px solid #e0c060}\
+#new-bugs ol{padding-left:1.4em}#new-bugs li{margin:.35em 0}#new-bugs .title{font-weight:600}\
+#new-bugs .line{color:#444;font-size:.9em;display:block}\
+#index ul{columns:2;font-size:.85em;padding-left:1.2em}#index li{break-inside:avoid;word-break:break-all}\
+.dimlabel{font-size:.85em;margin:.3em 0 0}";
 
 const SCRIPT: &str = "document.querySelectorAll('.filters input').forEach(function(box){\
 box.addEventListener('change',function(){\
 document.querySelectorAll('.group.'+box.value).forEach(function(g){g.hidden=!box.checked;});});});\
 document.body.dataset.charts=String(document.querySelectorAll('figure.chart svg').length);";
 
-fn facts(s: &mut String, summary: &Summary) {
+/// The run in a line, and what must be read before anything else (its status, notes such
+/// as missing shards).
+fn headline(s: &mut String, summary: &Summary) {
     let status = match summary.status {
         super::RunStatus::Running => {
             "In progress: written while cases still ran; findings are as seen, not yet reduced."
@@ -111,6 +123,163 @@ fn facts(s: &mut String, summary: &Summary) {
         "<p><strong>{} new root cause(s) of a failing class; {} known group(s).</strong></p>",
         summary.new_failing, summary.known_findings
     );
+    for n in &summary.notes {
+        let _ = writeln!(s, "<p class=\"status\">{}</p>", esc(n));
+    }
+}
+
+/// The group's anchor on the page.
+fn anchor(i: usize) -> String {
+    format!("g-{i}")
+}
+
+/// A group's title: its contract outcome, culprit and torch site, from its signature
+/// (`backend/class/contract/culprit/site`).
+fn title(e: &SignatureEntry) -> String {
+    let mut parts = e.signature.splitn(5, '/');
+    let backend = parts.next().unwrap_or("");
+    let _class = parts.next();
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(contract), Some(culprit), Some(site)) => {
+            let on = if backend == "export" {
+                String::new()
+            } else {
+                format!(" [{backend}]")
+            };
+            let culprit = if culprit == "-" {
+                String::new()
+            } else {
+                format!(": {culprit}")
+            };
+            let site = if site == "-" {
+                String::new()
+            } else {
+                format!(" in {site}")
+            };
+            format!("{contract}{culprit}{site}{on}")
+        }
+        _ => e.signature.clone(),
+    }
+}
+
+/// The first line of a message, cut to a line's length.
+fn one_line(message: &str) -> String {
+    let line = message.lines().next().unwrap_or("");
+    if line.chars().count() > 200 {
+        format!("{}…", line.chars().take(200).collect::<String>())
+    } else {
+        line.to_string()
+    }
+}
+
+/// The new bug root causes: what a maintainer opens the page for, so it comes first. One
+/// entry per root cause (its worst signature), linking to the group.
+fn new_bugs(s: &mut String, summary: &Summary) {
+    let mut seen = HashSet::new();
+    let firsts: Vec<(usize, &SignatureEntry)> = summary
+        .signatures
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.class == Some(Class::Bug) && e.is_new())
+        .filter(|(_, e)| seen.insert(e.root_cause.as_str()))
+        .collect();
+    let _ = writeln!(
+        s,
+        "<section id=\"new-bugs\"><h2>New bugs: {} root cause(s)</h2>",
+        firsts.len()
+    );
+    if firsts.is_empty() {
+        let _ = writeln!(s, "<p>No new bug root cause in this campaign.</p>");
+    } else {
+        let _ = writeln!(s, "<ol>");
+        for (i, e) in &firsts {
+            let more = summary
+                .signatures
+                .iter()
+                .filter(|o| o.root_cause == e.root_cause && o.signature != e.signature)
+                .count();
+            let more = if more > 0 {
+                format!(", {more} more signature(s) of this root cause")
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                s,
+                "<li><a class=\"title\" href=\"#{}\">{}</a><span class=\"line\">{}</span><span class=\"meta\">{} case(s){more}</span></li>",
+                anchor(*i),
+                esc(&title(e)),
+                esc(&one_line(&e.message)),
+                e.count
+            );
+        }
+        let _ = writeln!(s, "</ol>");
+    }
+    let count = |class: Class, new: bool| {
+        summary
+            .signatures
+            .iter()
+            .filter(|e| e.class == Some(class) && e.is_new() == new)
+            .count()
+    };
+    let _ = writeln!(
+        s,
+        "<p class=\"meta\">Also: {} known bug group(s) · <a href=\"#portability\">{} note(s) for model authors</a> (portability) · <a href=\"#expected\">{} expected group(s)</a> · <a href=\"#run\">the run</a></p></section>",
+        count(Class::Bug, false),
+        count(Class::Portability, true) + count(Class::Portability, false),
+        count(Class::Expected, true) + count(Class::Expected, false),
+    );
+}
+
+/// Every group, by section, linked.
+fn index(s: &mut String, summary: &Summary) {
+    let _ = writeln!(s, "<nav id=\"index\"><h2>Index</h2>");
+    for (class, heading) in SECTIONS {
+        let members: Vec<(usize, &SignatureEntry)> = summary
+            .signatures
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.class == class)
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "<details><summary>{heading} ({})</summary><ul>",
+            members.len()
+        );
+        for (i, e) in members {
+            let known = if e.is_new() { "" } else { " (known)" };
+            let _ = writeln!(
+                s,
+                "<li><a href=\"#{}\">{}</a>{known}</li>",
+                anchor(i),
+                esc(&title(e))
+            );
+        }
+        let _ = writeln!(s, "</ul></details>");
+    }
+    let _ = writeln!(s, "</nav>");
+}
+
+/// The page's sections of groups, in order, with their headings.
+const SECTIONS: [(Option<Class>, &str); 4] = [
+    (Some(Class::Bug), "Bugs"),
+    (
+        Some(Class::Portability),
+        "Notes for model authors (portability)",
+    ),
+    (Some(Class::Expected), "Expected"),
+    (None, "Not judged"),
+];
+
+fn section_id(class: Option<Class>) -> &'static str {
+    class.map_or("unjudged", Class::name)
+}
+
+/// The run's tables: counts per class and per backend.
+fn facts(s: &mut String, summary: &Summary) {
+    let _ = writeln!(s, "<h2 id=\"run\">The run</h2>");
     let counted = if summary.by_backend.is_empty() {
         "cases"
     } else {
@@ -158,11 +327,15 @@ fn facts(s: &mut String, summary: &Summary) {
             "</table><p>Per backend: checks (groups); a backend's finding that is the exported program's own is counted as same as export and forms no group.</p>"
         );
     }
-    for n in &summary.notes {
-        let _ = writeln!(s, "<p>{}</p>", esc(n));
-    }
+}
+
+/// Known-issue entries that matched nothing: housekeeping for the file's owner, last.
+fn stale_known(s: &mut String, summary: &Summary) {
     if !summary.stale_known.is_empty() {
-        let _ = writeln!(s, "<p>Known-issue entries that matched nothing:</p><ul>");
+        let _ = writeln!(
+            s,
+            "<h2 id=\"stale\">Known-issue entries that matched nothing</h2><p>Fixed upstream, or worth a look.</p><ul>"
+        );
         for k in &summary.stale_known {
             let _ = writeln!(
                 s,
@@ -341,12 +514,26 @@ fn groups(s: &mut String, summary: &Summary, details: &BTreeMap<String, GroupDet
          <label><input type=\"checkbox\" value=\"expected\" checked> expected</label>\
          <label><input type=\"checkbox\" value=\"unjudged\" checked> not judged</label></p>"
     );
-    for e in &summary.signatures {
+    let mut section: Option<Option<Class>> = None;
+    for (i, e) in summary.signatures.iter().enumerate() {
+        if section != Some(e.class) {
+            section = Some(e.class);
+            let heading = SECTIONS
+                .iter()
+                .find(|(c, _)| *c == e.class)
+                .map_or("Groups", |(_, h)| h);
+            let _ = writeln!(s, "<h2 id=\"{}\">{heading}</h2>", section_id(e.class));
+        }
         let class = e.class.map_or("unjudged", Class::name);
-        let _ = writeln!(s, "<div class=\"group {class}\">");
+        let label = match e.class {
+            Some(Class::Portability) => "note for model authors",
+            _ => class,
+        };
+        let _ = writeln!(s, "<div class=\"group {class}\" id=\"{}\">", anchor(i));
+        let _ = writeln!(s, "<h3>{}</h3>", esc(&title(e)));
         let _ = writeln!(
             s,
-            "<div class=\"sig\">{class}: <code>{}</code></div>",
+            "<div class=\"sig\">{label}: <code>{}</code></div>",
             esc(&e.signature)
         );
         if e.root_cause != e.signature {
@@ -377,7 +564,8 @@ fn groups(s: &mut String, summary: &Summary, details: &BTreeMap<String, GroupDet
                 Some(diff) => {
                     let _ = writeln!(
                         s,
-                        "<details open><summary>Workaround</summary><pre>{}</pre></details>",
+                        "<details><summary>Workaround ({} lines)</summary><pre>{}</pre></details>",
+                        diff.lines().count(),
                         esc(diff)
                     );
                 }
@@ -389,23 +577,19 @@ fn groups(s: &mut String, summary: &Summary, details: &BTreeMap<String, GroupDet
                 }
                 None => {}
             }
-            let open = if e.class == Some(Class::Bug) {
-                " open"
-            } else {
-                ""
-            };
             let _ = writeln!(
                 s,
-                "<details{open}><summary>Reproducer</summary><pre>{}</pre></details>",
+                "<details><summary>Reproducer ({} lines)</summary><pre>{}</pre></details>",
+                d.script.lines().count(),
                 esc(&d.script)
             );
         }
         if let Some(r) = &e.repro {
-            let _ = writeln!(
-                s,
-                "<p class=\"meta\">Bug report: <code>{}</code></p>",
-                esc(r)
-            );
+            let what = match e.class {
+                Some(Class::Portability) => "Note for model authors",
+                _ => "Bug report",
+            };
+            let _ = writeln!(s, "<p class=\"meta\">{what}: <code>{}</code></p>", esc(r));
         }
         let _ = writeln!(s, "</div>");
     }
@@ -465,16 +649,20 @@ fn dims_chart(dims: &[DimReport]) -> String {
         else {
             continue;
         };
+        // The label is HTML, which wraps; inside the SVG a long one was cut off.
+        let _ = writeln!(
+            out,
+            "<p class=\"dimlabel\">{}: asked {}, kept {}, accepts {}</p>",
+            esc(&d.label),
+            esc(&d.requested),
+            esc(&d.kept),
+            esc(&d.accepts)
+        );
         let mut svg = String::new();
         let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
-            let root = SVGBackend::with_string(&mut svg, (640, 78)).into_drawing_area();
+            let root = SVGBackend::with_string(&mut svg, (640, 56)).into_drawing_area();
             root.fill(&WHITE)?;
-            let caption = format!(
-                "{}: asked {}, kept {}, accepts {}",
-                d.label, d.requested, d.kept, d.accepts
-            );
             let mut chart = ChartBuilder::on(&root)
-                .caption(caption, ("sans-serif", 13))
                 .margin(6)
                 .x_label_area_size(22)
                 .build_cartesian_2d(0f64..(SCAN_MAX + 1) as f64, 0f64..1f64)?;
@@ -486,14 +674,25 @@ fn dims_chart(dims: &[DimReport]) -> String {
                 .x_label_style(("sans-serif", 11))
                 .x_label_formatter(&|x| format!("{x:.0}"))
                 .draw()?;
-            chart.draw_series((0..=SCAN_MAX).map(|n| {
-                let color = match (in_runs(n, &region), in_runs(n, &accepts)) {
-                    (true, true) => RGBColor(60, 160, 80),
-                    (true, false) => RGBColor(200, 40, 40),
-                    (false, _) => RGBColor(210, 210, 210),
-                };
-                let x = n as f64;
-                Rectangle::new([(x + 0.06, 0.0), (x + 0.94, 1.0)], color.filled())
+            let color = |n: i64| match (in_runs(n, &region), in_runs(n, &accepts)) {
+                (true, true) => RGBColor(60, 160, 80),
+                (true, false) => RGBColor(200, 40, 40),
+                (false, _) => RGBColor(210, 210, 210),
+            };
+            // One bar per run of sizes of one colour: a rectangle per size made these strips
+            // most of a long campaign's page.
+            let mut bars: Vec<(i64, i64, RGBColor)> = vec![];
+            for n in 0..=SCAN_MAX {
+                match bars.last_mut() {
+                    Some((_, end, c)) if *c == color(n) => *end = n,
+                    _ => bars.push((n, n, color(n))),
+                }
+            }
+            chart.draw_series(bars.into_iter().map(|(from, to, c)| {
+                Rectangle::new(
+                    [(from as f64 + 0.06, 0.0), (to as f64 + 0.94, 1.0)],
+                    c.filled(),
+                )
             }))?;
             root.present()?;
             Ok(())
