@@ -467,19 +467,17 @@ fn merge_fails_on_a_missing_shard_and_refuses_one_given_twice() {
         );
         d
     };
+    // merge with no known issues, failing on bugs; `partial` as given.
+    let merged = |out: &Path, parts: &[PathBuf], partial: bool| {
+        merge(out, parts, &KnownIssues::none(), &[Class::Bug], partial)
+    };
     let one = shard("one", "1/3", 0);
     let three = shard("three", "3/3", 2);
     // Shard 2 of 3 was lost: the reports are written and say so, and the merge fails.
     let out = root.join("merged");
-    let e = merge(
-        &out,
-        &[one.clone(), three.clone()],
-        &KnownIssues::none(),
-        &[Class::Bug],
-        false,
-    )
-    .unwrap_err()
-    .to_string();
+    let e = merged(&out, &[one.clone(), three.clone()], false)
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("shard 2/3 missing") && e.contains("--partial"),
         "{e}"
@@ -487,14 +485,7 @@ fn merge_fails_on_a_missing_shard_and_refuses_one_given_twice() {
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(md.contains("shard 2/3 missing"), "{md}");
     // --partial accepts it, and the report still says which shard is missing.
-    let s = merge(
-        &root.join("partial"),
-        &[one.clone(), three.clone()],
-        &KnownIssues::none(),
-        &[Class::Bug],
-        true,
-    )
-    .unwrap();
+    let s = merged(&root.join("partial"), &[one.clone(), three.clone()], true).unwrap();
     assert_eq!(s.cases, 2);
     assert!(
         s.notes.iter().any(|n| n.contains("shard 2/3 missing")),
@@ -504,39 +495,20 @@ fn merge_fails_on_a_missing_shard_and_refuses_one_given_twice() {
     // The same shard twice (a re-run uploaded beside its first run): refused, nothing written.
     let again = shard("again", "1/3", 0);
     let twice = root.join("twice");
-    let e = merge(
-        &twice,
-        &[one.clone(), again, three.clone()],
-        &KnownIssues::none(),
-        &[Class::Bug],
-        true,
-    )
-    .unwrap_err()
-    .to_string();
+    let e = merged(&twice, &[one.clone(), again, three.clone()], true)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("shard 1/3 is given twice"), "{e}");
     assert!(!twice.join("results.jsonl").exists());
     // Shards of another split: refused.
     let other = shard("other", "2/4", 1);
-    let e = merge(
-        &root.join("split"),
-        &[one.clone(), other],
-        &KnownIssues::none(),
-        &[Class::Bug],
-        true,
-    )
-    .unwrap_err()
-    .to_string();
+    let e = merged(&root.join("split"), &[one.clone(), other], true)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("different splits"), "{e}");
     // All three: merges cleanly.
     let two = shard("two", "2/3", 1);
-    let s = merge(
-        &root.join("whole"),
-        &[one, two, three],
-        &KnownIssues::none(),
-        &[Class::Bug],
-        false,
-    )
-    .unwrap();
+    let s = merged(&root.join("whole"), &[one, two, three], false).unwrap();
     assert_eq!(s.cases, 3);
     assert!(
         !s.notes.iter().any(|n| n.contains("missing")),
