@@ -40,7 +40,12 @@ fn chromium() -> &'static str {
 }
 
 fn headless(args: &[&str], page: &Path) -> Output {
-    let profile = std::env::temp_dir().join(format!("shapefuzz-chromium-{}", std::process::id()));
+    // One profile per browser: the tests run side by side, and Chromium refuses a profile
+    // another instance holds.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let profile =
+        std::env::temp_dir().join(format!("shapefuzz-chromium-{}-{n}", std::process::id()));
     let out = Command::new(chromium())
         .args([
             "--headless",
