@@ -1321,7 +1321,7 @@ fn file_findings(
             let first = match (partial, from_run) {
                 (Some(p), _) => p.check.clone(),
                 (None, Some(s)) => s.check.clone(),
-                (None, None) => oracle::check(pool, &original, backend),
+                (None, None) => oracle::check_on(pool, &original, backend),
             };
             let budget = fc
                 .reduce
@@ -1949,8 +1949,9 @@ pub fn replay_one(pool: &Pool, path: &Path) -> Result<ReplayOutcome> {
         corpus::Stored::Record(r) => (r.case, Some(r.signature), r.backend, Some(r.torch)),
         corpus::Stored::Case(c) => (c, None, Backend::Export, None),
     };
-    let r = oracle::check(pool, &case, backend);
-    let now = r.signature();
+    let r = oracle::check_on(pool, &case, backend);
+    // A step's finding that is now the exported program's own has changed group, not gone.
+    let now = r.signature().or_else(|| r.inherited_signature());
     let status = match (&stored, &now) {
         (None, _) => ReplayStatus::Checked,
         (Some(_), None) => ReplayStatus::Fixed,

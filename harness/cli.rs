@@ -1150,12 +1150,18 @@ fn cmd_repro(
         Stored::Case(c) => {
             let backend = oracle.backend()?;
             let pool = oracle.pool_forking(python, 1, false)?;
-            let r = oracle::check(&pool, &c, backend);
+            let r = oracle::check_on(&pool, &c, backend);
             if r.verdict == Verdict::Pass {
                 eprintln!(
                     "shapefuzz: {} passes on torch {}; the reproducer will not reproduce anything",
                     case.display(),
                     pool.env().torch_version
+                );
+            } else if let Some(sig) = r.inherited_signature() {
+                eprintln!(
+                    "shapefuzz: {}: the finding on {} is the exported program's own ({sig}); --backend export reproduces it where it starts",
+                    case.display(),
+                    backend.name()
                 );
             }
             let workaround = find_workaround(&pool, backend, &c, &r);
@@ -1202,7 +1208,7 @@ fn cmd_import_artifact(
     });
     crate::corpus::write_atomic(&out, case.to_json().as_bytes())?;
     let pool = oracle.pool_forking(python, 1, false)?;
-    let r = oracle::check(&pool, &case, backend);
+    let r = oracle::check_on(&pool, &case, backend);
     let workaround = find_workaround(&pool, backend, &case, &r);
     let repro = Repro::from_check(&case, &r, workaround, &pool.env().torch_version);
     let class = r.class().map_or(r.verdict.name(), Class::name);

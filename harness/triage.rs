@@ -26,7 +26,7 @@ pub fn find_workaround(
         if c.validate().is_err() {
             continue;
         }
-        let r = oracle::check(pool, &c, backend);
+        let r = oracle::check_on(pool, &c, backend);
         let clean = r.verdict == oracle::Verdict::Pass
             || r.findings
                 .iter()
@@ -55,7 +55,7 @@ pub fn reduce<'a>(
 ) -> anyhow::Result<Reduced<CheckResult>> {
     let first = match first {
         Some(r) => r,
-        None => oracle::check(pool, case, backend),
+        None => oracle::check_on(pool, case, backend),
     };
     let Some(target) = first.signature() else {
         anyhow::bail!(
@@ -80,7 +80,7 @@ pub fn reduce<'a>(
         .on_new_smallest(on_new_smallest)
         .stop_on(stop)
         .run(case, Some(first), |c| {
-            let r = oracle::check(pool, c, backend);
+            let r = oracle::check_on(pool, c, backend);
             busy_us.fetch_add((r.timings.busy_s() * 1e6) as u64, Ordering::Relaxed);
             (r.signature().as_deref() == Some(target.as_str()) && r.root_cause() == cause)
                 .then_some(r)

@@ -870,6 +870,22 @@ fn several_backends_in_one_request_judge_as_each_alone_and_inherit_exports_findi
     let guard = oracle::check_many(pool(), &seed("decomposed_new_guard.json"), &backends);
     assert_eq!(guard[1].contract(), Some(Contract::BackendDisagrees));
     assert_eq!(guard[0].verdict, Verdict::Pass);
+    // A step asked for alone (`--backend saved`) is still judged beside the program it
+    // was given: export's portability finding is not filed as saved's, saved's own bug is.
+    for b in [Backend::Saved, Backend::Decomposed] {
+        let alone = oracle::check_many(pool(), &seed("seed_pad.json"), &[b]);
+        assert_eq!(alone.len(), 1);
+        assert!(
+            alone[0].same_as_export && alone[0].signature().is_none(),
+            "{alone:?}"
+        );
+        let inherited = alone[0].inherited_signature().unwrap();
+        assert!(inherited.starts_with("export/portability/"), "{inherited}");
+    }
+    let floor = oracle::check_on(pool(), &seed("seed_floor_numel.json"), Backend::Saved);
+    assert!(!floor.same_as_export);
+    let sig = floor.signature().unwrap();
+    assert!(sig.starts_with("saved/bug/backend-error/"), "{sig}");
 }
 
 #[test]

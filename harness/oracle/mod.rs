@@ -662,6 +662,12 @@ impl CheckResult {
         Some(self.signature_on(self.backend.name()))
     }
 
+    /// For a finding that is the exported program's own (`same_as_export`), export's
+    /// signature of it: the group it belongs to.
+    pub fn inherited_signature(&self) -> Option<String> {
+        (self.same_as_export && self.primary().is_some()).then(|| self.signature_on("export"))
+    }
+
     /// The root cause this finding belongs to (see [`root_cause_key`]); `None` where there
     /// is no signature.
     pub fn root_cause(&self) -> Option<String> {
@@ -1124,7 +1130,9 @@ pub fn check(pool: &Pool, case: &Case, backend: Backend) -> CheckResult {
 pub fn check_many(pool: &Pool, case: &Case, backends: &[Backend]) -> Vec<CheckResult> {
     let shared: Vec<Backend> = dedup(backends.iter().copied().filter(|b| !b.strict()));
     let mut by: Vec<(Backend, CheckResult)> = vec![];
-    if shared.len() >= 2 {
+    // A step is always judged beside the program it was given, asked for or not: without
+    // that, `--backend saved` alone would file export's own findings as saved's.
+    if shared.iter().any(|b| b.transform().is_some()) {
         by.extend(check_shared(pool, case, &shared));
     } else {
         by.extend(shared.iter().map(|&b| (b, check(pool, case, b))));
@@ -1139,6 +1147,16 @@ pub fn check_many(pool: &Pool, case: &Case, backends: &[Backend]) -> Vec<CheckRe
             Some(by.swap_remove(i).1)
         })
         .collect()
+}
+
+/// Checks one case on one backend, beside the exported program when the backend is a step
+/// on it (see `check_many`): what reduces, replays or re-checks a backend's finding keeps
+/// to the findings that are the step's own.
+pub fn check_on(pool: &Pool, case: &Case, backend: Backend) -> CheckResult {
+    match check_many(pool, case, &[backend]).pop() {
+        Some(r) => r,
+        None => check(pool, case, backend),
+    }
 }
 
 fn dedup(it: impl Iterator<Item = Backend>) -> Vec<Backend> {
