@@ -338,7 +338,7 @@ fn open_meta(cfg: &CampaignConfig, results_path: &Path) -> Result<CampaignMeta> 
                 || m.backends() != cfg.backends
                 || (cfg.gen_config.is_some() && cfg.gen_config != m.gen_config)
             {
-                bail!(
+                crate::usage_bail!(
                     "{} was started with seed {} on --backend {} and another generator configuration; resume it with those, or use another --out",
                     out.display(),
                     m.seed,
@@ -346,7 +346,7 @@ fn open_meta(cfg: &CampaignConfig, results_path: &Path) -> Result<CampaignMeta> 
                 );
             }
             if m.shard() != cfg.shard {
-                bail!(
+                crate::usage_bail!(
                     "{} holds shard {} of its campaign; resume it with --shard {}",
                     out.display(),
                     m.shard(),
@@ -367,13 +367,13 @@ fn open_meta(cfg: &CampaignConfig, results_path: &Path) -> Result<CampaignMeta> 
             }
             m
         }
-        (true, false) => bail!(
+        (true, false) => crate::usage_bail!(
             "{} holds no campaign to resume (no campaign.json)",
             out.display()
         ),
         (false, _) => {
             if results_path.metadata().is_ok_and(|m| m.len() > 0) {
-                bail!(
+                crate::usage_bail!(
                     "{} already holds a campaign; pass --resume to continue it, or choose another --out",
                     out.display()
                 );
@@ -619,6 +619,7 @@ impl RunContext<'_> {
             .get()
             .map_or(self.started.elapsed(), |end| *end - self.started);
         s.cases_per_s = new_cases as f64 / checking.as_secs_f64().max(1e-9);
+        s.checked_now = (new_cases < s.cases).then_some(new_cases);
         s.attach_records(&self.cfg.out, self.findings_dir);
         s
     }
@@ -1943,11 +1944,12 @@ pub fn replay_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Re-checks one file. Finding records are compared by signature.
-pub fn replay_one(pool: &Pool, path: &Path) -> Result<ReplayOutcome> {
+/// Re-checks one file: a finding record on the backend it was found on, compared by
+/// signature; a plain case on `for_cases`.
+pub fn replay_one(pool: &Pool, path: &Path, for_cases: Backend) -> Result<ReplayOutcome> {
     let (case, stored, backend, found_on) = match corpus::load_stored(path)? {
         corpus::Stored::Record(r) => (r.case, Some(r.signature), r.backend, Some(r.torch)),
-        corpus::Stored::Case(c) => (c, None, Backend::Export, None),
+        corpus::Stored::Case(c) => (c, None, for_cases, None),
     };
     let r = oracle::check_on(pool, &case, backend);
     // A step's finding that is now the exported program's own has changed group, not gone.

@@ -4,8 +4,9 @@
 //!
 //! Exit codes are for CI: 0 when nothing failing was found, 1 when a check or campaign found
 //! something of a failing class (by default a torch bug), 2 when the harness itself could not
-//! do its job (bad input file, no Python, wrong torch). Errors are one line that names the
-//! file or the fix.
+//! do its job (bad input file, no Python, wrong torch), 64 when the command was called wrong
+//! (a usage error: clap's, or a [`UsageError`]). Errors are one line that names the file or
+//! the fix. A flag is declared only on the commands it does something for.
 
 use crate::campaign::{self, CampaignConfig, Limit, Progress, ReplayStatus, Shard};
 use crate::corpus::Stored;
@@ -32,33 +33,42 @@ use std::time::Duration;
 with torch.export, runs the exported program against eager PyTorch at other input sizes, and judges \
 what it sees against torch.export's contract: a `bug` (torch broke a documented promise), `portability` \
 (a specialization the model does not force, usually avoidable with another spelling) or `expected`.\n\n\
-Exit codes: 0 nothing of a failing class found, 1 found, 2 harness error.",
+Exit codes: 0 nothing of a failing class found; 1 something of a failing class found (--fail-on, \
+by default a new torch bug); 2 the harness could not do its job (a bad input file, no Python, the \
+wrong torch, a shard missing from a merge); 64 a usage error (an unknown flag, a bad value, flags \
+that do not go together or do not fit the campaign in --out).",
     after_help = "Examples:\n  shapefuzz fuzz --time 60s              a one-minute campaign; open its report.html\n  shapefuzz check corpus/seeds/seed_pad.json\n  shapefuzz repro <finding.json> --format issue\n  shapefuzz explain                      what verdicts, classes and signatures mean\n\nEvery time option takes 90, 90s, 2m or 1h30m."
 )]
 pub struct Cli {
-    /// Python interpreter to use instead of shapefuzz's own environment (also SHAPEFUZZ_PYTHON).
-    #[arg(long, global = true, value_name = "PATH")]
+    /// The same as a command's own --python, accepted before the command for the scripts
+    /// that put it there; hidden, since a command that runs no Python refuses it.
+    #[arg(long, value_name = "PATH", hide = true)]
     python: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
+/// The interpreter of a command that runs Python.
+#[derive(Args, Debug, Clone, Default)]
+struct PythonArg {
+    /// Python interpreter to use instead of shapefuzz's own environment (also
+    /// SHAPEFUZZ_PYTHON).
+    #[arg(long, value_name = "PATH")]
+    python: Option<PathBuf>,
+}
+
 /// How cases are checked against torch.
 #[derive(Args, Debug, Clone)]
 struct OracleArgs {
+    #[command(flatten)]
+    python: PythonArg,
     /// Use torch.export's strict mode (TorchDynamo) instead of the default non-strict (the
     /// same as --backend export-strict).
     #[arg(long, conflicts_with = "backend")]
     strict: bool,
-    /// What is probed, one backend or several (comma-separated, or `all`): export (the
-    /// exported program), export-strict, decomposed (after ep.run_decompositions()), saved
-    /// (after torch.export.save and load), aoti (compiled by AOTInductor, its input checks
-    /// on) or onnx (torch.onnx.export of the exported program, run by onnxruntime; installs
-    /// its packages on first use). All but the first two also run the exported program at
-    /// every probe and report where they disagree with it. Several backends share one export
-    /// and one eager run per case; beside `export`, a backend's finding that is the exported
-    /// program's own is counted as `same as export` and forms no group. fuzz and check take
-    /// a list; reduce, repro and import-artifact take one.
+    /// What is probed: export, export-strict, decomposed, saved, aoti or onnx; fuzz and
+    /// check take several (comma-separated, or `all`). `shapefuzz explain backends` says
+    /// what each one checks.
     #[arg(long, default_value = "export", value_parser = parse_backends, value_name = "BACKEND[,BACKEND...]")]
     backend: BackendList,
     /// How long one case may take before its worker is killed (verdict `hang`): 60, 90s, 2m.
@@ -111,7 +121,7 @@ impl OracleArgs {
     fn backend(&self) -> Result<Backend> {
         match self.backends()[..] {
             [b] => Ok(b),
-            _ => bail!(
+            _ => crate::usage_bail!(
                 "--backend {}: this command checks on one backend; pass one of them",
                 self.backend.names()
             ),
@@ -187,6 +197,8 @@ enum Command {
   SHAPEFUZZ_INSTALLER=pip shapefuzz setup   the same with pip
   shapefuzz setup --with onnx        also the onnx backend's packages")]
     Setup {
+        #[command(flatten)]
+        python: PythonArg,
         /// Also install an optional backend's packages: onnx (onnx, onnxruntime, onnxscript,
         /// hash-checked from requirements-onnx.lock).
         #[arg(long = "with", value_name = "EXTRA", value_parser = ["onnx"])]
@@ -227,6 +239,7 @@ enum Command {
   shapefuzz reduce case.json --out finding.json      minimize while its group holds
   shapefuzz reduce fuzz-out/run-1/findings/<f>.json --out <f>.json   finish a cut reduction")]
     Reduce {
+        /// A case JSON file, or a finding record (its reduction goes on from its case).
         #[arg(value_name = "CASE.json")]
         case: PathBuf,
         /// Where to write the finding record (updated atomically on every new smallest).
@@ -249,8 +262,12 @@ enum Command {
   shapefuzz repro finding.json --format issue        a bug report (runs the script here)
   shapefuzz repro finding.json --format pytest       a test that passes once fixed")]
     Repro {
+        /// A finding record (its stored check and backend are used, no torch is run but for
+        /// --format issue), or a case JSON file (checked here first, on --backend).
         #[arg(value_name = "CASE.json")]
         case: PathBuf,
+        /// script (a standalone Python file), issue (a Markdown bug report) or pytest (a test
+        /// that passes once torch is fixed).
         #[arg(long, value_enum, default_value_t = ReproFormat::Script)]
         format: ReproFormat,
         #[command(flatten)]
@@ -261,6 +278,8 @@ enum Command {
     #[command(after_help = "Examples:
   shapefuzz import-artifact fuzz/artifacts/export_diff/crash-1a2b   -> crash-1a2b.json + script")]
     ImportArtifact {
+        /// A libFuzzer input or artifact (crash-*, timeout-*, a corpus entry) of the
+        /// export_diff or generate target.
         #[arg(value_name = "FILE")]
         artifact: PathBuf,
         /// Where to write the case [default: FILE.json].
@@ -278,6 +297,9 @@ enum Command {
   shapefuzz replay corpus/findings --python ~/nightly/bin/python   on another torch
   shapefuzz replay run/ --known known-issues.toml --json")]
     Replay {
+        /// Finding records and case files, or directories searched for them (a campaign's
+        /// --out, corpus/). A record is checked on the backend it was found on, a case file
+        /// on --backend.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
         /// One JSON object per file.
@@ -355,14 +377,15 @@ enum Command {
             "shapefuzz worker, never in shapefuzz itself, and only when you run this command. Use ",
             "--python for an interpreter that has the model's own packages (any torch).\n\n",
             "Exit codes: 0 nothing of a --fail-on class found, 1 found, 2 the model could not be ",
-            "probed (its code raised, hung or crashed before it could be judged) or a harness error."
+            "probed (its code raised, hung or crashed before it could be judged) or a harness error, ",
+            "64 a usage error."
         ),
         after_help = "Examples:
   shapefuzz probe mymodel.py                         the report, per dim and per finding
   shapefuzz probe mymodel.py --json                  the same as JSON
   shapefuzz probe mymodel.py --format issue          a torch issue for the first bug found
   shapefuzz probe --entry mypkg.export:build         build() returns (model, example_inputs, dynamic_shapes)
-  shapefuzz --python .venv/bin/python probe mymodel.py   with your own environment's torch and packages"
+  shapefuzz probe mymodel.py --python .venv/bin/python   with your own environment's torch and packages"
     )]
     Probe {
         /// A Python file defining model(), example_inputs() and dynamic_shapes().
@@ -372,6 +395,8 @@ enum Command {
             conflicts_with = "entry"
         )]
         file: Option<PathBuf>,
+        #[command(flatten)]
+        python: PythonArg,
         /// `module:function` returning (model, example_inputs, dynamic_shapes), or a dict of
         /// them (with an optional make_inputs); `module` alone follows the file convention.
         /// Imported from the current directory.
@@ -399,13 +424,14 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "bug", value_parser = parse_class)]
         fail_on: Vec<Class>,
     },
-    /// Say what a verdict, class, contract outcome or signature means (all of them without
-    /// a term).
+    /// Say what a verdict, class, contract outcome, backend, signature or exit code means
+    /// (all of them without a term).
     #[command(
-        after_help = "Examples:\n  shapefuzz explain                   everything\n  shapefuzz explain lost_dim\n  shapefuzz explain portability\n  shapefuzz explain signature"
+        after_help = "Examples:\n  shapefuzz explain                   everything\n  shapefuzz explain lost_dim\n  shapefuzz explain portability\n  shapefuzz explain backends          what each --backend checks\n  shapefuzz explain exit-codes"
     )]
     Explain {
-        /// A verdict (lost_dim), class (bug), contract outcome (trace-region), or `signature`.
+        /// A verdict (lost_dim), class (bug), contract outcome (trace-region), backend
+        /// (saved), a kind of them all (`verdicts`, `backends`), `signature` or `exit-codes`.
         #[arg(value_name = "TERM")]
         term: Option<String>,
     },
@@ -427,6 +453,46 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "bug,portability", value_parser = parse_class)]
         class: Vec<Class>,
     },
+}
+
+impl Command {
+    /// The `--python` of a command that runs Python; `None` for one that runs none.
+    fn python(&self) -> Option<Option<&Path>> {
+        match self {
+            Command::Setup { python, .. } | Command::Probe { python, .. } => {
+                Some(python.python.as_deref())
+            }
+            Command::Check { oracle, .. }
+            | Command::Reduce { oracle, .. }
+            | Command::Repro { oracle, .. }
+            | Command::ImportArtifact { oracle, .. }
+            | Command::Replay { oracle, .. } => Some(oracle.python.python.as_deref()),
+            Command::Fuzz(a) => Some(a.oracle.python.python.as_deref()),
+            Command::Gen { .. }
+            | Command::Merge { .. }
+            | Command::Report { .. }
+            | Command::Explain { .. }
+            | Command::Known { .. } => None,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Gen { .. } => "gen",
+            Command::Setup { .. } => "setup",
+            Command::Check { .. } => "check",
+            Command::Fuzz(_) => "fuzz",
+            Command::Reduce { .. } => "reduce",
+            Command::Repro { .. } => "repro",
+            Command::ImportArtifact { .. } => "import-artifact",
+            Command::Replay { .. } => "replay",
+            Command::Merge { .. } => "merge",
+            Command::Report { .. } => "report",
+            Command::Probe { .. } => "probe",
+            Command::Explain { .. } => "explain",
+            Command::Known { .. } => "known",
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -534,6 +600,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// Oracle calls one reduction may spend, in `fuzz` and `reduce` alike.
 pub const DEFAULT_REDUCE_BUDGET: usize = 200;
 
+/// The command line's definition, for the tests that read every argument's help.
+pub fn definition() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
 /// When this command started (the first call; `main` makes it at once).
 pub fn process_start() -> std::time::Instant {
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
@@ -542,12 +613,23 @@ pub fn process_start() -> std::time::Instant {
 
 pub fn main() -> i32 {
     process_start();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // --help and --version are errors to clap, and a success to the user.
+            return if e.use_stderr() { crate::EXIT_USAGE } else { 0 };
+        }
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("shapefuzz: error: {e:#}");
-            2
+            if e.downcast_ref::<crate::UsageError>().is_some() {
+                crate::EXIT_USAGE
+            } else {
+                2
+            }
         }
     }
 }
@@ -557,7 +639,15 @@ fn env(python: Option<&Path>) -> Result<PythonEnv> {
 }
 
 fn run(cli: Cli) -> Result<i32> {
-    let python = cli.python.as_deref();
+    let python: Option<PathBuf> = match cli.command.python() {
+        Some(own) => own.map(Path::to_path_buf).or(cli.python.clone()),
+        None if cli.python.is_some() => crate::usage_bail!(
+            "`shapefuzz {}` runs no Python: leave out --python",
+            cli.command.name()
+        ),
+        None => None,
+    };
+    let python = python.as_deref();
     match cli.command {
         Command::Gen {
             seed,
@@ -568,7 +658,7 @@ fn run(cli: Cli) -> Result<i32> {
             requests,
             generation,
         } => cmd_gen(seed, count, out, swarm, campaign, requests, &generation),
-        Command::Setup { with } => cmd_setup(python, &with),
+        Command::Setup { with, .. } => cmd_setup(python, &with),
         Command::Check {
             cases,
             json,
@@ -618,11 +708,14 @@ fn run(cli: Cli) -> Result<i32> {
             strict,
             timeout,
             fail_on,
+            ..
         } => {
             let target = match (file, entry) {
                 (Some(f), _) => crate::probe::Target::File(f),
                 (None, Some(e)) => crate::probe::Target::Entry(e),
-                (None, None) => bail!("probe needs FILE.py or --entry MODULE:FUNCTION"),
+                (None, None) => {
+                    crate::usage_bail!("probe needs FILE.py or --entry MODULE:FUNCTION")
+                }
             };
             let format = if json { "json".to_string() } else { format };
             cmd_probe(
@@ -691,7 +784,9 @@ fn cmd_probe(
                     })
             };
             if !ident(module) || (!func.is_empty() && (!ident(func) || func.contains('.'))) {
-                bail!("--entry {e:?}: expected MODULE or MODULE:FUNCTION, e.g. mypkg.export:build");
+                crate::usage_bail!(
+                    "--entry {e:?}: expected MODULE or MODULE:FUNCTION, e.g. mypkg.export:build"
+                );
             }
             None
         }
@@ -890,7 +985,7 @@ fn cmd_check(
         .iter()
         .find(|p| p.extension().is_some_and(|e| e == "py"))
     {
-        bail!(
+        crate::usage_bail!(
             "{}: a Python file, not a shapefuzz case (JSON); to check your own model, run `shapefuzz probe {}`",
             py.display(),
             crate::escape::shell_word(&py.display().to_string())
@@ -965,7 +1060,9 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
     let gen_config = a.generation.config()?;
     let out = match a.out {
         Some(o) => o,
-        None if a.resume => bail!("--resume needs the --out of the campaign to continue"),
+        None if a.resume => {
+            crate::usage_bail!("--resume needs the --out of the campaign to continue")
+        }
         None => {
             let t = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -1044,9 +1141,8 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
         );
     }
     eprintln!(
-        "{} cases ({:.1} cases/s), validity {:.1}%: {}; {} new failing root cause(s), {} known group(s); reports in {}",
-        summary.cases,
-        summary.cases_per_s,
+        "{}, validity {:.1}%: {}; {} new failing root cause(s), {} known group(s); reports in {}",
+        summary.pace(),
         summary.validity_rate * 100.0,
         summary.class_line(),
         summary.new_failing,
@@ -1288,6 +1384,19 @@ pub fn glossary() -> Vec<(String, String, String)> {
             c.meaning().into(),
         ));
     }
+    for b in Backend::ALL {
+        rows.push(("backend".into(), b.name().into(), b.meaning().into()));
+    }
+    rows.push((
+        "term".into(),
+        "backends".into(),
+        "What --backend probes. fuzz and check take several, comma-separated or `all`; reduce, repro, import-artifact and replay take one (replay checks a finding record on the backend it was found on, a case file on --backend). The backends after a step (decomposed, saved, aoti, onnx) also run the exported program at every probe and report where they disagree with it. Several backends share one export and one eager run per case. A step is always judged beside the exported program it was given, asked for or not: its finding that is the exported program's own is counted as `same as export` and forms no group, so a backend's groups are what its step changed.".into(),
+    ));
+    rows.push((
+        "term".into(),
+        "exit-codes".into(),
+        format!("0: nothing of a failing class found. 1: something of a failing class found (--fail-on; by default a new torch bug, a group no known-issues entry matches). 2: the harness could not do its job (a bad input file, no Python, the wrong torch, a shard missing from a merge; probe: the model could not be probed). {}: a usage error (an unknown flag, a bad value, flags that do not go together or do not fit the campaign in --out).", crate::EXIT_USAGE),
+    ));
     rows.push((
         "term".into(),
         "signature".into(),
@@ -1309,17 +1418,22 @@ pub fn glossary() -> Vec<(String, String, String)> {
 fn cmd_explain(term: Option<&str>) -> Result<i32> {
     let rows = glossary();
     let wanted = term.map(|t| t.trim().to_lowercase().replace('_', "-"));
+    // A term by its name, or a kind (`backend`, `verdicts`) by all of its members.
     let hits: Vec<&(String, String, String)> = rows
         .iter()
-        .filter(|(_, name, _)| {
-            wanted
-                .as_deref()
-                .is_none_or(|w| name.to_lowercase().replace('_', "-") == w)
+        .filter(|(kind, name, _)| {
+            wanted.as_deref().is_none_or(|w| {
+                let kind = kind.split_whitespace().next().unwrap_or("");
+                name.to_lowercase().replace('_', "-") == w
+                    || (kind != "term"
+                        && [Some(w), w.strip_suffix('s'), w.strip_suffix("es")]
+                            .contains(&Some(kind)))
+            })
         })
         .collect();
     if hits.is_empty() {
-        bail!(
-            "{:?} is no verdict, class, contract outcome or term shapefuzz uses; `shapefuzz explain` lists them all",
+        crate::usage_bail!(
+            "{:?} is no verdict, class, contract outcome, backend or term shapefuzz uses; `shapefuzz explain` lists them all",
             term.unwrap_or("")
         );
     }
@@ -1419,6 +1533,7 @@ fn cmd_replay(
                 .join(", ")
         );
     }
+    let for_cases = oracle.backend()?;
     let pool = start_pool_any_torch(python, 1, oracle.timeout())?;
     let torch_now = pool.env().torch_version.clone();
     if !json {
@@ -1434,7 +1549,7 @@ fn cmd_replay(
     let mut failing_now: Vec<String> = vec![];
     for f in files {
         // One stale or broken file is reported and skipped; the rest are still replayed.
-        let o = match campaign::replay_one(&pool, &f) {
+        let o = match campaign::replay_one(&pool, &f, for_cases) {
             Ok(o) => o,
             Err(e) => {
                 eprintln!("shapefuzz: error: {e:#}");
@@ -1510,18 +1625,18 @@ fn max_jobs() -> usize {
 /// Checks `--jobs` and `--timeout` before any worker starts.
 fn check_pool_args(jobs: usize, timeout: Duration) -> Result<()> {
     if jobs == 0 {
-        bail!("--jobs 0: at least one worker is needed");
+        crate::usage_bail!("--jobs 0: at least one worker is needed");
     }
     let max = max_jobs();
     if jobs > max {
-        bail!(
+        crate::usage_bail!(
             "--jobs {jobs}: this machine holds at most {max} worker(s) ({} core(s); a warm worker takes about {} MB of the memory available); use --jobs {max} or fewer",
             std::thread::available_parallelism().map_or(1, |n| n.get()),
             WORKER_RSS_BYTES >> 20
         );
     }
     if timeout < MIN_TIMEOUT {
-        bail!(
+        crate::usage_bail!(
             "--timeout {:?}: below {}s a slow export would count as a torch hang; use --timeout {}s or more",
             timeout,
             MIN_TIMEOUT.as_secs(),

@@ -22,3 +22,21 @@ pub mod report;
 pub mod repro;
 pub mod triage;
 pub use r#gen::{GenConfig, case_from_seed, generate};
+
+/// How a command was called is wrong (a flag's value, a combination of flags, flags that do
+/// not fit the campaign in `--out`): the command exits with [`EXIT_USAGE`], apart from the
+/// harness's own errors (2), so CI can tell a mistyped job from a broken one.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// The exit code of a usage error: `EX_USAGE` of sysexits.h.
+pub const EXIT_USAGE: i32 = 64;
+
+/// Returns early with a [`UsageError`].
+#[macro_export]
+macro_rules! usage_bail {
+    ($($arg:tt)*) => {
+        return Err(anyhow::Error::new($crate::UsageError(format!($($arg)*))))
+    };
+}

@@ -631,6 +631,10 @@ pub struct Summary {
     pub elapsed_s: f64,
     /// Checking speed: the cases this run checked over its case phase.
     pub cases_per_s: f64,
+    /// On `--resume`, the cases this run checked itself (the rest were checked before it);
+    /// `elapsed_s` and `cases_per_s` are this run's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_now: Option<u64>,
     /// Classes whose new groups fail the run.
     pub fail_on: Vec<Class>,
     /// New root causes of the classes in `fail_on` (a new signature of a known root cause
@@ -655,6 +659,26 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// How many cases and how fast: "600 cases in 60.0 s (10.0 cases/s)", and on a resume
+    /// what this run itself checked, so a resume with nothing left reads as such and not
+    /// as "0.0 cases/s".
+    pub fn pace(&self) -> String {
+        match self.checked_now {
+            Some(0) => format!(
+                "{} cases, all checked before this resume ({:.1} s)",
+                self.cases, self.elapsed_s
+            ),
+            Some(k) => format!(
+                "{} cases, {k} of them in this resume's {:.1} s ({:.1} cases/s)",
+                self.cases, self.elapsed_s, self.cases_per_s
+            ),
+            None => format!(
+                "{} cases in {:.1} s ({:.1} cases/s)",
+                self.cases, self.elapsed_s, self.cases_per_s
+            ),
+        }
+    }
+
     pub fn new(
         seed: u64,
         torch: &str,
@@ -751,6 +775,7 @@ impl Summary {
             },
             elapsed_s,
             cases_per_s: cases as f64 / elapsed_s.max(1e-9),
+            checked_now: None,
             fail_on: fail_on.to_vec(),
             new_failing: causes.iter().filter(failing).filter(|r| r.is_new()).count() as u64,
             known_findings: signatures
@@ -867,15 +892,13 @@ impl Summary {
             .unwrap_or_default();
         let _ = writeln!(
             s,
-            "seed {}{shard} · torch {} · backend {} · shapefuzz {} (generator {}) · {} cases in {:.1} s ({:.1} cases/s) · validity {:.1}%\n",
+            "seed {}{shard} · torch {} · backend {} · shapefuzz {} (generator {}) · {} · validity {:.1}%\n",
             self.seed,
             md(&self.torch),
             md(&self.backend),
             md(&self.shapefuzz),
             self.generator_version,
-            self.cases,
-            self.elapsed_s,
-            self.cases_per_s,
+            self.pace(),
             self.validity_rate * 100.0
         );
         let fail_on: Vec<&str> = self.fail_on.iter().map(|c| c.name()).collect();

@@ -120,6 +120,13 @@ fn a_killed_campaign_resumes_with_exactly_one_verdict_per_case() {
     for (path, at) in &reduced {
         assert_eq!(std::fs::metadata(path).unwrap().modified().unwrap(), *at);
     }
+    // A resume with nothing left to check says so, not "0.0 cases/s".
+    assert!(
+        stderr(&o).contains("60 cases, all checked before this resume"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("0.0 cases/s"), "{}", stderr(&o));
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -229,7 +236,7 @@ fn a_campaign_on_several_backends_records_each_and_resumes_the_ones_a_case_lacks
         "--out",
         d,
     ]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(64), "a usage error: {}", stderr(&o));
     assert!(
         stderr(&o).contains("--backend export,decomposed,saved"),
         "{}",
@@ -361,7 +368,7 @@ fn exit_codes_junit_and_known_issue_suppression() {
         stderr(&o)
     );
     let o = run(&["fuzz", "--cases", "1", "--out", new.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(64), "a usage error");
     assert!(stderr(&o).contains("--resume"), "{}", stderr(&o));
     assert_eq!(
         results(&new).len(),

@@ -46,10 +46,71 @@ fn help_explains_every_command() {
     }
 }
 
+/// Every argument says what it takes; a help text is a sentence or two, and what more
+/// there is to say lives in `explain` (a paragraph once repeated on six commands).
+#[test]
+fn every_argument_is_described_and_briefly() {
+    let cli = shapefuzz::cli::definition();
+    for sub in cli.get_subcommands() {
+        for arg in sub.get_arguments() {
+            let name = format!("{} {}", sub.get_name(), arg.get_id());
+            if arg.is_hide_set() {
+                continue;
+            }
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            assert!(!help.trim().is_empty(), "{name} has no help text");
+            assert!(
+                help.len() <= 300,
+                "{name}: {} characters of help; move the rest to `explain`",
+                help.len()
+            );
+        }
+    }
+}
+
+/// `--python` is offered by the commands that run Python, and refused by the rest, before
+/// or after the command's name.
+#[test]
+fn python_is_a_flag_only_of_the_commands_that_run_it() {
+    let runs_python = [
+        "setup",
+        "check",
+        "fuzz",
+        "reduce",
+        "repro",
+        "import-artifact",
+        "replay",
+        "probe",
+    ];
+    let cli = shapefuzz::cli::definition();
+    for sub in cli.get_subcommands() {
+        let name = sub.get_name();
+        if name == "help" {
+            continue;
+        }
+        let offers = sub.get_arguments().any(|a| a.get_id() == "python");
+        assert_eq!(offers, runs_python.contains(&name), "{name}");
+    }
+    let (code, _, err) = shapefuzz(&["gen", "--python", "/usr/bin/python3"]);
+    assert_eq!(code, 64, "{err}");
+    let (code, _, err) = shapefuzz(&["--python", "/usr/bin/python3", "explain", "bug"]);
+    assert_eq!(code, 64, "{err}");
+    assert!(err.contains("`shapefuzz explain` runs no Python"), "{err}");
+    // Before the command, where older scripts put it, it still reaches the command.
+    let (code, _, err) = shapefuzz(&[
+        "--python",
+        "/nonexistent/python",
+        "check",
+        "corpus/seeds/seed_pad.json",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("/nonexistent/python cannot be run"), "{err}");
+}
+
 #[test]
 fn shards_and_durations_are_checked_before_anything_runs() {
     let (code, _, err) = shapefuzz(&["fuzz", "--shard", "0/4", "--cases", "1"]);
-    assert_eq!(code, 2);
+    assert_eq!(code, 64, "a bad value is a usage error: {err}");
     assert!(err.contains("K/N"), "{err}");
     let out = std::env::temp_dir().join(format!("shapefuzz-merge-out-{}", std::process::id()));
     let (code, _, err) = shapefuzz(&["merge", "--out", out.to_str().unwrap(), "/nonexistent/part"]);
@@ -226,7 +287,11 @@ fn jobs_and_timeout_are_bounded_before_any_worker_starts() {
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(
+            out.status.code(),
+            Some(64),
+            "a usage error: {args:?}: {err}"
+        );
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
         assert!(

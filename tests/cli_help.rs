@@ -88,5 +88,17 @@ fn explain_says_what_each_term_means() {
     let one = run(&["lost_dim"]);
     assert!(String::from_utf8_lossy(&one.stdout).contains("pinned"));
     let none = run(&["no-such-term"]);
-    assert_eq!(none.status.code(), Some(2));
+    assert_eq!(none.status.code(), Some(64), "a usage error");
+    // A kind by all its members, the backends and the exit codes among them.
+    let backends = String::from_utf8(run(&["backends"]).stdout).unwrap();
+    for b in shapefuzz::oracle::Backend::ALL {
+        assert!(
+            backends.contains(&format!("{} [backend]", b.name())),
+            "{}",
+            b.name()
+        );
+    }
+    assert!(backends.contains("same as export"), "{backends}");
+    let codes = String::from_utf8(run(&["exit-codes"]).stdout).unwrap();
+    assert!(codes.contains("64: a usage error"), "{codes}");
 }

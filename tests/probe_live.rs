@@ -286,19 +286,23 @@ fn user_code_that_raises_or_hangs_gets_a_clear_verdict_and_no_shapefuzz_tracebac
     assert_no_shapefuzz_traceback(&all_text(&out));
 
     // What is wrong with the arguments is said before torch starts, in one line.
-    for (args, says) in [
+    // A file that cannot be read is the harness's error (2), a malformed --entry a usage
+    // error (64).
+    for (args, says, code) in [
         (
             vec!["probe", "/no/such/model.py"],
             "cannot read the model file",
+            2,
         ),
-        (vec!["probe", dir.to_str().unwrap()], "not a file"),
+        (vec!["probe", dir.to_str().unwrap()], "not a file", 2),
         (
             vec!["probe", "--entry", "a b:c"],
             "expected MODULE or MODULE:FUNCTION",
+            64,
         ),
     ] {
         let out = run(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(says), "{args:?}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "one line: {err}");

@@ -454,6 +454,30 @@ impl Backend {
         Backend::ALL.iter().copied().find(|b| b.name() == s)
     }
 
+    /// What the backend probes, for `explain` and the reports.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Backend::Export => {
+                "The exported program of torch.export.export (non-strict, torch's default): the default backend, and the program every other step starts from."
+            }
+            Backend::ExportStrict => {
+                "torch.export.export(strict=True), which traces with TorchDynamo; its own export, judged like `export` (the same as --strict)."
+            }
+            Backend::Decomposed => {
+                "The exported program after ep.run_decompositions() (the Core ATen table): its findings are what decomposition changed, such as a guard it added."
+            }
+            Backend::Saved => {
+                "The exported program after torch.export.save to a buffer and torch.export.load: what serialization drops or cannot write."
+            }
+            Backend::Aoti => {
+                "The exported program compiled by AOTInductor on CPU (aoti_compile_and_package, aoti_load_package) with its input checks on. Compiles C++, 4-20 s a case; --aoti-timeout bounds it."
+            }
+            Backend::Onnx => {
+                "torch.onnx.export(ep, dynamo=True) of the exported program, run by onnxruntime on CPU. Its packages (onnx, onnxruntime, onnxscript) are installed on first use or by `shapefuzz setup --with onnx`."
+            }
+        }
+    }
+
     /// The step applied to the exported program before it is inspected and probed, as the
     /// worker names it (`transform` in PROTOCOL.md).
     pub fn transform(self) -> Option<&'static str> {

@@ -106,16 +106,14 @@ fn headline(s: &mut String, summary: &Summary) {
         .unwrap_or_default();
     let _ = writeln!(
         s,
-        "<p class=\"meta\">seed {}{} · torch {} · backend {} · shapefuzz {} (generator {}) · {} cases in {:.1} s ({:.1} cases/s) · validity {:.1}%</p>",
+        "<p class=\"meta\">seed {}{} · torch {} · backend {} · shapefuzz {} (generator {}) · {} · validity {:.1}%</p>",
         summary.seed,
         esc(&shard),
         esc(&summary.torch),
         esc(&summary.backend),
         esc(&summary.shapefuzz),
         summary.generator_version,
-        summary.cases,
-        summary.elapsed_s,
-        summary.cases_per_s,
+        esc(&summary.pace()),
         summary.validity_rate * 100.0
     );
     let _ = writeln!(
