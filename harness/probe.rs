@@ -16,7 +16,7 @@
 
 use crate::escape;
 use crate::ir::{in_runs, runs};
-use crate::oracle::protocol::{CheckReply, ErrorInfo, GuardInfo, ProbeKind};
+use crate::oracle::protocol::{CheckReply, ErrorInfo, GuardInfo};
 use crate::oracle::{Class, Contract, Outcome, Pool, Verdict};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -803,137 +803,107 @@ fn judge_export_error(cx: &Cx, e: &ErrorInfo) -> ProbeFinding {
     f
 }
 
+/// Every probe by the contract's rules for a user's model (`contract::decide_probe`, the
+/// campaign's), then every symbol.
 fn judge_program(cx: &Cx, r: &mut ProbeReport) -> Vec<ProbeFinding> {
+    use crate::oracle::contract::{
+        EagerAt, ProbeCall, ProbeFacts, ProgramAt, Source, decide_probe, unbacked_assertion,
+    };
     let mut out = vec![];
     for p in &cx.reply.probes {
         let sizes: BTreeMap<String, i64> = p.sizes.clone();
-        let eager_ok = p.eager.as_ref().is_some_and(|e| e.ok);
-        if !eager_ok {
-            continue; // not a size the model runs at
-        }
-        if p.eager.as_ref().and_then(|e| e.repeatable) == Some(false) {
-            continue; // eager itself differs run to run: nothing to compare with
-        }
-        let exported_ok = p.exported.as_ref().is_some_and(|e| e.ok);
-        if exported_ok {
+        let eager = EagerAt::of(p.eager.as_ref());
+        if matches!(
+            eager,
+            EagerAt::Runs {
+                repeatable: true,
+                ..
+            }
+        ) && p.exported.as_ref().is_some_and(|e| e.ok)
+        {
             r.compared += 1;
             if p.matches == Some(true) {
                 r.matched += 1;
             }
         }
-        let finite = p.eager.as_ref().and_then(|e| e.finite) != Some(false);
-        if exported_ok && p.matches == Some(false) && finite {
-            let detail = p.detail.clone().unwrap_or_else(|| "results differ".into());
-            let at_example = sizes == cx.subject.export_sizes;
-            let (contract, what) = if cx.subject.export_branch {
-                // the model asks whether it is exported and may answer otherwise on purpose
-                (
-                    Contract::ModelIntent,
-                    " (the model runs other code under torch.compiler.is_exporting()/is_compiling())",
-                )
-            } else if p.kind == ProbeKind::Edge {
-                (
-                    Contract::SilentDivergenceAtZeroOne,
-                    " (a size of 0/1, which export assumes away without checking it)",
-                )
-            } else if at_example {
-                (
-                    Contract::SilentDivergence,
-                    " (the example inputs themselves: not a dynamic-shape question)",
-                )
-            } else {
-                (Contract::SilentDivergence, "")
-            };
-            let mut f = finding(
-                Verdict::Divergence,
-                contract,
-                format!(
-                    "at {}{what} the exported program runs and returns another result than eager: {detail}",
-                    cx.sizes_text(&sizes)
-                ),
-                sizes,
-            );
-            // the model line whose decision the probe's sizes turn: a guard false there
-            f.culprit = cx.guard_culprit(&p.false_guards);
-            out.push(f);
-            continue;
-        }
-        let Some(x) = p.exported.as_ref().filter(|x| !x.ok) else {
-            continue;
-        };
-        if p.kind == ProbeKind::Edge || p.kind == ProbeKind::Sweep {
-            continue; // 0/1 rejections are torch's documented specialization
-        }
-        let text = x
-            .error
-            .as_ref()
-            .map(|e| crate::oracle::first_line(&e.text()))
-            .unwrap_or_default();
-        let input_check = crate::oracle::contract::is_input_check_text(&text);
-        // The program enforcing an assertion on data values (`torch._check` on an
-        // `.item()`: a runtime assert over unbacked symbols only) is no size specialization:
-        // the model's own check, or its export-only path, at work.
-        if let Some(expr) = crate::oracle::contract::unbacked_assertion(&text) {
-            let mut f = finding(
-                Verdict::SpuriousGuard,
-                Contract::ModelIntent,
-                format!(
-                    "at {} eager runs but the exported program's runtime assertion on data values `{expr}` fails{}: the model's own torch._check (or its export-only path) rejects this input, not a size specialization",
-                    cx.sizes_text(&sizes),
-                    if sizes == cx.subject.export_sizes {
-                        ", at the example inputs themselves"
-                    } else {
-                        ""
-                    }
-                ),
-                sizes,
-            );
-            f.culprit = x.error.as_ref().map(|e| cx.error_culprit(e));
-            out.push(f);
-            continue;
-        }
-        if p.false_guards.is_empty() && !input_check {
-            let mut f = finding(
-                Verdict::Divergence,
-                Contract::ProgramError,
-                format!(
-                    "at {} (eager runs) the exported program passes its input checks and then raises {text}",
-                    cx.sizes_text(&sizes)
-                ),
-                sizes,
-            );
-            f.culprit = x.error.as_ref().map(|e| cx.error_culprit(e));
-            out.push(f);
-            continue;
-        }
-        // Rejections of one symbol are judged per dim below; a rejection only when several
-        // move together is a relation the program checks.
+        // Rejections of one symbol are judged per dim; a rejection only when several move
+        // together is a relation the program checks.
         let moved: Vec<(&String, &i64)> = sizes
             .iter()
             .filter(|(s, n)| cx.subject.export_sizes.get(*s) != Some(n))
             .collect();
-        let each_alone_accepted = moved
-            .iter()
-            .all(|(s, n)| cx.accepted(s).is_some_and(|a| in_runs(**n, &a)));
-        if moved.len() > 1 && each_alone_accepted {
-            let inside = cx.in_region(&sizes);
-            let contract = if inside {
-                Contract::AvoidableSpecialization
-            } else {
-                Contract::TraceRegion
-            };
-            let mut f = finding(
-                Verdict::SpuriousGuard,
-                contract,
+        let relation_only = moved.len() > 1
+            && moved
+                .iter()
+                .all(|(s, n)| cx.accepted(s).is_some_and(|a| in_runs(**n, &a)));
+        let call = decide_probe(&ProbeFacts {
+            source: Source::UserModel,
+            kind: p.kind,
+            eager,
+            program: ProgramAt::of(p),
+            false_guards: !p.false_guards.is_empty(),
+            inside_region: cx.in_region(&sizes),
+            relation_only,
+            model_asks_exporting: cx.subject.export_branch,
+        });
+        let ProbeCall::Finding(verdict, contract) = call else {
+            continue;
+        };
+        let error = p.exported.as_ref().and_then(|x| x.error.as_ref());
+        let text = error
+            .map(|e| crate::oracle::first_line(&e.text()))
+            .unwrap_or_default();
+        let at_example = sizes == cx.subject.export_sizes;
+        let message = match (verdict, contract) {
+            (Verdict::Divergence, Contract::ProgramError) => format!(
+                "at {} (eager runs) the exported program passes its input checks and then raises {text}",
+                cx.sizes_text(&sizes)
+            ),
+            (Verdict::Divergence, _) => {
+                let detail = p.detail.clone().unwrap_or_else(|| "results differ".into());
+                let what = match contract {
+                    Contract::ModelIntent => {
+                        " (the model runs other code under torch.compiler.is_exporting()/is_compiling())"
+                    }
+                    Contract::SilentDivergenceAtZeroOne => {
+                        " (a size of 0/1, which export assumes away without checking it)"
+                    }
+                    _ if at_example => {
+                        " (the example inputs themselves: not a dynamic-shape question)"
+                    }
+                    _ => "",
+                };
                 format!(
-                    "at {} eager runs but the exported program rejects the input: {text}",
+                    "at {}{what} the exported program runs and returns another result than eager: {detail}",
                     cx.sizes_text(&sizes)
-                ),
-                sizes,
-            );
-            f.culprit = cx.guard_culprit(&p.false_guards);
-            out.push(f);
-        }
+                )
+            }
+            (_, Contract::ModelIntent) => format!(
+                "at {} eager runs but the exported program's runtime assertion on data values `{}` fails{}: the model's own torch._check (or its export-only path) rejects this input, not a size specialization",
+                cx.sizes_text(&sizes),
+                unbacked_assertion(&text).unwrap_or_default(),
+                if at_example {
+                    ", at the example inputs themselves"
+                } else {
+                    ""
+                }
+            ),
+            _ => format!(
+                "at {} eager runs but the exported program rejects the input: {text}",
+                cx.sizes_text(&sizes)
+            ),
+        };
+        let mut f = finding(verdict, contract, message, sizes);
+        // an error's own line; otherwise the model line whose decision the sizes turn, a
+        // guard false there
+        let raised_here = contract == Contract::ProgramError
+            || (verdict == Verdict::SpuriousGuard && contract == Contract::ModelIntent);
+        f.culprit = if raised_here {
+            error.map(|e| cx.error_culprit(e))
+        } else {
+            cx.guard_culprit(&p.false_guards)
+        };
+        out.push(f);
     }
     for s in &cx.subject.symbols {
         if let Some(f) = judge_symbol(cx, s) {

@@ -749,15 +749,9 @@ fn error_line(error: &Option<ErrorInfo>) -> String {
         .unwrap_or_default()
 }
 
-/// Whether the exported program refused the input in its own checks: a guard of
-/// `_guards_fn`, or the shape, range and equality checks of its input spec.
-fn is_input_check(ran: &super::protocol::ProbeSide) -> bool {
-    ran.error
-        .as_ref()
-        .is_none_or(|err| is_input_check_text(&err.text()))
-}
-
-/// The same, from an error's text (also how `probe` and the backends tell a refusal).
+/// Whether the exported program refused the input in its own checks, from its error's text:
+/// a guard of `_guards_fn`, or the shape, range and equality checks of its input spec (how
+/// both judges and the backends tell a refusal).
 pub(crate) fn is_input_check_text(text: &str) -> bool {
     [
         "Guard failed",
@@ -1061,105 +1055,78 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
             continue;
         }
         let sizes = probe_sizes(case, p);
-        let eager_ok = p.eager.as_ref().is_some_and(|e| e.ok);
-        let exported_ok = p.exported.as_ref().is_some_and(|e| e.ok);
         if p.kind == ProbeKind::Edge {
             edge.push(EdgeOutcome {
                 sizes: sizes.clone(),
-                eager_ok,
-                exported_ok,
+                eager_ok: p.eager.as_ref().is_some_and(|e| e.ok),
+                exported_ok: p.exported.as_ref().is_some_and(|e| e.ok),
                 matches: p.matches,
             });
-            if eager_ok && exported_ok && p.matches == Some(false) {
-                let detail = p.detail.clone().unwrap_or_else(|| "results differ".into());
-                if p.eager.as_ref().and_then(|e| e.finite) == Some(false) {
-                    continue;
-                }
-                let mut f = finding(
-                    Verdict::Divergence,
-                    Some(Contract::SilentDivergenceAtZeroOne),
-                    format!(
-                        "at size 0/1 ({}) the exported program runs and differs from eager: {detail}",
-                        case.shapes_text(&sizes)
-                    ),
-                );
-                f.probe = Some(sizes.clone());
-                f.cause = cx.decision_cause(&sizes);
-                findings.push(f);
-            }
-            continue;
         }
-        let mut f = match (&p.eager, &p.exported) {
-            (Some(e), _) if !e.ok => finding(
+        let inside = case.in_trace_region(&sizes);
+        let call = decide_probe(&ProbeFacts {
+            source: Source::Generated,
+            kind: p.kind,
+            eager: EagerAt::of(p.eager.as_ref()),
+            program: ProgramAt::of(p),
+            false_guards: !p.false_guards.is_empty(),
+            inside_region: inside,
+            relation_only: false,
+            model_asks_exporting: false,
+        });
+        let detail = || p.detail.clone().unwrap_or_else(|| "results differ".into());
+        let program_error = || p.exported.as_ref().and_then(|x| x.error.as_ref());
+        let mut f = match call {
+            ProbeCall::Skip => continue,
+            ProbeCall::EagerFails => finding(
                 Verdict::Invalid,
                 None,
                 format!(
                     "eager fails at a probe the generator promised valid: {}",
-                    error_line(&e.error)
+                    error_line(&p.eager.as_ref().and_then(|e| e.error.clone()))
                 ),
             ),
-            (Some(e), _) if e.repeatable == Some(false) => {
+            ProbeCall::EagerNotRepeatable => {
                 finding(Verdict::Poisoned, None, "eager is not repeatable".into())
             }
-            // The program's own checks passed (no guard is false there, and the error is
-            // not an input check) and it failed while running: not a rejection.
-            (_, Some(x)) if !x.ok && p.false_guards.is_empty() && !is_input_check(x) => {
-                let text = error_line(&x.error);
-                let mut f = finding(
-                    Verdict::Divergence,
-                    Some(Contract::ProgramError),
-                    format!(
-                        "at {} (eager runs) the exported program passes its input checks and then raises {text}",
-                        case.shapes_text(&sizes)
+            ProbeCall::EagerNotFinite => finding(
+                Verdict::Poisoned,
+                None,
+                format!("non-finite eager result: {}", detail()),
+            ),
+            ProbeCall::Finding(verdict, contract) => {
+                let message = match contract {
+                    Contract::SilentDivergenceAtZeroOne => format!(
+                        "at size 0/1 ({}) the exported program runs and differs from eager: {}",
+                        case.shapes_text(&sizes),
+                        detail()
                     ),
-                );
-                f.probe = Some(sizes.clone());
-                f.cause = x.error.as_ref().map(|err| cx.error_cause(err));
-                f
-            }
-            // The sweep looks for wrong results only: what the program rejects is judged
-            // per symbol from its guards below.
-            (_, Some(x)) if !x.ok && p.kind == ProbeKind::Sweep => continue,
-            (_, Some(x)) if !x.ok => {
-                let text = error_line(&x.error);
-                let inside = case.in_trace_region(&sizes);
-                let contract = if inside {
-                    Contract::AvoidableSpecialization
-                } else {
-                    Contract::TraceRegion
+                    Contract::ProgramError => format!(
+                        "at {} (eager runs) the exported program passes its input checks and then raises {}",
+                        case.shapes_text(&sizes),
+                        error_line(&program_error().cloned())
+                    ),
+                    _ if verdict == Verdict::Divergence => format!(
+                        "at {} the exported program runs and differs from eager: {}",
+                        case.shapes_text(&sizes),
+                        detail()
+                    ),
+                    _ => error_line(&program_error().cloned()),
                 };
-                let mut f = finding(Verdict::SpuriousGuard, Some(contract), text);
-                f.cause = cx.guard_cause(&reply.guards, &p.false_guards).or_else(|| {
-                    if inside {
-                        None
-                    } else {
-                        cx.decision_cause(&sizes)
-                    }
-                });
+                let mut f = finding(verdict, Some(contract), message);
+                f.cause = match (verdict, contract) {
+                    (_, Contract::ProgramError) => program_error().map(|err| cx.error_cause(err)),
+                    (Verdict::Divergence, _) => cx.decision_cause(&sizes),
+                    _ => cx.guard_cause(&reply.guards, &p.false_guards).or_else(|| {
+                        if inside {
+                            None
+                        } else {
+                            cx.decision_cause(&sizes)
+                        }
+                    }),
+                };
                 f
             }
-            _ if p.matches == Some(false) => {
-                let detail = p.detail.clone().unwrap_or_else(|| "results differ".into());
-                if p.eager.as_ref().and_then(|e| e.finite) == Some(false) {
-                    finding(
-                        Verdict::Poisoned,
-                        None,
-                        format!("non-finite eager result: {detail}"),
-                    )
-                } else {
-                    let mut f = finding(
-                        Verdict::Divergence,
-                        Some(Contract::SilentDivergence),
-                        format!(
-                            "at {} the exported program runs and differs from eager: {detail}",
-                            case.shapes_text(&sizes)
-                        ),
-                    );
-                    f.cause = cx.decision_cause(&sizes);
-                    f
-                }
-            }
-            _ => continue,
         };
         f.probe = Some(sizes);
         findings.push(f);
@@ -1355,6 +1322,179 @@ pub(crate) fn sizes_in_scan(runs: &[[i64; 2]], scan_max: i64) -> i64 {
         .map(|[lo, hi]| hi.min(&scan_max) - lo.max(&2) + 1)
         .filter(|&c| c > 0)
         .sum()
+}
+
+/// Where the truth about a model comes from: what a judgement may conclude differs only in
+/// what the source can promise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// A generated case: its IR promises eager runs at every probe, and writes no check
+    /// on data; its probes are chosen to show what they show, so each rejection is a finding.
+    Generated,
+    /// A user's model: eager is the truth (a size it fails at is just not one it runs),
+    /// the model may check data itself (`torch._check` on an `.item()`), and a rejection that
+    /// one dim explains is judged once, per dim.
+    UserModel,
+}
+
+/// How eager fared at a probe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EagerAt {
+    /// Eager ran; whether twice gave the same result and whether it was finite.
+    Runs {
+        repeatable: bool,
+        finite: bool,
+    },
+    Fails,
+    /// Not run (the worker had no eager side for it).
+    NotRun,
+}
+
+impl EagerAt {
+    pub fn of(side: Option<&super::protocol::ProbeSide>) -> EagerAt {
+        match side {
+            None => EagerAt::NotRun,
+            Some(e) if !e.ok => EagerAt::Fails,
+            Some(e) => EagerAt::Runs {
+                repeatable: e.repeatable != Some(false),
+                finite: e.finite != Some(false),
+            },
+        }
+    }
+}
+
+/// How the exported program fared at a probe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ProgramAt {
+    NotRun,
+    Runs {
+        matches: Option<bool>,
+    },
+    /// It raised: in one of its own input checks or not, and whether the check that failed
+    /// is a runtime assertion on data values only (unbacked symbols).
+    Raises {
+        input_check: bool,
+        on_data: bool,
+    },
+}
+
+impl ProgramAt {
+    pub fn of(p: &ProbeInfo) -> ProgramAt {
+        match &p.exported {
+            None => ProgramAt::NotRun,
+            Some(x) if x.ok => ProgramAt::Runs { matches: p.matches },
+            Some(x) => {
+                let text = x.error.as_ref().map(|e| e.text()).unwrap_or_default();
+                ProgramAt::Raises {
+                    input_check: x.error.is_none() || is_input_check_text(&text),
+                    on_data: unbacked_assertion(&text).is_some(),
+                }
+            }
+        }
+    }
+}
+
+/// What one probe is judged on, from either source of truth.
+pub(crate) struct ProbeFacts {
+    pub source: Source,
+    pub kind: ProbeKind,
+    pub eager: EagerAt,
+    pub program: ProgramAt,
+    /// Some guard of the exported program is false at these sizes.
+    pub false_guards: bool,
+    /// The sizes are inside the trace region (the model's Python takes the export path).
+    pub inside_region: bool,
+    /// Several sizes moved and each alone is accepted: only their relation is refused.
+    pub relation_only: bool,
+    /// The model runs other code under `torch.compiler.is_exporting()` / `is_compiling()`.
+    pub model_asks_exporting: bool,
+}
+
+/// What a probe comes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ProbeCall {
+    /// Nothing here (or what is here is judged per symbol).
+    Skip,
+    /// The case cannot be judged (`invalid`): eager fails where the generator promised it runs.
+    EagerFails,
+    /// The case cannot be judged (`poisoned`): eager differs from itself, or is not finite
+    /// where the results differ.
+    EagerNotRepeatable,
+    EagerNotFinite,
+    Finding(Verdict, Contract),
+}
+
+/// The contract for one probe (CONTRACT.md), for a generated case and a user's model alike:
+/// - a result other than eager's where the program runs is a silent divergence, at 0/1 the
+///   documented 0/1 assumption's (portability), and the model's own intent when it asks
+///   whether it is exported;
+/// - the program raising past its own input checks where eager runs is a program error;
+/// - a rejection inside the trace region is an avoidable specialization, outside it the
+///   trace region (0/1 rejections are torch's documented specialization; the sweep looks for
+///   wrong results only; rejections of one symbol are also judged per symbol);
+/// - a user's `torch._check` on data failing is the model's intent.
+pub(crate) fn decide_probe(f: &ProbeFacts) -> ProbeCall {
+    use ProbeCall::*;
+    let user = f.source == Source::UserModel;
+    let edge = f.kind == ProbeKind::Edge;
+    // What is not a size eager runs at, or not one to compare at, is only an error of the
+    // generator's promise.
+    let (repeatable, finite) = match f.eager {
+        EagerAt::NotRun => return Skip,
+        EagerAt::Fails if user || edge => return Skip,
+        EagerAt::Fails => return EagerFails,
+        EagerAt::Runs { repeatable, finite } => (repeatable, finite),
+    };
+    if !repeatable && (user || edge) {
+        return Skip;
+    }
+    if !repeatable {
+        return EagerNotRepeatable;
+    }
+    match f.program {
+        ProgramAt::NotRun
+        | ProgramAt::Runs {
+            matches: None | Some(true),
+        } => Skip,
+        ProgramAt::Runs {
+            matches: Some(false),
+        } if !finite => {
+            if user || edge {
+                Skip
+            } else {
+                EagerNotFinite
+            }
+        }
+        ProgramAt::Runs {
+            matches: Some(false),
+        } => Finding(
+            Verdict::Divergence,
+            if f.model_asks_exporting {
+                Contract::ModelIntent
+            } else if edge {
+                Contract::SilentDivergenceAtZeroOne
+            } else {
+                Contract::SilentDivergence
+            },
+        ),
+        ProgramAt::Raises { .. } if edge => Skip,
+        ProgramAt::Raises {
+            input_check: false, ..
+        } if !f.false_guards => Finding(Verdict::Divergence, Contract::ProgramError),
+        ProgramAt::Raises { .. } if f.kind == ProbeKind::Sweep => Skip,
+        ProgramAt::Raises { on_data: true, .. } if user => {
+            Finding(Verdict::SpuriousGuard, Contract::ModelIntent)
+        }
+        ProgramAt::Raises { .. } if user && !f.relation_only => Skip,
+        ProgramAt::Raises { .. } => Finding(
+            Verdict::SpuriousGuard,
+            if f.inside_region {
+                Contract::AvoidableSpecialization
+            } else {
+                Contract::TraceRegion
+            },
+        ),
+    }
 }
 
 /// What one symbol asked to be dynamic is judged on, whichever source of truth measured it:
@@ -1736,6 +1876,119 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(d.contract, Contract::TraceRegion);
+    }
+
+    #[test]
+    fn one_rule_set_for_a_probe_with_two_sources_of_truth() {
+        use ProbeCall::*;
+        let runs = EagerAt::Runs {
+            repeatable: true,
+            finite: true,
+        };
+        let base = |source, kind, eager, program| ProbeFacts {
+            source,
+            kind,
+            eager,
+            program,
+            false_guards: true,
+            inside_region: true,
+            relation_only: false,
+            model_asks_exporting: false,
+        };
+        let differs = ProgramAt::Runs {
+            matches: Some(false),
+        };
+        let refused = ProgramAt::Raises {
+            input_check: true,
+            on_data: false,
+        };
+        for source in [Source::Generated, Source::UserModel] {
+            // the same divergence, the same class from both
+            let f = base(source, ProbeKind::Normal, runs, differs);
+            assert_eq!(
+                decide_probe(&f),
+                Finding(Verdict::Divergence, Contract::SilentDivergence)
+            );
+            let f = base(source, ProbeKind::Edge, runs, differs);
+            assert_eq!(
+                decide_probe(&f),
+                Finding(Verdict::Divergence, Contract::SilentDivergenceAtZeroOne)
+            );
+            // past its input checks, with no false guard: the program's own error, sweeps too
+            for kind in [ProbeKind::Normal, ProbeKind::Sweep] {
+                let mut f = base(
+                    source,
+                    kind,
+                    runs,
+                    ProgramAt::Raises {
+                        input_check: false,
+                        on_data: false,
+                    },
+                );
+                f.false_guards = false;
+                assert_eq!(
+                    decide_probe(&f),
+                    Finding(Verdict::Divergence, Contract::ProgramError)
+                );
+            }
+            // 0/1 rejections are the documented specialization; the sweep judges answers only
+            assert_eq!(
+                decide_probe(&base(source, ProbeKind::Edge, runs, refused)),
+                Skip
+            );
+            assert_eq!(
+                decide_probe(&base(source, ProbeKind::Sweep, runs, refused)),
+                Skip
+            );
+            // a relation refused inside the region / outside it
+            let mut f = base(source, ProbeKind::Normal, runs, refused);
+            f.relation_only = true;
+            assert_eq!(
+                decide_probe(&f),
+                Finding(Verdict::SpuriousGuard, Contract::AvoidableSpecialization)
+            );
+            f.inside_region = false;
+            assert_eq!(
+                decide_probe(&f),
+                Finding(Verdict::SpuriousGuard, Contract::TraceRegion)
+            );
+        }
+        // What only the source decides: a generated case promised eager runs, a user's model
+        // only runs where it runs.
+        let fails = |source| base(source, ProbeKind::Normal, EagerAt::Fails, differs);
+        assert_eq!(decide_probe(&fails(Source::Generated)), EagerFails);
+        assert_eq!(decide_probe(&fails(Source::UserModel)), Skip);
+        let noisy = EagerAt::Runs {
+            repeatable: false,
+            finite: true,
+        };
+        let f = |source| base(source, ProbeKind::Normal, noisy, differs);
+        assert_eq!(decide_probe(&f(Source::Generated)), EagerNotRepeatable);
+        assert_eq!(decide_probe(&f(Source::UserModel)), Skip);
+        // a user's torch._check on data is the model's intent; a generated case writes none
+        let on_data = ProgramAt::Raises {
+            input_check: true,
+            on_data: true,
+        };
+        let f = |source| base(source, ProbeKind::Normal, runs, on_data);
+        assert_eq!(
+            decide_probe(&f(Source::UserModel)),
+            Finding(Verdict::SpuriousGuard, Contract::ModelIntent)
+        );
+        assert_eq!(
+            decide_probe(&f(Source::Generated)),
+            Finding(Verdict::SpuriousGuard, Contract::AvoidableSpecialization)
+        );
+        // a user's rejection one dim explains is judged per dim, once
+        let f = base(Source::UserModel, ProbeKind::Normal, runs, refused);
+        assert_eq!(decide_probe(&f), Skip);
+        // a model asking whether it is exported answers otherwise on purpose
+        let mut f = base(Source::UserModel, ProbeKind::Normal, runs, differs);
+        f.model_asks_exporting = true;
+        assert_eq!(
+            decide_probe(&f),
+            Finding(Verdict::Divergence, Contract::ModelIntent)
+        );
     }
 
     #[test]
