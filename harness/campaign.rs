@@ -13,7 +13,7 @@
 //! and still writes the reports.
 
 use crate::corpus::{self, FindingRecord, ResultLine, ResultsWriter};
-use crate::r#gen::{GENERATOR_VERSION, GenConfig, case_from_seed, generate};
+use crate::r#gen::{GENERATOR_VERSION, GenConfig};
 use crate::ir::Case;
 use crate::oracle::{self, Backend, CheckResult, Class, Contract, Pool, Verdict};
 use crate::report::{GroupDetail, KnownIssues, RunStatus, SignatureEntry, Summary};
@@ -135,6 +135,9 @@ pub struct CampaignConfig {
     pub fail_on: Vec<Class>,
     /// One generator configuration for every case; `None` draws one per case (swarm).
     pub gen_config: Option<GenConfig>,
+    /// The percent of cases written with ShapesSpec (`--spec-api`); `None`: the
+    /// configuration's own.
+    pub shapes_percent: Option<u32>,
     /// When a `Limit::Time` starts counting: the command's start, so that `--time` bounds
     /// the wall time from start to exit, torch's start-up in the workers included.
     pub clock_start: Instant,
@@ -162,6 +165,9 @@ pub struct CampaignMeta {
     pub shard: Option<Shard>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gen_config: Option<GenConfig>,
+    /// `--spec-api` as the percent of cases written with ShapesSpec.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shapes_percent: Option<u32>,
     /// The known-issues file the campaign was started (or last resumed) with: `--resume`,
     /// `report` and `merge` use it unless given another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -256,11 +262,8 @@ impl CampaignMeta {
 }
 
 /// The case behind a case seed: from the campaign's configuration, or swarm.
-pub fn case_for(config: Option<&GenConfig>, case_seed: u64) -> Case {
-    match config {
-        Some(c) => case_from_seed(c, case_seed),
-        None => generate(case_seed, true),
-    }
+pub fn case_for(config: Option<&GenConfig>, shapes_percent: Option<u32>, case_seed: u64) -> Case {
+    crate::r#gen::generate_with(case_seed, config, shapes_percent)
 }
 
 /// The generator seed of case `index` of a campaign: SplitMix64 over both, so campaigns
@@ -314,6 +317,7 @@ pub fn result_line(index: u64, case_seed: u64, case: &Case, r: &oracle::CheckRes
         ops: case.op_kinds(),
         backend: Some(r.backend),
         same_as_export: r.same_as_export,
+        spec_api: Some(case.spec_api()).filter(|a| *a != crate::ir::SpecApi::Dim),
         size: case_size(case),
         cause: r.cause().cloned(),
         edge: r.edge.iter().map(corpus::EdgeRecord::from).collect(),
@@ -337,6 +341,7 @@ fn open_meta(cfg: &CampaignConfig, results_path: &Path) -> Result<CampaignMeta> 
             if cfg.seed.is_some_and(|s| s != m.seed)
                 || m.backends() != cfg.backends
                 || (cfg.gen_config.is_some() && cfg.gen_config != m.gen_config)
+                || (cfg.shapes_percent.is_some() && cfg.shapes_percent != m.shapes_percent)
             {
                 crate::usage_bail!(
                     "{} was started with seed {} on --backend {} and another generator configuration; resume it with those, or use another --out",
@@ -391,6 +396,7 @@ fn open_meta(cfg: &CampaignConfig, results_path: &Path) -> Result<CampaignMeta> 
                 shapefuzz: Some(env!("CARGO_PKG_VERSION").to_string()),
                 shard: (!cfg.shard.is_whole()).then_some(cfg.shard),
                 gen_config: cfg.gen_config.clone(),
+                shapes_percent: cfg.shapes_percent,
                 known: cfg.known.path().map(Path::to_path_buf),
                 fail_on: Some(cfg.fail_on.clone()),
             };
@@ -723,6 +729,7 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
     let rx = Arc::new(Mutex::new(rx));
     let seed = meta.seed;
     let gen_config = meta.gen_config.clone();
+    let shapes_percent = meta.shapes_percent;
     std::thread::scope(|s| {
         s.spawn(move || {
             let mut next = shard.index;
@@ -753,7 +760,12 @@ pub fn run(pool: &Pool, cfg: &CampaignConfig, stop: &AtomicBool) -> Result<Summa
                     .into_par_iter()
                     .map(|(i, left)| {
                         let cs = case_seed(seed, i);
-                        (i, cs, case_for(gen_config.as_ref(), cs), left)
+                        (
+                            i,
+                            cs,
+                            case_for(gen_config.as_ref(), shapes_percent, cs),
+                            left,
+                        )
                     })
                     .collect();
                 for c in cases {
@@ -1317,7 +1329,7 @@ fn file_findings(
             let original = match (partial, from_run) {
                 (Some(p), _) => p.case.clone(),
                 (None, Some(s)) => s.case.clone(),
-                (None, None) => case_for(gen_config, e.smallest.case_seed),
+                (None, None) => case_for(gen_config, ctx.meta.shapes_percent, e.smallest.case_seed),
             };
             let first = match (partial, from_run) {
                 (Some(p), _) => p.check.clone(),
@@ -1554,14 +1566,19 @@ pub fn merge(
         if let Some(why) = m.generator_mismatch(d) {
             bail!("{why}");
         }
-        if (m.seed, m.backends(), &m.gen_config, m.generator_version)
-            != (
-                first.seed,
-                first.backends(),
-                &first.gen_config,
-                first.generator_version,
-            )
-        {
+        if (
+            m.seed,
+            m.backends(),
+            &m.gen_config,
+            m.shapes_percent,
+            m.generator_version,
+        ) != (
+            first.seed,
+            first.backends(),
+            &first.gen_config,
+            first.shapes_percent,
+            first.generator_version,
+        ) {
             bail!(
                 "{} is part of another campaign than {} (seed {} against {}, or another backend, generator or configuration); only parts of one campaign merge",
                 d.display(),

@@ -150,11 +150,33 @@ struct GenArgs {
     /// of a configuration drawn per case (swarm testing).
     #[arg(long, value_name = "FILE")]
     gen_config: Option<PathBuf>,
+    /// The spec API cases are written in: dim (torch.export.Dim), shapes (ShapesSpec:
+    /// unbacked ShapeVar ranges, never specialized) or mixed [default: the configuration's
+    /// share; swarm: mixed].
+    #[arg(long, value_enum, value_name = "API")]
+    spec_api: Option<SpecMix>,
+}
+
+/// `--spec-api`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum SpecMix {
+    Dim,
+    Shapes,
+    Mixed,
 }
 
 impl GenArgs {
     fn config(&self) -> Result<Option<GenConfig>> {
         self.gen_config.as_deref().map(GenConfig::load).transpose()
+    }
+
+    /// The percent of cases written with ShapesSpec that `--spec-api` asks for.
+    fn shapes_percent(&self) -> Option<u32> {
+        self.spec_api.map(|m| match m {
+            SpecMix::Dim => 0,
+            SpecMix::Shapes => 100,
+            SpecMix::Mixed => crate::r#gen::MIXED_SHAPES_PERCENT,
+        })
     }
 }
 
@@ -927,13 +949,22 @@ fn cmd_gen(
         let (s, case) = match campaign {
             Some(c) => {
                 let s = campaign::case_seed(c, i);
-                (s, campaign::case_for(config.as_ref(), s))
+                (
+                    s,
+                    campaign::case_for(config.as_ref(), generation.shapes_percent(), s),
+                )
             }
             None => (
                 i,
-                match &config {
-                    Some(c) => crate::r#gen::case_from_seed(c, i),
-                    None => generate(i, swarm),
+                match (&config, swarm) {
+                    (None, false) => crate::r#gen::generate_with(
+                        i,
+                        Some(&GenConfig::default()),
+                        generation.shapes_percent(),
+                    ),
+                    (c, _) => {
+                        crate::r#gen::generate_with(i, c.as_ref(), generation.shapes_percent())
+                    }
                 },
             ),
         };
@@ -1093,6 +1124,7 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
         findings: a.findings,
         fail_on,
         gen_config,
+        shapes_percent: a.generation.shapes_percent(),
         clock_start: process_start(),
     };
     check_pool_args(a.jobs, a.oracle.timeout())?;

@@ -46,6 +46,9 @@ pub struct ResultLine {
     /// `CheckResult::same_as_export`): no group of its own.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub same_as_export: bool,
+    /// The spec API the case is written in, when it is not the `Dim` API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_api: Option<crate::ir::SpecApi>,
     /// Size of the case (inputs + nodes), to find the smallest per signature.
     pub size: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 /// case (`tests/generator_stability.rs` holds the hashes of the cases behind the first
 /// seeds under this version and refuses a change of them without a new version). Campaigns
 /// and finding records carry it, so a stored seed is never silently read as another case.
-pub const GENERATOR_VERSION: u32 = 14;
+pub const GENERATOR_VERSION: u32 = 15;
 
 /// Knobs of the generator. `Arbitrary` draws a random configuration (swarm testing: each
 /// case sees only some op families, so rarer interactions get room). A configuration can
@@ -48,6 +48,9 @@ pub struct GenConfig {
     pub weights: BTreeMap<String, u32>,
     /// Longest chain of arithmetic applied to a size before it is used (`n // 2 + 1`).
     pub max_chain: usize,
+    /// Percent of cases whose spec is written with the ShapesSpec API (`ShapeVar` ranges,
+    /// unbacked, never specialized) instead of the `Dim` API.
+    pub shapes_percent: u32,
 }
 
 impl Default for GenConfig {
@@ -62,6 +65,7 @@ impl Default for GenConfig {
             channel_percent: 70,
             weights: BTreeMap::new(),
             max_chain: 3,
+            shapes_percent: 0,
         }
     }
 }
@@ -101,6 +105,7 @@ impl GenConfig {
         self.max_symbols = self.max_symbols.clamp(1, EXPORT_SIZES.len());
         self.channel_percent = self.channel_percent.min(100);
         self.max_chain = self.max_chain.min(8);
+        self.shapes_percent = self.shapes_percent.min(100);
         if !self.families.contains(&Family::Elementwise) {
             // Elementwise ops are how a case can always close.
             self.families.insert(0, Family::Elementwise);
@@ -142,9 +147,16 @@ impl<'a> Arbitrary<'a> for GenConfig {
             channel_percent: u.int_in_range(30..=95)?,
             weights: BTreeMap::new(),
             max_chain: u.int_in_range(0..=4)?,
+            // not drawn: a campaign's mix of spec APIs is its own choice (`--spec-api`)
+            shapes_percent: SWARM_SHAPES_PERCENT,
         })
     }
 }
+
+/// The share of cases written with ShapesSpec under `--spec-api mixed`.
+pub const MIXED_SHAPES_PERCENT: u32 = 30;
+/// The share of swarm cases (campaigns, the fuzz targets) written with ShapesSpec.
+pub const SWARM_SHAPES_PERCENT: u32 = MIXED_SHAPES_PERCENT;
 
 /// Export sizes come from here: none is a multiple of another or of 2 and 3 times another,
 /// so no two input dims share an example size and torch's duck sizing ties nothing the
@@ -191,10 +203,24 @@ pub fn generate(seed: u64, swarm: bool) -> Case {
     if !swarm {
         return case_from_seed(&GenConfig::default(), seed);
     }
+    generate_with(seed, None, None)
+}
+
+/// The case of `seed` under `config` (`None`: a swarm configuration drawn from the seed's
+/// stream, as [`generate`]), with its share of ShapesSpec cases set to `shapes_percent`
+/// when given (`--spec-api`). The same bytes are read either way: only the spec of a
+/// case can differ.
+pub fn generate_with(seed: u64, config: Option<&GenConfig>, shapes_percent: Option<u32>) -> Case {
     let bytes = seed_bytes(seed);
     let mut u = Unstructured::new(&bytes);
-    u.arbitrary::<Case>()
-        .expect("generation never fails on a byte stream")
+    let mut cfg = match config {
+        Some(c) => c.clone(),
+        None => GenConfig::arbitrary(&mut u).expect("generation never fails on a byte stream"),
+    };
+    if let Some(p) = shapes_percent {
+        cfg.shapes_percent = p.min(100);
+    }
+    Case::new(&cfg, &mut u).expect("generation never fails on a byte stream")
 }
 
 /// The 4 KiB of ChaCha8 output a seed stands for.
@@ -2493,6 +2519,66 @@ impl<'c> Builder<'c> {
         }
         // Derived dims need their root named; under a named style every dim of the root's
         // symbol is named, under AUTO/DYNAMIC no Derived spec is produced.
+        // Drawn last, so that the rest of the case is the same under either API.
+        if self.cfg.shapes_percent > 0 && u.int_in_range(0..=99u32)? < self.cfg.shapes_percent {
+            self.write_with_shapes_spec(u)?;
+        }
         Ok(self.case)
+    }
+
+    /// Rewrites the spec with the ShapesSpec API: each symbol that only tensor dims and int
+    /// inputs carry, and that the model does not force to one size, becomes a `ShapeVar`
+    /// with a range drawn to reach 0/1 and to leave some probes outside it; everything else
+    /// is static. Unchanged when no symbol qualifies.
+    fn write_with_shapes_spec(&mut self, u: &mut Unstructured) -> Result<()> {
+        let case = &self.case;
+        let var_able = |s: usize| {
+            let dims: Vec<(&Input, &InputDim)> = case
+                .inputs
+                .iter()
+                .flat_map(|i| i.dims.iter().map(move |d| (i, d)))
+                .filter(|(_, d)| d.size.symbol_index() == Some(s))
+                .collect();
+            !dims.is_empty()
+                && dims.iter().all(|(i, d)| {
+                    matches!(i.kind, InputKind::Tensor | InputKind::Int)
+                        && d.truth != DimTruth::Static
+                        && matches!(d.size, DimExpr::Sym(_) | DimExpr::Mul(..))
+                })
+        };
+        let valid = case.valid_runs();
+        let mut ranges: Vec<Option<(i64, Option<i64>)>> = vec![None; case.symbol_count()];
+        for (s, range) in ranges.iter_mut().enumerate() {
+            if !var_able(s) {
+                continue;
+            }
+            let export = case.export[s];
+            let first_valid = valid[s].first().map_or(2, |r| r[0]).min(export);
+            // ShapeVar's default 0 most often: the range that reaches 0/1, which the Dim API
+            // assumes away and ShapesSpec promises to take
+            let min = match u.int_in_range(0..=9u8)? {
+                0..=3 => 0,
+                4 => 1,
+                5..=7 => 2.min(export),
+                _ => first_valid,
+            };
+            let max = match u.int_in_range(0..=3u8)? {
+                0 => Some(export + u.int_in_range(0..=8)?),
+                _ => None,
+            };
+            *range = Some((min, max));
+        }
+        if ranges.iter().all(Option::is_none) {
+            return Ok(());
+        }
+        for input in &mut self.case.inputs {
+            for d in &mut input.dims {
+                d.spec = match d.size.symbol_index().and_then(|s| ranges[s]) {
+                    Some((min, max)) => DimSpec::Var { min, max },
+                    None => DimSpec::Unspecified,
+                };
+            }
+        }
+        Ok(())
     }
 }

@@ -845,6 +845,8 @@ fn judge_program(cx: &Cx, r: &mut ProbeReport) -> Vec<ProbeFinding> {
             inside_region: cx.in_region(&sizes),
             relation_only,
             model_asks_exporting: cx.subject.export_branch,
+            // probe reads the `Dim` API only (ShapesSpec: #28)
+            declared: None,
         });
         let ProbeCall::Finding(verdict, contract) = call else {
             continue;

@@ -48,6 +48,8 @@ fn finish(mut c: Case) -> Option<Case> {
                 (DimSpec::Named { .. }, DimExpr::Sym(_)) => true,
                 (DimSpec::Derived { k }, DimExpr::Mul(c, _)) => c.as_const() == Some(*k),
                 (DimSpec::Named { .. } | DimSpec::Derived { .. }, _) => false,
+                (DimSpec::Var { .. }, DimExpr::Sym(_) | DimExpr::Mul(..)) => true,
+                (DimSpec::Var { .. }, _) => false,
                 _ => true,
             };
             if !fits || (d.truth == DimTruth::Static && d.spec.requests_dynamic()) {

@@ -56,7 +56,82 @@ fn spec_py(d: &InputDim) -> Option<String> {
         DimSpec::Static => "Dim.STATIC".into(),
         DimSpec::Named { .. } => sym_of(&d.size),
         DimSpec::Derived { k } => format!("{k} * {}", sym_of(&d.size)),
+        // as torch's own docs write a derived ShapeVar: `B * 2`
+        DimSpec::Var { .. } => match &d.size {
+            DimExpr::Mul(k, _) => format!("{} * {}", sym_of(&d.size), k),
+            _ => sym_of(&d.size),
+        },
     })
+}
+
+/// A ShapesSpec case's spec as a user writes it: one `ShapeVar` per symbol (in symbol
+/// order; `min` left out at its default 0), then `ShapesSpec({...})` naming the inputs that
+/// have a dynamic dim (the rest are static, as ParamsSpec takes what it does not name), and
+/// the names to import from `torch.fx.experimental.dynamic_spec`.
+fn shapes_spec(case: &Case) -> (Vec<&'static str>, Vec<String>, String) {
+    let mut vars = vec![];
+    for s in 0..case.symbol_count() {
+        if let Some((min, max)) = case.var_range(s) {
+            let mut args = vec![format!("\"{}\"", symbol_name(s))];
+            if min != 0 {
+                args.push(format!("min={min}"));
+            }
+            if let Some(m) = max {
+                args.push(format!("max={m}"));
+            }
+            vars.push(format!(
+                "{} = ShapeVar({})",
+                symbol_name(s),
+                args.join(", ")
+            ));
+        }
+    }
+    let (mut tensor, mut fixed) = (false, false);
+    let entries: Vec<String> = case
+        .inputs
+        .iter()
+        .enumerate()
+        .filter(|(_, input)| {
+            input
+                .dims
+                .iter()
+                .any(|d| matches!(d.spec, DimSpec::Var { .. }))
+        })
+        .map(|(i, input)| {
+            let dims: Vec<String> = input
+                .dims
+                .iter()
+                .map(|d| match &d.spec {
+                    DimSpec::Var { .. } => spec_py(d).unwrap_or_default(),
+                    _ => {
+                        fixed = true;
+                        "STATIC".into()
+                    }
+                })
+                .collect();
+            let v = match input.kind {
+                InputKind::Tensor => {
+                    tensor = true;
+                    format!("TensorSpec([{}])", dims.join(", "))
+                }
+                _ => dims.join(", "),
+            };
+            format!("\"{}\": {v}", input_name(i))
+        })
+        .collect();
+    let mut names = vec![];
+    if fixed {
+        names.push("STATIC");
+    }
+    names.extend(["ShapeVar", "ShapesSpec"]);
+    if tensor {
+        names.push("TensorSpec");
+    }
+    (
+        names,
+        vars,
+        format!("ShapesSpec({{{}}})", entries.join(", ")),
+    )
 }
 
 /// The parts of a standalone reproducer: only what its script uses, in the words a person
@@ -122,12 +197,18 @@ pub fn render_standalone(case: &Case) -> Standalone {
     if model_text.contains("F.") {
         out.push("import torch.nn.functional as F".into());
     }
+    let shapes = (case.spec_api() == SpecApi::Shapes).then(|| shapes_spec(case));
     let uses_dim = case
         .inputs
         .iter()
         .flat_map(|i| &i.dims)
         .any(|d| !matches!(d.spec, DimSpec::Unspecified));
-    if uses_dim {
+    if let Some((names, ..)) = &shapes {
+        out.push(format!(
+            "from torch.fx.experimental.dynamic_spec import {}",
+            names.join(", ")
+        ));
+    } else if uses_dim {
         out.push("from torch.export import Dim".into());
     }
     out.push(String::new());
@@ -184,6 +265,13 @@ pub fn render_standalone(case: &Case) -> Standalone {
     out.push(String::new());
     out.push(String::new());
 
+    if let Some((_, vars, spec)) = shapes {
+        out.extend(vars);
+        out.push(format!("dynamic_shapes = {spec}"));
+        let mut source = out.join("\n");
+        source.push('\n');
+        return Standalone { source, node_code };
+    }
     for (s, min, max) in named_dims(case) {
         let mut args = vec![format!("\"{}\"", symbol_name(s))];
         if let Some(m) = min {
@@ -382,6 +470,18 @@ pub fn render(case: &Case) -> Rendered {
     lines.push(String::new());
 
     lines.push("def dynamic_shapes():".into());
+    if case.spec_api() == SpecApi::Shapes {
+        let (names, vars, spec) = shapes_spec(case);
+        lines.push(format!(
+            "    from torch.fx.experimental.dynamic_spec import {}",
+            names.join(", ")
+        ));
+        lines.extend(vars.into_iter().map(|v| format!("    {v}")));
+        lines.push(format!("    return {spec}"));
+        let mut source = lines.join("\n");
+        source.push('\n');
+        return Rendered { source, node_lines };
+    }
     lines.push("    Dim = torch.export.Dim".into());
     for (s, min, max) in named_dims(case) {
         let mut args = vec![format!("\"{}\"", symbol_name(s))];

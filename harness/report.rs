@@ -501,6 +501,58 @@ pub struct ClassCount {
     pub new_root_causes: u64,
 }
 
+/// The per-spec-API counts of a campaign with ShapesSpec cases (empty without any).
+fn spec_api_counts(
+    lines: &[ResultLine],
+    class_key: &dyn Fn(&ResultLine) -> String,
+) -> Vec<SpecApiCount> {
+    use crate::ir::SpecApi;
+    if lines
+        .iter()
+        .all(|l| l.spec_api.is_none_or(|a| a == SpecApi::Dim))
+    {
+        return vec![];
+    }
+    [SpecApi::Dim, SpecApi::Shapes]
+        .into_iter()
+        .map(|api| {
+            let mine: Vec<&ResultLine> = lines
+                .iter()
+                .filter(|l| l.spec_api.unwrap_or(SpecApi::Dim) == api)
+                .collect();
+            let mut count = SpecApiCount {
+                api: api.name().to_string(),
+                checks: mine.len() as u64,
+                ..Default::default()
+            };
+            let mut groups: BTreeMap<String, std::collections::BTreeSet<(&str, &str)>> =
+                BTreeMap::new();
+            for l in &mine {
+                let key = class_key(l);
+                count.classes.entry(key.clone()).or_default().cases += 1;
+                count.seconds_per_check += l.seconds;
+                if let (Some(c), Some(sig)) = (l.class, l.signature.as_deref()) {
+                    groups
+                        .entry(c.name().to_string())
+                        .or_default()
+                        .insert((sig, l.root_cause.as_deref().unwrap_or(sig)));
+                }
+            }
+            for (class, set) in groups {
+                let cc = count.classes.entry(class).or_default();
+                cc.groups = set.len() as u64;
+                cc.root_causes = set
+                    .iter()
+                    .map(|(_, rc)| *rc)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len() as u64;
+            }
+            count.seconds_per_check /= count.checks.max(1) as f64;
+            count
+        })
+        .collect()
+}
+
 /// One backend's share of a campaign on several (`--backend export,decomposed,...`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BackendCount {
@@ -534,6 +586,40 @@ impl BackendCount {
         self.classes
             .iter()
             .filter(|(k, _)| !Self::COLUMNS.contains(&k.as_str()))
+            .map(|(_, c)| c.cases)
+            .sum()
+    }
+}
+
+/// One spec API's share of a campaign that wrote cases in both (`--spec-api mixed`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpecApiCount {
+    /// `dim` or `shapes`.
+    pub api: String,
+    /// Checks of cases written in it.
+    pub checks: u64,
+    /// Per class (then pass, invalid, poisoned, same_as_export): its checks, and the groups
+    /// and root causes its checks fall in (a group can hold cases of both APIs).
+    pub classes: BTreeMap<String, ClassCount>,
+    pub seconds_per_check: f64,
+}
+
+impl SpecApiCount {
+    /// A column's cell: checks, and for a class its groups and root causes (`5 (2, 1)`).
+    pub fn cell(&self, key: &str) -> String {
+        let cc = self.classes.get(key).cloned().unwrap_or_default();
+        if Class::ALL.iter().any(|c| c.name() == key) {
+            format!("{} ({}, {})", cc.cases, cc.groups, cc.root_causes)
+        } else {
+            cc.cases.to_string()
+        }
+    }
+
+    /// Checks outside the columns of [`BackendCount::COLUMNS`].
+    pub fn other(&self) -> u64 {
+        self.classes
+            .iter()
+            .filter(|(k, _)| !BackendCount::COLUMNS.contains(&k.as_str()))
             .map(|(_, c)| c.cases)
             .sum()
     }
@@ -625,6 +711,9 @@ pub struct Summary {
     /// With several backends, the same per backend.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub by_backend: Vec<BackendCount>,
+    /// With cases written in ShapesSpec, the same per spec API.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_spec_api: Vec<SpecApiCount>,
     /// Share of cases eager accepted (1 - invalid / cases).
     pub validity_rate: f64,
     /// The whole run, reduction included.
@@ -741,6 +830,7 @@ impl Summary {
                 }
             }
         }
+        let by_spec_api = spec_api_counts(lines, &class_key);
         let causes = root_causes(&signatures);
         for r in &causes {
             if let Some(c) = r.class {
@@ -768,6 +858,7 @@ impl Summary {
             verdicts,
             classes,
             by_backend,
+            by_spec_api,
             validity_rate: if checks == 0 {
                 1.0
             } else {
@@ -835,6 +926,32 @@ impl Summary {
                 cols.map(|k| b.cell(k)).join(" | "),
                 b.other(),
                 b.seconds_per_check
+            );
+        }
+        s
+    }
+
+    /// The per-spec-API table (markdown): checks per class with their groups and root
+    /// causes, and the mean seconds of a check.
+    pub fn spec_api_table(&self) -> String {
+        use std::fmt::Write;
+        let cols = BackendCount::COLUMNS;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "| spec API | checks | {} | other | s/check |",
+            cols.map(row_name).join(" | ")
+        );
+        let _ = writeln!(s, "|---|---|{}---|---|", "---|".repeat(cols.len()));
+        for a in &self.by_spec_api {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {:.2} |",
+                md(&a.api),
+                a.checks,
+                cols.map(|k| a.cell(k)).join(" | "),
+                a.other(),
+                a.seconds_per_check
             );
         }
         s
@@ -941,6 +1058,13 @@ impl Summary {
                 "\nPer backend: checks (groups). A backend's finding that is the exported program's own is counted as *same as export* and forms no group.\n"
             );
             let _ = writeln!(s, "{}", self.backend_table());
+        }
+        if !self.by_spec_api.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nPer spec API (`dim`: torch.export.Dim, `shapes`: ShapesSpec): checks (groups, root causes).\n"
+            );
+            let _ = writeln!(s, "{}", self.spec_api_table());
         }
         let _ = writeln!(s, "\n| verdict | cases |\n|---|---|");
         for (v, c) in &self.verdicts {

@@ -386,6 +386,12 @@ impl Repro {
             Some(Contract::NamedDimNarrowedSilently) => {
                 "a named Dim is narrowed without a constraint violation"
             }
+            Some(Contract::ShapesSpecRejectsValid) => {
+                "the exported program rejects a size inside its ShapesSpec ranges"
+            }
+            Some(Contract::ShapesSpecRangeUnchecked) => {
+                "the exported program takes a size outside its ShapesSpec range"
+            }
             Some(Contract::Crash) => "the process crashes",
             Some(Contract::Hang) => "export does not return",
             Some(Contract::AvoidableSpecialization) => "a dynamic dim is specialized",
@@ -637,9 +643,15 @@ impl Repro {
             .culprit_code()
             .map(|c| format!("`{}`", markdown_code(&c)))
             .unwrap_or_else(|| "a line of the model".into());
+        // ShapesSpec never specializes: where the Dim API would pin a size, export fails
+        let what = if self.case.spec_api() == crate::ir::SpecApi::Shapes {
+            "makes torch.export fail on a size it may not specialize (ShapesSpec keeps every ShapeVar unbacked), though the model's own Python does not force a size"
+        } else {
+            "makes torch.export specialize a size that the model's own Python does not force"
+        };
         let _ = writeln!(
             s,
-            "## Portability note for model authors (not a torch bug)\n\nWith `dynamic_shapes` asking for {}, {line} makes torch.export specialize a size that the model's own Python does not force:\n",
+            "## Portability note for model authors (not a torch bug)\n\nWith `dynamic_shapes` asking for {}, {line} {what}:\n",
             self.asked()
         );
         let _ = writeln!(

@@ -30,6 +30,7 @@ fn judged(index: u64, case_seed: u64, sig: &str, contract: Contract) -> ResultLi
         ops: vec![],
         backend: None,
         same_as_export: false,
+        spec_api: None,
         size: 3,
         cause: None,
         edge: vec![],

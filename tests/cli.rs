@@ -160,7 +160,7 @@ fn gen_campaign_writes_a_campaigns_cases_and_their_worker_requests() {
     // indices 1 and 2 of campaign 42, each named by its case seed
     for i in [1, 2] {
         let cs = shapefuzz::campaign::case_seed(42, i);
-        let case = shapefuzz::campaign::case_for(None, cs);
+        let case = shapefuzz::campaign::case_for(None, None, cs);
         let json = std::fs::read_to_string(dir.join(format!("case-{cs}.json"))).unwrap();
         assert_eq!(json, case.to_json());
         let req: serde_json::Value = serde_json::from_str(

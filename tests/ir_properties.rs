@@ -4,7 +4,7 @@
 use arbitrary::{Arbitrary, Unstructured};
 use proptest::prelude::*;
 use shapefuzz::cli::generate;
-use shapefuzz::ir::{BoolExpr, Case, CmpFn, DimExpr, SymId};
+use shapefuzz::ir::{BoolExpr, Case, CmpFn, DimExpr, DimSpec, SpecApi, SymId};
 use shapefuzz::render::render;
 use shapefuzz::{GenConfig, case_from_seed};
 
@@ -45,6 +45,36 @@ proptest! {
     #[test]
     fn swarm_cases_hold(seed in any::<u64>()) {
         assert_case_ok(&generate(seed, true));
+    }
+
+    /// Written with ShapesSpec, a case is as valid, and says so in one API: a ShapeVar per
+    /// dynamic symbol on every dim it sizes, the example inside its range, no `Dim`.
+    #[test]
+    fn shapes_spec_cases_hold(seed in any::<u64>(), swarm in any::<bool>()) {
+        let config = (!swarm).then(GenConfig::default);
+        let case = shapefuzz::r#gen::generate_with(seed, config.as_ref(), Some(100));
+        assert_case_ok(&case);
+        let text = render(&case).source;
+        if case.spec_api() == SpecApi::Shapes {
+            prop_assert!(text.contains("return ShapesSpec({"), "{text}");
+            prop_assert!(!text.contains("Dim."), "{text}");
+            prop_assert!(case.in_declared_ranges(&case.export));
+            for s in 0..case.symbol_count() {
+                if case.var_range(s).is_none() {
+                    continue;
+                }
+                for d in case.inputs.iter().flat_map(|i| &i.dims) {
+                    if d.size.symbol_index() == Some(s) {
+                        prop_assert!(matches!(d.spec, DimSpec::Var { .. }), "{}", case.to_json());
+                    }
+                }
+            }
+        }
+        // only the spec differs from the same seed under the Dim API
+        let dim = shapefuzz::r#gen::generate_with(seed, config.as_ref(), Some(0));
+        prop_assert_eq!(&dim.nodes, &case.nodes);
+        prop_assert_eq!(&dim.probes, &case.probes);
+        prop_assert_eq!(dim.spec_api(), SpecApi::Dim);
     }
 
     #[test]
@@ -91,8 +121,8 @@ proptest! {
 
     /// Every candidate the reducer proposes is a valid case, strictly no bigger.
     #[test]
-    fn reducer_candidates_are_valid(seed in any::<u64>()) {
-        let case = generate(seed, true);
+    fn reducer_candidates_are_valid(seed in any::<u64>(), shapes in any::<bool>()) {
+        let case = shapefuzz::r#gen::generate_with(seed, None, Some(if shapes { 100 } else { 0 }));
         let size = |c: &Case| c.nodes.len() + c.inputs.len();
         for cand in shapefuzz::reduce::candidates(&case) {
             cand.validate().unwrap_or_else(|e| panic!("invalid candidate: {e}\n{}", cand.to_json()));

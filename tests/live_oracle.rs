@@ -1007,3 +1007,43 @@ fn every_reviewed_bug_root_cause_has_a_seed_that_reproduces_it() {
     assert!(causes.len() >= 17, "{causes:#?}");
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+#[test]
+fn shapes_spec_keeps_its_promises_on_the_seed_document_s_model_and_a_declared_range() {
+    // The seed document's pad under ShapesSpec: export refuses with a data-dependent error
+    // inside F.pad instead of pinning y (the promise kept); a note for the author, with the
+    // torch.cat respelling verified against eager as the fix.
+    let pad = seed("shapes_pad.json");
+    let r = oracle::check(pool(), &pad, Backend::Export);
+    assert_eq!(r.verdict, Verdict::ExportError, "{r:?}");
+    assert_eq!(r.contract(), Some(Contract::DataDependentInOp), "{r:?}");
+    assert_eq!(r.class(), Some(Class::Portability));
+    let fixed = shapefuzz::triage::find_workaround(pool(), Backend::Export, &pad, &r)
+        .expect("the cat spelling exports under ShapesSpec");
+    let text = shapefuzz::render::render(&fixed).source;
+    assert!(text.contains("torch.cat"), "{text}");
+    assert!(text.contains("ShapesSpec("), "{text}");
+    // A declared range: sizes outside it are refused (the promise kept: a pass), 0 and 1
+    // inside it are taken and match eager, which the Dim API never promises.
+    let range = seed("shapes_range.json");
+    let r = oracle::check(pool(), &range, Backend::Export);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+    assert_eq!(
+        r.edge.iter().map(|e| e.outcome()).collect::<Vec<_>>(),
+        ["matches", "matches"],
+        "{r:?}"
+    );
+    assert!(r.dims[0].kept.contains("[0, 10]"), "{:?}", r.dims);
+    // The same model with a range that excludes 0/1: those probes are refused, a pass too.
+    let mut from_two = range.clone();
+    from_two.inputs[0].dims[0].spec = DimSpec::Var {
+        min: 2,
+        max: Some(10),
+    };
+    let r = oracle::check(pool(), &from_two, Backend::Export);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+    assert_eq!(
+        r.edge.iter().map(|e| e.outcome()).collect::<Vec<_>>(),
+        ["rejected", "rejected"]
+    );
+}

@@ -203,6 +203,7 @@ fn large_campaign() -> PathBuf {
                 .collect(),
             backend: None,
             same_as_export: false,
+            spec_api: None,
             size: 3 + index as usize % 9,
             cause: None,
             edge: vec![],

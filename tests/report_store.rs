@@ -23,6 +23,7 @@ fn judged(index: u64, sig: Option<&str>, size: usize, contract: Option<Contract>
         ops: vec![],
         backend: None,
         same_as_export: false,
+        spec_api: None,
         size,
         cause: None,
         edge: vec![],
@@ -424,4 +425,63 @@ fn hostile_text_in_a_root_cause_key_stays_text() {
     assert!(!md.contains("\n# heading"), "{md}");
     let html = shapefuzz::report::html::render(&s, &lines, &Default::default());
     assert!(!html.contains("<script>alert"), "{html}");
+}
+
+/// A campaign that wrote cases in both spec APIs reports each one's share: checks per
+/// class with the groups and root causes they fall in; one in a single API has no table.
+#[test]
+fn a_mixed_campaign_counts_each_spec_api() {
+    use shapefuzz::ir::SpecApi;
+    let shapes = |mut l: ResultLine| {
+        l.spec_api = Some(SpecApi::Shapes);
+        l
+    };
+    let lines = vec![
+        line(0, None, 1),
+        line(
+            1,
+            Some("export/portability/avoidable-specialization/pad/x"),
+            2,
+        ),
+        shapes(line(2, None, 1)),
+        shapes(judged(
+            3,
+            Some("export/bug/shapes-spec-rejects-valid/-/-"),
+            2,
+            Some(Contract::ShapesSpecRejectsValid),
+        )),
+        shapes(judged(
+            4,
+            Some("export/bug/shapes-spec-rejects-valid/-/-"),
+            2,
+            Some(Contract::ShapesSpecRejectsValid),
+        )),
+    ];
+    let none = KnownIssues::none();
+    let s = Summary::new(0, "2.15.0", "export", &lines, &none, 1.0, &[Class::Bug]);
+    let apis: Vec<(&str, u64)> = s
+        .by_spec_api
+        .iter()
+        .map(|a| (a.api.as_str(), a.checks))
+        .collect();
+    assert_eq!(apis, [("dim", 2), ("shapes", 3)]);
+    let shapes_row = &s.by_spec_api[1];
+    assert_eq!(shapes_row.cell("bug"), "2 (1, 1)");
+    assert_eq!(shapes_row.cell("pass"), "1");
+    assert_eq!(s.by_spec_api[0].cell("portability"), "1 (1, 1)");
+    let md = s.markdown(&|_| None);
+    assert!(md.contains("| spec API | checks |"), "{md}");
+    assert!(md.contains("| shapes | 3 | 2 (1, 1) |"), "{md}");
+    // one API only: no table
+    let s = Summary::new(
+        0,
+        "2.15.0",
+        "export",
+        &lines[..2],
+        &none,
+        1.0,
+        &[Class::Bug],
+    );
+    assert!(s.by_spec_api.is_empty());
+    assert!(!s.markdown(&|_| None).contains("spec API"));
 }

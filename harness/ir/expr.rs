@@ -506,6 +506,16 @@ impl DimExpr {
         }
     }
 
+    /// The one symbol of an input dim's size (`s` or `k * s`): None for a constant.
+    pub fn symbol_index(&self) -> Option<usize> {
+        let mut v = vec![];
+        self.symbols(&mut v);
+        match v.as_slice() {
+            [s] => Some(s.0 as usize),
+            _ => None,
+        }
+    }
+
     /// Every symbol the expression mentions.
     pub fn symbols(&self, out: &mut Vec<SymId>) {
         match self {

@@ -60,12 +60,46 @@ pub enum DimSpec {
     Derived {
         k: i64,
     },
+    /// The ShapesSpec API (`torch.fx.experimental.dynamic_spec`): `ShapeVar("s<k>", min=,
+    /// max=)` of the dim's symbol, shared by every dim of it (`s<k> * k` for a dim `k * s`;
+    /// the int itself for an int input). Unbacked: torch promises never to specialize it,
+    /// 0 and 1 included, and to assert the range at run time. A case that uses it uses it
+    /// for every specified dim (one `dynamic_shapes` argument takes one API).
+    Var {
+        min: i64,
+        max: Option<i64>,
+    },
 }
 
 impl DimSpec {
     /// Whether the user asked for this dim to stay dynamic.
     pub fn requests_dynamic(&self) -> bool {
         !matches!(self, DimSpec::Unspecified | DimSpec::Static)
+    }
+
+    /// Whether the spec belongs to the `Dim` API (`Dim.AUTO`, `Dim("s0")`, ...), as opposed
+    /// to ShapesSpec's `ShapeVar`; "unspecified" belongs to both.
+    pub fn is_dim_api(&self) -> bool {
+        !matches!(self, DimSpec::Unspecified | DimSpec::Var { .. })
+    }
+}
+
+/// Which of torch.export's spec APIs a case's `dynamic_shapes` is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpecApi {
+    /// `torch.export.Dim`: hints (`AUTO`, `DYNAMIC`, `STATIC`) and named, derived Dims.
+    Dim,
+    /// `ShapesSpec` / `ParamsSpec` / `TensorSpec` / `ShapeVar`: unbacked, never specialized.
+    Shapes,
+}
+
+impl SpecApi {
+    pub fn name(self) -> &'static str {
+        match self {
+            SpecApi::Dim => "dim",
+            SpecApi::Shapes => "shapes",
+        }
     }
 }
 
@@ -221,6 +255,53 @@ pub enum LoadError {
 impl Case {
     pub fn symbol_count(&self) -> usize {
         self.export.len()
+    }
+
+    /// The spec API the case is written in: ShapesSpec when any dim is a `ShapeVar`.
+    pub fn spec_api(&self) -> SpecApi {
+        let var = self
+            .inputs
+            .iter()
+            .flat_map(|i| &i.dims)
+            .any(|d| matches!(d.spec, DimSpec::Var { .. }));
+        if var { SpecApi::Shapes } else { SpecApi::Dim }
+    }
+
+    /// Under ShapesSpec, symbol `s`'s declared range `[min, max]` (`max` None: no bound);
+    /// None for a symbol no `ShapeVar` names.
+    pub fn var_range(&self, s: usize) -> Option<(i64, Option<i64>)> {
+        self.inputs
+            .iter()
+            .flat_map(|i| &i.dims)
+            .find_map(|d| match d.spec {
+                DimSpec::Var { min, max } if d.size.symbol_index() == Some(s) => Some((min, max)),
+                _ => None,
+            })
+    }
+
+    /// The declared ShapeVar ranges as text: `s0 in [2, 40], s1 >= 0`.
+    pub fn ranges_text(&self) -> String {
+        (0..self.symbol_count())
+            .filter_map(|s| {
+                let (lo, hi) = self.var_range(s)?;
+                Some(match hi {
+                    Some(h) => format!("s{s} in [{lo}, {h}]"),
+                    None => format!("s{s} >= {lo}"),
+                })
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Under ShapesSpec, whether `sizes` lie inside every declared range (the sizes torch
+    /// promises the program takes); always true under the `Dim` API.
+    pub fn in_declared_ranges(&self, sizes: &[i64]) -> bool {
+        (0..self.symbol_count()).all(|s| match self.var_range(s) {
+            Some((lo, hi)) => sizes
+                .get(s)
+                .is_some_and(|&n| n >= lo && hi.is_none_or(|h| n <= h)),
+            None => true,
+        })
     }
 
     pub fn normal_probes(&self) -> impl Iterator<Item = &Probe> {
@@ -412,9 +493,9 @@ impl Case {
             let int_value = |d: &InputDim| matches!(d.size, DimExpr::Const(_) | DimExpr::Sym(_));
             let ok = match input.kind {
                 InputKind::Tensor => true,
-                InputKind::Int => {
-                    matches!(input.dims.as_slice(), [d] if int_value(d) && hint_spec(d))
-                }
+                // an int can also be a ShapeVar (ShapesSpec takes IntVar for a scalar)
+                InputKind::Int => matches!(input.dims.as_slice(),
+                    [d] if int_value(d) && (hint_spec(d) || matches!(d.spec, DimSpec::Var { .. }))),
                 InputKind::IntList => {
                     (1..=4).contains(&input.dims.len())
                         && input.dims.iter().all(|d| int_value(d) && hint_spec(d))
@@ -426,7 +507,7 @@ impl Case {
             };
             if !ok {
                 return Err(Invalid(format!(
-                    "input {i}: a {:?} input has values c or s (a float 1..=64 halves, a bool 0 or 1; a list 1 to 4 of them), specified as AUTO, DYNAMIC or not at all",
+                    "input {i}: a {:?} input has values c or s (a float 1..=64 halves, a bool 0 or 1; a list 1 to 4 of them), specified as AUTO, DYNAMIC or not at all (an int also as a ShapeVar)",
                     input.kind
                 )));
             }
@@ -456,6 +537,12 @@ impl Case {
                     (DimSpec::Named { .. }, _) => false,
                     (DimSpec::Derived { k }, DimExpr::Mul(c, _)) => c.as_const() == Some(*k),
                     (DimSpec::Derived { .. }, _) => false,
+                    (DimSpec::Var { min, max }, DimExpr::Sym(_) | DimExpr::Mul(..)) => {
+                        *min >= 0
+                            && max.is_none_or(|m| m >= *min)
+                            && matches!(input.kind, InputKind::Tensor | InputKind::Int)
+                    }
+                    (DimSpec::Var { .. }, _) => false,
                     _ => true,
                 };
                 if !spec_ok {
@@ -465,6 +552,9 @@ impl Case {
                     )));
                 }
             }
+        }
+        if self.spec_api() == SpecApi::Shapes {
+            self.validate_shapes_spec()?;
         }
         for p in self.probes.iter().filter(|p| p.edge) {
             self.inputs_fit(&p.sizes)?;
@@ -496,6 +586,49 @@ impl Case {
             }
         }
         Ok(types)
+    }
+
+    /// A ShapesSpec case: one API throughout, one range per symbol, the export sizes inside
+    /// the ranges (torch refuses example inputs outside them).
+    fn validate_shapes_spec(&self) -> Result<(), Invalid> {
+        for (i, input) in self.inputs.iter().enumerate() {
+            for (d, dim) in input.dims.iter().enumerate() {
+                if dim.spec.is_dim_api() && dim.spec != DimSpec::Static {
+                    return Err(Invalid(format!(
+                        "input {i} dim {d}: spec {:?} in a ShapesSpec case (a `dynamic_shapes` argument takes one API: ShapeVar or nothing)",
+                        dim.spec
+                    )));
+                }
+                if let DimSpec::Var { min, max } = dim.spec {
+                    let s = dim.size.symbol_index().unwrap_or(usize::MAX);
+                    if self.var_range(s) != Some((min, max)) {
+                        return Err(Invalid(format!(
+                            "input {i} dim {d}: the ShapeVar of s{s} has another range here than at its first dim"
+                        )));
+                    }
+                }
+            }
+        }
+        // every dim of a ShapeVar's symbol is written with it: a static dim on the symbol
+        // would pin what the spec declares dynamic
+        for (i, input) in self.inputs.iter().enumerate() {
+            for (d, dim) in input.dims.iter().enumerate() {
+                if let Some(s) = dim.size.symbol_index()
+                    && self.var_range(s).is_some()
+                    && !matches!(dim.spec, DimSpec::Var { .. })
+                {
+                    return Err(Invalid(format!(
+                        "input {i} dim {d}: s{s} is a ShapeVar elsewhere, and every dim of it must be written with it"
+                    )));
+                }
+            }
+        }
+        if !self.in_declared_ranges(&self.export) {
+            return Err(Invalid(
+                "`export`: the example sizes lie outside a ShapeVar's range".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// About how many expression nodes [`Case::derive_truth`] builds and evaluates: one

@@ -22,7 +22,7 @@ use super::protocol::{
     CheckReply, ErrorInfo, FailedReply, GuardInfo, ProbeInfo, ProbeKind, WitnessInfo,
 };
 use super::*;
-use crate::ir::{Case, DecisionKind, DimSpec, DimTruth, Op, runs};
+use crate::ir::{Case, DecisionKind, DimSpec, DimTruth, Op, SpecApi, runs};
 
 /// The ground truth a judgement needs, per symbol (others at their export sizes): the sizes
 /// eager accepts and the trace region, as inclusive runs of `2..=SCAN_MAX`.
@@ -63,6 +63,12 @@ pub fn promise(c: Contract) -> &'static str {
         }
         DynamicSpecializedSilently => {
             "\"DYNAMIC means dynamic, will error out if specialized\" (torch/export/dynamic_shapes.py, _DimHintType); Dim.DYNAMIC lowers to RelaxedUnspecConstraint: \"there must exist at least TWO possible values for the size at this dimension which satisfy the guards\" (torch/fx/experimental/symbolic_shapes.py). The same miss for integer ranges was fixed as a bug (pytorch/pytorch#122307). torch's docs disagree: the 2.15 export() docstring's ShapesSpec section (torch/export/__init__.py) says \"Dim.DYNAMIC / Dim.AUTO may silently specialize a dynamic dim, yielding a graph that is not valid for all the inputs\". It is still worth filing: the user asked for an error on specialization, the error path exists and fires for a literal pin, and here it does not; upstream keeps pytorch/pytorch#191833 open for exactly this."
+        }
+        ShapesSpecRejectsValid => {
+            "The torch.export.export docstring (torch/export/__init__.py, 2.15), ShapesSpec API: \"Unbacked-only. Dims / scalars marked dynamic become unbacked SymInts (u symbols) and are never specialized (including no 0/1 specialization)\"; \"No silent specialization. The exported graph is guaranteed valid for every assumption provided, otherwise export fails.\" Export succeeded, so every size inside the declared ShapeVar ranges at which eager runs must be taken."
+        }
+        ShapesSpecRangeUnchecked => {
+            "The ShapesSpec docstring (torch/fx/experimental/dynamic_spec.py): assumptions are \"wired into the shape env at compile time and asserted at runtime via the deferred-runtime-assert mechanism\"; a ShapeVar's min/max is the range the exported program asserts (torch 2.15 raises `Guard failed: x.size()[0] <= 10` for max=10)."
         }
         NamedDimNarrowedSilently => {
             "A named Dim lowers to StrictMinMaxConstraint: \"there must not be any guards on this dimension which are not implied by the given lower and upper bound\" (torch/fx/experimental/symbolic_shapes.py); \"the dynamic shape specification must logically imply the generated guards, otherwise an error is raised at export time\" (export programming model)."
@@ -934,7 +940,15 @@ fn probe_sizes(case: &Case, p: &ProbeInfo) -> Vec<i64> {
 pub(crate) enum SymbolSpec {
     Auto,
     Dynamic,
-    Named { lo: i64, hi: i64 },
+    Named {
+        lo: i64,
+        hi: i64,
+    },
+    /// ShapesSpec's `ShapeVar`, its range cut to the scan.
+    Var {
+        lo: i64,
+        hi: i64,
+    },
 }
 
 fn symbol_spec(case: &Case, s: usize) -> Option<SymbolSpec> {
@@ -954,6 +968,13 @@ fn symbol_spec(case: &Case, s: usize) -> Option<SymbolSpec> {
                 lo: 2,
                 hi: SCAN_MAX,
             },
+            // one range per symbol (the IR's rule): nothing to merge
+            DimSpec::Var { min, max } => {
+                return Some(SymbolSpec::Var {
+                    lo: *min,
+                    hi: max.unwrap_or(SCAN_MAX).min(SCAN_MAX),
+                });
+            }
             DimSpec::Unspecified | DimSpec::Static => continue,
         };
         best = Some(match (best, this) {
@@ -1073,7 +1094,16 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
             inside_region: inside,
             relation_only: false,
             model_asks_exporting: false,
+            declared: (case.spec_api() == SpecApi::Shapes).then(|| case.in_declared_ranges(&sizes)),
         });
+        // Under ShapesSpec a symbol no ShapeVar names is static: a probe that moves it
+        // asks nothing of the spec.
+        if case.spec_api() == SpecApi::Shapes
+            && (0..case.symbol_count())
+                .any(|s| case.var_range(s).is_none() && sizes.get(s) != case.export.get(s))
+        {
+            continue;
+        }
         let detail = || p.detail.clone().unwrap_or_else(|| "results differ".into());
         let program_error = || p.exported.as_ref().and_then(|x| x.error.as_ref());
         let mut f = match call {
@@ -1106,6 +1136,11 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
                         case.shapes_text(&sizes),
                         error_line(&program_error().cloned())
                     ),
+                    Contract::ShapesSpecRangeUnchecked => format!(
+                        "at {}, outside the declared ShapeVar ranges ({}), the exported program runs without raising",
+                        case.shapes_text(&sizes),
+                        case.ranges_text()
+                    ),
                     _ if verdict == Verdict::Divergence => format!(
                         "at {} the exported program runs and differs from eager: {}",
                         case.shapes_text(&sizes),
@@ -1116,6 +1151,8 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
                 let mut f = finding(verdict, Some(contract), message);
                 f.cause = match (verdict, contract) {
                     (_, Contract::ProgramError) => program_error().map(|err| cx.error_cause(err)),
+                    // nothing in the model decided it: the range is the spec's
+                    (_, Contract::ShapesSpecRangeUnchecked) => None,
                     (Verdict::Divergence, _) => cx.decision_cause(&sizes),
                     _ => cx.guard_cause(&reply.guards, &p.false_guards).or_else(|| {
                         if inside {
@@ -1408,6 +1445,9 @@ pub(crate) struct ProbeFacts {
     pub relation_only: bool,
     /// The model runs other code under `torch.compiler.is_exporting()` / `is_compiling()`.
     pub model_asks_exporting: bool,
+    /// Under ShapesSpec, whether the sizes lie inside the declared ranges; None under the
+    /// `Dim` API.
+    pub declared: Option<bool>,
 }
 
 /// What a probe comes to.
@@ -1435,6 +1475,9 @@ pub(crate) enum ProbeCall {
 /// - a user's `torch._check` on data failing is the model's intent.
 pub(crate) fn decide_probe(f: &ProbeFacts) -> ProbeCall {
     use ProbeCall::*;
+    if let Some(inside) = f.declared {
+        return decide_probe_shapes(f, inside);
+    }
     let user = f.source == Source::UserModel;
     let edge = f.kind == ProbeKind::Edge;
     // What is not a size eager runs at, or not one to compare at, is only an error of the
@@ -1494,6 +1537,65 @@ pub(crate) fn decide_probe(f: &ProbeFacts) -> ProbeCall {
                 Contract::TraceRegion
             },
         ),
+    }
+}
+
+/// A probe under ShapesSpec (CONTRACT.md, "ShapesSpec"): the declared ranges are the
+/// promise, 0 and 1 included, and there is no trace region. Inside them, where eager runs,
+/// a refusal or another result is a bug; outside them a refusal is the promise kept and a
+/// program that runs is a range left unchecked.
+fn decide_probe_shapes(f: &ProbeFacts, inside: bool) -> ProbeCall {
+    use ProbeCall::*;
+    let user = f.source == Source::UserModel;
+    let (repeatable, finite) = match f.eager {
+        EagerAt::NotRun => return Skip,
+        // a generated case promises eager runs at its normal probes, which lie in range
+        EagerAt::Fails if user || !inside || f.kind == ProbeKind::Edge => return Skip,
+        EagerAt::Fails => return EagerFails,
+        EagerAt::Runs { repeatable, finite } => (repeatable, finite),
+    };
+    if !repeatable {
+        return if user { Skip } else { EagerNotRepeatable };
+    }
+    match f.program {
+        ProgramAt::NotRun => Skip,
+        ProgramAt::Raises { .. } if !inside => Skip,
+        ProgramAt::Runs { .. } if !inside => {
+            Finding(Verdict::Divergence, Contract::ShapesSpecRangeUnchecked)
+        }
+        ProgramAt::Runs {
+            matches: None | Some(true),
+        } => Skip,
+        ProgramAt::Runs {
+            matches: Some(false),
+        } if !finite => {
+            if user {
+                Skip
+            } else {
+                EagerNotFinite
+            }
+        }
+        ProgramAt::Runs {
+            matches: Some(false),
+        } => Finding(
+            Verdict::Divergence,
+            if f.model_asks_exporting {
+                Contract::ModelIntent
+            } else {
+                Contract::SilentDivergence
+            },
+        ),
+        ProgramAt::Raises {
+            input_check: false, ..
+        } if !f.false_guards => Finding(Verdict::Divergence, Contract::ProgramError),
+        // the sweep looks for wrong answers; the symbol scan judges refusals per symbol
+        ProgramAt::Raises { .. } if f.kind == ProbeKind::Sweep => Skip,
+        ProgramAt::Raises { on_data: true, .. } if user => {
+            Finding(Verdict::SpuriousGuard, Contract::ModelIntent)
+        }
+        ProgramAt::Raises { .. } => {
+            Finding(Verdict::SpuriousGuard, Contract::ShapesSpecRejectsValid)
+        }
     }
 }
 
@@ -1560,6 +1662,12 @@ pub(crate) fn decide_symbol(f: &SymbolFacts) -> Option<SymbolDecision> {
     let asked = |n: i64| (f.asked.0..=f.asked.1).contains(&n);
     let runs_eager = |n: i64| in_runs(n, f.valid);
     let accepted = |n: i64| in_runs(n, f.accepted);
+    if let SymbolSpec::Var { lo, hi } = f.spec {
+        // ShapesSpec promises no specialization at all: there is no trace region, a size
+        // of the range eager runs at and the program refuses breaks the promise
+        let missing = |n: i64| (lo..=hi).contains(&n) && runs_eager(n) && !accepted(n);
+        return nearest(&missing).and_then(|size| decided(Contract::ShapesSpecRejectsValid, size));
+    }
     if let SymbolSpec::Named { lo, hi } = f.spec {
         // only where eager runs: a guard excluding sizes the model cannot run is right
         let missing = |n: i64| (lo..=hi).contains(&n) && runs_eager(n) && !accepted(n);
@@ -1678,6 +1786,9 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
                 fmt_runs(region)
             )
         }
+        Contract::ShapesSpecRejectsValid => format!(
+            "{name} is {spec_written} (ShapesSpec: never specialized), and eager runs at {sname} = {size} inside its range, but the exported program accepts only {sname} in {accepts_text}, and export raised no error"
+        ),
         _ => format!(
             "{name} ({spec_written}) is narrowed to the trace region: the exported program accepts {sname} in {accepts_text}; the model's Python takes the export path only for {}",
             fmt_runs(region)
@@ -1894,6 +2005,7 @@ mod tests {
             inside_region: true,
             relation_only: false,
             model_asks_exporting: false,
+            declared: None,
         };
         let differs = ProgramAt::Runs {
             matches: Some(false),

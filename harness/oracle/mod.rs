@@ -161,6 +161,12 @@ pub enum Contract {
     DynamicSpecializedSilently,
     /// A named `Dim` was narrowed by a guard on it alone without a constraint violation.
     NamedDimNarrowedSilently,
+    /// Under ShapesSpec, the exported program rejects a size inside the declared ranges at
+    /// which eager runs: the API promises no specialization, 0 and 1 included.
+    ShapesSpecRejectsValid,
+    /// Under ShapesSpec, the exported program takes a size outside a declared range without
+    /// the runtime assertion the API promises.
+    ShapesSpecRangeUnchecked,
     /// The worker died on a model eager runs.
     Crash,
     /// The worker did not answer in time.
@@ -229,6 +235,12 @@ impl Contract {
             NamedDimNarrowedSilently => {
                 "A named Dim was narrowed by a guard on it alone without a constraint violation."
             }
+            ShapesSpecRejectsValid => {
+                "Under ShapesSpec the exported program rejects a size inside the declared ShapeVar ranges at which eager runs, though the API promises dims marked dynamic are never specialized (0 and 1 included) and that export fails rather than give a graph not valid for every input the spec allows."
+            }
+            ShapesSpecRangeUnchecked => {
+                "Under ShapesSpec the exported program takes a size outside a declared ShapeVar range without raising, though the spec's ranges and assumptions are asserted at run time."
+            }
             Crash => "The worker died on a model eager runs.",
             Hang => "The worker did not answer in time.",
             AvoidableSpecialization => {
@@ -281,6 +293,8 @@ impl Contract {
         Contract::SuggestedFixFails,
         Contract::DynamicSpecializedSilently,
         Contract::NamedDimNarrowedSilently,
+        Contract::ShapesSpecRejectsValid,
+        Contract::ShapesSpecRangeUnchecked,
         Contract::Crash,
         Contract::Hang,
         Contract::AvoidableSpecialization,
@@ -309,6 +323,8 @@ impl Contract {
             | SuggestedFixFails
             | DynamicSpecializedSilently
             | NamedDimNarrowedSilently
+            | ShapesSpecRejectsValid
+            | ShapesSpecRangeUnchecked
             | Crash
             | Hang
             | BackendError
@@ -342,6 +358,8 @@ impl Contract {
             SuggestedFixFails => "suggested-fix-fails",
             DynamicSpecializedSilently => "dynamic-specialized-silently",
             NamedDimNarrowedSilently => "named-dim-narrowed-silently",
+            ShapesSpecRejectsValid => "shapes-spec-rejects-valid",
+            ShapesSpecRangeUnchecked => "shapes-spec-range-unchecked",
             Crash => "crash",
             Hang => "hang",
             AvoidableSpecialization => "avoidable-specialization",
@@ -374,6 +392,8 @@ impl Contract {
             SuggestedFixFails => 3,
             DynamicSpecializedSilently => 4,
             NamedDimNarrowedSilently => 5,
+            ShapesSpecRejectsValid => 4,
+            ShapesSpecRangeUnchecked => 6,
             Crash => 7,
             Hang => 8,
             AvoidableSpecialization => 10,
@@ -1435,6 +1455,20 @@ pub fn spec_text(d: &InputDim) -> String {
             format!("Dim({})", args.join(", "))
         }
         DimSpec::Derived { k } => format!("{k} * Dim(\"{name}\")"),
+        DimSpec::Var { min, max } => {
+            let mut args = vec![format!("\"{name}\"")];
+            if *min != 0 {
+                args.push(format!("min={min}"));
+            }
+            if let Some(m) = max {
+                args.push(format!("max={m}"));
+            }
+            let var = format!("ShapeVar({})", args.join(", "));
+            match &d.size {
+                DimExpr::Mul(k, _) => format!("{var} * {k}"),
+                _ => var,
+            }
+        }
     }
 }
 

@@ -325,6 +325,35 @@ fn facts(s: &mut String, summary: &Summary) {
             "</table><p>Per backend: checks (groups); a backend's finding that is the exported program's own is counted as same as export and forms no group.</p>"
         );
     }
+    if !summary.by_spec_api.is_empty() {
+        let cols = crate::report::BackendCount::COLUMNS;
+        let _ = write!(s, "<table><tr><th>spec API</th><th>checks</th>");
+        for c in cols {
+            let _ = write!(s, "<th>{}</th>", crate::report::row_name(c));
+        }
+        let _ = writeln!(s, "<th>other</th><th>s/check</th></tr>");
+        for a in &summary.by_spec_api {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td class=\"n\">{}</td>",
+                esc(&a.api),
+                a.checks
+            );
+            for c in cols {
+                let _ = write!(s, "<td class=\"n\">{}</td>", esc(&a.cell(c)));
+            }
+            let _ = writeln!(
+                s,
+                "<td class=\"n\">{}</td><td class=\"n\">{:.2}</td></tr>",
+                a.other(),
+                a.seconds_per_check
+            );
+        }
+        let _ = writeln!(
+            s,
+            "</table><p>Per spec API (dim: torch.export.Dim, shapes: ShapesSpec): checks (groups, root causes).</p>"
+        );
+    }
 }
 
 /// Known-issue entries that matched nothing: housekeeping for the file's owner, last.
