@@ -114,7 +114,7 @@ pub struct SubjectInput {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct SubjectSymbol {
     pub name: String,
-    /// `auto`, `dynamic` or `named`.
+    /// `auto`, `dynamic`, `named`, or `var` (a ShapesSpec ShapeVar / IntVar).
     pub spec: String,
     /// The spec as written: `Dim.AUTO`, `Dim('batch', min=2, max=64)`.
     pub text: String,
@@ -134,8 +134,17 @@ impl SubjectSymbol {
                 hi: self.hi.unwrap_or(scan_max).min(scan_max),
             },
             "dynamic" => SymbolSpec::Dynamic,
+            "var" => SymbolSpec::Var {
+                lo: self.lo.unwrap_or(0),
+                hi: self.hi.unwrap_or(scan_max).min(scan_max),
+            },
             _ => SymbolSpec::Auto,
         }
+    }
+
+    /// Under ShapesSpec, whether `n` lies in the declared range.
+    fn declares(&self, n: i64) -> bool {
+        n >= self.lo.unwrap_or(i64::MIN) && self.hi.is_none_or(|h| n <= h)
     }
 }
 
@@ -538,6 +547,18 @@ impl Cx<'_> {
             moved.join(", ")
         }
     }
+    /// Under ShapesSpec (a symbol of spec `var`), whether `sizes` lie in the declared
+    /// ranges with every other symbol at its example; None under the `Dim` API.
+    fn declared(&self, sizes: &BTreeMap<String, i64>) -> Option<bool> {
+        let symbols = &self.subject.symbols;
+        symbols.iter().any(|s| s.spec == "var").then(|| {
+            symbols.iter().all(|s| match sizes.get(&s.name) {
+                None => true,
+                Some(&n) if s.spec == "var" => s.declares(n),
+                Some(&n) => n == s.example,
+            })
+        })
+    }
     fn in_region(&self, sizes: &BTreeMap<String, i64>) -> bool {
         sizes.iter().all(|(s, n)| {
             self.subject.export_sizes.get(s) == Some(n) || in_runs(*n, self.region(s))
@@ -845,8 +866,7 @@ fn judge_program(cx: &Cx, r: &mut ProbeReport) -> Vec<ProbeFinding> {
             inside_region: cx.in_region(&sizes),
             relation_only,
             model_asks_exporting: cx.subject.export_branch,
-            // probe reads the `Dim` API only (ShapesSpec: #28)
-            declared: None,
+            declared: cx.declared(&sizes),
         });
         let ProbeCall::Finding(verdict, contract) = call else {
             continue;
@@ -1004,6 +1024,11 @@ fn judge_symbol(cx: &Cx, s: &SubjectSymbol) -> Option<ProbeFinding> {
         Contract::AvoidableSpecialization => format!(
             "{label} ({}) was asked to be dynamic; the exported program {what}, rejecting {label} = {size}, where eager runs and the model's Python takes the same path",
             s.text
+        ),
+        Contract::ShapesSpecRejectsValid => format!(
+            "{label} is {} (ShapesSpec: never specialized), and eager runs at {label} = {size} inside its range, but the exported program accepts only {}, and export raised no error",
+            s.text,
+            fmt_runs(&runs(&accepted))
         ),
         _ => {
             // which decision: a size derived from this one being 0/1 is torch's 0/1

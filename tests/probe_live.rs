@@ -515,3 +515,62 @@ fn pytree_inputs_are_probed_leaf_by_leaf() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A user's ShapesSpec: each ShapeVar is one symbol, held to ShapesSpec's own promise (no
+/// trace region; 0 and 1 inside its range probed and compared; a size past its max must be
+/// refused). The seed document's pad under ShapesSpec: export refuses inside F.pad, a note
+/// for the author, not a bug; assumptions are refused as not probed yet, in one line.
+#[test]
+fn a_shapes_spec_is_probed_against_its_own_promise() {
+    let out = probe(&["--json", example("shapes_spec.py").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_text(&out));
+    let r = json_of(&out);
+    assert_eq!(r["verdict"], "pass", "{r:#}");
+    let batch = &r["subject"]["symbols"][0];
+    assert_eq!(
+        (
+            batch["spec"].as_str(),
+            batch["lo"].as_i64(),
+            batch["hi"].as_i64()
+        ),
+        (Some("var"), Some(0), Some(32)),
+        "{batch:#}"
+    );
+    assert_eq!(r["dims"][0]["kept"], "dynamic [0, 32]", "{r:#}");
+    assert_eq!(r["dims"][0]["accepts"], "2..=32", "{r:#}");
+    // the 0/1 probes inside the ranges are compared, not set aside
+    assert!(r["compared"].as_u64().unwrap_or(0) >= 8, "{r:#}");
+
+    let dir = tmp("probe-shapes");
+    std::fs::create_dir_all(&dir).unwrap();
+    let head = "import torch\nimport torch.nn.functional as F\nfrom torch.fx.experimental.dynamic_spec import ShapesSpec, ShapeVar, TensorSpec\n\nclass M(torch.nn.Module):\n    def forward(self, x, y):\n        return F.pad(x, (0, 1), value=y.shape[0])\n\ndef model():\n    return M()\n\ndef example_inputs():\n    return (torch.randn(5), torch.randn(7))\n\n";
+    let pad = dir.join("pad_shapes.py");
+    std::fs::write(
+        &pad,
+        format!("{head}def dynamic_shapes():\n    return ShapesSpec({{\"x\": TensorSpec([ShapeVar(\"n\")]), \"y\": TensorSpec([ShapeVar(\"m\")])}})\n"),
+    )
+    .unwrap();
+    let out = probe(&["--json", pad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_text(&out));
+    let r = json_of(&out);
+    assert_eq!(
+        r["findings"][0]["contract"], "data_dependent_in_op",
+        "{r:#}"
+    );
+    assert_eq!(r["findings"][0]["class"], "portability", "{r:#}");
+
+    let assumed = dir.join("assumed.py");
+    std::fs::write(
+        &assumed,
+        format!("{head}def dynamic_shapes():\n    n = ShapeVar(\"n\")\n    return ShapesSpec({{\"x\": TensorSpec([n]), \"y\": TensorSpec([ShapeVar(\"m\")])}}, assumptions=[n % 2 == 1])\n"),
+    )
+    .unwrap();
+    let out = probe(&[assumed.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", all_text(&out));
+    assert!(
+        all_text(&out).contains("assumptions are not probed yet"),
+        "{}",
+        all_text(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1472,31 +1472,41 @@ pub(crate) enum ProbeCall {
 /// - a rejection inside the trace region is an avoidable specialization, outside it the
 ///   trace region (0/1 rejections are torch's documented specialization; the sweep looks for
 ///   wrong results only; rejections of one symbol are also judged per symbol);
-/// - a user's `torch._check` on data failing is the model's intent.
+/// - a user's `torch._check` on data failing is the model's intent;
+/// - under ShapesSpec (CONTRACT.md, "ShapesSpec") the declared ranges are the promise, 0 and
+///   1 included, with no trace region: inside them a refusal is a bug, outside them a size
+///   taken is.
 pub(crate) fn decide_probe(f: &ProbeFacts) -> ProbeCall {
     use ProbeCall::*;
-    if let Some(inside) = f.declared {
-        return decide_probe_shapes(f, inside);
-    }
     let user = f.source == Source::UserModel;
     let edge = f.kind == ProbeKind::Edge;
+    // The Dim API assumes 0/1 away and checks nothing there; ShapesSpec promises them when
+    // its ranges hold them, and a size outside its ranges must be refused.
+    let assumed_away = edge && f.declared.is_none();
+    let outside = f.declared == Some(false);
     // What is not a size eager runs at, or not one to compare at, is only an error of the
-    // generator's promise.
+    // generator's promise (which covers its normal probes, all inside the ranges).
     let (repeatable, finite) = match f.eager {
         EagerAt::NotRun => return Skip,
-        EagerAt::Fails if user || edge => return Skip,
+        EagerAt::Fails if user || edge || outside => return Skip,
         EagerAt::Fails => return EagerFails,
         EagerAt::Runs { repeatable, finite } => (repeatable, finite),
     };
-    if !repeatable && (user || edge) {
-        return Skip;
-    }
     if !repeatable {
-        return EagerNotRepeatable;
+        return if user || edge {
+            Skip
+        } else {
+            EagerNotRepeatable
+        };
     }
     match f.program {
-        ProgramAt::NotRun
-        | ProgramAt::Runs {
+        ProgramAt::NotRun => Skip,
+        // outside a ShapesSpec range: refused is the promise kept, taken is a bug
+        ProgramAt::Raises { .. } if outside => Skip,
+        ProgramAt::Runs { .. } if outside => {
+            Finding(Verdict::Divergence, Contract::ShapesSpecRangeUnchecked)
+        }
+        ProgramAt::Runs {
             matches: None | Some(true),
         } => Skip,
         ProgramAt::Runs {
@@ -1514,13 +1524,13 @@ pub(crate) fn decide_probe(f: &ProbeFacts) -> ProbeCall {
             Verdict::Divergence,
             if f.model_asks_exporting {
                 Contract::ModelIntent
-            } else if edge {
+            } else if assumed_away {
                 Contract::SilentDivergenceAtZeroOne
             } else {
                 Contract::SilentDivergence
             },
         ),
-        ProgramAt::Raises { .. } if edge => Skip,
+        ProgramAt::Raises { .. } if assumed_away => Skip,
         ProgramAt::Raises {
             input_check: false, ..
         } if !f.false_guards => Finding(Verdict::Divergence, Contract::ProgramError),
@@ -1528,74 +1538,16 @@ pub(crate) fn decide_probe(f: &ProbeFacts) -> ProbeCall {
         ProgramAt::Raises { on_data: true, .. } if user => {
             Finding(Verdict::SpuriousGuard, Contract::ModelIntent)
         }
-        ProgramAt::Raises { .. } if user && !f.relation_only => Skip,
+        // a user's rejection of one symbol is judged per symbol (whose scan starts at 2)
+        ProgramAt::Raises { .. } if user && !f.relation_only && !edge => Skip,
         ProgramAt::Raises { .. } => Finding(
             Verdict::SpuriousGuard,
-            if f.inside_region {
-                Contract::AvoidableSpecialization
-            } else {
-                Contract::TraceRegion
+            match f.declared {
+                Some(_) => Contract::ShapesSpecRejectsValid,
+                None if f.inside_region => Contract::AvoidableSpecialization,
+                None => Contract::TraceRegion,
             },
         ),
-    }
-}
-
-/// A probe under ShapesSpec (CONTRACT.md, "ShapesSpec"): the declared ranges are the
-/// promise, 0 and 1 included, and there is no trace region. Inside them, where eager runs,
-/// a refusal or another result is a bug; outside them a refusal is the promise kept and a
-/// program that runs is a range left unchecked.
-fn decide_probe_shapes(f: &ProbeFacts, inside: bool) -> ProbeCall {
-    use ProbeCall::*;
-    let user = f.source == Source::UserModel;
-    let (repeatable, finite) = match f.eager {
-        EagerAt::NotRun => return Skip,
-        // a generated case promises eager runs at its normal probes, which lie in range
-        EagerAt::Fails if user || !inside || f.kind == ProbeKind::Edge => return Skip,
-        EagerAt::Fails => return EagerFails,
-        EagerAt::Runs { repeatable, finite } => (repeatable, finite),
-    };
-    if !repeatable {
-        return if user { Skip } else { EagerNotRepeatable };
-    }
-    match f.program {
-        ProgramAt::NotRun => Skip,
-        ProgramAt::Raises { .. } if !inside => Skip,
-        ProgramAt::Runs { .. } if !inside => {
-            Finding(Verdict::Divergence, Contract::ShapesSpecRangeUnchecked)
-        }
-        ProgramAt::Runs {
-            matches: None | Some(true),
-        } => Skip,
-        ProgramAt::Runs {
-            matches: Some(false),
-        } if !finite => {
-            if user {
-                Skip
-            } else {
-                EagerNotFinite
-            }
-        }
-        ProgramAt::Runs {
-            matches: Some(false),
-        } => Finding(
-            Verdict::Divergence,
-            if f.model_asks_exporting {
-                Contract::ModelIntent
-            } else {
-                Contract::SilentDivergence
-            },
-        ),
-        ProgramAt::Raises {
-            input_check: false, ..
-        } if !f.false_guards => Finding(Verdict::Divergence, Contract::ProgramError),
-        // the sweep looks for wrong answers; the symbol scan judges refusals per symbol
-        ProgramAt::Raises { .. } if f.kind == ProbeKind::Sweep => Skip,
-        ProgramAt::Raises { on_data: true, .. } if user => {
-            Finding(Verdict::SpuriousGuard, Contract::ModelIntent)
-        }
-        ProgramAt::Raises { .. } => {
-            Finding(Verdict::SpuriousGuard, Contract::ShapesSpecRejectsValid)
-        }
     }
 }
 
@@ -2101,6 +2053,42 @@ mod tests {
             decide_probe(&f),
             Finding(Verdict::Divergence, Contract::ModelIntent)
         );
+        // Under ShapesSpec the declared ranges are the promise, 0 and 1 included: inside
+        // them a refusal or another answer is a bug; outside them a size taken is one, and
+        // a refusal is the promise kept.
+        let shapes = |kind, program, inside| ProbeFacts {
+            declared: Some(inside),
+            ..base(Source::Generated, kind, runs, program)
+        };
+        assert_eq!(
+            decide_probe(&shapes(ProbeKind::Edge, differs, true)),
+            Finding(Verdict::Divergence, Contract::SilentDivergence)
+        );
+        for kind in [ProbeKind::Edge, ProbeKind::Normal, ProbeKind::Region] {
+            assert_eq!(
+                decide_probe(&shapes(kind, refused, true)),
+                Finding(Verdict::SpuriousGuard, Contract::ShapesSpecRejectsValid),
+                "{kind:?}"
+            );
+        }
+        assert_eq!(
+            decide_probe(&shapes(ProbeKind::Normal, refused, false)),
+            Skip
+        );
+        assert_eq!(
+            decide_probe(&shapes(
+                ProbeKind::Normal,
+                ProgramAt::Runs {
+                    matches: Some(true)
+                },
+                false
+            )),
+            Finding(Verdict::Divergence, Contract::ShapesSpecRangeUnchecked)
+        );
+        // eager failing outside the ranges (or at 0/1) was never promised
+        let mut f = shapes(ProbeKind::Normal, refused, false);
+        f.eager = EagerAt::Fails;
+        assert_eq!(decide_probe(&f), Skip);
     }
 
     #[test]

@@ -1823,7 +1823,24 @@ def _spec_kind(spec):
         return "derived", spec
     if isinstance(spec, tds.Dim):
         return "named", spec
+    from torch.fx.experimental.dynamic_spec import IntVar
+
+    if isinstance(spec, IntVar):
+        return "var", spec  # ShapesSpec: a ShapeVar (or IntVar) of its own
+    if isinstance(spec, torch.SymInt):
+        raise ProbeSetupError(
+            f"the ShapesSpec expression {spec!r}: probe takes plain ShapeVar / IntVar dims so far"
+        )
     raise ProbeSetupError(f"unsupported dynamic_shapes entry {spec!r}")
+
+
+def _var_text(var):
+    args = [repr(var.name)]
+    if var.min is not None and not (type(var).__name__ == "ShapeVar" and var.min == 0):
+        args.append(f"min={var.min}")
+    if var.max is not None:
+        args.append(f"max={var.max}")
+    return f"{type(var).__name__}({', '.join(args)})"
 
 
 def _bound(v, default):
@@ -1887,6 +1904,22 @@ class _Subject:
         ds = self._dyn
         if ds is None:
             return [None] * n
+        from torch.fx.experimental.dynamic_spec import ParamsSpec, ShapesSpec
+
+        if isinstance(ds, (ShapesSpec, ParamsSpec)):
+            # ShapesSpec: its parameters by name, as a dict spec
+            params = ds
+            if isinstance(ds, ShapesSpec):
+                if ds.assumptions:
+                    raise ProbeSetupError(
+                        "ShapesSpec assumptions are not probed yet: probe the spec without them"
+                    )
+                params = getattr(ds, "_params", None)
+            if params is None:
+                return [None] * n
+            if getattr(params, "_varargs", None) or getattr(params, "_varkw", None):
+                raise ProbeSetupError("ShapesSpec *args / **kwargs entries are not probed yet")
+            ds = dict(getattr(params, "_named_args", {}) or {})
         if isinstance(ds, dict):
             out = [None] * n
             for k, v in ds.items():
@@ -1931,7 +1964,7 @@ class _Subject:
                 items = [(0, spec)]
             elif isinstance(spec, dict):
                 items = list(spec.items())
-            elif isinstance(spec, (list, tuple)):
+            elif isinstance(spec, (list, tuple)) or type(spec).__name__ == "TensorSpec":
                 items = list(enumerate(spec))
             else:
                 raise ProbeSetupError(f"the spec of input {self.LABELS[i]!r} is neither a dict nor a tuple")
@@ -1943,7 +1976,9 @@ class _Subject:
                     continue
                 size = int(inp) if is_int else int(inp.shape[d])
                 fn = None
-                if kind == "named":
+                if kind == "var":
+                    key = ("var", id(obj))
+                elif kind == "named":
                     key = ("named", obj.__name__)
                 elif kind == "derived":
                     key = ("named", obj.root.__name__)
@@ -1966,7 +2001,12 @@ class _Subject:
                         self.EXPORT_SIZES[sym] = root_size
                 sym, entry = by_key[key]
                 root = obj.root if kind == "derived" else obj
-                if kind in ("named", "derived"):
+                if kind == "var":
+                    entry["spec"] = "var"
+                    entry["text"] = _var_text(obj)
+                    entry["lo"] = _bound(obj.min, 0)
+                    entry["hi"] = _bound(obj.max, None)
+                elif kind in ("named", "derived"):
                     entry["spec"] = "named"
                     entry["text"] = repr(root)
                     entry["lo"] = _bound(getattr(root, "min", None), 0)
