@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 /// case (`tests/generator_stability.rs` holds the hashes of the cases behind the first
 /// seeds under this version and refuses a change of them without a new version). Campaigns
 /// and finding records carry it, so a stored seed is never silently read as another case.
-pub const GENERATOR_VERSION: u32 = 15;
+pub const GENERATOR_VERSION: u32 = 16;
 
 /// Knobs of the generator. `Arbitrary` draws a random configuration (swarm testing: each
 /// case sees only some op families, so rarer interactions get room). A configuration can
@@ -667,6 +667,7 @@ impl<'c> Builder<'c> {
             outputs: vec![],
             export,
             probes,
+            assumptions: vec![],
         };
         let mut b = Builder {
             cfg,
@@ -2570,6 +2571,18 @@ impl<'c> Builder<'c> {
         }
         if ranges.iter().all(Option::is_none) {
             return Ok(());
+        }
+        // Now and then an assumption (`s0 % 2 == 1`) that the example keeps and some probes
+        // break: export may use it, the program must assert it.
+        if u.int_in_range(0..=3u8)? == 0 {
+            let vars: Vec<usize> = (0..ranges.len()).filter(|&s| ranges[s].is_some()).collect();
+            let s = vars[u.choose_index(vars.len())?];
+            let modulus = u.int_in_range(2..=4i64)?;
+            self.case.assumptions.push(Assumption::Mod {
+                sym: s as u32,
+                modulus,
+                remainder: self.case.export[s].rem_euclid(modulus),
+            });
         }
         for input in &mut self.case.inputs {
             for d in &mut input.dims {

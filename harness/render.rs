@@ -127,10 +127,16 @@ fn shapes_spec(case: &Case) -> (Vec<&'static str>, Vec<String>, String) {
     if tensor {
         names.push("TensorSpec");
     }
+    let assumptions = if case.assumptions.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = case.assumptions.iter().map(Assumption::to_python).collect();
+        format!(", assumptions=[{}]", list.join(", "))
+    };
     (
         names,
         vars,
-        format!("ShapesSpec({{{}}})", entries.join(", ")),
+        format!("ShapesSpec({{{}}}{assumptions})", entries.join(", ")),
     )
 }
 

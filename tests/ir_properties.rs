@@ -59,6 +59,7 @@ proptest! {
             prop_assert!(text.contains("return ShapesSpec({"), "{text}");
             prop_assert!(!text.contains("Dim."), "{text}");
             prop_assert!(case.in_declared_ranges(&case.export));
+            prop_assert_eq!(text.contains("assumptions=["), !case.assumptions.is_empty());
             for s in 0..case.symbol_count() {
                 if case.var_range(s).is_none() {
                     continue;

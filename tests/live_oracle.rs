@@ -1046,4 +1046,23 @@ fn shapes_spec_keeps_its_promises_on_the_seed_document_s_model_and_a_declared_ra
         r.edge.iter().map(|e| e.outcome()).collect::<Vec<_>>(),
         ["rejected", "rejected"]
     );
+    // An assumption (`s0 % 2 == 0`) violated at run time: the odd probes, which eager runs,
+    // are refused by the program's runtime assertion (a pass); 0 keeps it and matches.
+    let assume = seed("shapes_assume.json");
+    assert!(!assume.in_declared_ranges(&[5]) && assume.in_declared_ranges(&[4]));
+    let r = oracle::check(pool(), &assume, Backend::Export);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+    assert_eq!(
+        r.edge.iter().map(|e| e.outcome()).collect::<Vec<_>>(),
+        ["matches", "rejected"]
+    );
+    // Without the assumption torch takes the odd sizes too: the assumption is what refused them.
+    let mut free = assume.clone();
+    free.assumptions.clear();
+    let r = oracle::check(pool(), &free, Backend::Export);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+    assert_eq!(
+        r.edge.iter().map(|e| e.outcome()).collect::<Vec<_>>(),
+        ["matches", "matches"]
+    );
 }

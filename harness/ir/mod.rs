@@ -233,6 +233,52 @@ pub struct Case {
     /// One size per symbol: the example inputs torch.export traces with.
     pub export: Valuation,
     pub probes: Vec<Probe>,
+    /// ShapesSpec's `assumptions`: relations between the ShapeVars that export may use and
+    /// the program asserts at run time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assumptions: Vec<Assumption>,
+}
+
+/// One of ShapesSpec's `assumptions` (`assumptions=[s0 % 2 == 0]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Assumption {
+    /// `s<sym> % modulus == remainder`.
+    Mod {
+        sym: u32,
+        modulus: i64,
+        remainder: i64,
+    },
+}
+
+impl Assumption {
+    pub fn symbol(&self) -> usize {
+        match self {
+            Assumption::Mod { sym, .. } => *sym as usize,
+        }
+    }
+
+    /// Whether `sizes` (one per symbol) satisfy it.
+    pub fn holds(&self, sizes: &[i64]) -> bool {
+        match *self {
+            Assumption::Mod {
+                modulus, remainder, ..
+            } => sizes
+                .get(self.symbol())
+                .is_some_and(|&n| modulus > 0 && n.rem_euclid(modulus) == remainder),
+        }
+    }
+
+    /// As a user writes it over the ShapeVars: `s0 % 2 == 0`.
+    pub fn to_python(&self) -> String {
+        match self {
+            Assumption::Mod {
+                sym,
+                modulus,
+                remainder,
+            } => format!("s{sym} % {modulus} == {remainder}"),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -279,7 +325,8 @@ impl Case {
             })
     }
 
-    /// The declared ShapeVar ranges as text: `s0 in [2, 40], s1 >= 0`.
+    /// The declared ShapeVar ranges and assumptions as text: `s0 in [2, 40], s1 >= 0,
+    /// s0 % 2 == 0`.
     pub fn ranges_text(&self) -> String {
         (0..self.symbol_count())
             .filter_map(|s| {
@@ -289,19 +336,21 @@ impl Case {
                     None => format!("s{s} >= {lo}"),
                 })
             })
+            .chain(self.assumptions.iter().map(Assumption::to_python))
             .collect::<Vec<_>>()
             .join(", ")
     }
 
-    /// Under ShapesSpec, whether `sizes` lie inside every declared range (the sizes torch
-    /// promises the program takes); always true under the `Dim` API.
+    /// Under ShapesSpec, whether `sizes` lie inside every declared range and satisfy every
+    /// assumption (the sizes torch promises the program takes); always true under the `Dim`
+    /// API.
     pub fn in_declared_ranges(&self, sizes: &[i64]) -> bool {
         (0..self.symbol_count()).all(|s| match self.var_range(s) {
             Some((lo, hi)) => sizes
                 .get(s)
                 .is_some_and(|&n| n >= lo && hi.is_none_or(|h| n <= h)),
             None => true,
-        })
+        }) && self.assumptions.iter().all(|a| a.holds(sizes))
     }
 
     pub fn normal_probes(&self) -> impl Iterator<Item = &Probe> {
@@ -555,6 +604,10 @@ impl Case {
         }
         if self.spec_api() == SpecApi::Shapes {
             self.validate_shapes_spec()?;
+        } else if !self.assumptions.is_empty() {
+            return Err(Invalid(
+                "`assumptions` belong to a ShapesSpec case (a dim written as a ShapeVar)".into(),
+            ));
         }
         for p in self.probes.iter().filter(|p| p.edge) {
             self.inputs_fit(&p.sizes)?;
@@ -623,9 +676,27 @@ impl Case {
                 }
             }
         }
+        for a in &self.assumptions {
+            if self.var_range(a.symbol()).is_none() {
+                return Err(Invalid(format!(
+                    "`assumptions`: {} is about a symbol no ShapeVar names",
+                    a.to_python()
+                )));
+            }
+            if let Assumption::Mod {
+                modulus, remainder, ..
+            } = *a
+                && (!(2..=64).contains(&modulus) || !(0..modulus).contains(&remainder))
+            {
+                return Err(Invalid(format!(
+                    "`assumptions`: {} needs a modulus in 2..=64 and a remainder below it",
+                    a.to_python()
+                )));
+            }
+        }
         if !self.in_declared_ranges(&self.export) {
             return Err(Invalid(
-                "`export`: the example sizes lie outside a ShapeVar's range".into(),
+                "`export`: the example sizes lie outside a ShapeVar's range or assumption".into(),
             ));
         }
         Ok(())
@@ -875,6 +946,19 @@ impl Case {
     /// one), and symbols no input mentions; renumbers what remains. Types and validity are
     /// unchanged for what is kept, and the recorded truth is refreshed.
     pub fn compact(&mut self) {
+        self.compact_values();
+        // an assumption about a symbol whose every ShapeVar dim went with its input says
+        // nothing any more
+        let kept: Vec<Assumption> = self
+            .assumptions
+            .iter()
+            .filter(|a| self.var_range(a.symbol()).is_some())
+            .cloned()
+            .collect();
+        self.assumptions = kept;
+    }
+
+    fn compact_values(&mut self) {
         // Reachability from the outputs, walking backwards.
         let mut live = vec![false; self.nodes.len()];
         let mut live_inputs = vec![false; self.inputs.len()];

@@ -1137,7 +1137,7 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
                         error_line(&program_error().cloned())
                     ),
                     Contract::ShapesSpecRangeUnchecked => format!(
-                        "at {}, outside the declared ShapeVar ranges ({}), the exported program runs without raising",
+                        "at {}, outside the declared ShapeVar ranges and assumptions ({}), the exported program runs without raising",
                         case.shapes_text(&sizes),
                         case.ranges_text()
                     ),
@@ -1665,6 +1665,24 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
     let pin = pin_of(case, reply, s, &accepted);
     let (pinned, specialized) = (pin.size, pin.specialized);
     let accepts_text = fmt_runs(&runs(&accepted));
+    // under ShapesSpec only the sizes its assumptions allow are promised
+    let declared_valid: Vec<[i64; 2]>;
+    let valid = if case.assumptions.is_empty() {
+        valid
+    } else {
+        declared_valid = runs(
+            &scan
+                .iter()
+                .copied()
+                .filter(|&n| {
+                    let mut v = case.export.clone();
+                    v[s] = n;
+                    in_runs(n, valid) && case.in_declared_ranges(&v)
+                })
+                .collect::<Vec<_>>(),
+        );
+        &declared_valid
+    };
 
     // A named Dim narrowed by a guard on it alone broke its promise; one narrowed by a guard
     // relating it to another dim is checked at run time by design, and judged like AUTO.

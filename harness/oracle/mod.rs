@@ -164,8 +164,8 @@ pub enum Contract {
     /// Under ShapesSpec, the exported program rejects a size inside the declared ranges at
     /// which eager runs: the API promises no specialization, 0 and 1 included.
     ShapesSpecRejectsValid,
-    /// Under ShapesSpec, the exported program takes a size outside a declared range without
-    /// the runtime assertion the API promises.
+    /// Under ShapesSpec, the exported program takes a size outside a declared range (or one
+    /// that breaks an assumption) without the runtime assertion the API promises.
     ShapesSpecRangeUnchecked,
     /// The worker died on a model eager runs.
     Crash,
@@ -239,7 +239,7 @@ impl Contract {
                 "Under ShapesSpec the exported program rejects a size inside the declared ShapeVar ranges at which eager runs, though the API promises dims marked dynamic are never specialized (0 and 1 included) and that export fails rather than give a graph not valid for every input the spec allows."
             }
             ShapesSpecRangeUnchecked => {
-                "Under ShapesSpec the exported program takes a size outside a declared ShapeVar range without raising, though the spec's ranges and assumptions are asserted at run time."
+                "Under ShapesSpec the exported program takes a size outside a declared ShapeVar range, or one that breaks an assumption, without raising, though the spec's ranges and assumptions are asserted at run time."
             }
             Crash => "The worker died on a model eager runs.",
             Hang => "The worker did not answer in time.",
