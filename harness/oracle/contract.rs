@@ -1192,7 +1192,12 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
     let verdict = findings.first().map(|f| f.verdict).unwrap_or(Verdict::Pass);
     let mut r = result(backend, verdict, findings);
     r.edge = edge;
-    let sweep = reply.probes.iter().filter(|p| p.kind == ProbeKind::Sweep);
+    // under ShapesSpec the sweep counts the sizes the spec promises (the guard scan it is
+    // drawn from does not see the assumptions the program asserts)
+    let sweep = reply.probes.iter().filter(|p| {
+        p.kind == ProbeKind::Sweep
+            && (case.spec_api() == SpecApi::Dim || case.in_declared_ranges(&probe_sizes(case, p)))
+    });
     r.swept = sweep.clone().count();
     r.swept_matching = sweep.filter(|p| p.matches == Some(true)).count();
     r
