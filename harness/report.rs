@@ -505,6 +505,7 @@ pub struct ClassCount {
 fn spec_api_counts(
     lines: &[ResultLine],
     class_key: &dyn Fn(&ResultLine) -> String,
+    signatures: &[SignatureEntry],
 ) -> Vec<SpecApiCount> {
     use crate::ir::SpecApi;
     if lines
@@ -513,6 +514,10 @@ fn spec_api_counts(
     {
         return vec![];
     }
+    let by_signature: std::collections::HashMap<&str, &SignatureEntry> = signatures
+        .iter()
+        .map(|e| (e.signature.as_str(), e))
+        .collect();
     [SpecApi::Dim, SpecApi::Shapes]
         .into_iter()
         .map(|api| {
@@ -525,17 +530,18 @@ fn spec_api_counts(
                 checks: mine.len() as u64,
                 ..Default::default()
             };
+            // the groups and root causes as the report keys them
             let mut groups: BTreeMap<String, std::collections::BTreeSet<(&str, &str)>> =
                 BTreeMap::new();
             for l in &mine {
-                let key = class_key(l);
-                count.classes.entry(key.clone()).or_default().cases += 1;
+                count.classes.entry(class_key(l)).or_default().cases += 1;
                 count.seconds_per_check += l.seconds;
-                if let (Some(c), Some(sig)) = (l.class, l.signature.as_deref()) {
+                let entry = l.signature.as_deref().and_then(|sig| by_signature.get(sig));
+                if let (Some(c), Some(e)) = (l.class, entry) {
                     groups
                         .entry(c.name().to_string())
                         .or_default()
-                        .insert((sig, l.root_cause.as_deref().unwrap_or(sig)));
+                        .insert((e.signature.as_str(), e.root_cause.as_str()));
                 }
             }
             for (class, set) in groups {
@@ -830,7 +836,7 @@ impl Summary {
                 }
             }
         }
-        let by_spec_api = spec_api_counts(lines, &class_key);
+        let by_spec_api = spec_api_counts(lines, &class_key, &signatures);
         let causes = root_causes(&signatures);
         for r in &causes {
             if let Some(c) = r.class {

@@ -1056,6 +1056,11 @@ fn shapes_spec_keeps_its_promises_on_the_seed_document_s_model_and_a_declared_ra
         r.edge.iter().map(|e| e.outcome()).collect::<Vec<_>>(),
         ["matches", "rejected"]
     );
+    // A ShapeVar used only inside `s0 * 2`: ShapesSpec's own checks refuse the spec with a
+    // ValueError in their words, a spec refused (expected), not an internal error.
+    let r = oracle::check(pool(), &seed("shapes_unbound_var.json"), Backend::Export);
+    assert_eq!(r.contract(), Some(Contract::SpecRejected), "{r:?}");
+    assert!(r.message().contains("bare-IntVar slot"), "{r:?}");
     // Without the assumption torch takes the odd sizes too: the assumption is what refused them.
     let mut free = assume.clone();
     free.assumptions.clear();

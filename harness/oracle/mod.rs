@@ -258,7 +258,7 @@ impl Contract {
                 "Export stopped at Python control flow on a data-dependent value."
             }
             SpecRejected => {
-                "Export refused, with a user error, a spec torch documents as invalid for its input (a dim hint on a float or bool input)."
+                "Export refused, with a user error, a spec torch documents as invalid for its input (a dim hint on a float or bool input), or one ShapesSpec's own checks refuse (a ShapeVar used only inside `s0 * 2`)."
             }
             SpecBeyondModel => {
                 "A constraint violation for a named Dim whose range holds sizes eager itself fails at."

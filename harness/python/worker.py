@@ -491,9 +491,30 @@ def _kind_one(e):
         or "Data-dependent branching" in msg
     ):
         return "data_dependent"
+    if isinstance(e, (ValueError, TypeError)) and _raised_by_spec_checks(e):
+        # ShapesSpec refusing the spec itself, in its own words ("Every IntVar used in a
+        # derived expression or assumption must also appear as a bare-IntVar slot")
+        return "invalid_spec"
     if isinstance(e, (dexc.Unsupported, TypeError, NotImplementedError)):
         return "unsupported"
     return "internal"
+
+
+_SPEC_CHECKS = ("torch/fx/experimental/_spec_binding.py", "torch/fx/experimental/dynamic_spec.py")
+_SPEC_CHECK_FUNCS = ("_finalize_spec_wiring", "_wire_spec_assumptions")
+
+
+def _raised_by_spec_checks(e):
+    """Whether the innermost frame of `e` is ShapesSpec's validation of a spec."""
+    tb = e.__traceback__
+    last = None
+    while tb is not None:
+        last = tb.tb_frame.f_code
+        tb = tb.tb_next
+    if last is None:
+        return False
+    fn = last.co_filename.replace(os.sep, "/")
+    return fn.endswith(_SPEC_CHECKS) or last.co_name in _SPEC_CHECK_FUNCS
 
 
 def classify(e):
