@@ -1844,15 +1844,24 @@ def _spec_kind(spec):
         return "derived", spec
     if isinstance(spec, tds.Dim):
         return "named", spec
-    from torch.fx.experimental.dynamic_spec import IntVar
-
-    if isinstance(spec, IntVar):
+    IntVar = _dynamic_spec("IntVar")
+    if IntVar is not None and isinstance(spec, IntVar):
         return "var", spec  # ShapesSpec: a ShapeVar (or IntVar) of its own
     if isinstance(spec, torch.SymInt):
         raise ProbeSetupError(
             f"the ShapesSpec expression {spec!r}: probe takes plain ShapeVar / IntVar dims so far"
         )
     raise ProbeSetupError(f"unsupported dynamic_shapes entry {spec!r}")
+
+
+def _dynamic_spec(name):
+    """A class of torch's ShapesSpec API, or None on a torch without it (probe takes any
+    torch)."""
+    try:
+        import torch.fx.experimental.dynamic_spec as ds
+    except ImportError:
+        return None
+    return getattr(ds, name, None)
 
 
 def _var_text(var):
@@ -1925,12 +1934,13 @@ class _Subject:
         ds = self._dyn
         if ds is None:
             return [None] * n
-        from torch.fx.experimental.dynamic_spec import ParamsSpec, ShapesSpec
-
-        if isinstance(ds, (ShapesSpec, ParamsSpec)):
+        spec_types = tuple(
+            t for t in (_dynamic_spec("ShapesSpec"), _dynamic_spec("ParamsSpec")) if t is not None
+        )
+        if spec_types and isinstance(ds, spec_types):
             # ShapesSpec: its parameters by name, as a dict spec
             params = ds
-            if isinstance(ds, ShapesSpec):
+            if type(ds).__name__ == "ShapesSpec":
                 if ds.assumptions:
                     raise ProbeSetupError(
                         "ShapesSpec assumptions are not probed yet: probe the spec without them"
