@@ -1004,6 +1004,7 @@ fn first_dim_of(case: &Case, s: usize) -> Option<(usize, usize)> {
 /// Export succeeded: the probes, and what became of every dim asked to be dynamic.
 fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) -> CheckResult {
     let case = cx.case;
+    let shapes = case.spec_api() == SpecApi::Shapes;
     let mut findings = vec![];
     let mut edge = vec![];
     if let Some([before, after]) = reply.backend.as_ref().and_then(|b| b.ranges.clone()) {
@@ -1084,6 +1085,14 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
                 matches: p.matches,
             });
         }
+        // Under ShapesSpec a symbol no ShapeVar names is static: a probe that moves it
+        // asks nothing of the spec.
+        if shapes
+            && (0..case.symbol_count())
+                .any(|s| case.var_range(s).is_none() && sizes.get(s) != case.export.get(s))
+        {
+            continue;
+        }
         let inside = case.in_trace_region(&sizes);
         let call = decide_probe(&ProbeFacts {
             source: Source::Generated,
@@ -1094,16 +1103,8 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
             inside_region: inside,
             relation_only: false,
             model_asks_exporting: false,
-            declared: (case.spec_api() == SpecApi::Shapes).then(|| case.in_declared_ranges(&sizes)),
+            declared: shapes.then(|| case.in_declared_ranges(&sizes)),
         });
-        // Under ShapesSpec a symbol no ShapeVar names is static: a probe that moves it
-        // asks nothing of the spec.
-        if case.spec_api() == SpecApi::Shapes
-            && (0..case.symbol_count())
-                .any(|s| case.var_range(s).is_none() && sizes.get(s) != case.export.get(s))
-        {
-            continue;
-        }
         let detail = || p.detail.clone().unwrap_or_else(|| "results differ".into());
         let program_error = || p.exported.as_ref().and_then(|x| x.error.as_ref());
         let mut f = match call {
@@ -1195,8 +1196,7 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
     // under ShapesSpec the sweep counts the sizes the spec promises (the guard scan it is
     // drawn from does not see the assumptions the program asserts)
     let sweep = reply.probes.iter().filter(|p| {
-        p.kind == ProbeKind::Sweep
-            && (case.spec_api() == SpecApi::Dim || case.in_declared_ranges(&probe_sizes(case, p)))
+        p.kind == ProbeKind::Sweep && (!shapes || case.in_declared_ranges(&probe_sizes(case, p)))
     });
     r.swept = sweep.clone().count();
     r.swept_matching = sweep.filter(|p| p.matches == Some(true)).count();
