@@ -66,15 +66,15 @@ struct OracleArgs {
     /// same as --backend export-strict).
     #[arg(long, conflicts_with = "backend")]
     strict: bool,
-    /// What is probed: export, export-strict, decomposed, saved, aoti or onnx; fuzz and
-    /// check take several (comma-separated, or `all`). `shapefuzz explain backends` says
-    /// what each one checks.
+    /// What is probed: export, export-strict, decomposed, saved, aoti, onnx or compile; fuzz
+    /// and check take several (comma-separated, or `all`: all but compile). `shapefuzz
+    /// explain backends` says what each one checks.
     #[arg(long, default_value = "export", value_parser = parse_backends, value_name = "BACKEND[,BACKEND...]")]
     backend: BackendList,
     /// How long one case may take before its worker is killed (verdict `hang`): 60, 90s, 2m.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     timeout: Duration,
-    /// The same for --backend aoti, which compiles C++ for every case (4-20 s here).
+    /// The same for --backend aoti or compile, which compile C++ for every case (seconds).
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     aoti_timeout: Duration,
 }
@@ -101,7 +101,11 @@ impl OracleArgs {
 
     /// The per-case timeout of the chosen backends.
     fn timeout(&self) -> Duration {
-        if self.backends().contains(&Backend::Aoti) {
+        if self
+            .backends()
+            .iter()
+            .any(|b| matches!(b, Backend::Aoti | Backend::Compile))
+        {
             self.aoti_timeout
         } else {
             self.timeout
@@ -887,12 +891,17 @@ fn parse_backends(s: &str) -> Result<BackendList, String> {
     let mut out: Vec<Backend> = vec![];
     for part in s.split(',').map(str::trim) {
         let these = if part == "all" {
-            Backend::ALL.to_vec()
+            // every step on the exported program: compile takes ShapesSpec cases only
+            Backend::ALL
+                .iter()
+                .copied()
+                .filter(|&b| b != Backend::Compile)
+                .collect()
         } else {
             vec![parse_backend(part)?]
         };
         for b in these {
-            if b == Backend::Aoti {
+            if b == Backend::Aoti || b == Backend::Compile {
                 parse_backend(b.name())?;
             }
             if !out.contains(&b) {
@@ -911,8 +920,8 @@ fn parse_backend(s: &str) -> Result<Backend, String> {
             names.join(", ")
         )
     })?;
-    if b == Backend::Aoti {
-        // AOTInductor compiles each program with the C++ compiler torch's cpp_builder picks:
+    if b == Backend::Aoti || b == Backend::Compile {
+        // AOTInductor and Inductor compile each program with the C++ compiler torch's cpp_builder picks:
         // $CXX, else g++.
         let cxx = std::env::var("CXX").unwrap_or_else(|_| "g++".into());
         let found = std::process::Command::new(&cxx)
@@ -923,7 +932,8 @@ fn parse_backend(s: &str) -> Result<Backend, String> {
             .is_ok_and(|st| st.success());
         if !found {
             return Err(format!(
-                "aoti compiles C++ with {cxx}, which is not installed: install it (Debian/Ubuntu: apt-get install g++) or point CXX at a C++ compiler"
+                "{} compiles C++ with {cxx}, which is not installed: install it (Debian/Ubuntu: apt-get install g++) or point CXX at a C++ compiler",
+                b.name()
             ));
         }
     }
@@ -1067,6 +1077,21 @@ fn cmd_check(
     Ok(code)
 }
 
+/// The ShapesSpec share of a campaign: `--spec-api`'s, and with `--backend compile` (whose
+/// torch.compile takes only a ShapesSpec) every case, unless asked otherwise.
+fn campaign_shapes_percent(generation: &GenArgs, backends: &[Backend]) -> Result<Option<u32>> {
+    if !backends.contains(&Backend::Compile) {
+        return Ok(generation.shapes_percent());
+    }
+    match generation.spec_api {
+        None | Some(SpecMix::Shapes) => Ok(Some(100)),
+        Some(other) => crate::usage_bail!(
+            "--backend compile judges ShapesSpec cases only (torch.compile's dynamic_shapes= takes no Dim spec), and --spec-api {} asks for Dim ones: leave out --spec-api or give --spec-api shapes",
+            format!("{other:?}").to_lowercase()
+        ),
+    }
+}
+
 fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
     let limit = match (a.cases, a.time) {
         (Some(n), _) => Limit::Cases(n),
@@ -1124,7 +1149,7 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
         findings: a.findings,
         fail_on,
         gen_config,
-        shapes_percent: a.generation.shapes_percent(),
+        shapes_percent: campaign_shapes_percent(&a.generation, &a.oracle.backends())?,
         clock_start: process_start(),
     };
     check_pool_args(a.jobs, a.oracle.timeout())?;

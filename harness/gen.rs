@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 /// case (`tests/generator_stability.rs` holds the hashes of the cases behind the first
 /// seeds under this version and refuses a change of them without a new version). Campaigns
 /// and finding records carry it, so a stored seed is never silently read as another case.
-pub const GENERATOR_VERSION: u32 = 17;
+pub const GENERATOR_VERSION: u32 = 18;
 
 /// Knobs of the generator. `Arbitrary` draws a random configuration (swarm testing: each
 /// case sees only some op families, so rarer interactions get room). A configuration can
@@ -2584,6 +2584,22 @@ impl<'c> Builder<'c> {
                 sym: s as u32,
                 modulus,
                 remainder: self.case.export[s].rem_euclid(modulus),
+            });
+        }
+        // And a relation between two ShapeVars (`s0 <= s1`) as the example has it.
+        let vars: Vec<usize> = (0..ranges.len()).filter(|&s| ranges[s].is_some()).collect();
+        if vars.len() >= 2 && u.int_in_range(0..=3u8)? == 0 {
+            let a = vars[u.choose_index(vars.len())?];
+            let rest: Vec<usize> = vars.iter().copied().filter(|&s| s != a).collect();
+            let b = rest[u.choose_index(rest.len())?];
+            let (lo, hi) = if self.case.export[a] <= self.case.export[b] {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            self.case.assumptions.push(Assumption::Le {
+                lo: lo as u32,
+                hi: hi as u32,
             });
         }
         for input in &mut self.case.inputs {

@@ -144,6 +144,11 @@ impl Repro {
             Backend::Saved => format!("save_and_load({program})"),
             Backend::Aoti => format!("compile_aoti({program})"),
             Backend::Onnx => format!("to_onnxruntime({program})"),
+            // torch.compile takes the model and its spec, not the exported program
+            Backend::Compile => format!(
+                "compile_with_spec(model, dynamic_shapes, {})",
+                make_inputs_call(&self.case.export)
+            ),
             Backend::Export | Backend::ExportStrict => program.to_string(),
         }
     }
@@ -175,6 +180,9 @@ impl Repro {
         }
         if self.backend == Backend::Onnx {
             s.push_str("class to_onnxruntime:\n    \"\"\"The program exported to ONNX and run by onnxruntime, called like ep.module().\"\"\"\n\n    def __init__(self, ep):\n        import logging\n\n        import onnxruntime\n\n        logging.getLogger(\"torch.onnx\").setLevel(logging.ERROR)\n        onnx_program = torch.onnx.export(ep, dynamo=True, verbose=False)\n        self.session = onnxruntime.InferenceSession(\n            onnx_program.model_proto.SerializeToString(), providers=[\"CPUExecutionProvider\"]\n        )\n        self.range_constraints = ep.range_constraints\n        # ONNX inputs are the program's inputs in order, less the static Python numbers\n        # baked into it (their names may differ: an input returned as is becomes x_orig)\n        vals = {n.name: n.meta.get(\"val\") for n in ep.graph.nodes if n.op == \"placeholder\"}\n        user = [s.arg.name for s in ep.graph_signature.input_specs if s.kind.name == \"USER_INPUT\"]\n        self.fed = [k for k, n in enumerate(user) if isinstance(vals.get(n), (torch.Tensor, torch.SymInt, torch.SymFloat, torch.SymBool))]\n\n    def module(self):\n        def run(*args):\n            flat = torch.utils._pytree.tree_leaves(args)\n            feeds = {i.name: torch.as_tensor(flat[k]).numpy() for i, k in zip(self.session.get_inputs(), self.fed)}\n            return tuple(torch.from_numpy(o.copy()) for o in self.session.run(None, feeds))\n\n        return run\n\n\n");
+        }
+        if self.backend == Backend::Compile {
+            s.push_str(COMPILE_WITH_SPEC);
         }
         if self.backend == Backend::Saved {
             s.push_str("def save_and_load(ep):\n    import io\n\n    buf = io.BytesIO()\n    torch.export.save(ep, buf)\n    buf.seek(0)\n    return torch.export.load(buf)\n\n\n");
@@ -209,6 +217,37 @@ impl Repro {
     return 0"#
         );
         match self.contract {
+            // The process dies inside the program at the probe, whatever eager does there.
+            Some(Contract::Crash) if self.probe.is_some() => format!(
+                r#"def main():
+    model = Model().eval()
+    ep = {export}
+    args = {probe}
+    try:
+        model(*args)
+        print("eager runs at {shapes}")
+    except Exception as e:
+        print(f"eager raises at {shapes}: {{type(e).__name__}}: {{e}}")
+    try:
+        ep.module()(*args)  # the process dies here while the bug is present
+        print("{program} returns at {shapes}")
+    except Exception as e:
+        print(f"{program} raises at {shapes} (no crash): {{type(e).__name__}}: {{e}}")
+    return 0"#
+            ),
+            Some(Contract::CompileRecompiles) => format!(
+                r#"def main():
+    model = Model().eval()
+    compiled = {step}
+    args = {probe}
+    compiled.module()(*args)
+    if compiled.recompiles:
+        print(f"torch.compile compiled {{compiled.recompiles}} more graph(s) at {shapes}, which the ShapesSpec declares dynamic")
+        return 1
+    print("torch.compile runs {shapes} without compiling again")
+    return 0"#,
+                step = self.step_call("model"),
+            ),
             // The input ranges changed through the step: shown by printing both.
             Some(Contract::BackendDisagrees) if self.probe.is_none() => format!(
                 r#"def main():
@@ -408,8 +447,14 @@ impl Repro {
                 Backend::Aoti => "AOTInductor fails to compile an exported program",
                 Backend::Onnx => "the ONNX exporter fails on an exported program",
                 Backend::Decomposed => "run_decompositions fails on an exported program",
+                Backend::Compile => {
+                    "torch.compile with the same ShapesSpec fails on a model torch.export takes"
+                }
                 _ => "a backend step fails on an exported program",
             },
+            Some(Contract::CompileRecompiles) => {
+                "torch.compile recompiles at a size its ShapesSpec declares dynamic"
+            }
             Some(Contract::BackendUncheckedGuard) => {
                 "onnxruntime answers wrong for an input the exported program's guards refuse"
             }
@@ -421,6 +466,9 @@ impl Repro {
                 Backend::Aoti => "the AOTInductor-compiled program differs from the exported one",
                 Backend::Onnx => "the ONNX model in onnxruntime differs from the exported program",
                 Backend::Decomposed => "the decomposed program differs from the exported one",
+                Backend::Compile => {
+                    "torch.compile with the same ShapesSpec differs from the exported program"
+                }
                 _ => "a backend step changes the exported program",
             },
             None => "the exported program and eager disagree",
@@ -805,3 +853,30 @@ pub fn differs_outside_comments(benign: &str, hostile: &str) -> Option<String> {
     }
     None
 }
+
+/// The `compile` backend in a reproducer: the model and its ShapesSpec through torch.compile,
+/// called like `ep.module()`, counting the graphs each call compiles.
+const COMPILE_WITH_SPEC: &str = r#"class compile_with_spec:
+    """The model through torch.compile with its ShapesSpec (Inductor on CPU, fullgraph=True),
+    compiled at the export inputs and called like ep.module(); `recompiles` is the number of
+    graphs the last call compiled."""
+
+    def __init__(self, model, spec, args):
+        from torch._dynamo.utils import counters
+
+        self.counters = counters
+        self.fn = torch.compile(model, dynamic_shapes=spec, fullgraph=True)
+        self.fn(*args)
+        self.recompiles = 0
+
+    def module(self):
+        def run(*args):
+            before = self.counters["stats"]["unique_graphs"]
+            out = self.fn(*args)
+            self.recompiles = self.counters["stats"]["unique_graphs"] - before
+            return tuple(out) if isinstance(out, (list, tuple)) else (out,)
+
+        return run
+
+
+"#;

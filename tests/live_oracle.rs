@@ -1071,3 +1071,40 @@ fn shapes_spec_keeps_its_promises_on_the_seed_document_s_model_and_a_declared_ra
         ["matches", "matches"]
     );
 }
+
+/// `--backend compile`: the same model and ShapesSpec through torch.compile (Inductor, CPU),
+/// judged beside the exported program. Both seeds come from a campaign with it; each
+/// finding was re-run by hand as plain PyTorch (CONTRACT.md, "Backends").
+#[test]
+fn compile_is_judged_beside_export_on_shapes_spec_cases() {
+    let pool = pool();
+    // int64 `x + (n & 1)`-style arithmetic: torch.compile answers in float32 where eager
+    // and the exported program answer in int64, at every size
+    let r = oracle::check_on(pool, &seed("compile_bitand_dtype.json"), Backend::Compile);
+    assert_eq!(r.verdict, Verdict::Divergence, "{r:?}");
+    assert_eq!(r.contract(), Some(Contract::BackendDisagrees), "{r:?}");
+    assert!(
+        r.message().contains("torch.int64 vs torch.float32"),
+        "{r:?}"
+    );
+    assert!(!r.same_as_export);
+    // a square [s0, s0] int64 input compiled at 17: at size 0 a guard on its stride fails
+    // and torch.compile compiles again, though the spec declares 0 (no 0/1 specialization)
+    let r = oracle::check_on(
+        pool,
+        &seed("compile_stride_recompile.json"),
+        Backend::Compile,
+    );
+    assert_eq!(r.contract(), Some(Contract::CompileRecompiles), "{r:?}");
+    assert_eq!(r.class(), Some(Class::Bug));
+    assert!(r.message().contains("stride"), "{r:?}");
+    assert_eq!(r.primary().and_then(|f| f.probe.clone()), Some(vec![0]));
+    // a declared range torch.compile keeps: no finding, and the sizes outside it (which
+    // compile answers by compiling again) are not judged as the exported program's
+    let r = oracle::check_on(pool, &seed("shapes_range.json"), Backend::Compile);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+    // a Dim-API case: torch.compile takes no Dim spec, so the backend does not apply
+    let r = oracle::check_on(pool, &seed("seed_pad.json"), Backend::Compile);
+    assert_eq!(r.verdict, Verdict::Poisoned, "{r:?}");
+    assert!(r.message().contains("does not apply"), "{r:?}");
+}

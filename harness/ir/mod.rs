@@ -249,23 +249,54 @@ pub enum Assumption {
         modulus: i64,
         remainder: i64,
     },
+    /// `s<lo> <= s<hi>`: a relation between two ShapeVars.
+    Le { lo: u32, hi: u32 },
 }
 
 impl Assumption {
-    pub fn symbol(&self) -> usize {
-        match self {
-            Assumption::Mod { sym, .. } => *sym as usize,
+    /// The symbols it is about.
+    pub fn symbols(&self) -> Vec<usize> {
+        match *self {
+            Assumption::Mod { sym, .. } => vec![sym as usize],
+            Assumption::Le { lo, hi } => vec![lo as usize, hi as usize],
         }
+    }
+
+    /// The same assumption over renumbered symbols (`map[old]`), or None when one of its
+    /// symbols is gone.
+    pub fn renumbered(&self, map: &[Option<u32>]) -> Option<Assumption> {
+        let at = |s: u32| map.get(s as usize).copied().flatten();
+        Some(match *self {
+            Assumption::Mod {
+                sym,
+                modulus,
+                remainder,
+            } => Assumption::Mod {
+                sym: at(sym)?,
+                modulus,
+                remainder,
+            },
+            Assumption::Le { lo, hi } => Assumption::Le {
+                lo: at(lo)?,
+                hi: at(hi)?,
+            },
+        })
     }
 
     /// Whether `sizes` (one per symbol) satisfy it.
     pub fn holds(&self, sizes: &[i64]) -> bool {
         match *self {
             Assumption::Mod {
-                modulus, remainder, ..
+                sym,
+                modulus,
+                remainder,
             } => sizes
-                .get(self.symbol())
+                .get(sym as usize)
                 .is_some_and(|&n| modulus > 0 && n.rem_euclid(modulus) == remainder),
+            Assumption::Le { lo, hi } => match (sizes.get(lo as usize), sizes.get(hi as usize)) {
+                (Some(a), Some(b)) => a <= b,
+                _ => false,
+            },
         }
     }
 
@@ -277,6 +308,7 @@ impl Assumption {
                 modulus,
                 remainder,
             } => format!("s{sym} % {modulus} == {remainder}"),
+            Assumption::Le { lo, hi } => format!("s{lo} <= s{hi}"),
         }
     }
 }
@@ -677,7 +709,7 @@ impl Case {
             }
         }
         for a in &self.assumptions {
-            if self.var_range(a.symbol()).is_none() {
+            if a.symbols().iter().any(|&s| self.var_range(s).is_none()) {
                 return Err(Invalid(format!(
                     "`assumptions`: {} is about a symbol no ShapeVar names",
                     a.to_python()
@@ -690,6 +722,14 @@ impl Case {
             {
                 return Err(Invalid(format!(
                     "`assumptions`: {} needs a modulus in 2..=64 and a remainder below it",
+                    a.to_python()
+                )));
+            }
+            if let Assumption::Le { lo, hi } = *a
+                && lo == hi
+            {
+                return Err(Invalid(format!(
+                    "`assumptions`: {} relates a symbol to itself",
                     a.to_python()
                 )));
             }
@@ -952,7 +992,7 @@ impl Case {
         let kept: Vec<Assumption> = self
             .assumptions
             .iter()
-            .filter(|a| self.var_range(a.symbol()).is_some())
+            .filter(|a| a.symbols().iter().all(|&s| self.var_range(s).is_some()))
             .cloned()
             .collect();
         self.assumptions = kept;
@@ -1035,6 +1075,11 @@ impl Case {
                 d.size = rename(&d.size, &sym_map);
             }
         }
+        // assumptions follow their symbols' new numbers (and go with them)
+        self.assumptions = std::mem::take(&mut self.assumptions)
+            .iter()
+            .filter_map(|a| a.renumbered(&sym_map))
+            .collect();
         let keep = |v: &Valuation| {
             v.iter()
                 .zip(&used)

@@ -79,11 +79,14 @@ pub fn promise(c: Contract) -> &'static str {
         BackendUncheckedGuard => {
             "An exported program \"is considered valid only when these assumptions hold true\" (torch.export.export docstring, Soundness Guarantee) and checks them in its guards; an ONNX model has no guards, only its declared input shapes, so an input outside the assumptions runs the traced path silently. The model's specialization is what to avoid (or check the guard before calling onnxruntime); a pinned dim declared as a dim_param is reported separately, as backend-disagrees."
         }
+        CompileRecompiles => {
+            "The ShapesSpec API (torch.export.export docstring, torch/export/__init__.py, 2.15), also `dynamic_shapes=` of torch.compile: \"Unbacked-only. Dims / scalars marked dynamic become unbacked SymInts (u symbols) and are never specialized (including no 0/1 specialization)\"; only a STATIC dim is \"taken from the actual input at runtime, with recompiles on different values\" (torch/fx/experimental/dynamic_spec.py). A second graph for a size inside the declared ranges is a specialization the spec rules out."
+        }
         BackendUnsupported => {
             "torch.onnx documents that not every ATen op has an ONNX translation (\"No ONNX function found\" asks for a custom translation table, torch/onnx/_internal/exporter/_core.py), and lowerings raise NotImplementedError for arguments they do not cover: a limitation of the backend, avoided by another op."
         }
         BackendDisagrees => {
-            "A decomposed or saved-and-loaded program is the same program: run_decompositions \"returns a new exported program\" in the Core ATen op set, and save/load round-trips an ExportedProgram (torch/export/exported_program.py, torch/export/__init__.py); neither may change what it accepts or computes, nor its range constraints."
+            "A decomposed or saved-and-loaded program is the same program: run_decompositions \"returns a new exported program\" in the Core ATen op set, and save/load round-trips an ExportedProgram (torch/export/exported_program.py, torch/export/__init__.py); neither may change what it accepts or computes, nor its range constraints. AOTInductor and ONNX compile that program, and torch.compile (`compile`) the same model with the same ShapesSpec, whose promise is that the graph is valid for every input the spec allows: each must compute what eager computes wherever the exported program does."
         }
         Crash | Hang => {
             "torch.export and the exported program return or raise on a model eager PyTorch runs; they do not kill the process or run forever."
@@ -340,16 +343,31 @@ pub fn judge(
             status,
             stderr_tail,
         } => {
-            let last = last_line(stderr_tail);
-            return result(
-                backend,
+            let last = stderr_tail
+                .lines()
+                .rev()
+                .map(str::trim)
+                .find(|l| !l.is_empty() && !l.starts_with(WORKER_MARK))
+                .unwrap_or("");
+            let last = if last.is_empty() {
+                String::new()
+            } else {
+                format!(": {last}")
+            };
+            let mut f = finding(
                 Verdict::Crash,
-                vec![finding(
-                    Verdict::Crash,
-                    Some(Contract::Crash),
-                    format!("worker {status}: {last}"),
-                )],
+                Some(Contract::Crash),
+                format!("worker {status}{last}"),
             );
+            // the worker says on stderr which probe it runs: the crash happened there
+            if let Some((ran, sizes)) = crashed_at(case, stderr_tail) {
+                f.message = format!(
+                    "worker {status} while the {ran} program ran at {}{last}",
+                    case.shapes_text(&sizes)
+                );
+                f.probe = Some(sizes);
+            }
+            return result(backend, Verdict::Crash, vec![f]);
         }
         // The harness's own faults: not judged.
         Outcome::Aborted | Outcome::NoWorker { .. } => {
@@ -463,6 +481,38 @@ fn judge_reply(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) ->
     r
 }
 
+/// How the worker's lines on stderr about what it does start (`_mark` in worker.py).
+const WORKER_MARK: &str = "shapefuzz-worker: ";
+
+/// The probe a worker that died was running, from its last `probing` line on stderr (none
+/// when its last mark is `checking`: it died before probing), as (program, sizes).
+fn crashed_at(case: &Case, stderr_tail: &str) -> Option<(String, Vec<i64>)> {
+    #[derive(Deserialize)]
+    struct Probing {
+        backend: String,
+        sizes: std::collections::BTreeMap<String, i64>,
+    }
+    let line = stderr_tail
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix(WORKER_MARK))?;
+    let json = line.strip_prefix("probing ")?;
+    let p: Probing = serde_json::from_str(json).ok()?;
+    let sizes = (0..case.symbol_count())
+        .map(|s| {
+            p.sizes
+                .get(&symbol_name(s))
+                .copied()
+                .unwrap_or(case.export[s])
+        })
+        .collect();
+    let program = match Backend::parse(&p.backend) {
+        Some(b) if b.transform().is_some() => b.name(),
+        _ => "exported",
+    };
+    Some((program.to_string(), sizes))
+}
+
 /// Export raised: which kind of error, and whether the contract allows it.
 fn judge_export_error(
     cx: &Ctx,
@@ -567,8 +617,20 @@ fn judge_backend_error(cx: &Ctx, backend: Backend, b: &super::protocol::BackendR
         Backend::Saved => "torch.export.save / torch.export.load",
         Backend::Aoti => "torch._inductor.aoti_compile_and_package / aoti_load_package",
         Backend::Onnx => "torch.onnx.export(ep, dynamo=True) / onnxruntime.InferenceSession",
+        Backend::Compile => "torch.compile(model, dynamic_shapes=spec, fullgraph=True)",
         _ => "the backend step",
     };
+    if let Some(why) = &b.not_applicable {
+        return result(
+            backend,
+            Verdict::Poisoned,
+            vec![finding(
+                Verdict::Poisoned,
+                None,
+                format!("the {} backend does not apply: {why}", backend.name()),
+            )],
+        );
+    }
     // The backend's packages missing from the environment: not the program's fault.
     if e.ty == "ModuleNotFoundError" || e.ty == "ImportError" {
         return result(
@@ -596,8 +658,22 @@ fn judge_backend_error(cx: &Ctx, backend: Backend, b: &super::protocol::BackendR
             // `group` from a symbolic size): ONNX cannot express it
             || (e.message.contains("Unsupported attribute type")
                 && e.message.contains("SymbolicTensor")));
+    let kind = e.kind.as_deref().unwrap_or("internal");
     let contract = if unsupported {
         Contract::BackendUnsupported
+    } else if backend == Backend::Compile && kind != "internal" {
+        // torch.compile traces the model itself, with TorchDynamo: where it stops at what
+        // export would stop at (a data-dependent branch, Python it cannot trace), the error
+        // is judged as export's; fullgraph=True turns a graph break into an error.
+        let cause = cx.error_cause(&e);
+        let at_branch = cause
+            .node
+            .is_some_and(|n| is_python_decision(&cx.case.nodes[n as usize]));
+        match decide_export_error(kind, at_branch, false, false) {
+            Contract::InternalError => Contract::BackendError,
+            Contract::UnsupportedOnSymbolic => Contract::BackendUnsupported,
+            c => c,
+        }
     } else {
         Contract::BackendError
     };
@@ -695,6 +771,52 @@ fn backend_disagreement(cx: &Ctx, backend: Backend, p: &ProbeInfo) -> Option<Fin
     };
     let mut f = finding(Verdict::Divergence, Some(contract), message);
     f.kind = Some(kind.into());
+    f.probe = Some(sizes);
+    Some(f)
+}
+
+/// compile: a call that compiled another graph at sizes the ShapesSpec declares (inside its
+/// ranges and assumptions, every symbol no ShapeVar names as at export), where eager ran.
+fn compile_recompiled(cx: &Ctx, backend: Backend, p: &ProbeInfo) -> Option<Finding> {
+    if backend != Backend::Compile || cx.case.spec_api() != SpecApi::Shapes {
+        return None;
+    }
+    let ran = p.exported.as_ref().filter(|x| x.ok)?;
+    let graphs = ran.recompiles?;
+    p.eager.as_ref().filter(|e| e.ok)?;
+    let sizes = probe_sizes(cx.case, p);
+    let declared = cx.case.in_declared_ranges(&sizes)
+        && (0..cx.case.symbol_count())
+            .all(|s| cx.case.var_range(s).is_some() || sizes.get(s) == cx.case.export.get(s));
+    if graphs == 0 || !declared {
+        return None;
+    }
+    let guard = ran.failed_guards.first().cloned().unwrap_or_default();
+    let mut f = finding(
+        Verdict::LostDim,
+        Some(Contract::CompileRecompiles),
+        format!(
+            "torch.compile compiled {graphs} more graph{} at {}, a size the ShapesSpec declares ({}){}",
+            if graphs == 1 { "" } else { "s" },
+            cx.case.shapes_text(&sizes),
+            cx.case.ranges_text(),
+            if guard.is_empty() {
+                String::new()
+            } else {
+                format!(", after its guard `{guard}` failed")
+            }
+        ),
+    );
+    f.kind = Some("recompiles".into());
+    // the guard that failed is the mechanism: a guard on a stride is not one on a size
+    f.cause = (!guard.is_empty()).then_some(Cause {
+        node: None,
+        op: None,
+        spelling: None,
+        guard,
+        line: None,
+        site: None,
+    });
     f.probe = Some(sizes);
     Some(f)
 }
@@ -1076,6 +1198,10 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
             findings.push(f);
             continue;
         }
+        if let Some(f) = compile_recompiled(cx, backend, p) {
+            findings.push(f);
+            continue;
+        }
         let sizes = probe_sizes(case, p);
         if p.kind == ProbeKind::Edge {
             edge.push(EdgeOutcome {
@@ -1091,6 +1217,12 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
             && (0..case.symbol_count())
                 .any(|s| case.var_range(s).is_none() && sizes.get(s) != case.export.get(s))
         {
+            continue;
+        }
+        // torch.compile answers a size outside the spec's ranges by compiling again (the
+        // guards of a compiled frame ask for a recompile, not an error): only a wrong answer
+        // there is its finding, and `backend_disagreement` has judged that
+        if backend == Backend::Compile && shapes && !case.in_declared_ranges(&sizes) {
             continue;
         }
         let inside = case.in_trace_region(&sizes);
@@ -2215,5 +2347,46 @@ mod tests {
             !left_only_inexpressible(&fix(&more)),
             "torch suggested again"
         );
+    }
+}
+
+#[cfg(test)]
+mod compile_tests {
+    use super::*;
+
+    fn probe(s0: i64, recompiles: u32) -> ProbeInfo {
+        serde_json::from_value(serde_json::json!({
+            "sizes": {"s0": s0}, "kind": "normal",
+            "eager": {"ok": true}, "exported": {"ok": true, "recompiles": recompiles},
+            "match": true, "detail": null,
+        }))
+        .expect("a probe as the worker writes it")
+    }
+
+    /// A recompile is the compile backend's finding only at sizes the ShapesSpec declares:
+    /// `shapes_range` declares s0 in [0, 10].
+    #[test]
+    fn a_recompile_is_a_finding_only_inside_the_declared_ranges() {
+        let case = Case::from_json(
+            include_str!("../../corpus/seeds/shapes_range.json"),
+            "shapes_range",
+        )
+        .expect("seed loads");
+        let rendered = crate::render::render(&case);
+        let truth = Truth::of(&case);
+        let cx = Ctx {
+            case: &case,
+            rendered: &rendered,
+            truth: &truth,
+        };
+        let f = compile_recompiled(&cx, Backend::Compile, &probe(7, 1)).expect("a finding at 7");
+        assert_eq!(f.contract, Some(Contract::CompileRecompiles));
+        assert_eq!(f.contract.map(Contract::class), Some(Class::Bug));
+        assert!(f.message.contains("s0 in [0, 10]"), "{}", f.message);
+        // outside the range a recompile (or a refusal) is what the spec asks
+        assert!(compile_recompiled(&cx, Backend::Compile, &probe(11, 1)).is_none());
+        // a call that compiled nothing, and another backend, make none
+        assert!(compile_recompiled(&cx, Backend::Compile, &probe(7, 0)).is_none());
+        assert!(compile_recompiled(&cx, Backend::Aoti, &probe(7, 1)).is_none());
     }
 }

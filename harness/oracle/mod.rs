@@ -199,6 +199,9 @@ pub enum Contract {
     /// onnx: an input the exported program's guards refuse, taken by onnxruntime (an ONNX
     /// model has no guards) and answered differently from eager.
     BackendUncheckedGuard,
+    /// compile: torch.compile with a ShapesSpec compiled another graph at a size the spec
+    /// declares (inside its ranges and assumptions, every STATIC dim as at export).
+    CompileRecompiles,
     /// The model itself makes the exported program differ from eager: it runs other code
     /// under `torch.compiler.is_exporting()` / `is_compiling()`, or asserts a condition on
     /// data values (`torch._check` on an `.item()`) that the program enforces at run time.
@@ -275,6 +278,9 @@ impl Contract {
             BackendUncheckedGuard => {
                 "An input the exported program's guards refuse is taken by a backend that cannot check guards (ONNX) and answered wrong: keep the dim dynamic in the model, or check the guard before calling."
             }
+            CompileRecompiles => {
+                "torch.compile with a ShapesSpec compiled another graph for a size the spec declares dynamic (inside its ranges and assumptions, STATIC dims unchanged), though the API marks those dims unbacked and never specialized."
+            }
             ModelIntent => {
                 "The model itself makes the exported program differ: it runs other code under torch.compiler.is_exporting() or is_compiling(), or asserts a condition on data values that the program enforces at run time."
             }
@@ -309,6 +315,7 @@ impl Contract {
         Contract::BackendDisagrees,
         Contract::BackendUnsupported,
         Contract::BackendUncheckedGuard,
+        Contract::CompileRecompiles,
         Contract::ModelIntent,
         Contract::ApiArgumentError,
     ];
@@ -328,7 +335,8 @@ impl Contract {
             | Crash
             | Hang
             | BackendError
-            | BackendDisagrees => Class::Bug,
+            | BackendDisagrees
+            | CompileRecompiles => Class::Bug,
             // A wrong answer at a size torch documents it does not check: the author's
             // to guard, first among their notes (CONTRACT.md, "0/1").
             SilentDivergenceAtZeroOne
@@ -374,6 +382,7 @@ impl Contract {
             BackendDisagrees => "backend-disagrees",
             BackendUnsupported => "backend-unsupported",
             BackendUncheckedGuard => "backend-unchecked-guard",
+            CompileRecompiles => "compile-recompiles",
             ModelIntent => "model-intent",
             ApiArgumentError => "api-argument-error",
         }
@@ -408,6 +417,7 @@ impl Contract {
             BackendError => 2,
             BackendUnsupported => 13,
             BackendUncheckedGuard => 11,
+            CompileRecompiles => 5,
             ApiArgumentError => 14,
             ModelIntent => 25,
         }
@@ -418,7 +428,11 @@ impl Contract {
         use Contract::*;
         matches!(
             self,
-            BackendError | BackendDisagrees | BackendUnsupported | BackendUncheckedGuard
+            BackendError
+                | BackendDisagrees
+                | BackendUnsupported
+                | BackendUncheckedGuard
+                | CompileRecompiles
         )
     }
 
@@ -447,6 +461,10 @@ pub enum Backend {
     /// The model exported to ONNX by `torch.onnx.export(ep, dynamo=True)` from the exported
     /// program, run by onnxruntime on CPU.
     Onnx,
+    /// `torch.compile(model, dynamic_shapes=<the case's ShapesSpec>, fullgraph=True)` with
+    /// Inductor on CPU: not a step on the exported program but the same model and spec
+    /// through torch.compile, judged beside the exported program. ShapesSpec cases only.
+    Compile,
 }
 
 impl Backend {
@@ -457,6 +475,7 @@ impl Backend {
         Backend::Saved,
         Backend::Aoti,
         Backend::Onnx,
+        Backend::Compile,
     ];
 
     pub fn name(self) -> &'static str {
@@ -467,6 +486,7 @@ impl Backend {
             Backend::Saved => "saved",
             Backend::Aoti => "aoti",
             Backend::Onnx => "onnx",
+            Backend::Compile => "compile",
         }
     }
 
@@ -495,6 +515,9 @@ impl Backend {
             Backend::Onnx => {
                 "torch.onnx.export(ep, dynamo=True) of the exported program, run by onnxruntime on CPU. Its packages (onnx, onnxruntime, onnxscript) are installed on first use or by `shapefuzz setup --with onnx`."
             }
+            Backend::Compile => {
+                "torch.compile(model, dynamic_shapes=<the case's ShapesSpec>, fullgraph=True) with Inductor on CPU, compared with eager and the exported program at the same probes; a recompile at a size the spec declares is a finding. ShapesSpec cases only (a campaign asking for it generates only those); not in `all`. Compiles C++, seconds a case; --aoti-timeout bounds it."
+            }
         }
     }
 
@@ -507,6 +530,7 @@ impl Backend {
             Backend::Saved => Some("saved"),
             Backend::Aoti => Some("aoti"),
             Backend::Onnx => Some("onnx"),
+            Backend::Compile => Some("compile"),
         }
     }
 
@@ -943,7 +967,7 @@ fn mask_quoted_exception(text: &str) -> String {
 /// from another (`Max` folding, float division, bitwise ops, floor division and modulo),
 /// with symbols, numbers and relations masked.
 fn guard_ops(guard: &str) -> String {
-    let families: [(&str, &[&str]); 8] = [
+    let families: [(&str, &[&str]); 9] = [
         ("max-min", &["Max(", "Min("]),
         (
             "float",
@@ -982,6 +1006,8 @@ fn guard_ops(guard: &str) -> String {
         ("ite", &["ITE", "Piecewise"]),
         // a nonlinear equation: no replacement solves it
         ("pow", &["**", "Pow("]),
+        // a compiled frame's guard on a stride (torch.compile's recompile reasons)
+        ("stride", &[".stride()"]),
     ];
     let found: Vec<&str> = families
         .iter()

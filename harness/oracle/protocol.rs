@@ -56,6 +56,13 @@ pub struct BackendRan {
     /// onnx: input dims the exported program keeps dynamic and the ONNX model fixes.
     #[serde(default)]
     pub lost_axes: Vec<String>,
+    /// compile: why the step does not apply to the case (torch.compile takes a ShapesSpec
+    /// only); then it did not run and judged nothing.
+    #[serde(default)]
+    pub not_applicable: Option<String>,
+    /// compile: the graphs compiled at the export inputs.
+    #[serde(default)]
+    pub graphs: Option<u32>,
 }
 
 /// The sizes one torch symbol's guards accept with every other torch symbol held.
@@ -247,4 +254,10 @@ pub struct ProbeSide {
     pub finite: Option<bool>,
     #[serde(default)]
     pub error: Option<ErrorInfo>,
+    /// compile: the graphs torch.compile compiled for this call (0: it ran a compiled one).
+    #[serde(default)]
+    pub recompiles: Option<u32>,
+    /// compile: the guards of the compiled graphs that failed and made it compile again.
+    #[serde(default)]
+    pub failed_guards: Vec<String>,
 }

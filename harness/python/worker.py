@@ -1449,11 +1449,71 @@ def _narrowed_probes(mod, before, after):
     return out
 
 
-def _step(ep, transform):
+def _compile_runner(model, spec, inputs, seed):
+    """`torch.compile(model, dynamic_shapes=spec, fullgraph=True)` with Inductor on CPU,
+    compiled at the export inputs (so that its errors are the step's), called like
+    `ep.module()`. Each call records how many graphs it compiled (`recompiles`): a ShapesSpec
+    promises none at a size it declares, so each one is a guard the promise rules out."""
+    from torch._dynamo.utils import counters
+
+    if not type(spec).__name__ == "ShapesSpec":
+        raise _NotApplicable(
+            "torch.compile's dynamic_shapes= takes a ShapesSpec, and this case's spec is "
+            "the Dim API"
+        )
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", os.path.join(_TMPDIR, "inductor"))
+    torch._dynamo.reset()
+    fn = torch.compile(model, dynamic_shapes=spec, fullgraph=True, backend="inductor")
+
+    from torch._dynamo.utils import guard_failures
+
+    def graphs():
+        return int(counters["stats"]["unique_graphs"])
+
+    def failed_guards(since):
+        # torch's recompile reasons, `0/0: x.stride()[0] == x.size()[0]  # (source ...)`,
+        # as the guard alone
+        out = []
+        for code, reasons in list(guard_failures.items()):
+            for r in reasons[since.get(code, 0):]:
+                for line in str(r).splitlines():
+                    g = re.sub(r"^\s*-?\s*\d+/\d+:\s*", "", line).split("  #")[0].strip()
+                    if g and g not in out:
+                        out.append(_cut(g, 300))
+        return out[:5]
+
+    def run(*args):
+        before = graphs()
+        since = {k: len(v) for k, v in list(guard_failures.items())}
+        try:
+            out = fn(*args)
+        finally:
+            run.recompiles = graphs() - before
+            run.failed_guards = failed_guards(since) if run.recompiles else []
+        return tuple(out) if isinstance(out, (list, tuple)) else (out,)
+
+    _seed_cpu(seed)
+    first = graphs()
+    fn(*_clone(inputs))
+    run.compiled = graphs() - first
+    run.recompiles = 0
+    return run
+
+
+class _NotApplicable(Exception):
+    """A backend step that does not apply to the case (not a finding of any kind)."""
+
+
+def _step(ep, transform, compile_args=None):
     """Applies a backend step; (result, backend record). The result is None when it raised."""
     try:
-        stepped = _apply_transform(ep, transform)
+        if transform == "compile":
+            stepped = _compile_runner(*compile_args)
+        else:
+            stepped = _apply_transform(ep, transform)
         return stepped, {"ok": True, "name": transform, "ranges": None}
+    except _NotApplicable as e:
+        return None, {"ok": False, "name": transform, "not_applicable": str(e), "ranges": None}
     except BaseException as e:  # torch's own step may raise anything
         err = _err(e, kind=True, trace=True)
         # Exporters wrap the error that says what went wrong ("Failed to convert ... Next
@@ -1479,7 +1539,9 @@ def _run_backend(req, subject, mod, model, base, transform, seed, scan_max, cach
     compiled = None
     if transform:
         t = time.perf_counter()
-        stepped, out["backend"] = _step(base.ep, transform)
+        stepped, out["backend"] = _step(
+            base.ep, transform, (model, mod.dynamic_shapes(), inputs, seed)
+        )
         out["step_s"] = round(time.perf_counter() - t, 6)
         if stepped is None:
             out.update(dims=[], accepted={}, alone=[], guards=[], replacements={}, witnesses=[],
@@ -1506,6 +1568,8 @@ def _run_backend(req, subject, mod, model, base, transform, seed, scan_max, cach
             # should accept, and the probes run the runner
             compiled = stepped
             out["backend"]["lost_axes"] = list(getattr(stepped, "lost_axes", []))
+            if getattr(stepped, "compiled", None) is not None:
+                out["backend"]["graphs"] = int(stepped.compiled)
 
     t = time.perf_counter()
     if ep is base.ep:
@@ -1560,6 +1624,7 @@ def _run_backend(req, subject, mod, model, base, transform, seed, scan_max, cach
     try:
         for kind, probes in (("normal", normal), ("edge", edge), ("region", extra), ("sweep", sweep)):
             for sizes in probes:
+                _mark("probing", backend=transform or "export", sizes=dict(sizes))
                 try:
                     res = _probe(mod, model, compiled or gm, sizes, kind, seed, reference, cache,
                                  exported=reference is None)
@@ -1624,6 +1689,11 @@ def _probe(mod, model, gm, sizes, kind, seed, reference=None, cache=None, export
         res["exported"] = {"ok": True}
     except BaseException as e:  # case code may raise anything
         res["exported"] = {"ok": False, "error": _err(e)}
+    recompiles = getattr(gm, "recompiles", None)
+    if recompiles is not None:
+        res["exported"]["recompiles"] = int(recompiles)
+        if recompiles:
+            res["exported"]["failed_guards"] = list(getattr(gm, "failed_guards", []))
     if exported and cache is not None:
         cache.exported[key] = (dict(res["exported"]), exp_out)
     if eager_out is not None and res["exported"]["ok"]:
@@ -1695,11 +1765,22 @@ def _check_suggested_fix(req, mod, model, inputs, strict, error):
     return fix
 
 
+def _mark(what, **fields):
+    """A line on stderr saying what the worker does now: if torch kills the process (a
+    segfault in compiled code), the harness reads the last one to tell at which probe."""
+    try:
+        sys.stderr.write(f"shapefuzz-worker: {what} {json.dumps(fields, sort_keys=True)}\n")
+        sys.stderr.flush()
+    except Exception:
+        pass
+
+
 def _check(req, subject=None):
     """The check of PROTOCOL.md, on a rendered case (`source`), or on a user's model behind
     the same contract (`subject`, from `probe`): then the trace region is not given but
     derived from the guards Python itself decided on."""
     rid = req.get("id")
+    _mark("checking")
     seed = int(req.get("seed", 0) or 0)
     strict = bool(req.get("strict", False))
     scan_max = int(req.get("guard_scan_max", 64))
@@ -1815,7 +1896,7 @@ def _check(req, subject=None):
         _CaseState.file = None
         _CaseState.envs = []
         _CaseState.loose = False
-        if strict:
+        if strict or "compile" in (req.get("transforms") or [req.get("transform")]):
             try:
                 torch._dynamo.reset()
             except Exception:
