@@ -318,6 +318,7 @@ pub fn result_line(index: u64, case_seed: u64, case: &Case, r: &oracle::CheckRes
         backend: Some(r.backend),
         same_as_export: r.same_as_export,
         spec_api: Some(case.spec_api()).filter(|a| *a != crate::ir::SpecApi::Dim),
+        deferred_asserts: case.deferred_asserts,
         size: case_size(case),
         cause: r.cause().cloned(),
         edge: r.edge.iter().map(corpus::EdgeRecord::from).collect(),

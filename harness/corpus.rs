@@ -49,6 +49,9 @@ pub struct ResultLine {
     /// The spec API the case is written in, when it is not the `Dim` API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec_api: Option<crate::ir::SpecApi>,
+    /// Exported with `prefer_deferred_runtime_asserts_over_guards=True`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deferred_asserts: bool,
     /// Size of the case (inputs + nodes), to find the smallest per signature.
     pub size: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]

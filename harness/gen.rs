@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 /// case (`tests/generator_stability.rs` holds the hashes of the cases behind the first
 /// seeds under this version and refuses a change of them without a new version). Campaigns
 /// and finding records carry it, so a stored seed is never silently read as another case.
-pub const GENERATOR_VERSION: u32 = 18;
+pub const GENERATOR_VERSION: u32 = 19;
 
 /// Knobs of the generator. `Arbitrary` draws a random configuration (swarm testing: each
 /// case sees only some op families, so rarer interactions get room). A configuration can
@@ -51,6 +51,9 @@ pub struct GenConfig {
     /// Percent of cases whose spec is written with the ShapesSpec API (`ShapeVar` ranges,
     /// unbacked, never specialized) instead of the `Dim` API.
     pub shapes_percent: u32,
+    /// Percent of cases exported with `prefer_deferred_runtime_asserts_over_guards=True`
+    /// (either API).
+    pub deferred_percent: u32,
 }
 
 impl Default for GenConfig {
@@ -66,6 +69,7 @@ impl Default for GenConfig {
             weights: BTreeMap::new(),
             max_chain: 3,
             shapes_percent: 0,
+            deferred_percent: 0,
         }
     }
 }
@@ -106,6 +110,7 @@ impl GenConfig {
         self.channel_percent = self.channel_percent.min(100);
         self.max_chain = self.max_chain.min(8);
         self.shapes_percent = self.shapes_percent.min(100);
+        self.deferred_percent = self.deferred_percent.min(100);
         if !self.families.contains(&Family::Elementwise) {
             // Elementwise ops are how a case can always close.
             self.families.insert(0, Family::Elementwise);
@@ -149,6 +154,7 @@ impl<'a> Arbitrary<'a> for GenConfig {
             max_chain: u.int_in_range(0..=4)?,
             // not drawn: a campaign's mix of spec APIs is its own choice (`--spec-api`)
             shapes_percent: SWARM_SHAPES_PERCENT,
+            deferred_percent: SWARM_DEFERRED_PERCENT,
         })
     }
 }
@@ -157,6 +163,8 @@ impl<'a> Arbitrary<'a> for GenConfig {
 pub const MIXED_SHAPES_PERCENT: u32 = 30;
 /// The share of swarm cases (campaigns, the fuzz targets) written with ShapesSpec.
 pub const SWARM_SHAPES_PERCENT: u32 = MIXED_SHAPES_PERCENT;
+/// The share of swarm cases exported with `prefer_deferred_runtime_asserts_over_guards`.
+pub const SWARM_DEFERRED_PERCENT: u32 = 10;
 
 /// Export sizes come from here: none is a multiple of another or of 2 and 3 times another,
 /// so no two input dims share an example size and torch's duck sizing ties nothing the
@@ -668,6 +676,7 @@ impl<'c> Builder<'c> {
             export,
             probes,
             assumptions: vec![],
+            deferred_asserts: false,
         };
         let mut b = Builder {
             cfg,
@@ -2521,9 +2530,15 @@ impl<'c> Builder<'c> {
         // Derived dims need their root named; under a named style every dim of the root's
         // symbol is named, under AUTO/DYNAMIC no Derived spec is produced.
         // Drawn last, so that the rest of the case is the same under either API.
+        // An export option of the Dim API, drawn before the API so that the rest of a case is
+        // the same under either: torch refuses it beside a ShapesSpec ("cannot be combined
+        // with dynamic_shapes=ShapesSpec(...)", whose unbacked symbols assert at run time).
+        let deferred =
+            self.cfg.deferred_percent > 0 && u.int_in_range(0..=99u32)? < self.cfg.deferred_percent;
         if self.cfg.shapes_percent > 0 && u.int_in_range(0..=99u32)? < self.cfg.shapes_percent {
             self.write_with_shapes_spec(u)?;
         }
+        self.case.deferred_asserts = deferred && self.case.spec_api() == SpecApi::Dim;
         Ok(self.case)
     }
 

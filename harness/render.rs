@@ -150,6 +150,16 @@ pub struct Standalone {
     pub node_code: Vec<String>,
 }
 
+/// The keyword arguments of a case's `torch.export.export` call beyond its spec and
+/// strictness, as a user writes them (with their leading comma), or nothing.
+pub fn export_kwargs(case: &Case) -> &'static str {
+    if case.deferred_asserts {
+        ", prefer_deferred_runtime_asserts_over_guards=True"
+    } else {
+        ""
+    }
+}
+
 /// `make_inputs(5, 7)`: the call that builds inputs at a valuation.
 pub fn make_inputs_call(v: &[i64]) -> String {
     format!(
@@ -408,6 +418,10 @@ pub fn render(case: &Case) -> Rendered {
     lines.push(format!("INPUT_NAMES = [{}]", quoted(&names)));
     lines.push(format!("SYMBOLS = [{}]", quoted(&symbols)));
     lines.push(format!("EXPORT_SIZES = {}", sizes_dict(&case.export)));
+    if case.deferred_asserts {
+        lines
+            .push("EXPORT_KWARGS = {\"prefer_deferred_runtime_asserts_over_guards\": True}".into());
+    }
     let probes = |edge: bool| {
         case.probes
             .iter()

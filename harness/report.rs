@@ -510,23 +510,46 @@ fn spec_api_counts(
     use crate::ir::SpecApi;
     if lines
         .iter()
-        .all(|l| l.spec_api.is_none_or(|a| a == SpecApi::Dim))
+        .all(|l| l.spec_api.is_none_or(|a| a == SpecApi::Dim) && !l.deferred_asserts)
     {
         return vec![];
     }
+    // a row per API, and one per API with deferred runtime asserts where a case has them
+    let label = |api: SpecApi, deferred: bool| {
+        if deferred {
+            format!("{} + deferred asserts", api.name())
+        } else {
+            api.name().to_string()
+        }
+    };
+    let rows: Vec<(SpecApi, bool)> = [
+        (SpecApi::Dim, false),
+        (SpecApi::Dim, true),
+        (SpecApi::Shapes, false),
+        (SpecApi::Shapes, true),
+    ]
+    .into_iter()
+    .filter(|&(api, deferred)| {
+        !deferred
+            || lines
+                .iter()
+                .any(|l| l.deferred_asserts && l.spec_api.unwrap_or(SpecApi::Dim) == api)
+    })
+    .collect();
     let by_signature: std::collections::HashMap<&str, &SignatureEntry> = signatures
         .iter()
         .map(|e| (e.signature.as_str(), e))
         .collect();
-    [SpecApi::Dim, SpecApi::Shapes]
-        .into_iter()
-        .map(|api| {
+    rows.into_iter()
+        .map(|(api, deferred)| {
             let mine: Vec<&ResultLine> = lines
                 .iter()
-                .filter(|l| l.spec_api.unwrap_or(SpecApi::Dim) == api)
+                .filter(|l| {
+                    l.spec_api.unwrap_or(SpecApi::Dim) == api && l.deferred_asserts == deferred
+                })
                 .collect();
             let mut count = SpecApiCount {
-                api: api.name().to_string(),
+                api: label(api, deferred),
                 checks: mine.len() as u64,
                 ..Default::default()
             };
@@ -600,7 +623,7 @@ impl BackendCount {
 /// One spec API's share of a campaign that wrote cases in both (`--spec-api mixed`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SpecApiCount {
-    /// `dim` or `shapes`.
+    /// `dim` or `shapes`, and `+ deferred asserts` for the cases exported with them.
     pub api: String,
     /// Checks of cases written in it.
     pub checks: u64,

@@ -130,9 +130,10 @@ impl Repro {
     /// The export, with the backend's step applied to its program.
     fn export_call(&self, spec: &str) -> String {
         let export = format!(
-            "torch.export.export(model, {}, dynamic_shapes={spec}, strict={})",
+            "torch.export.export(model, {}, dynamic_shapes={spec}, strict={}{})",
             make_inputs_call(&self.case.export),
-            self.strict()
+            self.strict(),
+            crate::render::export_kwargs(&self.case)
         );
         self.step_call(&export)
     }
@@ -252,7 +253,7 @@ impl Repro {
             Some(Contract::BackendDisagrees) if self.probe.is_none() => format!(
                 r#"def main():
     model = Model().eval()
-    ep = torch.export.export(model, {inputs}, dynamic_shapes=dynamic_shapes, strict={strict})
+    ep = torch.export.export(model, {inputs}, dynamic_shapes=dynamic_shapes, strict={strict}{kw})
     after = {export}
     print(f"exported: {{ep.range_constraints}}")
     print(f"{backend}: {{after.range_constraints}}")
@@ -261,6 +262,7 @@ impl Repro {
     return int(str(before) != str(now))"#,
                 inputs = make_inputs_call(&self.case.export),
                 strict = self.strict(),
+                kw = crate::render::export_kwargs(&self.case),
                 backend = self.backend.name(),
             ),
             // The step broke what the exported program does: both run at the probe. Where
@@ -269,7 +271,7 @@ impl Repro {
             Some(Contract::BackendDisagrees) => format!(
                 r#"def main():
     model = Model().eval()
-    exported = torch.export.export(model, {inputs}, dynamic_shapes=dynamic_shapes, strict={strict})
+    exported = torch.export.export(model, {inputs}, dynamic_shapes=dynamic_shapes, strict={strict}{kw})
     ep = {step}
     args = {probe}
     expected = model(*args)
@@ -300,6 +302,7 @@ impl Repro {
     return 0"#,
                 inputs = make_inputs_call(&self.case.export),
                 strict = self.strict(),
+                kw = crate::render::export_kwargs(&self.case),
                 step = self.step_call("exported"),
             ),
             Some(Contract::SuggestedFixFails) => format!(

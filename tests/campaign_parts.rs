@@ -31,6 +31,7 @@ fn judged(index: u64, case_seed: u64, sig: &str, contract: Contract) -> ResultLi
         backend: None,
         same_as_export: false,
         spec_api: None,
+        deferred_asserts: false,
         size: 3,
         cause: None,
         edge: vec![],

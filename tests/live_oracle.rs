@@ -1108,3 +1108,34 @@ fn compile_is_judged_beside_export_on_shapes_spec_cases() {
     assert_eq!(r.verdict, Verdict::Poisoned, "{r:?}");
     assert!(r.message().contains("does not apply"), "{r:?}");
 }
+
+/// `prefer_deferred_runtime_asserts_over_guards=True` (a tenth of swarm `Dim` cases): torch
+/// promises a runtime assertion wherever it would have guarded, and the seed's float-derived
+/// pin (`int(sym_float(n) - 1.5)` under `Dim.DYNAMIC`) gets neither: the program answers for
+/// n = 7 at every n. Without the option the same pin is a guard that refuses other sizes.
+#[test]
+fn deferred_asserts_are_judged_by_the_rules_of_their_api() {
+    let deferred = seed("deferred_drops_float_pin.json");
+    let text = shapefuzz::render::render(&deferred).source;
+    assert!(
+        text.contains("prefer_deferred_runtime_asserts_over_guards"),
+        "{text}"
+    );
+    let r = oracle::check(pool(), &deferred, Backend::Export);
+    assert_eq!(r.contract(), Some(Contract::SilentDivergence), "{r:?}");
+    // inside the trace region too: at 9 eager gives 7 numbers, the program the traced 5
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.probe == Some(vec![9]) && f.message.contains("shape (7,) vs (5,)")),
+        "{r:?}"
+    );
+    let mut guarded = deferred.clone();
+    guarded.deferred_asserts = false;
+    let r = oracle::check(pool(), &guarded, Backend::Export);
+    assert_eq!(
+        r.contract(),
+        Some(Contract::DynamicSpecializedSilently),
+        "{r:?}"
+    );
+}

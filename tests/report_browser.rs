@@ -204,6 +204,7 @@ fn large_campaign() -> PathBuf {
             backend: None,
             same_as_export: false,
             spec_api: None,
+            deferred_asserts: false,
             size: 3 + index as usize % 9,
             cause: None,
             edge: vec![],

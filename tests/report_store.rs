@@ -24,6 +24,7 @@ fn judged(index: u64, sig: Option<&str>, size: usize, contract: Option<Contract>
         backend: None,
         same_as_export: false,
         spec_api: None,
+        deferred_asserts: false,
         size,
         cause: None,
         edge: vec![],

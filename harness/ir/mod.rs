@@ -237,6 +237,10 @@ pub struct Case {
     /// the program asserts at run time.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assumptions: Vec<Assumption>,
+    /// Exported with `prefer_deferred_runtime_asserts_over_guards=True`: torch keeps the
+    /// checks it derives as runtime assertions in the graph rather than input guards.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deferred_asserts: bool,
 }
 
 /// One of ShapesSpec's `assumptions` (`assumptions=[s0 % 2 == 0]`).
@@ -733,6 +737,11 @@ impl Case {
                     a.to_python()
                 )));
             }
+        }
+        if self.deferred_asserts && self.spec_api() == SpecApi::Shapes {
+            return Err(Invalid(
+                "`deferred_asserts`: torch refuses prefer_deferred_runtime_asserts_over_guards beside a ShapesSpec (its unbacked symbols already assert at run time)".into(),
+            ));
         }
         if !self.in_declared_ranges(&self.export) {
             return Err(Invalid(
