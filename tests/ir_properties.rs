@@ -228,3 +228,36 @@ proptest! {
         }
     }
 }
+
+/// Dropping an unused input renumbers the symbols that remain, and the ShapesSpec assumptions
+/// follow them: an assumption about `s1` is about `s0` once `s0` is gone.
+#[test]
+fn compact_renumbers_assumptions_with_their_symbols() {
+    let mut case = shapefuzz::ir::Case::from_json(
+        r#"{"schema_version": 1,
+            "inputs": [
+              {"dtype": "f32", "dims": [{"size": {"sym": 0}, "truth": {"kind": "free"}, "spec": {"kind": "var", "min": 0, "max": null}}]},
+              {"dtype": "f32", "dims": [{"size": {"sym": 1}, "truth": {"kind": "free"}, "spec": {"kind": "var", "min": 0, "max": null}}]}
+            ],
+            "nodes": [{"op": "permute", "x": {"input": 1}, "perm": [0]}],
+            "outputs": [{"node": 0}],
+            "export": [5, 6],
+            "probes": [{"sizes": [5, 7], "edge": false}],
+            "assumptions": [{"kind": "mod", "sym": 1, "modulus": 2, "remainder": 0},
+                            {"kind": "le", "lo": 0, "hi": 1}]}"#,
+        "renumbered",
+    )
+    .expect("the case loads");
+    case.compact();
+    assert_eq!(case.symbol_count(), 1);
+    assert_eq!(
+        case.assumptions,
+        [shapefuzz::ir::Assumption::Mod {
+            sym: 0,
+            modulus: 2,
+            remainder: 0
+        }]
+    );
+    case.validate().expect("the compacted case is valid");
+    assert!(case.in_declared_ranges(&[6]) && !case.in_declared_ranges(&[7]));
+}

@@ -377,11 +377,7 @@ pub fn judge(
                 }
                 _ => "abandoned: the run stopped before the case finished".to_string(),
             };
-            return result(
-                backend,
-                Verdict::Poisoned,
-                vec![finding(Verdict::Poisoned, None, why)],
-            );
+            return poisoned(backend, why);
         }
         Outcome::Oom {
             resident, limit, ..
@@ -415,14 +411,9 @@ pub fn judge(
     let reply: CheckReply = match serde_json::from_value(value.clone()) {
         Ok(r) => r,
         Err(e) => {
-            return result(
+            return poisoned(
                 backend,
-                Verdict::Poisoned,
-                vec![finding(
-                    Verdict::Poisoned,
-                    None,
-                    format!("the worker's reply does not follow the protocol: {e}"),
-                )],
+                format!("the worker's reply does not follow the protocol: {e}"),
             );
         }
     };
@@ -479,6 +470,15 @@ fn judge_reply(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) ->
     };
     r.dims = dim_reports(cx.case, truth, reply);
     r
+}
+
+/// A result the harness could not judge, saying why.
+fn poisoned(backend: Backend, why: String) -> CheckResult {
+    result(
+        backend,
+        Verdict::Poisoned,
+        vec![finding(Verdict::Poisoned, None, why)],
+    )
 }
 
 /// How the worker's lines on stderr about what it does start (`_mark` in worker.py).
@@ -621,30 +621,20 @@ fn judge_backend_error(cx: &Ctx, backend: Backend, b: &super::protocol::BackendR
         _ => "the backend step",
     };
     if let Some(why) = &b.not_applicable {
-        return result(
+        return poisoned(
             backend,
-            Verdict::Poisoned,
-            vec![finding(
-                Verdict::Poisoned,
-                None,
-                format!("the {} backend does not apply: {why}", backend.name()),
-            )],
+            format!("the {} backend does not apply: {why}", backend.name()),
         );
     }
     // The backend's packages missing from the environment: not the program's fault.
     if e.ty == "ModuleNotFoundError" || e.ty == "ImportError" {
-        return result(
+        return poisoned(
             backend,
-            Verdict::Poisoned,
-            vec![finding(
-                Verdict::Poisoned,
-                None,
-                format!(
-                    "the {} backend cannot run in this environment: {}",
-                    backend.name(),
-                    first_line(&e.text())
-                ),
-            )],
+            format!(
+                "the {} backend cannot run in this environment: {}",
+                backend.name(),
+                first_line(&e.text())
+            ),
         );
     }
     // onnxruntime's NOT_IMPLEMENTED: a valid ONNX op without a kernel for its types in
