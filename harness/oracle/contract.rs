@@ -328,27 +328,27 @@ pub fn judge(
     outcome: &Outcome,
 ) -> CheckResult {
     let (value, round_trip) = match outcome {
-        Outcome::Hang { after, .. } => {
-            return result(
-                backend,
+        Outcome::Hang { after, stderr_tail } => {
+            let mut f = finding(
                 Verdict::Hang,
-                vec![finding(
-                    Verdict::Hang,
-                    Some(Contract::Hang),
-                    format!("no answer within {after:.1?}"),
-                )],
+                Some(Contract::Hang),
+                format!("no answer within {after:.1?}"),
             );
+            // the probe it was running when it was stopped, as for a crash
+            if let Some((ran, sizes)) = crashed_at(case, stderr_tail) {
+                f.message = format!(
+                    "no answer within {after:.1?} while the {ran} program ran at {}",
+                    case.shapes_text(&sizes)
+                );
+                f.probe = Some(sizes);
+            }
+            return result(backend, Verdict::Hang, vec![f]);
         }
         Outcome::Crash {
             status,
             stderr_tail,
         } => {
-            let last = stderr_tail
-                .lines()
-                .rev()
-                .map(str::trim)
-                .find(|l| !l.is_empty() && !l.starts_with(WORKER_MARK))
-                .unwrap_or("");
+            let last = last_line(stderr_tail);
             let last = if last.is_empty() {
                 String::new()
             } else {
@@ -481,10 +481,7 @@ fn poisoned(backend: Backend, why: String) -> CheckResult {
     )
 }
 
-/// How the worker's lines on stderr about what it does start (`_mark` in worker.py).
-const WORKER_MARK: &str = "shapefuzz-worker: ";
-
-/// The probe a worker that died was running, from its last `probing` line on stderr (none
+/// The probe a worker that died or was stopped was running, from its last `probing` line on stderr (none
 /// when its last mark is `checking`: it died before probing), as (program, sizes).
 fn crashed_at(case: &Case, stderr_tail: &str) -> Option<(String, Vec<i64>)> {
     #[derive(Deserialize)]

@@ -1430,12 +1430,16 @@ pub(crate) fn first_line(s: &str) -> String {
 }
 
 /// The last non-blank line: where Python puts the exception of a traceback.
+/// How the worker's lines on stderr about what it does start (`_mark` in worker.py).
+pub(crate) const WORKER_MARK: &str = "shapefuzz-worker: ";
+
+/// The last line a worker wrote on stderr, less its own marks of what it was doing.
 pub(crate) fn last_line(s: &str) -> &str {
     s.lines()
         .rev()
-        .find(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with(WORKER_MARK))
         .unwrap_or("")
-        .trim()
 }
 
 pub(crate) fn fmt_runs(r: &[[i64; 2]]) -> String {
