@@ -481,8 +481,9 @@ fn poisoned(backend: Backend, why: String) -> CheckResult {
     )
 }
 
-/// The probe a worker that died or was stopped was running, from its last `probing` line on stderr (none
-/// when its last mark is `checking`: it died before probing), as (program, sizes).
+/// The probe a worker that died or was stopped was running, from its last `probing` line on
+/// stderr (none when its last mark is `checking`: it died before probing), as (program,
+/// sizes).
 fn crashed_at(case: &Case, stderr_tail: &str) -> Option<(String, Vec<i64>)> {
     #[derive(Deserialize)]
     struct Probing {
