@@ -329,20 +329,16 @@ pub fn judge(
 ) -> CheckResult {
     let (value, round_trip) = match outcome {
         Outcome::Hang { after, stderr_tail } => {
-            let mut f = finding(
+            let head = format!("no answer within {after:.1?}");
+            return worker_lost(
+                case,
+                backend,
                 Verdict::Hang,
-                Some(Contract::Hang),
-                format!("no answer within {after:.1?}"),
+                Contract::Hang,
+                &head,
+                "",
+                stderr_tail,
             );
-            // the probe it was running when it was stopped, as for a crash
-            if let Some((ran, sizes)) = crashed_at(case, stderr_tail) {
-                f.message = format!(
-                    "no answer within {after:.1?} while the {ran} program ran at {}",
-                    case.shapes_text(&sizes)
-                );
-                f.probe = Some(sizes);
-            }
-            return result(backend, Verdict::Hang, vec![f]);
         }
         Outcome::Crash {
             status,
@@ -354,20 +350,16 @@ pub fn judge(
             } else {
                 format!(": {last}")
             };
-            let mut f = finding(
+            let head = format!("worker {status}");
+            return worker_lost(
+                case,
+                backend,
                 Verdict::Crash,
-                Some(Contract::Crash),
-                format!("worker {status}{last}"),
+                Contract::Crash,
+                &head,
+                &last,
+                stderr_tail,
             );
-            // the worker says on stderr which probe it runs: the crash happened there
-            if let Some((ran, sizes)) = crashed_at(case, stderr_tail) {
-                f.message = format!(
-                    "worker {status} while the {ran} program ran at {}{last}",
-                    case.shapes_text(&sizes)
-                );
-                f.probe = Some(sizes);
-            }
-            return result(backend, Verdict::Crash, vec![f]);
         }
         // The harness's own faults: not judged.
         Outcome::Aborted | Outcome::NoWorker { .. } => {
@@ -470,6 +462,28 @@ fn judge_reply(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) ->
     };
     r.dims = dim_reports(cx.case, truth, reply);
     r
+}
+
+/// A worker that died or was stopped: `head` and `tail` around the probe it was running, when
+/// its stderr says which (`crashed_at`), which is then the finding's probe.
+fn worker_lost(
+    case: &Case,
+    backend: Backend,
+    verdict: Verdict,
+    contract: Contract,
+    head: &str,
+    tail: &str,
+    stderr_tail: &str,
+) -> CheckResult {
+    let mut f = finding(verdict, Some(contract), format!("{head}{tail}"));
+    if let Some((ran, sizes)) = crashed_at(case, stderr_tail) {
+        f.message = format!(
+            "{head} while the {ran} program ran at {}{tail}",
+            case.shapes_text(&sizes)
+        );
+        f.probe = Some(sizes);
+    }
+    result(backend, verdict, vec![f])
 }
 
 /// A result the harness could not judge, saying why.
