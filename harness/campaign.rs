@@ -574,20 +574,26 @@ impl GroupDetail {
             workaround_diff: repro.workaround_diff(),
             culprit: repro.culprit_code(),
             dims: repro.dims.clone(),
+            spec_api: rec.case.spec_api(),
+            twin: repro
+                .twin
+                .as_ref()
+                .map(|t| (t.outcome(), t.describe(repro.probe.as_deref()))),
         }
     }
 }
 
 /// Files a finding record unless the one already there for the same group is better: a
-/// smaller case, or as small with a workaround where the new one has none (a reduced record
-/// is never replaced by a case as seen). Returns what is on disk.
+/// smaller case, or as small with a workaround where the new one has none, or as small and
+/// as worked around with a twin where the new one has none (a reduced record is never
+/// replaced by a case as seen). Returns what is on disk.
 fn file_record(path: &Path, record: &FindingRecord) -> Result<FindingRecord> {
     if let Ok(old) = FindingRecord::load(path)
         && old.signature == record.signature
     {
         let (old_size, new_size) = (case_size(&old.case), case_size(&record.case));
-        let keep = old_size < new_size
-            || (old_size == new_size && (old.workaround.is_some() || record.workaround.is_none()));
+        let extras = |r: &FindingRecord| (r.workaround.is_some(), r.twin.is_some());
+        let keep = old_size < new_size || (old_size == new_size && extras(&old) >= extras(record));
         if keep {
             return Ok(old);
         }
@@ -1375,6 +1381,9 @@ fn file_findings(
                 triage::find_workaround(pool, backend, &case, &check)
             };
             let mut repro = Repro::from_check(&case, &check, workaround, ctx.torch);
+            if !halted() {
+                repro.twin = triage::check_twin(pool, backend, &case, &check);
+            }
             // The record is filed under the campaign's signature even if a re-check differs.
             repro.signature = Some(e.signature.clone());
             let record = repro
@@ -1453,6 +1462,22 @@ fn render_reports(
     details: &BTreeMap<String, GroupDetail>,
     lines: &[ResultLine],
 ) -> Result<Vec<(&'static str, String)>> {
+    let with_twins;
+    let summary = if details.values().any(|d| d.twin.is_some()) {
+        let groups = summary
+            .signatures
+            .iter()
+            .filter(|e| matches!(e.class, Some(Class::Bug | Class::Portability)))
+            .filter_map(|e| details.get(&e.signature))
+            .map(|d| (d.spec_api, d.twin.as_ref().map(|t| t.0)));
+        with_twins = Summary {
+            twins: crate::report::TwinCount::of(groups),
+            ..summary.clone()
+        };
+        &with_twins
+    } else {
+        summary
+    };
     let markdown = |e: &SignatureEntry| details.get(&e.signature).map(|d| d.markdown.clone());
     let script = |e: &SignatureEntry| details.get(&e.signature).map(|d| d.script.clone());
     Ok(vec![
@@ -1528,6 +1553,9 @@ fn group_detail(repro: &Repro, record: &Path) -> String {
                 );
             }
         },
+    }
+    if let Some(twin) = repro.twin_text() {
+        let _ = writeln!(s, "{twin}\n");
     }
     let _ = write!(
         s,

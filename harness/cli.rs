@@ -1265,7 +1265,8 @@ fn cmd_reduce(
         None,
     )?;
     let workaround = find_workaround(&pool, backend, &reduced.case, &reduced.check);
-    let repro = Repro::from_check(&reduced.case, &reduced.check, workaround, &torch);
+    let mut repro = Repro::from_check(&reduced.case, &reduced.check, workaround, &torch);
+    repro.twin = triage::check_twin(&pool, backend, &reduced.case, &reduced.check);
     if let Some(path) = out {
         repro
             .to_record(&origin)
@@ -1318,7 +1319,8 @@ fn cmd_repro(
                 );
             }
             let workaround = find_workaround(&pool, backend, &c, &r);
-            let repro = Repro::from_check(&c, &r, workaround, &pool.env().torch_version);
+            let mut repro = Repro::from_check(&c, &r, workaround, &pool.env().torch_version);
+            repro.twin = triage::check_twin(&pool, backend, &c, &r);
             (repro, Some(pool))
         }
     };

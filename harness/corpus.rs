@@ -285,6 +285,9 @@ pub struct FindingRecord {
     /// Per input dim: what was asked, the trace region, what torch kept and accepts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dims: Vec<crate::oracle::DimReport>,
+    /// The same model under the other spec API, checked beside it (`triage::check_twin`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twin: Option<crate::oracle::Twin>,
     pub case: Case,
 }
 
@@ -333,6 +336,19 @@ impl FindingRecord {
         };
         one_line("signature", &self.signature, 1024)?;
         one_line("origin", &self.origin, 4096)?;
+        if let Some(t) = &self.twin {
+            if t.message.chars().count() > 16384 {
+                return Err("`twin.message` is longer than 16384 characters".into());
+            }
+            if t.at_probe
+                .as_deref()
+                .is_some_and(|o| !["matches", "differs", "rejected", "eager-fails"].contains(&o))
+            {
+                return Err(
+                    "`twin.at_probe` is not matches, differs, rejected or eager-fails".into(),
+                );
+            }
+        }
         if !is_version(&self.torch) {
             return Err("`torch` is not a version string".into());
         }

@@ -213,20 +213,8 @@ pub fn render_standalone(case: &Case) -> Standalone {
     if model_text.contains("F.") {
         out.push("import torch.nn.functional as F".into());
     }
-    let shapes = (case.spec_api() == SpecApi::Shapes).then(|| shapes_spec(case));
-    let uses_dim = case
-        .inputs
-        .iter()
-        .flat_map(|i| &i.dims)
-        .any(|d| !matches!(d.spec, DimSpec::Unspecified));
-    if let Some((names, ..)) = &shapes {
-        out.push(format!(
-            "from torch.fx.experimental.dynamic_spec import {}",
-            names.join(", ")
-        ));
-    } else if uses_dim {
-        out.push("from torch.export import Dim".into());
-    }
+    let (spec_import, spec) = spec_lines(case);
+    out.extend(spec_import);
     out.push(String::new());
     out.push(String::new());
     out.push(model_text);
@@ -281,13 +269,31 @@ pub fn render_standalone(case: &Case) -> Standalone {
     out.push(String::new());
     out.push(String::new());
 
-    if let Some((_, vars, spec)) = shapes {
-        out.extend(vars);
-        out.push(format!("dynamic_shapes = {spec}"));
-        let mut source = out.join("\n");
-        source.push('\n');
-        return Standalone { source, node_code };
+    out.extend(spec);
+    let mut source = out.join("\n");
+    source.push('\n');
+    Standalone { source, node_code }
+}
+
+/// A case's `dynamic_shapes` as a user writes it at the top level of a script: the import
+/// it needs (none when nothing is specified), then the `Dim`s or `ShapeVar`s it names and
+/// the `dynamic_shapes = ...` assignment.
+pub fn spec_lines(case: &Case) -> (Option<String>, Vec<String>) {
+    if case.spec_api() == SpecApi::Shapes {
+        let (names, mut lines, spec) = shapes_spec(case);
+        lines.push(format!("dynamic_shapes = {spec}"));
+        let import = format!(
+            "from torch.fx.experimental.dynamic_spec import {}",
+            names.join(", ")
+        );
+        return (Some(import), lines);
     }
+    let uses_dim = case
+        .inputs
+        .iter()
+        .flat_map(|i| &i.dims)
+        .any(|d| !matches!(d.spec, DimSpec::Unspecified));
+    let mut lines = vec![];
     for (s, min, max) in named_dims(case) {
         let mut args = vec![format!("\"{}\"", symbol_name(s))];
         if let Some(m) = min {
@@ -296,31 +302,35 @@ pub fn render_standalone(case: &Case) -> Standalone {
         if let Some(m) = max {
             args.push(format!("max={m}"));
         }
-        out.push(format!("{} = Dim({})", symbol_name(s), args.join(", ")));
+        lines.push(format!("{} = Dim({})", symbol_name(s), args.join(", ")));
     }
-    out.push(format!("dynamic_shapes = {}", dynamic_shapes_dict(case)));
-    let mut source = out.join("\n");
-    source.push('\n');
-    Standalone { source, node_code }
+    lines.push(format!("dynamic_shapes = {}", dynamic_shapes_dict(case)));
+    (
+        uses_dim.then(|| "from torch.export import Dim".into()),
+        lines,
+    )
 }
 
 /// Named dims by symbol, with their bounds, in symbol order.
 fn named_dims(case: &Case) -> Vec<(usize, Option<i64>, Option<i64>)> {
     let mut named: Vec<(usize, Option<i64>, Option<i64>)> = vec![];
-    for input in &case.inputs {
-        for d in &input.dims {
-            let mut syms = vec![];
-            d.size.symbols(&mut syms);
-            let (min, max) = match &d.spec {
-                DimSpec::Named { min, max } => (*min, *max),
-                DimSpec::Derived { .. } => (None, None),
-                _ => continue,
-            };
-            if let Some(s) = syms.first()
-                && !named.iter().any(|(k, ..)| *k == s.0 as usize)
-            {
-                named.push((s.0 as usize, min, max));
-            }
+    // The bounds are the named dim's, wherever a `k * Dim` of it comes first.
+    let dims = || case.inputs.iter().flat_map(|i| &i.dims);
+    let named_first = dims()
+        .filter(|d| matches!(d.spec, DimSpec::Named { .. }))
+        .chain(dims().filter(|d| matches!(d.spec, DimSpec::Derived { .. })));
+    for d in named_first {
+        let mut syms = vec![];
+        d.size.symbols(&mut syms);
+        let (min, max) = match &d.spec {
+            DimSpec::Named { min, max } => (*min, *max),
+            DimSpec::Derived { .. } => (None, None),
+            _ => continue,
+        };
+        if let Some(s) = syms.first()
+            && !named.iter().any(|(k, ..)| *k == s.0 as usize)
+        {
+            named.push((s.0 as usize, min, max));
         }
     }
     named.sort();

@@ -291,6 +291,11 @@ pub struct GroupDetail {
     pub culprit: Option<String>,
     /// Per input dim: asked, trace region, kept, accepted.
     pub dims: Vec<crate::oracle::DimReport>,
+    /// The same model under the other spec API: its outcome (`Twin::outcome`) and the
+    /// sentence that says it.
+    pub twin: Option<(&'static str, String)>,
+    /// The spec API of the record's case.
+    pub spec_api: crate::ir::SpecApi,
 }
 
 /// A case seen for a group.
@@ -622,6 +627,53 @@ impl BackendCount {
 
 /// One spec API's share of a campaign that wrote cases in both (`--spec-api mixed`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TwinCount {
+    /// The groups' spec API (`dim` or `shapes`); their twins are in the other.
+    pub api: String,
+    /// Bug and portability groups with a record of that API.
+    pub groups: u64,
+    /// By the twin's outcome (`Twin::outcome`): `clean` (the finding is the API's own),
+    /// `same-culprit` (the model's under either API), `other`, `not-judged`; `none` where the
+    /// record has no twin (the spec says nothing in the other API, the group is another
+    /// backend's, or the record predates twins).
+    pub outcomes: BTreeMap<String, u64>,
+}
+
+impl TwinCount {
+    pub const OUTCOMES: [&'static str; 5] =
+        ["clean", "same-culprit", "other", "not-judged", "none"];
+
+    /// The counts of groups' twins, per spec API of the groups: one item per bug or
+    /// portability group with a record, its API and its twin's outcome (None: no twin).
+    pub fn of(
+        groups: impl IntoIterator<Item = (crate::ir::SpecApi, Option<&'static str>)>,
+    ) -> Vec<TwinCount> {
+        let mut out: Vec<TwinCount> = vec![];
+        for (api, outcome) in groups {
+            let i = match out.iter().position(|t| t.api == api.name()) {
+                Some(i) => i,
+                None => {
+                    out.push(TwinCount {
+                        api: api.name().into(),
+                        ..Default::default()
+                    });
+                    out.len() - 1
+                }
+            };
+            out[i].groups += 1;
+            *out[i]
+                .outcomes
+                .entry(outcome.unwrap_or("none").into())
+                .or_default() += 1;
+        }
+        out.sort_by(|a, b| a.api.cmp(&b.api));
+        // a campaign of one API whose groups have no twin at all says nothing
+        out.retain(|t| t.outcomes.get("none") != Some(&t.groups));
+        out
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SpecApiCount {
     /// `dim` or `shapes`, and `+ deferred asserts` for the cases exported with them.
     pub api: String,
@@ -743,6 +795,10 @@ pub struct Summary {
     /// With cases written in ShapesSpec, the same per spec API.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub by_spec_api: Vec<SpecApiCount>,
+    /// Per spec API of the filed groups: what their records' twins (the same model under the
+    /// other API) showed. Filled from the records when the reports are written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub twins: Vec<TwinCount>,
     /// Share of cases eager accepted (1 - invalid / cases).
     pub validity_rate: f64,
     /// The whole run, reduction included.
@@ -888,6 +944,7 @@ impl Summary {
             classes,
             by_backend,
             by_spec_api,
+            twins: vec![],
             validity_rate: if checks == 0 {
                 1.0
             } else {
@@ -1094,6 +1151,34 @@ impl Summary {
                 "\nPer spec API (`dim`: torch.export.Dim, `shapes`: ShapesSpec): checks (groups, root causes).\n"
             );
             let _ = writeln!(s, "{}", self.spec_api_table());
+        }
+        if !self.twins.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nThe same models under the other spec API (each bug and portability group's record is checked once more, its spec written in the other API): groups by what the twin shows. *clean*: no bug or portability finding, the group is its API's own; *same-culprit*: the same line of the model is to blame, under either API.\n"
+            );
+            let _ = writeln!(
+                s,
+                "| groups in | twin in | groups | {} |",
+                TwinCount::OUTCOMES.join(" | ")
+            );
+            let _ = writeln!(
+                s,
+                "|---|---|---|{}",
+                "---|".repeat(TwinCount::OUTCOMES.len())
+            );
+            for t in &self.twins {
+                let other = if t.api == "dim" { "shapes" } else { "dim" };
+                let _ = writeln!(
+                    s,
+                    "| {} | {other} | {} | {} |",
+                    md(&t.api),
+                    t.groups,
+                    TwinCount::OUTCOMES
+                        .map(|o| t.outcomes.get(o).copied().unwrap_or(0).to_string())
+                        .join(" | ")
+                );
+            }
         }
         let _ = writeln!(s, "\n| verdict | cases |\n|---|---|");
         for (v, c) in &self.verdicts {

@@ -37,6 +37,8 @@ pub struct Repro {
     pub torch: String,
     /// Per input dim: what was asked, the trace region, what torch kept and accepts.
     pub dims: Vec<DimReport>,
+    /// The same model under the other spec API (`triage::check_twin`).
+    pub twin: Option<crate::oracle::Twin>,
 }
 
 impl Repro {
@@ -62,6 +64,7 @@ impl Repro {
             workaround,
             torch: torch.to_string(),
             dims: r.dims.clone(),
+            twin: None,
         }
     }
 
@@ -81,6 +84,7 @@ impl Repro {
             workaround: rec.workaround.clone(),
             torch: rec.torch.clone(),
             dims: rec.dims.clone(),
+            twin: rec.twin.clone(),
         }
     }
 
@@ -103,6 +107,7 @@ impl Repro {
             probe: self.probe.clone(),
             workaround: self.workaround.clone(),
             dims: self.dims.clone(),
+            twin: self.twin.clone(),
             case: self.case.clone(),
         })
     }
@@ -564,6 +569,9 @@ impl Repro {
                 markdown_fence(&self.diff(w))
             );
         }
+        if let Some(twin) = self.twin_text() {
+            let _ = writeln!(s, "{twin}\n");
+        }
         let _ = writeln!(s, "### Versions\n");
         let v = versions.map(str::to_string).unwrap_or_else(|| {
             format!(
@@ -685,6 +693,24 @@ impl Repro {
         s
     }
 
+    /// What the twin under the other spec API showed, in one sentence; when it exports and
+    /// passes, that spec follows as the rewrite that works (its import and lines).
+    pub fn twin_text(&self) -> Option<String> {
+        let twin = self.twin.as_ref()?;
+        let mut s = markdown_text(&twin.describe(self.probe.as_deref()));
+        if twin.verdict == Verdict::Pass
+            && let Some(case) = self.case.in_spec_api(twin.api)
+        {
+            let (import, lines) = crate::render::spec_lines(&case);
+            let code: Vec<String> = import.into_iter().chain(lines).collect();
+            s.push_str(&format!(
+                " That spec:\n\n```python\n{}\n```",
+                markdown_fence(&code.join("\n"))
+            ));
+        }
+        Some(s)
+    }
+
     fn portability_note(&self, observed: Option<&str>) -> String {
         if self.contract == Some(Contract::SilentDivergenceAtZeroOne) {
             return self.zero_one_note(observed);
@@ -721,6 +747,9 @@ impl Repro {
             None => {
                 let _ = writeln!(s, "No respelling shapefuzz knows keeps it dynamic.\n");
             }
+        }
+        if let Some(twin) = self.twin_text() {
+            let _ = writeln!(s, "{twin}\n");
         }
         if let Some(c) = self.contract {
             let _ = writeln!(s, "Why it is not a torch bug: {}\n", c.promise());

@@ -3,8 +3,8 @@
 //! what a reproducer needs. `check`, `reduce`, `repro`, `import-artifact` and campaigns all
 //! go through here, so they agree on what a finding is.
 
-use crate::ir::Case;
-use crate::oracle::{self, Backend, CheckResult, Class, Pool};
+use crate::ir::{Case, Probe, SpecApi};
+use crate::oracle::{self, Backend, CheckResult, Class, Pool, Twin};
 use crate::reduce::{Reduced, Reducer};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -36,6 +36,57 @@ pub fn find_workaround(
         }
     }
     None
+}
+
+/// Checks the finding's model under the other spec API ([`Case::in_spec_api`]) on the same
+/// backend, probing it also at the finding's sizes. None when the spec has no twin, or
+/// when the backend is a step on the exported program or torch.compile: their findings are
+/// the step's, which the other API's program does not take.
+pub fn check_twin(pool: &Pool, backend: Backend, case: &Case, check: &CheckResult) -> Option<Twin> {
+    if !matches!(backend, Backend::Export | Backend::ExportStrict) {
+        return None;
+    }
+    let other = match case.spec_api() {
+        SpecApi::Dim => SpecApi::Shapes,
+        SpecApi::Shapes => SpecApi::Dim,
+    };
+    let mut twin = case.in_spec_api(other)?;
+    let found = check.primary()?;
+    let probe = found
+        .probe
+        .clone()
+        .filter(|p| p.len() == case.symbol_count() && *p != case.export);
+    if let Some(p) = &probe
+        && !twin.probes.iter().any(|q| q.sizes == *p)
+    {
+        let mut with = twin.clone();
+        with.probes.push(Probe {
+            sizes: p.clone(),
+            edge: p.iter().any(|&n| n < 2),
+        });
+        if with.validate().is_ok() {
+            twin = with;
+        }
+    }
+    let (r, outcome) = oracle::check_keeping_outcome(pool, &twin, backend);
+    let at_probe = probe
+        .as_ref()
+        .and_then(|p| oracle::outcome_at(&twin, &outcome, p))
+        .map(|e| e.outcome().to_string());
+    let node = |f: &oracle::Finding| f.cause.as_ref().and_then(|c| c.node);
+    let same_culprit = r.primary().is_some_and(|t| match (node(t), node(found)) {
+        (Some(a), Some(b)) => a == b,
+        (None, None) => t.verdict == found.verdict && t.kind == found.kind,
+        _ => false,
+    });
+    Some(Twin {
+        api: other,
+        verdict: r.verdict,
+        contract: r.contract(),
+        message: r.message().to_string(),
+        same_culprit,
+        at_probe,
+    })
 }
 
 /// Reduces a case while it keeps its group signature and its root cause. `first` is the check the caller

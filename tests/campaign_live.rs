@@ -412,6 +412,7 @@ fn replay_says_fixed_still_failing_or_changed() {
         probe: None,
         workaround: None,
         dims: vec![],
+        twin: None,
         case: Case::load(&seeds.join(case)).unwrap(),
     };
     let pinned = "export/portability/avoidable-specialization/append_value:pad/torch/nn/functional.py in pad";

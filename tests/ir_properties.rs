@@ -78,6 +78,47 @@ proptest! {
         prop_assert_eq!(dim.spec_api(), SpecApi::Dim);
     }
 
+    /// A case's twin under the other spec API is the same model, sizes and probes with a
+    /// valid spec in that API; every generated ShapesSpec case has a `Dim` twin, and a
+    /// ShapeVar keeps its range there (its min raised to 2).
+    #[test]
+    fn twins_are_the_same_model_in_the_other_api(seed in any::<u64>(), swarm in any::<bool>()) {
+        let config = (!swarm).then(GenConfig::default);
+        for percent in [0, 100] {
+            let case = shapefuzz::r#gen::generate_with(seed, config.as_ref(), Some(percent));
+            let other = match case.spec_api() {
+                SpecApi::Dim => SpecApi::Shapes,
+                SpecApi::Shapes => SpecApi::Dim,
+            };
+            prop_assert!(case.in_spec_api(case.spec_api()).is_none());
+            let twin = case.in_spec_api(other);
+            if case.spec_api() == SpecApi::Shapes {
+                prop_assert!(twin.is_some(), "no Dim twin of\n{}", case.to_json());
+            }
+            let Some(twin) = twin else { continue };
+            assert_case_ok(&twin);
+            prop_assert_eq!(twin.spec_api(), other);
+            prop_assert_eq!(&twin.nodes, &case.nodes);
+            prop_assert_eq!(&twin.probes, &case.probes);
+            prop_assert_eq!(&twin.export, &case.export);
+            prop_assert!(twin.assumptions.is_empty() || other == SpecApi::Shapes);
+            for s in 0..case.symbol_count() {
+                if let (Some((lo, hi)), SpecApi::Dim) = (case.var_range(s), other) {
+                    let text = render(&twin).source;
+                    let named = match hi {
+                        Some(h) => format!("Dim(\"s{s}\", min={}, max={h})", lo.max(2)),
+                        None => format!("Dim(\"s{s}\", min={})", lo.max(2)),
+                    };
+                    let int_only = case.inputs.iter().all(|i| {
+                        i.kind != shapefuzz::ir::InputKind::Tensor
+                            || i.dims.iter().all(|d| d.size.symbol_index() != Some(s))
+                    });
+                    prop_assert!(int_only || text.contains(&named), "{named} not in\n{text}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn cases_from_arbitrary_bytes_hold(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
         let mut u = Unstructured::new(&bytes);

@@ -1139,3 +1139,45 @@ fn deferred_asserts_are_judged_by_the_rules_of_their_api() {
         "{r:?}"
     );
 }
+
+/// A finding's twin, the same model with its spec in the other API (CONTRACT.md, "Twins"):
+/// whether the finding is its API's own or the model's under either API.
+#[test]
+fn twins_tell_a_spec_api_s_finding_from_the_model_s() {
+    use shapefuzz::ir::SpecApi;
+    use shapefuzz::triage::check_twin;
+    // `topk(x, min(n, 16))` under a named Dim: a constraint violation for a guard that holds
+    // on the whole range; written with ShapesSpec the same model exports and matches eager
+    // everywhere, and that spec is the rewrite that works.
+    let topk = seed("twin_topk_min.json");
+    let r = check(&topk);
+    assert_eq!(
+        r.contract(),
+        Some(Contract::SpuriousConstraintViolation),
+        "{r:?}"
+    );
+    let twin = check_twin(pool(), Backend::Export, &topk, &r).expect("a ShapesSpec twin");
+    assert_eq!(
+        (twin.api, twin.verdict),
+        (SpecApi::Shapes, Verdict::Pass),
+        "{twin:?}"
+    );
+    assert_eq!(twin.outcome(), "clean");
+    let mut repro = shapefuzz::repro::Repro::from_check(&topk, &r, None, "2.15.0");
+    repro.twin = Some(twin);
+    let text = repro.twin_text().unwrap();
+    assert!(
+        text.contains("Under ShapesSpec the same model passes"),
+        "{text}"
+    );
+    assert!(text.contains("s0 = ShapeVar(\"s0\", min=2)"), "{text}");
+    // The seed document's pad under ShapesSpec refuses inside F.pad; its Dim twin pins y at
+    // the same line: the model's, whichever API exports it.
+    let pad = seed("shapes_pad.json");
+    let r = check(&pad);
+    let twin = check_twin(pool(), Backend::Export, &pad, &r).expect("a Dim twin");
+    assert_eq!(twin.api, SpecApi::Dim);
+    assert_eq!(twin.outcome(), "same-culprit", "{twin:?}");
+    // A backend that is a step on the program, or torch.compile, gets none.
+    assert!(check_twin(pool(), Backend::Saved, &pad, &r).is_none());
+}

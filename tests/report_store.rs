@@ -486,3 +486,65 @@ fn a_mixed_campaign_counts_each_spec_api() {
     assert!(s.by_spec_api.is_empty());
     assert!(!s.markdown(&|_| None).contains("spec API"));
 }
+
+/// The groups' twins (the same models under the other spec API) are counted per API of the
+/// groups; groups of one API none of which has a twin say nothing.
+#[test]
+fn twins_are_counted_per_spec_api_of_their_groups() {
+    use shapefuzz::ir::SpecApi;
+    use shapefuzz::report::TwinCount;
+    let t = TwinCount::of([
+        (SpecApi::Shapes, Some("same-culprit")),
+        (SpecApi::Dim, Some("clean")),
+        (SpecApi::Dim, Some("clean")),
+        (SpecApi::Dim, None),
+        (SpecApi::Shapes, Some("other")),
+    ]);
+    let rows: Vec<(&str, u64, Option<&u64>, Option<&u64>)> = t
+        .iter()
+        .map(|r| {
+            (
+                r.api.as_str(),
+                r.groups,
+                r.outcomes.get("clean"),
+                r.outcomes.get("none"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [("dim", 3, Some(&2), Some(&1)), ("shapes", 2, None, None)]
+    );
+    let lines = vec![line(
+        0,
+        Some("export/portability/avoidable-specialization/pad/x"),
+        2,
+    )];
+    let mut s = Summary::new(
+        0,
+        "2.15.0",
+        "export",
+        &lines,
+        &KnownIssues::none(),
+        1.0,
+        &[],
+    );
+    s.twins = t;
+    let md = s.markdown(&|_| None);
+    assert!(
+        md.contains(
+            "| groups in | twin in | groups | clean | same-culprit | other | not-judged | none |"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("| dim | shapes | 3 | 2 | 0 | 0 | 0 | 1 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| shapes | dim | 2 | 0 | 1 | 1 | 0 | 0 |"),
+        "{md}"
+    );
+    // no twin at all: no row
+    assert!(TwinCount::of([(SpecApi::Dim, None)]).is_empty());
+}

@@ -361,6 +361,95 @@ impl Case {
             })
     }
 
+    /// The same model, sizes and probes with its spec written in the other API, as a user
+    /// switching would write it (its "twin"); None when the spec is already in `api`, or
+    /// when nothing of it can be said in `api`.
+    ///
+    /// - To ShapesSpec: a symbol every dim of which asks to stay dynamic, and that tensor
+    ///   dims or int inputs carry (a bare dim among them, which binds the var), becomes a
+    ///   `ShapeVar` with the named Dim's bounds, or ShapeVar's own default (from 0) for
+    ///   `AUTO`/`DYNAMIC`; everything else is static.
+    /// - To `Dim`: a ShapeVar becomes a named `Dim` with its bounds (min raised to 2, torch's
+    ///   effective bound), `k * Dim` for a dim `k * s`, `Dim.DYNAMIC` for an int (torch takes
+    ///   no named Dims for ints); the assumptions, which the Dim API cannot state, are left out.
+    pub fn in_spec_api(&self, api: SpecApi) -> Option<Case> {
+        if self.spec_api() == api {
+            return None;
+        }
+        let mut twin = self.clone();
+        twin.assumptions.clear();
+        twin.deferred_asserts = false;
+        let dims_of = |s: usize| {
+            self.inputs
+                .iter()
+                .flat_map(|i| i.dims.iter().map(move |d| (i.kind, d)))
+                .filter(move |(_, d)| d.size.symbol_index() == Some(s))
+        };
+        let mut ranges: Vec<Option<(i64, Option<i64>)>> = vec![None; self.symbol_count()];
+        for (s, range) in ranges.iter_mut().enumerate() {
+            *range = match api {
+                SpecApi::Shapes => {
+                    let binds = dims_of(s).any(|(_, d)| matches!(d.size, DimExpr::Sym(_)));
+                    let all_dynamic = dims_of(s).all(|(kind, d)| {
+                        matches!(kind, InputKind::Tensor | InputKind::Int)
+                            && d.spec.requests_dynamic()
+                            && matches!(d.size, DimExpr::Sym(_) | DimExpr::Mul(..))
+                    });
+                    (binds && all_dynamic).then(|| {
+                        dims_of(s)
+                            .find_map(|(_, d)| match d.spec {
+                                DimSpec::Named { min, max } => Some((min.unwrap_or(0), max)),
+                                _ => None,
+                            })
+                            .unwrap_or((0, None))
+                    })
+                }
+                SpecApi::Dim => self.var_range(s).map(|(lo, hi)| (lo.max(2), hi)),
+            };
+        }
+        for input in &mut twin.inputs {
+            let kind = input.kind;
+            for d in &mut input.dims {
+                let range = d.size.symbol_index().and_then(|s| ranges[s]);
+                d.spec = match (api, range) {
+                    (SpecApi::Shapes, Some((min, max))) => DimSpec::Var { min, max },
+                    (SpecApi::Shapes, None) if d.spec == DimSpec::Static => DimSpec::Static,
+                    (SpecApi::Shapes, None) => DimSpec::Unspecified,
+                    (SpecApi::Dim, None) => d.spec.clone(),
+                    (SpecApi::Dim, Some(_)) if kind != InputKind::Tensor => DimSpec::Dynamic,
+                    (SpecApi::Dim, Some((min, max))) => match d.size {
+                        DimExpr::Mul(ref k, _) => DimSpec::Derived {
+                            k: k.as_const().unwrap_or(1),
+                        },
+                        _ => DimSpec::Named {
+                            min: Some(min),
+                            max,
+                        },
+                    },
+                };
+            }
+        }
+        if api == SpecApi::Dim {
+            // `k * Dim` needs its Dim named on a tensor dim; without one the symbol is
+            // DYNAMIC throughout.
+            for s in 0..twin.symbol_count() {
+                let named = twin.inputs.iter().flat_map(|i| &i.dims).any(|d| {
+                    d.size.symbol_index() == Some(s) && matches!(d.spec, DimSpec::Named { .. })
+                });
+                if !named {
+                    for d in twin.inputs.iter_mut().flat_map(|i| &mut i.dims) {
+                        if d.size.symbol_index() == Some(s)
+                            && matches!(d.spec, DimSpec::Derived { .. })
+                        {
+                            d.spec = DimSpec::Dynamic;
+                        }
+                    }
+                }
+            }
+        }
+        (twin.spec_api() == api && twin.validate().is_ok()).then_some(twin)
+    }
+
     /// The declared ShapeVar ranges and assumptions as text: `s0 in [2, 40], s1 >= 0,
     /// s0 % 2 == 0`.
     pub fn ranges_text(&self) -> String {

@@ -430,6 +430,27 @@ pub fn judge(
     r
 }
 
+/// What the exported program did at `sizes` (one per symbol) in a check's reply: a probe
+/// run there, as `EdgeOutcome` records a 0/1 probe. None when the reply ran nothing there
+/// (export failed, or the sizes were not probed).
+pub fn outcome_at(case: &Case, outcome: &Outcome, sizes: &[i64]) -> Option<EdgeOutcome> {
+    let Outcome::Reply { value, .. } = outcome else {
+        return None;
+    };
+    let reply: CheckReply = serde_json::from_value(value.clone()).ok()?;
+    reply.export.as_ref().filter(|r| r.ok)?;
+    let p = reply
+        .probes
+        .iter()
+        .find(|p| probe_sizes(case, p) == sizes)?;
+    Some(EdgeOutcome {
+        sizes: sizes.to_vec(),
+        eager_ok: p.eager.as_ref().is_some_and(|e| e.ok),
+        exported_ok: p.exported.as_ref().is_some_and(|e| e.ok),
+        matches: p.matches,
+    })
+}
+
 fn judge_reply(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) -> CheckResult {
     match &reply.eager_export {
         Some(e) if e.ok => {}

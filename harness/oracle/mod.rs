@@ -15,7 +15,7 @@ pub mod env;
 pub mod pool;
 pub mod protocol;
 
-pub use contract::{Truth, judge};
+pub use contract::{Truth, judge, outcome_at};
 pub use env::{EnvError, PythonEnv};
 pub use pool::{Outcome, Pool, PoolConfig};
 
@@ -624,6 +624,103 @@ impl EdgeOutcome {
     }
 }
 
+/// The same model under the other spec API ([`Case::in_spec_api`]), checked beside a
+/// finding on the same backend: whether the finding belongs to the spec API (the twin
+/// passes) or to the model whichever API exports it (the twin blames the same line), and
+/// what the twin's program did at the finding's sizes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Twin {
+    /// The twin's spec API.
+    pub api: crate::ir::SpecApi,
+    pub verdict: Verdict,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<Contract>,
+    /// The message of the twin's own finding ("" for a pass).
+    #[serde(default)]
+    pub message: String,
+    /// The twin's finding blames the same node of the model (with no node on either side:
+    /// the same verdict and kind).
+    #[serde(default)]
+    pub same_culprit: bool,
+    /// At the finding's sizes: `matches`, `differs`, `rejected` or `eager-fails`; None
+    /// where the twin ran nothing there (its export failed, or there are no such sizes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_probe: Option<String>,
+}
+
+impl Twin {
+    /// The four outcomes a report counts: `clean` (no bug or portability finding: the
+    /// finding is the spec API's own), `same-culprit` (the same line is to blame under
+    /// either API), `other` (the twin shows another finding), `not-judged`.
+    pub fn outcome(&self) -> &'static str {
+        match self.verdict {
+            Verdict::Pass => "clean",
+            Verdict::Invalid | Verdict::Poisoned | Verdict::Oom => "not-judged",
+            _ if self.contract.map(Contract::class) == Some(Class::Expected) => "clean",
+            _ if self.same_culprit => "same-culprit",
+            _ => "other",
+        }
+    }
+
+    /// One sentence for a report: "Under the Dim API the same model passes: it exports and
+    /// matches eager at every probe; at s0=1 its program rejects the input."
+    pub fn describe(&self, probe: Option<&[i64]>) -> String {
+        let api = match self.api {
+            crate::ir::SpecApi::Dim => "the Dim API",
+            crate::ir::SpecApi::Shapes => "ShapesSpec",
+        };
+        let finding = || {
+            format!(
+                "{}: {}",
+                self.contract.map_or(self.verdict.name(), Contract::name),
+                first_line_of(&self.message)
+            )
+        };
+        let what = match self.outcome() {
+            "clean" if self.verdict == Verdict::Pass => {
+                "the same model passes: it exports and matches eager at every probe".to_string()
+            }
+            "clean" => format!(
+                "the same model shows no bug and no portability finding, only what that API documents ({})",
+                finding()
+            ),
+            "same-culprit" => format!(
+                "the same line of the model is to blame ({}): the model's, whichever API exports it",
+                finding()
+            ),
+            "other" => format!("the same model shows another finding ({})", finding()),
+            _ => format!("the same model could not be judged ({})", finding()),
+        };
+        let at = match (probe, self.at_probe.as_deref()) {
+            (Some(p), Some(o)) => {
+                let sizes = p
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| format!("{}={n}", symbol_name(i)))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let did = match o {
+                    "matches" => "accepts the input and matches eager",
+                    "differs" => "accepts the input and differs from eager",
+                    "rejected" => "rejects the input",
+                    _ => "is not compared (eager fails there)",
+                };
+                format!("; at {sizes} its program {did}")
+            }
+            _ => String::new(),
+        };
+        format!("Under {api} {what}{at}.")
+    }
+}
+
+fn first_line_of(s: &str) -> &str {
+    let line = s.lines().next().unwrap_or("");
+    match line.char_indices().nth(160) {
+        Some((i, _)) => &line[..i],
+        None => line,
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Timings {
     pub render_s: f64,
@@ -1162,6 +1259,11 @@ pub fn warm_request(backends: &[Backend]) -> Value {
 
 /// Checks one case on one backend.
 pub fn check(pool: &Pool, case: &Case, backend: Backend) -> CheckResult {
+    check_keeping_outcome(pool, case, backend).0
+}
+
+/// [`check`], with the worker's outcome it judged (for [`contract::outcome_at`]).
+pub fn check_keeping_outcome(pool: &Pool, case: &Case, backend: Backend) -> (CheckResult, Outcome) {
     let t0 = Instant::now();
     let rendered = render(case);
     let truth = Truth::of(case);
@@ -1184,7 +1286,7 @@ pub fn check(pool: &Pool, case: &Case, backend: Backend) -> CheckResult {
     }
     r.timings.render_s = render_s;
     r.timings.total_s = t0.elapsed().as_secs_f64();
-    r
+    (r, outcome)
 }
 
 /// Checks one case on several backends. The backends that share torch.export's default

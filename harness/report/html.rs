@@ -587,6 +587,9 @@ fn groups(s: &mut String, summary: &Summary, details: &BTreeMap<String, GroupDet
                     dims_chart(&d.dims)
                 );
             }
+            if let Some((_, twin)) = &d.twin {
+                let _ = writeln!(s, "<p>{}</p>", esc(twin));
+            }
             match &d.workaround_diff {
                 Some(diff) => {
                     let _ = writeln!(
