@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 /// case (`tests/generator_stability.rs` holds the hashes of the cases behind the first
 /// seeds under this version and refuses a change of them without a new version). Campaigns
 /// and finding records carry it, so a stored seed is never silently read as another case.
-pub const GENERATOR_VERSION: u32 = 19;
+pub const GENERATOR_VERSION: u32 = 20;
 
 /// Knobs of the generator. `Arbitrary` draws a random configuration (swarm testing: each
 /// case sees only some op families, so rarer interactions get room). A configuration can
@@ -2559,8 +2559,10 @@ impl<'c> Builder<'c> {
             // `s0 * 2` is refused ("must also appear as a bare-IntVar slot")
             dims.iter().any(|(_, d)| matches!(d.size, DimExpr::Sym(_)))
                 && dims.iter().all(|(i, d)| {
-                    matches!(i.kind, InputKind::Tensor | InputKind::Int)
-                        && d.truth != DimTruth::Static
+                    matches!(
+                        i.kind,
+                        InputKind::Tensor | InputKind::Int | InputKind::IntList
+                    ) && d.truth != DimTruth::Static
                         && matches!(d.size, DimExpr::Sym(_) | DimExpr::Mul(..))
                 })
         };

@@ -66,8 +66,9 @@ fn spec_py(d: &InputDim) -> Option<String> {
 
 /// A ShapesSpec case's spec as a user writes it: one `ShapeVar` per symbol (in symbol
 /// order; `min` left out at its default 0), then `ShapesSpec({...})` naming the inputs that
-/// have a dynamic dim (the rest are static, as ParamsSpec takes what it does not name), and
-/// the names to import from `torch.fx.experimental.dynamic_spec`.
+/// have a dynamic dim (a tensor's as a `TensorSpec`, a list of ints' as a `SeqSpec`; the
+/// rest are static, as ParamsSpec takes what it does not name), and the names to import
+/// from `torch.fx.experimental.dynamic_spec`.
 fn shapes_spec(case: &Case) -> (Vec<&'static str>, Vec<String>, String) {
     let mut vars = vec![];
     for s in 0..case.symbol_count() {
@@ -86,7 +87,7 @@ fn shapes_spec(case: &Case) -> (Vec<&'static str>, Vec<String>, String) {
             ));
         }
     }
-    let (mut tensor, mut fixed) = (false, false);
+    let (mut tensor, mut fixed, mut seq) = (false, false, false);
     let entries: Vec<String> = case
         .inputs
         .iter()
@@ -114,6 +115,10 @@ fn shapes_spec(case: &Case) -> (Vec<&'static str>, Vec<String>, String) {
                     tensor = true;
                     format!("TensorSpec([{}])", dims.join(", "))
                 }
+                InputKind::IntList => {
+                    seq = true;
+                    format!("SeqSpec([{}])", dims.join(", "))
+                }
                 _ => dims.join(", "),
             };
             format!("\"{}\": {v}", input_name(i))
@@ -122,6 +127,9 @@ fn shapes_spec(case: &Case) -> (Vec<&'static str>, Vec<String>, String) {
     let mut names = vec![];
     if fixed {
         names.push("STATIC");
+    }
+    if seq {
+        names.push("SeqSpec");
     }
     names.extend(["ShapeVar", "ShapesSpec"]);
     if tensor {

@@ -1181,3 +1181,28 @@ fn twins_tell_a_spec_api_s_finding_from_the_model_s() {
     // A backend that is a step on the program, or torch.compile, gets none.
     assert!(check_twin(pool(), Backend::Saved, &pad, &r).is_none());
 }
+
+/// A list of ints under ShapesSpec is a `SeqSpec` of ShapeVars (#28's nested specs, for the
+/// nested inputs the generator makes): torch keeps each element unbacked with its declared
+/// range, takes 0 and 1 inside it, and refuses an element past its `max` (a probe the seed
+/// holds: the promise kept, a pass).
+#[test]
+fn a_list_of_ints_is_a_seq_spec_of_shape_vars() {
+    let case = seed("shapes_seq_spec.json");
+    let text = shapefuzz::render::render(&case).source;
+    assert!(text.contains("\"y\": SeqSpec([s1, s0])"), "{text}");
+    let r = check(&case);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+    assert!(r.dims[1].kept.contains("[0, 12]"), "{:?}", r.dims);
+    assert_eq!(
+        r.edge.iter().map(|e| e.outcome()).collect::<Vec<_>>(),
+        ["matches", "matches"],
+        "{r:?}"
+    );
+    // the same list under the Dim API: its elements are Dim.DYNAMIC
+    let twin = case
+        .in_spec_api(shapefuzz::ir::SpecApi::Dim)
+        .expect("a Dim twin");
+    let text = shapefuzz::render::render(&twin).source;
+    assert!(text.contains("\"y\": [Dim.DYNAMIC, Dim.DYNAMIC]"), "{text}");
+}

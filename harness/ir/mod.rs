@@ -366,12 +366,13 @@ impl Case {
     /// when nothing of it can be said in `api`.
     ///
     /// - To ShapesSpec: a symbol every dim of which asks to stay dynamic, and that tensor
-    ///   dims or int inputs carry (a bare dim among them, which binds the var), becomes a
+    ///   dims or ints carry (a bare dim among them, which binds the var), becomes a
     ///   `ShapeVar` with the named Dim's bounds, or ShapeVar's own default (from 0) for
     ///   `AUTO`/`DYNAMIC`; everything else is static.
     /// - To `Dim`: a ShapeVar becomes a named `Dim` with its bounds (min raised to 2, torch's
-    ///   effective bound), `k * Dim` for a dim `k * s`, `Dim.DYNAMIC` for an int (torch takes
-    ///   no named Dims for ints); the assumptions, which the Dim API cannot state, are left out.
+    ///   effective bound), `k * Dim` for a dim `k * s`, `Dim.DYNAMIC` for an int or a list's
+    ///   int (torch takes no named Dims for ints); the assumptions, which the Dim API cannot
+    ///   state, are left out.
     pub fn in_spec_api(&self, api: SpecApi) -> Option<Case> {
         if self.spec_api() == api {
             return None;
@@ -391,8 +392,10 @@ impl Case {
                 SpecApi::Shapes => {
                     let binds = dims_of(s).any(|(_, d)| matches!(d.size, DimExpr::Sym(_)));
                     let all_dynamic = dims_of(s).all(|(kind, d)| {
-                        matches!(kind, InputKind::Tensor | InputKind::Int)
-                            && d.spec.requests_dynamic()
+                        matches!(
+                            kind,
+                            InputKind::Tensor | InputKind::Int | InputKind::IntList
+                        ) && d.spec.requests_dynamic()
                             && matches!(d.size, DimExpr::Sym(_) | DimExpr::Mul(..))
                     });
                     (binds && all_dynamic).then(|| {
@@ -670,9 +673,12 @@ impl Case {
                 // an int can also be a ShapeVar (ShapesSpec takes IntVar for a scalar)
                 InputKind::Int => matches!(input.dims.as_slice(),
                     [d] if int_value(d) && (hint_spec(d) || matches!(d.spec, DimSpec::Var { .. }))),
+                // a list of ints, also with ShapeVar elements (ShapesSpec's `SeqSpec`)
                 InputKind::IntList => {
                     (1..=4).contains(&input.dims.len())
-                        && input.dims.iter().all(|d| int_value(d) && hint_spec(d))
+                        && input.dims.iter().all(|d| {
+                            int_value(d) && (hint_spec(d) || matches!(d.spec, DimSpec::Var { .. }))
+                        })
                 }
                 InputKind::Float => matches!(input.dims.as_slice(),
                     [d] if matches!(d.size, DimExpr::Const(c) if (1..=64).contains(&c)) && hint_spec(d)),
@@ -681,7 +687,7 @@ impl Case {
             };
             if !ok {
                 return Err(Invalid(format!(
-                    "input {i}: a {:?} input has values c or s (a float 1..=64 halves, a bool 0 or 1; a list 1 to 4 of them), specified as AUTO, DYNAMIC or not at all (an int also as a ShapeVar)",
+                    "input {i}: a {:?} input has values c or s (a float 1..=64 halves, a bool 0 or 1; a list 1 to 4 of them), specified as AUTO, DYNAMIC or not at all (an int or a list's int also as a ShapeVar)",
                     input.kind
                 )));
             }
@@ -714,7 +720,10 @@ impl Case {
                     (DimSpec::Var { min, max }, DimExpr::Sym(_) | DimExpr::Mul(..)) => {
                         *min >= 0
                             && max.is_none_or(|m| m >= *min)
-                            && matches!(input.kind, InputKind::Tensor | InputKind::Int)
+                            && matches!(
+                                input.kind,
+                                InputKind::Tensor | InputKind::Int | InputKind::IntList
+                            )
                     }
                     (DimSpec::Var { .. }, _) => false,
                     _ => true,
