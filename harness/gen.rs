@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 /// case (`tests/generator_stability.rs` holds the hashes of the cases behind the first
 /// seeds under this version and refuses a change of them without a new version). Campaigns
 /// and finding records carry it, so a stored seed is never silently read as another case.
-pub const GENERATOR_VERSION: u32 = 20;
+pub const GENERATOR_VERSION: u32 = 21;
 
 /// Knobs of the generator. `Arbitrary` draws a random configuration (swarm testing: each
 /// case sees only some op families, so rarer interactions get room). A configuration can
@@ -54,6 +54,9 @@ pub struct GenConfig {
     /// Percent of cases exported with `prefer_deferred_runtime_asserts_over_guards=True`
     /// (either API).
     pub deferred_percent: u32,
+    /// Percent of the other `Dim` cases whose spec is `torch.export.AdditionalInputs`: more
+    /// example inputs, from which torch infers which dims are dynamic.
+    pub additional_percent: u32,
 }
 
 impl Default for GenConfig {
@@ -70,6 +73,7 @@ impl Default for GenConfig {
             max_chain: 3,
             shapes_percent: 0,
             deferred_percent: 0,
+            additional_percent: 0,
         }
     }
 }
@@ -111,6 +115,7 @@ impl GenConfig {
         self.max_chain = self.max_chain.min(8);
         self.shapes_percent = self.shapes_percent.min(100);
         self.deferred_percent = self.deferred_percent.min(100);
+        self.additional_percent = self.additional_percent.min(100);
         if !self.families.contains(&Family::Elementwise) {
             // Elementwise ops are how a case can always close.
             self.families.insert(0, Family::Elementwise);
@@ -155,6 +160,7 @@ impl<'a> Arbitrary<'a> for GenConfig {
             // not drawn: a campaign's mix of spec APIs is its own choice (`--spec-api`)
             shapes_percent: SWARM_SHAPES_PERCENT,
             deferred_percent: SWARM_DEFERRED_PERCENT,
+            additional_percent: SWARM_ADDITIONAL_PERCENT,
         })
     }
 }
@@ -165,6 +171,8 @@ pub const MIXED_SHAPES_PERCENT: u32 = 30;
 pub const SWARM_SHAPES_PERCENT: u32 = MIXED_SHAPES_PERCENT;
 /// The share of swarm cases exported with `prefer_deferred_runtime_asserts_over_guards`.
 pub const SWARM_DEFERRED_PERCENT: u32 = 10;
+/// The share of the other swarm `Dim` cases written as `AdditionalInputs`.
+pub const SWARM_ADDITIONAL_PERCENT: u32 = 10;
 
 /// Export sizes come from here: none is a multiple of another or of 2 and 3 times another,
 /// so no two input dims share an example size and torch's duck sizing ties nothing the
@@ -677,6 +685,7 @@ impl<'c> Builder<'c> {
             probes,
             assumptions: vec![],
             deferred_asserts: false,
+            additional_inputs: vec![],
         };
         let mut b = Builder {
             cfg,
@@ -2539,7 +2548,49 @@ impl<'c> Builder<'c> {
             self.write_with_shapes_spec(u)?;
         }
         self.case.deferred_asserts = deferred && self.case.spec_api() == SpecApi::Dim;
+        // Another spelling of a `Dim` case, drawn last for the same reason
+        if self.case.spec_api() == SpecApi::Dim
+            && !self.case.deferred_asserts
+            && self.cfg.additional_percent > 0
+            && u.int_in_range(0..=99u32)? < self.cfg.additional_percent
+        {
+            self.write_with_additional_inputs(u)?;
+        }
         Ok(self.case)
+    }
+
+    /// Rewrites the spec as `torch.export.AdditionalInputs`: one or two of the case's normal
+    /// probes become more examples, and every dim's spec is what torch infers from them
+    /// (`Dim.DYNAMIC` where the size differs from the export size, static where not).
+    /// Unchanged when the chosen probes move no dim.
+    fn write_with_additional_inputs(&mut self, u: &mut Unstructured) -> Result<()> {
+        let export = &self.case.export;
+        let probes: Vec<Valuation> = self
+            .case
+            .normal_probes()
+            .map(|p| p.sizes.clone())
+            .filter(|v| v != export && v.iter().all(|&n| n >= 2))
+            .collect();
+        if probes.is_empty() {
+            return Ok(());
+        }
+        let mut with = self.case.clone();
+        for _ in 0..u.int_in_range(1..=2u8)? {
+            let v = &probes[u.choose_index(probes.len())?];
+            if !with.additional_inputs.contains(v) {
+                with.additional_inputs.push(v.clone());
+            }
+        }
+        with.infer_additional_specs();
+        if with
+            .inputs
+            .iter()
+            .flat_map(|i| &i.dims)
+            .any(|d| d.spec == DimSpec::Dynamic)
+        {
+            self.case = with;
+        }
+        Ok(())
     }
 
     /// Rewrites the spec with the ShapesSpec API: each symbol that only tensor dims and int

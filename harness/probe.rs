@@ -867,6 +867,7 @@ fn judge_program(cx: &Cx, r: &mut ProbeReport) -> Vec<ProbeFinding> {
             relation_only,
             model_asks_exporting: cx.subject.export_branch,
             declared: cx.declared(&sizes),
+            additional: false,
         });
         let ProbeCall::Finding(verdict, contract) = call else {
             continue;

@@ -287,6 +287,13 @@ pub fn render_standalone(case: &Case) -> Standalone {
 /// it needs (none when nothing is specified), then the `Dim`s or `ShapeVar`s it names and
 /// the `dynamic_shapes = ...` assignment.
 pub fn spec_lines(case: &Case) -> (Option<String>, Vec<String>) {
+    if case.spec_api() == SpecApi::Additional {
+        let mut lines = vec!["dynamic_shapes = torch.export.AdditionalInputs()".to_string()];
+        for v in &case.additional_inputs {
+            lines.push(format!("dynamic_shapes.add({})", make_inputs_call(v)));
+        }
+        return (None, lines);
+    }
     if case.spec_api() == SpecApi::Shapes {
         let (names, mut lines, spec) = shapes_spec(case);
         lines.push(format!("dynamic_shapes = {spec}"));
@@ -508,6 +515,17 @@ pub fn render(case: &Case) -> Rendered {
     lines.push(String::new());
 
     lines.push("def dynamic_shapes():".into());
+    if case.spec_api() == SpecApi::Additional {
+        // torch infers the spec from these examples beside the export inputs
+        lines.push("    examples = torch.export.AdditionalInputs()".into());
+        for v in &case.additional_inputs {
+            lines.push(format!("    examples.add(make_inputs({}))", sizes_dict(v)));
+        }
+        lines.push("    return examples".into());
+        let mut source = lines.join("\n");
+        source.push('\n');
+        return Rendered { source, node_lines };
+    }
     if case.spec_api() == SpecApi::Shapes {
         let (names, vars, spec) = shapes_spec(case);
         lines.push(format!(

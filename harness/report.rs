@@ -506,7 +506,9 @@ pub struct ClassCount {
     pub new_root_causes: u64,
 }
 
-/// The per-spec-API counts of a campaign with ShapesSpec cases (empty without any).
+/// The per-spec-API counts of a campaign with cases beyond the plain `Dim` API (empty
+/// without any): a row per API that has cases (`dim` always), and one per API with deferred
+/// runtime asserts where a case has them.
 fn spec_api_counts(
     lines: &[ResultLine],
     class_key: &dyn Fn(&ResultLine) -> String,
@@ -519,7 +521,6 @@ fn spec_api_counts(
     {
         return vec![];
     }
-    // a row per API, and one per API with deferred runtime asserts where a case has them
     let label = |api: SpecApi, deferred: bool| {
         if deferred {
             format!("{} + deferred asserts", api.name())
@@ -532,13 +533,21 @@ fn spec_api_counts(
         (SpecApi::Dim, true),
         (SpecApi::Shapes, false),
         (SpecApi::Shapes, true),
+        (SpecApi::Additional, false),
+        (SpecApi::Additional, true),
     ]
     .into_iter()
     .filter(|&(api, deferred)| {
-        !deferred
-            || lines
+        let any = |f: &dyn Fn(&ResultLine) -> bool| {
+            lines
                 .iter()
-                .any(|l| l.deferred_asserts && l.spec_api.unwrap_or(SpecApi::Dim) == api)
+                .any(|l| l.spec_api.unwrap_or(SpecApi::Dim) == api && f(l))
+        };
+        match (api, deferred) {
+            (_, true) => any(&|l| l.deferred_asserts),
+            (SpecApi::Dim, false) => true,
+            (_, false) => any(&|_| true),
+        }
     })
     .collect();
     let by_signature: std::collections::HashMap<&str, &SignatureEntry> = signatures

@@ -382,6 +382,18 @@ impl Repro {
 
     /// What the user asked for, as code: `x.size(0)` (Dim.AUTO), ...
     fn asked(&self) -> String {
+        if self.case.spec_api() == crate::ir::SpecApi::Additional {
+            let examples: Vec<String> = self
+                .case
+                .additional_inputs
+                .iter()
+                .map(|v| format!("`{}`", markdown_code(&self.case.shapes_text(v))))
+                .collect();
+            return format!(
+                "the `Dim.DYNAMIC` dims torch infers from `AdditionalInputs` (examples {})",
+                examples.join(", ")
+            );
+        }
         let spec: Vec<String> = self
             .case
             .inputs
@@ -438,6 +450,9 @@ impl Repro {
             }
             Some(Contract::ShapesSpecRangeUnchecked) => {
                 "the exported program takes a size outside its ShapesSpec range"
+            }
+            Some(Contract::AdditionalInputUnverified) => {
+                "the exported program rejects an AdditionalInputs example that export verified"
             }
             Some(Contract::Crash) => "the process crashes",
             Some(Contract::Hang) => "export does not return",
@@ -507,6 +522,21 @@ impl Repro {
             ),
             Some(Contract::ProgramError) => format!(
                 "At {shapes}, which its guards accept, the exported program returns eager's values."
+            ),
+            Some(Contract::ShapesSpecRejectsValid) => format!(
+                "At {shapes}, inside the declared ShapeVar ranges ({}), the exported program returns eager's values; or export fails.",
+                self.case.ranges_text()
+            ),
+            Some(Contract::ShapesSpecRangeUnchecked) => format!(
+                "At {shapes}, outside the declared ShapeVar ranges and assumptions ({}), the exported program raises.",
+                self.case.ranges_text()
+            ),
+            Some(Contract::CompileRecompiles) => format!(
+                "At {shapes}, inside the declared ShapeVar ranges ({}), the compiled model runs the graph compiled at the example, without compiling another.",
+                self.case.ranges_text()
+            ),
+            Some(Contract::AdditionalInputUnverified) => format!(
+                "The exported program takes {shapes}, an AdditionalInputs example export verified, and returns eager's values there; or export raises at its verification."
             ),
             _ => "—".into(),
         }

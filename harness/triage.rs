@@ -46,9 +46,10 @@ pub fn check_twin(pool: &Pool, backend: Backend, case: &Case, check: &CheckResul
     if !matches!(backend, Backend::Export | Backend::ExportStrict) {
         return None;
     }
+    // AdditionalInputs' twin is its inferred `Dim.DYNAMIC` spec, given as it is
     let other = match case.spec_api() {
         SpecApi::Dim => SpecApi::Shapes,
-        SpecApi::Shapes => SpecApi::Dim,
+        SpecApi::Shapes | SpecApi::Additional => SpecApi::Dim,
     };
     let mut twin = case.in_spec_api(other)?;
     let found = check.primary()?;

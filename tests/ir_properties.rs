@@ -71,11 +71,11 @@ proptest! {
                 }
             }
         }
-        // only the spec differs from the same seed under the Dim API
+        // only the spec differs from the same seed under the Dim API (or AdditionalInputs)
         let dim = shapefuzz::r#gen::generate_with(seed, config.as_ref(), Some(0));
         prop_assert_eq!(&dim.nodes, &case.nodes);
         prop_assert_eq!(&dim.probes, &case.probes);
-        prop_assert_eq!(dim.spec_api(), SpecApi::Dim);
+        prop_assert_ne!(dim.spec_api(), SpecApi::Shapes);
     }
 
     /// A case's twin under the other spec API is the same model, sizes and probes with a
@@ -88,11 +88,12 @@ proptest! {
             let case = shapefuzz::r#gen::generate_with(seed, config.as_ref(), Some(percent));
             let other = match case.spec_api() {
                 SpecApi::Dim => SpecApi::Shapes,
-                SpecApi::Shapes => SpecApi::Dim,
+                SpecApi::Shapes | SpecApi::Additional => SpecApi::Dim,
             };
             prop_assert!(case.in_spec_api(case.spec_api()).is_none());
+            prop_assert!(case.in_spec_api(SpecApi::Additional).is_none());
             let twin = case.in_spec_api(other);
-            if case.spec_api() == SpecApi::Shapes {
+            if case.spec_api() != SpecApi::Dim {
                 prop_assert!(twin.is_some(), "no Dim twin of\n{}", case.to_json());
             }
             let Some(twin) = twin else { continue };
@@ -116,6 +117,30 @@ proptest! {
                     prop_assert!(int_only || text.contains(&named), "{named} not in\n{text}");
                 }
             }
+        }
+    }
+
+    /// An AdditionalInputs case is its `Dim` case with one or two probes as more examples
+    /// and each dim's spec what torch infers from them: DYNAMIC where a size differs.
+    #[test]
+    fn additional_inputs_cases_hold(seed in any::<u64>()) {
+        let mut config = GenConfig { additional_percent: 100, ..GenConfig::default() };
+        config.sanitize();
+        let case = case_from_seed(&config, seed);
+        assert_case_ok(&case);
+        if case.spec_api() == SpecApi::Additional {
+            let text = render(&case).source;
+            prop_assert!(text.contains("examples = torch.export.AdditionalInputs()"), "{text}");
+            for v in &case.additional_inputs {
+                prop_assert!(case.normal_probes().any(|p| p.sizes == *v));
+                prop_assert!(*v != case.export);
+            }
+            let mut inferred = case.clone();
+            inferred.infer_additional_specs();
+            prop_assert_eq!(&inferred, &case);
+            prop_assert!(case.inputs.iter().flat_map(|i| &i.dims).any(|d| d.spec == DimSpec::Dynamic));
+            let plain = case_from_seed(&GenConfig::default(), seed);
+            prop_assert_eq!(&plain.nodes, &case.nodes);
         }
     }
 

@@ -1206,3 +1206,47 @@ fn a_list_of_ints_is_a_seq_spec_of_shape_vars() {
     let text = shapefuzz::render::render(&twin).source;
     assert!(text.contains("\"y\": [Dim.DYNAMIC, Dim.DYNAMIC]"), "{text}");
 }
+
+/// `torch.export.AdditionalInputs` (#28's front-ends): torch infers `Dim.DYNAMIC` where the
+/// examples differ and promises the program is verified to take each. The seed's split pins
+/// the size in the program's shape guards, which verification does not run: export succeeds
+/// and the program refuses the example it verified, a bug. An example the program's input
+/// ranges exclude is refused by the verification itself: the promise kept, judged by the
+/// trace region like a Dim that raises.
+#[test]
+fn additional_inputs_are_held_to_their_verification() {
+    let case = seed("additional_split_unverified.json");
+    assert_eq!(case.spec_api(), shapefuzz::ir::SpecApi::Additional);
+    let text = shapefuzz::render::render(&case).source;
+    assert!(
+        text.contains("examples = torch.export.AdditionalInputs()"),
+        "{text}"
+    );
+    let r = check(&case);
+    assert_eq!(
+        r.contract(),
+        Some(Contract::AdditionalInputUnverified),
+        "{r:?}"
+    );
+    assert_eq!(r.primary().unwrap().probe, Some(vec![10]), "{r:?}");
+    let mut refused = case.clone();
+    refused.probes.insert(
+        0,
+        shapefuzz::ir::Probe {
+            sizes: vec![3],
+            edge: false,
+        },
+    );
+    refused.additional_inputs = vec![vec![3]];
+    refused.validate().unwrap();
+    let r = check(&refused);
+    assert_eq!(
+        (r.verdict, r.kind(), r.contract()),
+        (
+            Verdict::ExportError,
+            Some("additional_refused"),
+            Some(Contract::TraceRegion)
+        ),
+        "{r:?}"
+    );
+}

@@ -92,6 +92,9 @@ pub enum SpecApi {
     Dim,
     /// `ShapesSpec` / `ParamsSpec` / `TensorSpec` / `ShapeVar`: unbacked, never specialized.
     Shapes,
+    /// `torch.export.AdditionalInputs`: the `Dim.DYNAMIC` spec inferred from more example
+    /// inputs, which the exported program is verified to take.
+    Additional,
 }
 
 impl SpecApi {
@@ -99,6 +102,7 @@ impl SpecApi {
         match self {
             SpecApi::Dim => "dim",
             SpecApi::Shapes => "shapes",
+            SpecApi::Additional => "additional",
         }
     }
 }
@@ -241,6 +245,12 @@ pub struct Case {
     /// checks it derives as runtime assertions in the graph rather than input guards.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deferred_asserts: bool,
+    /// `torch.export.AdditionalInputs`: more example sizes (one per symbol each) beside
+    /// `export`. torch makes a dim `Dim.DYNAMIC` where its size differs among the examples and
+    /// static where it does not, and promises that the exported program is verified to take
+    /// each one. Every dim's spec is that inference ([`Case::infer_additional_specs`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub additional_inputs: Vec<Valuation>,
 }
 
 /// One of ShapesSpec's `assumptions` (`assumptions=[s0 % 2 == 0]`).
@@ -339,8 +349,12 @@ impl Case {
         self.export.len()
     }
 
-    /// The spec API the case is written in: ShapesSpec when any dim is a `ShapeVar`.
+    /// The spec API the case is written in: AdditionalInputs when it has any, ShapesSpec
+    /// when any dim is a `ShapeVar`.
     pub fn spec_api(&self) -> SpecApi {
+        if !self.additional_inputs.is_empty() {
+            return SpecApi::Additional;
+        }
         let var = self
             .inputs
             .iter()
@@ -374,11 +388,13 @@ impl Case {
     ///   int (torch takes no named Dims for ints); the assumptions, which the Dim API cannot
     ///   state, are left out.
     pub fn in_spec_api(&self, api: SpecApi) -> Option<Case> {
-        if self.spec_api() == api {
+        // AdditionalInputs takes examples, which another spec does not say
+        if self.spec_api() == api || api == SpecApi::Additional {
             return None;
         }
         let mut twin = self.clone();
         twin.assumptions.clear();
+        twin.additional_inputs.clear();
         twin.deferred_asserts = false;
         let dims_of = |s: usize| {
             self.inputs
@@ -407,7 +423,9 @@ impl Case {
                             .unwrap_or((0, None))
                     })
                 }
-                SpecApi::Dim => self.var_range(s).map(|(lo, hi)| (lo.max(2), hi)),
+                SpecApi::Dim | SpecApi::Additional => {
+                    self.var_range(s).map(|(lo, hi)| (lo.max(2), hi))
+                }
             };
         }
         for input in &mut twin.inputs {
@@ -418,9 +436,11 @@ impl Case {
                     (SpecApi::Shapes, Some((min, max))) => DimSpec::Var { min, max },
                     (SpecApi::Shapes, None) if d.spec == DimSpec::Static => DimSpec::Static,
                     (SpecApi::Shapes, None) => DimSpec::Unspecified,
-                    (SpecApi::Dim, None) => d.spec.clone(),
-                    (SpecApi::Dim, Some(_)) if kind != InputKind::Tensor => DimSpec::Dynamic,
-                    (SpecApi::Dim, Some((min, max))) => match d.size {
+                    (SpecApi::Dim | SpecApi::Additional, None) => d.spec.clone(),
+                    (SpecApi::Dim | SpecApi::Additional, Some(_)) if kind != InputKind::Tensor => {
+                        DimSpec::Dynamic
+                    }
+                    (SpecApi::Dim | SpecApi::Additional, Some((min, max))) => match d.size {
                         DimExpr::Mul(ref k, _) => DimSpec::Derived {
                             k: k.as_const().unwrap_or(1),
                         },
@@ -485,11 +505,36 @@ impl Case {
         self.probes.iter().filter(|p| !p.edge)
     }
 
-    /// Valuations at which the case must be valid: export, then every normal probe.
+    /// Valuations at which the case must be valid: export, every additional example, then
+    /// every normal probe.
     pub fn checked_valuations(&self) -> Vec<Valuation> {
         std::iter::once(self.export.clone())
+            .chain(self.additional_inputs.iter().cloned())
             .chain(self.normal_probes().map(|p| p.sizes.clone()))
             .collect()
+    }
+
+    /// Under AdditionalInputs, each dim's spec as torch infers it: `Dim.DYNAMIC` where its
+    /// size at some additional example differs from its size at `export`, static elsewhere
+    /// (`AdditionalInputs.dynamic_shapes`). Unchanged without additional inputs.
+    pub fn infer_additional_specs(&mut self) {
+        if self.additional_inputs.is_empty() {
+            return;
+        }
+        for input in &mut self.inputs {
+            for d in &mut input.dims {
+                let here = d.size.eval(&self.export);
+                let varies = self
+                    .additional_inputs
+                    .iter()
+                    .any(|v| d.size.eval(v) != here);
+                d.spec = if varies {
+                    DimSpec::Dynamic
+                } else {
+                    DimSpec::Unspecified
+                };
+            }
+        }
     }
 
     pub fn to_json(&self) -> String {
@@ -627,8 +672,13 @@ impl Case {
             ("export", self.export.len(), MAX_SYMBOLS),
             ("probes", self.probes.len(), MAX_PROBES),
             (
+                "additional_inputs",
+                self.additional_inputs.len(),
+                MAX_ADDITIONAL_INPUTS,
+            ),
+            (
                 "nodes times probes",
-                self.nodes.len() * (self.probes.len() + 1),
+                self.nodes.len() * (self.probes.len() + self.additional_inputs.len() + 1),
                 MAX_CHECK_WORK,
             ),
         ];
@@ -640,10 +690,11 @@ impl Case {
         let sizes = self
             .export
             .iter()
-            .chain(self.probes.iter().flat_map(|p| p.sizes.iter()));
+            .chain(self.probes.iter().flat_map(|p| p.sizes.iter()))
+            .chain(self.additional_inputs.iter().flatten());
         if let Some(s) = sizes.into_iter().find(|&&s| !(0..=MAX_NUMEL).contains(&s)) {
             return Err(Invalid(format!(
-                "`export`/`probes`: size {s} outside 0..={MAX_NUMEL}"
+                "`export`/`probes`/`additional_inputs`: size {s} outside 0..={MAX_NUMEL}"
             )));
         }
         let nsym = self.symbol_count();
@@ -736,6 +787,9 @@ impl Case {
                 }
             }
         }
+        if !self.additional_inputs.is_empty() {
+            self.validate_additional_inputs()?;
+        }
         if self.spec_api() == SpecApi::Shapes {
             self.validate_shapes_spec()?;
         } else if !self.assumptions.is_empty() {
@@ -773,6 +827,41 @@ impl Case {
             }
         }
         Ok(types)
+    }
+
+    /// An AdditionalInputs case: each example a size per symbol, 2 or more (like `export`),
+    /// and every dim's spec the one torch infers from them.
+    fn validate_additional_inputs(&self) -> Result<(), Invalid> {
+        for v in &self.additional_inputs {
+            if v.len() != self.symbol_count() {
+                return Err(Invalid(
+                    "`additional_inputs`: an example has the wrong number of symbols".into(),
+                ));
+            }
+            if v.iter().any(|&n| n < 2) {
+                return Err(Invalid(
+                    "`additional_inputs`: example sizes must be >= 2, like `export`".into(),
+                ));
+            }
+            if !self.normal_probes().any(|p| p.sizes == *v) {
+                return Err(Invalid(
+                    "`additional_inputs`: each example must also be a probe (the oracle runs the program at it)".into(),
+                ));
+            }
+        }
+        let mut inferred = self.clone();
+        inferred.infer_additional_specs();
+        for (i, (input, want)) in self.inputs.iter().zip(&inferred.inputs).enumerate() {
+            for (d, (dim, want)) in input.dims.iter().zip(&want.dims).enumerate() {
+                if dim.spec != want.spec {
+                    return Err(Invalid(format!(
+                        "input {i} dim {d}: spec {:?}, but AdditionalInputs infers {:?} from the examples (DYNAMIC where the size differs, static where not)",
+                        dim.spec, want.spec
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A ShapesSpec case: one API throughout, one range per symbol, the export sizes inside
@@ -1103,6 +1192,8 @@ impl Case {
             .cloned()
             .collect();
         self.assumptions = kept;
+        // what torch infers from the examples follows what is left of the model
+        self.infer_additional_specs();
     }
 
     fn compact_values(&mut self) {
@@ -1198,6 +1289,13 @@ impl Case {
         for p in &mut self.probes {
             p.sizes = keep(&p.sizes);
         }
+        for v in &mut self.additional_inputs {
+            *v = keep(v);
+        }
+        let mut seen_example = std::collections::HashSet::new();
+        let export = self.export.clone();
+        self.additional_inputs
+            .retain(|v| *v != export && seen_example.insert(v.clone()));
         let mut seen = std::collections::HashSet::new();
         self.probes
             .retain(|p| p.sizes != self.export && seen.insert(p.clone()));

@@ -70,6 +70,9 @@ pub fn promise(c: Contract) -> &'static str {
         ShapesSpecRangeUnchecked => {
             "The ShapesSpec docstring (torch/fx/experimental/dynamic_spec.py): assumptions are \"wired into the shape env at compile time and asserted at runtime via the deferred-runtime-assert mechanism\"; a ShapeVar's min/max is the range the exported program asserts (torch 2.15 raises `Guard failed: x.size()[0] <= 10` for max=10)."
         }
+        AdditionalInputUnverified => {
+            "The AdditionalInputs docstring (torch/export/dynamic_shapes.py): \"we verify that the additional inputs are valid for the exported program. This guarantees that tracing with them instead of the original would have generated the same graph.\" Export succeeded, so its verification passed, yet the exported program rejects one of those inputs: `AdditionalInputs.verify` checks only the input range constraints (`_check_input_constraints_for_module`), not the shape guards the program checks in `_guards_fn` (torch 2.15)."
+        }
         NamedDimNarrowedSilently => {
             "A named Dim lowers to StrictMinMaxConstraint: \"there must not be any guards on this dimension which are not implied by the given lower and upper bound\" (torch/fx/experimental/symbolic_shapes.py); \"the dynamic shape specification must logically imply the generated guards, otherwise an error is raised at export time\" (export programming model)."
         }
@@ -589,6 +592,21 @@ fn judge_export_error(
                 }
                 None => constraint_violation(cx, reply, e),
             }
+        }
+        // AdditionalInputs.verify refused an example: the program cannot take it, and export
+        // says so (the promise kept); by the trace region, as for a Dim that raises
+        "additional_refused" => {
+            let case = cx.case;
+            let outside = case
+                .additional_inputs
+                .iter()
+                .find(|v| !case.in_trace_region(v));
+            let contract = match outside {
+                Some(_) => Contract::TraceRegion,
+                None => Contract::AvoidableSpecialization,
+            };
+            let probe = outside.or(case.additional_inputs.first()).cloned();
+            (contract, Some(cx.error_cause(e)), probe)
         }
         "data_dependent" | "invalid_spec" | "unsupported" => {
             let cause = cx.error_cause(e);
@@ -1259,6 +1277,7 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
             relation_only: false,
             model_asks_exporting: false,
             declared: shapes.then(|| case.in_declared_ranges(&sizes)),
+            additional: case.additional_inputs.contains(&sizes),
         });
         let detail = || p.detail.clone().unwrap_or_else(|| "results differ".into());
         let program_error = || p.exported.as_ref().and_then(|x| x.error.as_ref());
@@ -1608,6 +1627,9 @@ pub(crate) struct ProbeFacts {
     /// Under ShapesSpec, whether the sizes lie inside the declared ranges; None under the
     /// `Dim` API.
     pub declared: Option<bool>,
+    /// The sizes are one of the case's `AdditionalInputs` examples, which export verified
+    /// the program takes.
+    pub additional: bool,
 }
 
 /// What a probe comes to.
@@ -1694,6 +1716,10 @@ pub(crate) fn decide_probe(f: &ProbeFacts) -> ProbeCall {
         ProgramAt::Raises {
             input_check: false, ..
         } if !f.false_guards => Finding(Verdict::Divergence, Contract::ProgramError),
+        // export verified this example: a program that refuses it broke that promise
+        ProgramAt::Raises { .. } if f.additional => {
+            Finding(Verdict::SpuriousGuard, Contract::AdditionalInputUnverified)
+        }
         ProgramAt::Raises { .. } if f.kind == ProbeKind::Sweep => Skip,
         ProgramAt::Raises { on_data: true, .. } if user => {
             Finding(Verdict::SpuriousGuard, Contract::ModelIntent)
@@ -2136,6 +2162,7 @@ mod tests {
             relation_only: false,
             model_asks_exporting: false,
             declared: None,
+            additional: false,
         };
         let differs = ProgramAt::Runs {
             matches: Some(false),
@@ -2236,6 +2263,7 @@ mod tests {
         // a refusal is the promise kept.
         let shapes = |kind, program, inside| ProbeFacts {
             declared: Some(inside),
+            additional: false,
             ..base(Source::Generated, kind, runs, program)
         };
         assert_eq!(

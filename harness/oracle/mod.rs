@@ -167,6 +167,9 @@ pub enum Contract {
     /// Under ShapesSpec, the exported program takes a size outside a declared range (or one
     /// that breaks an assumption) without the runtime assertion the API promises.
     ShapesSpecRangeUnchecked,
+    /// Under `torch.export.AdditionalInputs`, export succeeded (verifying the program takes
+    /// every additional example) and the program rejects one of them.
+    AdditionalInputUnverified,
     /// The worker died on a model eager runs.
     Crash,
     /// The worker did not answer in time.
@@ -244,6 +247,9 @@ impl Contract {
             ShapesSpecRangeUnchecked => {
                 "Under ShapesSpec the exported program takes a size outside a declared ShapeVar range, or one that breaks an assumption, without raising, though the spec's ranges and assumptions are asserted at run time."
             }
+            AdditionalInputUnverified => {
+                "Under AdditionalInputs export succeeded, verifying that the exported program takes every additional example input, and the program rejects one of them."
+            }
             Crash => "The worker died on a model eager runs.",
             Hang => "The worker did not answer in time.",
             AvoidableSpecialization => {
@@ -301,6 +307,7 @@ impl Contract {
         Contract::NamedDimNarrowedSilently,
         Contract::ShapesSpecRejectsValid,
         Contract::ShapesSpecRangeUnchecked,
+        Contract::AdditionalInputUnverified,
         Contract::Crash,
         Contract::Hang,
         Contract::AvoidableSpecialization,
@@ -332,6 +339,7 @@ impl Contract {
             | NamedDimNarrowedSilently
             | ShapesSpecRejectsValid
             | ShapesSpecRangeUnchecked
+            | AdditionalInputUnverified
             | Crash
             | Hang
             | BackendError
@@ -368,6 +376,7 @@ impl Contract {
             NamedDimNarrowedSilently => "named-dim-narrowed-silently",
             ShapesSpecRejectsValid => "shapes-spec-rejects-valid",
             ShapesSpecRangeUnchecked => "shapes-spec-range-unchecked",
+            AdditionalInputUnverified => "additional-input-unverified",
             Crash => "crash",
             Hang => "hang",
             AvoidableSpecialization => "avoidable-specialization",
@@ -403,6 +412,7 @@ impl Contract {
             NamedDimNarrowedSilently => 5,
             ShapesSpecRejectsValid => 4,
             ShapesSpecRangeUnchecked => 6,
+            AdditionalInputUnverified => 3,
             Crash => 7,
             Hang => 8,
             AvoidableSpecialization => 10,
@@ -668,6 +678,7 @@ impl Twin {
         let api = match self.api {
             crate::ir::SpecApi::Dim => "the Dim API",
             crate::ir::SpecApi::Shapes => "ShapesSpec",
+            crate::ir::SpecApi::Additional => "AdditionalInputs",
         };
         let finding = || {
             format!(

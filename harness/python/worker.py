@@ -517,8 +517,24 @@ def _raised_by_spec_checks(e):
     return fn.endswith(_SPEC_CHECKS) or last.co_name in _SPEC_CHECK_FUNCS
 
 
+def _raised_by_additional_verify(e):
+    """Whether `e` came out of `AdditionalInputs.verify`: export checked the program against
+    the additional example inputs and one does not fit."""
+    tb = e.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name == "verify" and code.co_filename.replace(os.sep, "/").endswith(
+            "torch/export/dynamic_shapes.py"
+        ):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def classify(e):
     """Sub-kind of an export error; looks through __cause__/__context__ of wrappers."""
+    if _raised_by_additional_verify(e):
+        return "additional_refused"
     seen = set()
     cur = e
     first = None
@@ -1767,7 +1783,11 @@ def _check_suggested_fix(req, mod, model, inputs, strict, error):
     try:
         from torch.export.dynamic_shapes import refine_dynamic_shapes_from_suggested_fixes
 
-        refined = refine_dynamic_shapes_from_suggested_fixes(msg, mod.dynamic_shapes())
+        spec = mod.dynamic_shapes()
+        if isinstance(spec, torch.export.AdditionalInputs):
+            # the fixes are about the Dim spec torch inferred from the examples
+            spec = spec.dynamic_shapes(model, _clone(inputs))
+        refined = refine_dynamic_shapes_from_suggested_fixes(msg, spec)
         fix["refined"] = _cut(repr(refined), 1000)
     except BaseException as e:  # torch's own helper failing on torch's own message
         fix["error"] = _err(e, kind=True, trace=True)

@@ -419,6 +419,8 @@ pub const MAX_NODES: usize = 1024;
 pub const MAX_INPUTS: usize = 64;
 pub const MAX_SYMBOLS: usize = 64;
 pub const MAX_PROBES: usize = 256;
+/// Most `AdditionalInputs` examples a case holds.
+pub const MAX_ADDITIONAL_INPUTS: usize = 8;
 /// Nodes times checked valuations: the work of one validation.
 pub const MAX_CHECK_WORK: usize = 1 << 14;
 /// Nodes of the expressions in one value's type.
