@@ -85,6 +85,9 @@ pub struct Subject {
     pub file: Option<String>,
     pub inputs: Vec<SubjectInput>,
     pub symbols: Vec<SubjectSymbol>,
+    /// A ShapesSpec's assumptions as written (`b % 2 == 0`), asserted at run time.
+    #[serde(default)]
+    pub assumptions: Vec<String>,
     pub export_sizes: BTreeMap<String, i64>,
     /// Per symbol, the sizes in `2..=scan_max` eager runs at (the others at their examples).
     pub valid: BTreeMap<String, Vec<[i64; 2]>>,
@@ -122,6 +125,10 @@ pub struct SubjectSymbol {
     pub hi: Option<i64>,
     pub example: i64,
     pub dims: Vec<SubjectDim>,
+    /// With ShapesSpec assumptions: the sizes in `0..=scan_max` that keep them, this
+    /// symbol alone varying.
+    #[serde(default)]
+    pub assumed: Option<Vec<[i64; 2]>>,
 }
 
 impl SubjectSymbol {
@@ -866,7 +873,8 @@ fn judge_program(cx: &Cx, r: &mut ProbeReport) -> Vec<ProbeFinding> {
             inside_region: cx.in_region(&sizes),
             relation_only,
             model_asks_exporting: cx.subject.export_branch,
-            declared: cx.declared(&sizes),
+            // the program asserts the assumptions: sizes breaking one are outside the promise
+            declared: cx.declared(&sizes).map(|d| d && p.declared.unwrap_or(true)),
             additional: false,
         });
         let ProbeCall::Finding(verdict, contract) = call else {
@@ -960,7 +968,19 @@ fn judge_symbol(cx: &Cx, s: &SubjectSymbol) -> Option<ProbeFinding> {
     };
     let acc = cx.accepted(&s.name)?;
     let scan_max = cx.subject.scan_max;
-    let valid = cx.valid(&s.name);
+    // under ShapesSpec assumptions, only the sizes that keep them are promised
+    let assumed_valid: Vec<[i64; 2]>;
+    let valid = match &s.assumed {
+        Some(assumed) => {
+            assumed_valid = runs(
+                &(0..=scan_max)
+                    .filter(|&n| in_runs(n, cx.valid(&s.name)) && in_runs(n, assumed))
+                    .collect::<Vec<_>>(),
+            );
+            &assumed_valid
+        }
+        None => cx.valid(&s.name),
+    };
     let region = cx.region(&s.name);
     let accepted: Vec<i64> = (2..=scan_max).filter(|&n| in_runs(n, &acc)).collect();
     let label = s.dims.first().map_or(s.name.clone(), |d| d.label.clone());
@@ -1390,11 +1410,11 @@ pub fn reproducer(
         .iter()
         .any(|sym| sym.dims.iter().any(|d| d.derived.is_some()))
     {
-        s.push_str("def _spec_size(i, d, n):\n    \"\"\"A derived dim's size when its root Dim is n, by the spec's own expression.\"\"\"\n    import inspect\n    spec = _spec\n    if isinstance(spec, dict):\n        spec = [spec.get(k) for k in inspect.signature(_model.forward).parameters]\n");
+        s.push_str("def _spec_size(i, d, n):\n    \"\"\"A derived dim's size when its root Dim (or ShapeVar) is n, by the spec's own expression.\"\"\"\n    import inspect\n    spec = _spec\n    if type(spec).__name__ == \"ShapesSpec\":\n        spec = dict(spec._params._named_args)\n    if isinstance(spec, dict):\n        spec = [spec.get(k) for k in inspect.signature(_model.forward).parameters]\n");
         if subject.flattened {
             s.push_str("    spec = [_pytree.tree_map(lambda _: None, a) if p is None else p for a, p in zip(_args, spec)]\n    spec = _tree.flatten_up_to(list(spec))\n");
         }
-        s.push_str("    return int(spec[i][d].fn(n))\n\n");
+        s.push_str("    e = spec[i][d]\n    if hasattr(e, \"fn\"):\n        return int(e.fn(n))\n    import sympy\n    (v,) = e.node.expr.free_symbols\n    return int(e.node.expr.xreplace({v: sympy.Integer(n)}))\n\n");
     }
     let _ = writeln!(s, "_shapes = {shapes}");
     s.push_str("_g = torch.Generator().manual_seed(0)\n");

@@ -519,7 +519,8 @@ fn pytree_inputs_are_probed_leaf_by_leaf() {
 /// A user's ShapesSpec: each ShapeVar is one symbol, held to ShapesSpec's own promise (no
 /// trace region; 0 and 1 inside its range probed and compared; a size past its max must be
 /// refused). The seed document's pad under ShapesSpec: export refuses inside F.pad, a note
-/// for the author, not a bug; assumptions are refused as not probed yet, in one line.
+/// for the author, not a bug. Assumptions hold the program to the sizes that keep them, and
+/// a dim that is an expression of a ShapeVar is sized by it.
 #[test]
 fn a_shapes_spec_is_probed_against_its_own_promise() {
     let out = probe(&["--json", example("shapes_spec.py").to_str().unwrap()]);
@@ -559,18 +560,33 @@ fn a_shapes_spec_is_probed_against_its_own_promise() {
     );
     assert_eq!(r["findings"][0]["class"], "portability", "{r:#}");
 
-    let assumed = dir.join("assumed.py");
-    std::fs::write(
-        &assumed,
-        format!("{head}def dynamic_shapes():\n    n = ShapeVar(\"n\")\n    return ShapesSpec({{\"x\": TensorSpec([n]), \"y\": TensorSpec([ShapeVar(\"m\")])}}, assumptions=[n % 2 == 1])\n"),
-    )
-    .unwrap();
-    let out = probe(&[assumed.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2), "{}", all_text(&out));
-    assert!(
-        all_text(&out).contains("assumptions are not probed yet"),
-        "{}",
-        all_text(&out)
+    // an assumption (`n % 2 == 0`): only the sizes that keep it are promised, and the
+    // program asserts it at run time, so the odd sizes it refuses are no finding
+    let out = probe(&[
+        "--json",
+        example("shapes_spec_assumed.py").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_text(&out));
+    let r = json_of(&out);
+    assert_eq!(r["verdict"], "pass", "{r:#}");
+    assert_eq!(r["subject"]["assumptions"][0], "Eq(Mod(n, 2), 0)", "{r:#}");
+    assert_eq!(
+        r["subject"]["symbols"][0]["assumed"][1],
+        serde_json::json!([2, 2]),
+        "{r:#}"
     );
+    // a dim that is an expression of a ShapeVar (`b * 2`) is sized by it
+    let out = probe(&[
+        "--json",
+        example("shapes_spec_derived.py").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_text(&out));
+    let r = json_of(&out);
+    assert_eq!(r["verdict"], "pass", "{r:#}");
+    assert_eq!(
+        r["subject"]["symbols"][0]["dims"][1]["derived"], "2*b",
+        "{r:#}"
+    );
+    assert!(r["compared"].as_u64().unwrap_or(0) >= 8, "{r:#}");
     let _ = std::fs::remove_dir_all(&dir);
 }

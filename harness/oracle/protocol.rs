@@ -234,6 +234,9 @@ pub struct ProbeInfo {
     /// With a backend step: the exported program before it, at the same inputs.
     #[serde(default)]
     pub reference: Option<ReferenceSide>,
+    /// A user's model with ShapesSpec assumptions (`probe`): whether these sizes keep them.
+    #[serde(default)]
+    pub declared: Option<bool>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -1695,6 +1695,10 @@ def _probe(mod, model, gm, sizes, kind, seed, reference=None, cache=None, export
     the exported program's per size, so several backends share one eager run; `exported`
     says `gm` is the exported program itself."""
     res = {"sizes": sizes, "kind": kind, "eager": None, "exported": None, "match": None, "detail": None}
+    declared = getattr(mod, "declared_at", None)
+    if declared is not None and declared(dict(sizes)) is not None:
+        # a user's ShapesSpec assumptions: sizes breaking one are outside the promise
+        res["declared"] = declared(dict(sizes))
     key = _ProbeCache.key(sizes) if cache is not None else None
     hit = cache.eager.get(key) if cache is not None else None
     if hit is not None:
@@ -1979,10 +1983,20 @@ def _spec_kind(spec):
     if IntVar is not None and isinstance(spec, IntVar):
         return "var", spec  # ShapesSpec: a ShapeVar (or IntVar) of its own
     if isinstance(spec, torch.SymInt):
-        raise ProbeSetupError(
-            f"the ShapesSpec expression {spec!r}: probe takes plain ShapeVar / IntVar dims so far"
-        )
+        # ShapesSpec: a dim that is an expression of one ShapeVar (`TensorSpec([b * 2])`)
+        free = spec.node.expr.free_symbols
+        if len(free) != 1:
+            raise ProbeSetupError(
+                f"the ShapesSpec expression {_expr_text(spec)}: probe takes a dim of one ShapeVar so far"
+            )
+        return "var_expr", spec
     raise ProbeSetupError(f"unsupported dynamic_shapes entry {spec!r}")
+
+
+def _expr_text(e):
+    """A ShapesSpec expression as its user wrote it: `2*batch`, without the uids torch
+    gives each ShapeVar's symbol (`batch#3`)."""
+    return re.sub(r"#\d+", "", str(e.node.expr))
 
 
 def _dynamic_spec(name):
@@ -2049,7 +2063,10 @@ class _Subject:
         self.EXPORT_SIZES = {}
         self.symbols = []  # what the Rust side reports: spec, range, dims
         self._dims = {}  # (input, dim) -> (symbol, derived fn or None)
+        self._assumptions = []  # ShapesSpec's, as torch SymBools over its ShapeVars
+        self._var_symbol = {}  # a ShapeVar's sympy symbol -> its symbol here
         self._build()
+        self._compile_assumptions()
         self.PROBES = []
         self.EDGE_PROBES = []
         self._valid = {}
@@ -2072,10 +2089,8 @@ class _Subject:
             # ShapesSpec: its parameters by name, as a dict spec
             params = ds
             if type(ds).__name__ == "ShapesSpec":
-                if ds.assumptions:
-                    raise ProbeSetupError(
-                        "ShapesSpec assumptions are not probed yet: probe the spec without them"
-                    )
+                # relations between the ShapeVars, asserted at run time
+                self._assumptions = list(ds.assumptions or [])
                 params = getattr(ds, "_params", None)
             if params is None:
                 return [None] * n
@@ -2112,6 +2127,20 @@ class _Subject:
                 )
         specs = self._per_input_specs()
         by_key = {}
+        # ShapeVars by their symbol, for the expressions built from them
+        IntVar = _dynamic_spec("IntVar")
+        var_of = {}
+        if IntVar is not None:
+            for spec in specs:
+                leaves = spec.values() if isinstance(spec, dict) else spec
+                if isinstance(spec, IntVar):
+                    leaves = [spec]
+                try:
+                    for leaf in leaves or []:
+                        if isinstance(leaf, IntVar):
+                            var_of[leaf.sympy_sym] = leaf
+                except TypeError:
+                    pass
         for i, (inp, spec) in enumerate(zip(self._inputs, specs)):
             if spec is None:
                 continue
@@ -2138,6 +2167,20 @@ class _Subject:
                     continue
                 size = int(inp) if is_int else int(inp.shape[d])
                 fn = None
+                if kind == "var_expr":
+                    (free,) = obj.node.expr.free_symbols
+                    root = var_of.get(free)
+                    if root is None:
+                        raise ProbeSetupError(
+                            f"the ShapesSpec expression {_expr_text(obj)} uses a ShapeVar that no dim or int carries alone"
+                        )
+                    expr = obj.node.expr
+                    fn = lambda n, e=expr, v=free: int(e.xreplace({v: sympy.Integer(int(n))}))
+                    text = _expr_text(obj)
+                    kind, obj = "var", root
+                    derived_text = text
+                else:
+                    derived_text = None
                 if kind == "var":
                     key = ("var", id(obj))
                 elif kind == "named":
@@ -2150,11 +2193,13 @@ class _Subject:
                 if key not in by_key:
                     sym = f"s{len(self.SYMBOLS)}"
                     self.SYMBOLS.append(sym)
+                    if kind == "var":
+                        self._var_symbol[obj.sympy_sym] = sym
                     root_size = size
                     entry = {"name": sym, "spec": kind if kind != "derived" else "named",
                              "text": _spec_text(kind if kind != "derived" else "named", obj if kind != "derived" else obj.root),
                              "lo": None, "hi": None, "example": size, "dims": []}
-                    if kind == "derived":
+                    if kind == "derived" or derived_text is not None:
                         # the root's example size is the one the derived dims were built from
                         root_size = None
                     by_key[key] = (sym, entry)
@@ -2185,7 +2230,7 @@ class _Subject:
                         entry["hi"] = hi
                 label = f"{self.LABELS[i]} (an int input)" if is_int else f"{self.LABELS[i]}.size({d})"
                 entry["dims"].append({"input": i, "dim": d, "label": label, "size": size,
-                                      "derived": str(obj.__name__) if kind == "derived" else None})
+                                      "derived": str(obj.__name__) if kind == "derived" else derived_text})
                 self._dims[(i, d)] = (sym, fn)
                 if kind == "derived" and sym not in self.EXPORT_SIZES:
                     # solve the root from a derived dim: the smallest root giving this size
@@ -2197,14 +2242,73 @@ class _Subject:
                         except Exception:
                             pass
                     else:
-                        raise ProbeSetupError(f"no size of {root.__name__} gives {label} = {size}")
-                if kind != "derived" and self.EXPORT_SIZES.get(sym) not in (None, size):
+                        raise ProbeSetupError(f"no size of {getattr(root, '__name__', None) or root.name} gives {label} = {size}")
+                if (
+                    kind != "derived"
+                    and derived_text is None
+                    and self.EXPORT_SIZES.get(sym) not in (None, size)
+                ):
                     raise ProbeSetupError(
                         f"{label} is {size} but other dims of {entry['text']} are {self.EXPORT_SIZES[sym]}"
                     )
         for entry in self.symbols:
+            if entry["name"] not in self.EXPORT_SIZES:
+                raise ProbeSetupError(
+                    f"{entry['text']} sizes only dims derived from it: give it a dim or int of its own"
+                )
             # a symbol's example is its root's size, whichever of its dims came first
             entry["example"] = self.EXPORT_SIZES[entry["name"]]
+            for dim in entry["dims"]:
+                sym, fn = self._dims[(dim["input"], dim["dim"])]
+                if fn is not None and int(fn(self.EXPORT_SIZES[sym])) != dim["size"]:
+                    raise ProbeSetupError(
+                        f"{dim['label']} is {dim['size']}, but {dim['derived']} is {int(fn(self.EXPORT_SIZES[sym]))} at the example"
+                    )
+
+    def _compile_assumptions(self):
+        """ShapesSpec's assumptions over this subject's symbols: each a sympy relation and the
+        symbol each of its ShapeVars is; their text goes to the Rust side, and every
+        symbol's sizes that keep them (the others at their examples)."""
+        compiled, texts = [], []
+        for a in self._assumptions:
+            expr = getattr(getattr(a, "node", None), "expr", None)
+            if expr is None:
+                raise ProbeSetupError(f"the ShapesSpec assumption {a!r} is not a relation of ShapeVars")
+            names = {}
+            for v in expr.free_symbols:
+                if v not in self._var_symbol:
+                    raise ProbeSetupError(
+                        f"the ShapesSpec assumption {re.sub(r'#[0-9]+', '', str(expr))} uses a ShapeVar no dim or int carries"
+                    )
+                names[v] = self._var_symbol[v]
+            compiled.append((expr, names))
+            texts.append(re.sub(r"#[0-9]+", "", str(expr)))
+        self._assume = compiled
+        self.assumption_texts = texts
+        if not compiled:
+            return
+        for entry in self.symbols:
+            ok = []
+            for n in range(0, self.scan_max + 1):
+                v = dict(self.EXPORT_SIZES)
+                v[entry["name"]] = n
+                if self.declared_at(v):
+                    ok.append(n)
+            entry["assumed"] = _runs(ok)
+
+    def declared_at(self, valuation):
+        """Whether sizes keep every ShapesSpec assumption; None without assumptions."""
+        if not self._assume:
+            return None
+        for expr, names in self._assume:
+            subs = {v: sympy.Integer(int(valuation.get(name, self.EXPORT_SIZES[name])))
+                    for v, name in names.items()}
+            try:
+                if not bool(expr.xreplace(subs)):
+                    return False
+            except Exception:
+                return False
+        return True
 
     def input_shapes(self, valuation):
         shapes = []
@@ -2650,6 +2754,7 @@ def _probe_user(req):
             ],
             "flattened": flat is not None,
             "symbols": subject.symbols,
+            "assumptions": subject.assumption_texts,
             "export_sizes": base,
             "valid": valid,
             "factory": factory is not None,
