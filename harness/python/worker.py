@@ -2082,6 +2082,11 @@ class _Subject:
         ds = self._dyn
         if ds is None:
             return [None] * n
+        if isinstance(ds, torch.export.AdditionalInputs):
+            raise ProbeSetupError(
+                "AdditionalInputs is not probed yet: return the spec it infers,"
+                " examples.dynamic_shapes(model(), example_inputs())"
+            )
         spec_types = tuple(
             t for t in (_dynamic_spec("ShapesSpec"), _dynamic_spec("ParamsSpec")) if t is not None
         )
