@@ -1157,7 +1157,7 @@ impl Summary {
         if !self.by_spec_api.is_empty() {
             let _ = writeln!(
                 s,
-                "\nPer spec API (`dim`: torch.export.Dim, `shapes`: ShapesSpec): checks (groups, root causes).\n"
+                "\nPer spec API (`dim`: torch.export.Dim, `shapes`: ShapesSpec, `additional`: AdditionalInputs): checks (groups, root causes).\n"
             );
             let _ = writeln!(s, "{}", self.spec_api_table());
         }

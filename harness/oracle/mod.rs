@@ -918,7 +918,9 @@ impl CheckResult {
 ///   torch site, the exception type and its first clause with sizes, names, quoted
 ///   identifiers and comparisons masked, a constraint violation by its first item: the same
 ///   bug reached through two outcomes is one root cause;
-/// - for a divergence, the contract and the kind of Python decision that changed.
+/// - for a divergence, the contract and the kind of Python decision that changed;
+/// - for a program refusing an `AdditionalInputs` example export verified, the contract
+///   alone: verification skips every shape guard alike.
 ///
 /// Signatures are its members: they add the culprit op and spelling.
 ///
@@ -932,6 +934,11 @@ pub fn root_cause_key(
     message: &str,
 ) -> Option<String> {
     let c = contract?;
+    // every guard of the program is one that `AdditionalInputs.verify` did not run: one miss,
+    // whichever op added the guard
+    if c == Contract::AdditionalInputUnverified {
+        return Some(format!("{backend}/{}/{}", c.class().name(), c.name()));
+    }
     if cause.is_none() && kind.is_none() {
         return None;
     }

@@ -359,6 +359,9 @@ def _cut_tail(s, n):
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
+_WORKER_CASE = re.compile(r"[^\s(\"']*shapefuzz_worker_[^/\s]+/case_\d+\.py")
+
+
 def _clean_paths(s):
     """No paths of this machine in what leaves the worker: the case file is `case.py`, library
     files are named from their package (`torch/...`). No terminal colours either."""
@@ -371,6 +374,8 @@ def _clean_paths(s):
     # The worker runs from a content-addressed copy in the cache directory.
     s = s.replace(_THIS_FILE, "shapefuzz/worker.py")
     s = s.replace(_TMPDIR + os.sep, "")
+    # torch cuts long paths from the left ("Caused by: (mp/shapefuzz_worker_x/case_3.py:11")
+    s = _WORKER_CASE.sub("case.py", s)
     return _SITE_PACKAGES.sub("", s)
 
 
