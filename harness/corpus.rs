@@ -338,14 +338,14 @@ impl FindingRecord {
         one_line("origin", &self.origin, 4096)?;
         if let Some(t) = &self.twin {
             if t.message.chars().count() > 16384 {
-                return Err("`twin.message` is longer than 16384 characters".into());
+                return Err("`twin`: its message is longer than 16384 characters".into());
             }
             if t.at_probe
                 .as_deref()
                 .is_some_and(|o| !["matches", "differs", "rejected", "eager-fails"].contains(&o))
             {
                 return Err(
-                    "`twin.at_probe` is not matches, differs, rejected or eager-fails".into(),
+                    "`twin`: at_probe is not matches, differs, rejected or eager-fails".into(),
                 );
             }
         }

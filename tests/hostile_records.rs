@@ -58,6 +58,10 @@ fn records_that_break_the_grammar_are_refused_in_one_line() {
         ),
         ("torch", json!("2.15.0\n# pwned")),
         ("origin", json!("seed 1\n```")),
+        (
+            "twin",
+            json!({"api": "dim", "verdict": "pass", "message": "", "at_probe": "rm -rf /"}),
+        ),
     ];
     for (i, (field, value)) in cases.iter().enumerate() {
         let mut r = stored_record();
@@ -119,6 +123,14 @@ fn hostile_text_in_a_valid_record_is_escaped_in_every_format() {
     r["cause"]["guard"] = json!(format!("s0 > 2\n{code}\r`` ` ```<b>"));
     r["fix"] = json!(format!("```\n{code}\n```"));
     r["traceback"] = json!(format!("Traceback\n```\n{code}\n"));
+    r["twin"] = json!({
+        "api": "shapes",
+        "verdict": "export_error",
+        "contract": "internal_error",
+        "message": format!("{code}```<script>alert(1)</script>\n{code}"),
+        "same_culprit": false,
+        "at_probe": "differs"
+    });
     let path = dir.join("hostile.json");
     std::fs::write(&path, r.to_string()).unwrap();
     let python = common::env().python.clone();
