@@ -548,3 +548,66 @@ fn twins_are_counted_per_spec_api_of_their_groups() {
     // no twin at all: no row
     assert!(TwinCount::of([(SpecApi::Dim, None)]).is_empty());
 }
+
+/// What a twin showed, in the words the reports use.
+#[test]
+fn a_twin_says_whose_finding_it_is() {
+    use shapefuzz::ir::SpecApi;
+    use shapefuzz::oracle::Twin;
+    let pass = Twin {
+        api: SpecApi::Shapes,
+        verdict: Verdict::Pass,
+        contract: None,
+        message: String::new(),
+        same_culprit: false,
+        at_probe: Some("matches".into()),
+    };
+    assert_eq!(pass.outcome(), "clean");
+    assert_eq!(
+        pass.describe(Some(&[7, 3])),
+        "Under ShapesSpec the same model passes: it exports and matches eager at every probe; at s0=7 s1=3 its program accepts the input and matches eager."
+    );
+    let documented = Twin {
+        verdict: Verdict::ExportError,
+        contract: Some(Contract::DataDependentBranch),
+        message: "GuardOnDataDependentSymNode: u0 > 4\nmore".into(),
+        at_probe: None,
+        ..pass.clone()
+    };
+    assert_eq!(documented.outcome(), "clean");
+    assert!(
+        documented
+            .describe(None)
+            .contains("only what that API documents (data-dependent-branch: GuardOnDataDependentSymNode: u0 > 4)"),
+        "{}",
+        documented.describe(None)
+    );
+    let same = Twin {
+        api: SpecApi::Dim,
+        verdict: Verdict::LostDim,
+        contract: Some(Contract::AvoidableSpecialization),
+        same_culprit: true,
+        at_probe: Some("rejected".into()),
+        ..pass.clone()
+    };
+    assert_eq!(same.outcome(), "same-culprit");
+    assert!(
+        same.describe(Some(&[1]))
+            .starts_with("Under the Dim API the same line of the model is to blame")
+    );
+    assert!(
+        same.describe(Some(&[1]))
+            .ends_with("at s0=1 its program rejects the input.")
+    );
+    let other = Twin {
+        same_culprit: false,
+        ..same.clone()
+    };
+    assert_eq!(other.outcome(), "other");
+    let unjudged = Twin {
+        verdict: Verdict::Poisoned,
+        contract: None,
+        ..other
+    };
+    assert_eq!(unjudged.outcome(), "not-judged");
+}

@@ -351,7 +351,39 @@ fn facts(s: &mut String, summary: &Summary) {
         }
         let _ = writeln!(
             s,
-            "</table><p>Per spec API (dim: torch.export.Dim, shapes: ShapesSpec): checks (groups, root causes).</p>"
+            "</table><p>Per spec API (dim: torch.export.Dim, shapes: ShapesSpec, additional: AdditionalInputs): checks (groups, root causes).</p>"
+        );
+    }
+    if !summary.twins.is_empty() {
+        let outcomes = crate::report::TwinCount::OUTCOMES;
+        let _ = write!(
+            s,
+            "<table><tr><th>groups in</th><th>twin in</th><th>groups</th>"
+        );
+        for o in outcomes {
+            let _ = write!(s, "<th>{}</th>", esc(o));
+        }
+        let _ = writeln!(s, "</tr>");
+        for t in &summary.twins {
+            let other = if t.api == "dim" { "shapes" } else { "dim" };
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{other}</td><td class=\"n\">{}</td>",
+                esc(&t.api),
+                t.groups
+            );
+            for o in outcomes {
+                let _ = write!(
+                    s,
+                    "<td class=\"n\">{}</td>",
+                    t.outcomes.get(o).copied().unwrap_or(0)
+                );
+            }
+            let _ = writeln!(s, "</tr>");
+        }
+        let _ = writeln!(
+            s,
+            "</table><p>The same models under the other spec API: each bug and portability group's record checked once more with its spec in the other API, by what that twin shows (clean: the group is its API's own; same-culprit: the same line is to blame under either API).</p>"
         );
     }
 }
