@@ -71,6 +71,7 @@ pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
         workaround: None,
         torch: "2.15.0".into(),
         dims: vec![],
+        twin: None,
     };
     let hostile = Repro {
         kind: Some(text(u)?),
@@ -79,6 +80,14 @@ pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
         traceback: Some(text(u)?),
         fix: Some(text(u)?),
         torch: text(u)?,
+        twin: Some(shapefuzz::oracle::Twin {
+            api: shapefuzz::ir::SpecApi::Dim,
+            verdict: *u.choose(Verdict::ALL)?,
+            contract: None,
+            message: text(u)?,
+            same_culprit: u.arbitrary()?,
+            at_probe: None,
+        }),
         ..benign.clone()
     };
     for (what, a, b) in [
