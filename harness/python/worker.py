@@ -359,7 +359,8 @@ def _cut_tail(s, n):
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-_WORKER_CASE = re.compile(r"[^\s(\"']*shapefuzz_worker_[^/\s]+/case_\d+\.py")
+# a bounded prefix: an unbounded one is quadratic on a long token
+_WORKER_CASE = re.compile(r"[^\s(\"']{0,64}shapefuzz_worker_[^/\s]+/case_\d+\.py")
 
 
 def _clean_paths(s):
@@ -375,7 +376,8 @@ def _clean_paths(s):
     s = s.replace(_THIS_FILE, "shapefuzz/worker.py")
     s = s.replace(_TMPDIR + os.sep, "")
     # torch cuts long paths from the left ("Caused by: (mp/shapefuzz_worker_x/case_3.py:11")
-    s = _WORKER_CASE.sub("case.py", s)
+    if "shapefuzz_worker_" in s:
+        s = _WORKER_CASE.sub("case.py", s)
     return _SITE_PACKAGES.sub("", s)
 
 
