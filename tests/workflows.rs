@@ -144,6 +144,7 @@ fn the_shipped_shell_scripts_pass_shellcheck() {
         root.join(".clusterfuzzlite/build.sh"),
         root.join(".ci/run"),
         root.join("benches/ratio.sh"),
+        root.join("benches/run_ab.sh"),
     ];
     let o = Command::new(linters().join("bin/shellcheck"))
         .args(["--shell=bash", "--format=gcc"])
