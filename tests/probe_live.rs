@@ -583,10 +583,14 @@ fn a_shapes_spec_is_probed_against_its_own_promise() {
     assert_eq!(out.status.code(), Some(0), "{}", all_text(&out));
     let r = json_of(&out);
     assert_eq!(r["verdict"], "pass", "{r:#}");
+    // the expression comes first: the ShapeVar's own dim gives its example
+    let dims = &r["subject"]["symbols"][0]["dims"];
     assert_eq!(
-        r["subject"]["symbols"][0]["dims"][1]["derived"], "2*b",
+        (dims[0]["derived"].as_str(), dims[1]["derived"].as_str()),
+        (Some("2*b"), None),
         "{r:#}"
     );
+    assert_eq!(r["subject"]["symbols"][0]["example"], 4, "{r:#}");
     assert!(r["compared"].as_u64().unwrap_or(0) >= 8, "{r:#}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,5 +1,5 @@
 """A ShapesSpec whose dims are expressions of a ShapeVar (`TensorSpec([b * 2])`): probe moves
-the ShapeVar and sizes each dim by its own expression.
+the ShapeVar and sizes each dim by its own expression (here the expression comes first).
 
     shapefuzz probe examples/probe/shapes_spec_derived.py
 """
@@ -9,7 +9,7 @@ from torch.fx.experimental.dynamic_spec import STATIC, ShapesSpec, ShapeVar, Ten
 
 
 class Pairs(torch.nn.Module):
-    def forward(self, x, pairs):
+    def forward(self, pairs, x):
         # two rows of `pairs` per row of x, summed
         return pairs.reshape(x.shape[0], 2, -1).sum(1) + x
 
@@ -19,9 +19,9 @@ def model():
 
 
 def example_inputs():
-    return (torch.randn(4, 8), torch.randn(8, 8))
+    return (torch.randn(8, 8), torch.randn(4, 8))
 
 
 def dynamic_shapes():
     b = ShapeVar("b", max=32)
-    return ShapesSpec({"x": TensorSpec([b, STATIC]), "pairs": TensorSpec([b * 2, STATIC])})
+    return ShapesSpec({"pairs": TensorSpec([b * 2, STATIC]), "x": TensorSpec([b, STATIC])})

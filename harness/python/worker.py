@@ -2263,6 +2263,9 @@ class _Subject:
                     raise ProbeSetupError(
                         f"{label} is {size} but other dims of {entry['text']} are {self.EXPORT_SIZES[sym]}"
                     )
+                if derived_text is None and kind != "derived":
+                    # a ShapeVar's own dim after an expression of it gives its example
+                    self.EXPORT_SIZES.setdefault(sym, size)
         for entry in self.symbols:
             if entry["name"] not in self.EXPORT_SIZES:
                 raise ProbeSetupError(
