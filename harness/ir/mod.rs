@@ -392,6 +392,7 @@ impl Case {
         if self.spec_api() == api || api == SpecApi::Additional {
             return None;
         }
+        let to_shapes = api == SpecApi::Shapes;
         let mut twin = self.clone();
         twin.assumptions.clear();
         twin.additional_inputs.clear();
@@ -404,43 +405,38 @@ impl Case {
         };
         let mut ranges: Vec<Option<(i64, Option<i64>)>> = vec![None; self.symbol_count()];
         for (s, range) in ranges.iter_mut().enumerate() {
-            *range = match api {
-                SpecApi::Shapes => {
-                    let binds = dims_of(s).any(|(_, d)| matches!(d.size, DimExpr::Sym(_)));
-                    let all_dynamic = dims_of(s).all(|(kind, d)| {
-                        matches!(
-                            kind,
-                            InputKind::Tensor | InputKind::Int | InputKind::IntList
-                        ) && d.spec.requests_dynamic()
-                            && matches!(d.size, DimExpr::Sym(_) | DimExpr::Mul(..))
-                    });
-                    (binds && all_dynamic).then(|| {
-                        dims_of(s)
-                            .find_map(|(_, d)| match d.spec {
-                                DimSpec::Named { min, max } => Some((min.unwrap_or(0), max)),
-                                _ => None,
-                            })
-                            .unwrap_or((0, None))
-                    })
-                }
-                SpecApi::Dim | SpecApi::Additional => {
-                    self.var_range(s).map(|(lo, hi)| (lo.max(2), hi))
-                }
+            *range = if to_shapes {
+                let binds = dims_of(s).any(|(_, d)| matches!(d.size, DimExpr::Sym(_)));
+                let all_dynamic = dims_of(s).all(|(kind, d)| {
+                    matches!(
+                        kind,
+                        InputKind::Tensor | InputKind::Int | InputKind::IntList
+                    ) && d.spec.requests_dynamic()
+                        && matches!(d.size, DimExpr::Sym(_) | DimExpr::Mul(..))
+                });
+                (binds && all_dynamic).then(|| {
+                    dims_of(s)
+                        .find_map(|(_, d)| match d.spec {
+                            DimSpec::Named { min, max } => Some((min.unwrap_or(0), max)),
+                            _ => None,
+                        })
+                        .unwrap_or((0, None))
+                })
+            } else {
+                self.var_range(s).map(|(lo, hi)| (lo.max(2), hi))
             };
         }
         for input in &mut twin.inputs {
             let kind = input.kind;
             for d in &mut input.dims {
                 let range = d.size.symbol_index().and_then(|s| ranges[s]);
-                d.spec = match (api, range) {
-                    (SpecApi::Shapes, Some((min, max))) => DimSpec::Var { min, max },
-                    (SpecApi::Shapes, None) if d.spec == DimSpec::Static => DimSpec::Static,
-                    (SpecApi::Shapes, None) => DimSpec::Unspecified,
-                    (SpecApi::Dim | SpecApi::Additional, None) => d.spec.clone(),
-                    (SpecApi::Dim | SpecApi::Additional, Some(_)) if kind != InputKind::Tensor => {
-                        DimSpec::Dynamic
-                    }
-                    (SpecApi::Dim | SpecApi::Additional, Some((min, max))) => match d.size {
+                d.spec = match (to_shapes, range) {
+                    (true, Some((min, max))) => DimSpec::Var { min, max },
+                    (true, None) if d.spec == DimSpec::Static => DimSpec::Static,
+                    (true, None) => DimSpec::Unspecified,
+                    (false, None) => d.spec.clone(),
+                    (false, Some(_)) if kind != InputKind::Tensor => DimSpec::Dynamic,
+                    (false, Some((min, max))) => match d.size {
                         DimExpr::Mul(ref k, _) => DimSpec::Derived {
                             k: k.as_const().unwrap_or(1),
                         },
@@ -452,7 +448,7 @@ impl Case {
                 };
             }
         }
-        if api == SpecApi::Dim {
+        if !to_shapes {
             // `k * Dim` needs its Dim named on a tensor dim; without one the symbol is
             // DYNAMIC throughout.
             for s in 0..twin.symbol_count() {
@@ -521,19 +517,29 @@ impl Case {
         if self.additional_inputs.is_empty() {
             return;
         }
-        for input in &mut self.inputs {
-            for d in &mut input.dims {
-                let here = d.size.eval(&self.export);
-                let varies = self
-                    .additional_inputs
-                    .iter()
-                    .any(|v| d.size.eval(v) != here);
-                d.spec = if varies {
-                    DimSpec::Dynamic
-                } else {
-                    DimSpec::Unspecified
-                };
+        let specs: Vec<Vec<DimSpec>> = self
+            .inputs
+            .iter()
+            .map(|i| i.dims.iter().map(|d| self.additional_spec(d)).collect())
+            .collect();
+        for (input, specs) in self.inputs.iter_mut().zip(specs) {
+            for (d, spec) in input.dims.iter_mut().zip(specs) {
+                d.spec = spec;
             }
+        }
+    }
+
+    /// The spec AdditionalInputs infers for one dim (see [`Case::infer_additional_specs`]).
+    fn additional_spec(&self, d: &InputDim) -> DimSpec {
+        let here = d.size.eval(&self.export);
+        if self
+            .additional_inputs
+            .iter()
+            .any(|v| d.size.eval(v) != here)
+        {
+            DimSpec::Dynamic
+        } else {
+            DimSpec::Unspecified
         }
     }
 
@@ -849,14 +855,13 @@ impl Case {
                 ));
             }
         }
-        let mut inferred = self.clone();
-        inferred.infer_additional_specs();
-        for (i, (input, want)) in self.inputs.iter().zip(&inferred.inputs).enumerate() {
-            for (d, (dim, want)) in input.dims.iter().zip(&want.dims).enumerate() {
-                if dim.spec != want.spec {
+        for (i, input) in self.inputs.iter().enumerate() {
+            for (d, dim) in input.dims.iter().enumerate() {
+                let want = self.additional_spec(dim);
+                if dim.spec != want {
                     return Err(Invalid(format!(
-                        "input {i} dim {d}: spec {:?}, but AdditionalInputs infers {:?} from the examples (DYNAMIC where the size differs, static where not)",
-                        dim.spec, want.spec
+                        "input {i} dim {d}: spec {:?}, but AdditionalInputs infers {want:?} from the examples (DYNAMIC where the size differs, static where not)",
+                        dim.spec
                     )));
                 }
             }

@@ -1702,10 +1702,11 @@ def _probe(mod, model, gm, sizes, kind, seed, reference=None, cache=None, export
     the exported program's per size, so several backends share one eager run; `exported`
     says `gm` is the exported program itself."""
     res = {"sizes": sizes, "kind": kind, "eager": None, "exported": None, "match": None, "detail": None}
-    declared = getattr(mod, "declared_at", None)
-    if declared is not None and declared(dict(sizes)) is not None:
+    declared_at = getattr(mod, "declared_at", None)
+    declared = declared_at(dict(sizes)) if declared_at is not None else None
+    if declared is not None:
         # a user's ShapesSpec assumptions: sizes breaking one are outside the promise
-        res["declared"] = declared(dict(sizes))
+        res["declared"] = declared
     key = _ProbeCache.key(sizes) if cache is not None else None
     hit = cache.eager.get(key) if cache is not None else None
     if hit is not None:
@@ -1994,16 +1995,16 @@ def _spec_kind(spec):
         free = spec.node.expr.free_symbols
         if len(free) != 1:
             raise ProbeSetupError(
-                f"the ShapesSpec expression {_expr_text(spec)}: probe takes a dim of one ShapeVar so far"
+                f"the ShapesSpec expression {_expr_text(spec.node.expr)}: probe takes a dim of one ShapeVar so far"
             )
         return "var_expr", spec
     raise ProbeSetupError(f"unsupported dynamic_shapes entry {spec!r}")
 
 
-def _expr_text(e):
-    """A ShapesSpec expression as its user wrote it: `2*batch`, without the uids torch
-    gives each ShapeVar's symbol (`batch#3`)."""
-    return re.sub(r"#\d+", "", str(e.node.expr))
+def _expr_text(expr):
+    """A ShapesSpec expression or assumption (its sympy form) as its user named the
+    ShapeVars: `2*batch`, without the uids torch gives their symbols (`batch#3`)."""
+    return re.sub(r"#\d+", "", str(expr))
 
 
 def _dynamic_spec(name):
@@ -2184,11 +2185,11 @@ class _Subject:
                     root = var_of.get(free)
                     if root is None:
                         raise ProbeSetupError(
-                            f"the ShapesSpec expression {_expr_text(obj)} uses a ShapeVar that no dim or int carries alone"
+                            f"the ShapesSpec expression {_expr_text(obj.node.expr)} uses a ShapeVar that no dim or int carries alone"
                         )
                     expr = obj.node.expr
                     fn = lambda n, e=expr, v=free: int(e.xreplace({v: sympy.Integer(int(n))}))
-                    text = _expr_text(obj)
+                    text = _expr_text(obj.node.expr)
                     kind, obj = "var", root
                     derived_text = text
                 else:
@@ -2293,11 +2294,11 @@ class _Subject:
             for v in expr.free_symbols:
                 if v not in self._var_symbol:
                     raise ProbeSetupError(
-                        f"the ShapesSpec assumption {re.sub(r'#[0-9]+', '', str(expr))} uses a ShapeVar no dim or int carries"
+                        f"the ShapesSpec assumption {_expr_text(expr)} uses a ShapeVar no dim or int carries"
                     )
                 names[v] = self._var_symbol[v]
             compiled.append((expr, names))
-            texts.append(re.sub(r"#[0-9]+", "", str(expr)))
+            texts.append(_expr_text(expr))
         self._assume = compiled
         self.assumption_texts = texts
         if not compiled:
