@@ -155,7 +155,8 @@ struct GenArgs {
     #[arg(long, value_name = "FILE")]
     gen_config: Option<PathBuf>,
     /// The spec API cases are written in: dim (torch.export.Dim; in swarm cases also
-    /// AdditionalInputs, which infers a Dim spec from more examples), shapes (ShapesSpec:
+    /// AdditionalInputs, which infers a Dim spec from more examples, and ShapesCollection,
+    /// which assigns it tensor by tensor), shapes (ShapesSpec:
     /// unbacked ShapeVar ranges, never specialized) or mixed [default: the configuration's
     /// share; swarm: mixed].
     #[arg(long, value_enum, value_name = "API")]

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 /// case (`tests/generator_stability.rs` holds the hashes of the cases behind the first
 /// seeds under this version and refuses a change of them without a new version). Campaigns
 /// and finding records carry it, so a stored seed is never silently read as another case.
-pub const GENERATOR_VERSION: u32 = 21;
+pub const GENERATOR_VERSION: u32 = 22;
 
 /// Knobs of the generator. `Arbitrary` draws a random configuration (swarm testing: each
 /// case sees only some op families, so rarer interactions get room). A configuration can
@@ -57,6 +57,9 @@ pub struct GenConfig {
     /// Percent of the other `Dim` cases whose spec is `torch.export.AdditionalInputs`: more
     /// example inputs, from which torch infers which dims are dynamic.
     pub additional_percent: u32,
+    /// Percent of the `Dim` cases left after that whose spec is assigned tensor by tensor
+    /// through a `torch.export.ShapesCollection` (when no int input asks to be dynamic).
+    pub collection_percent: u32,
 }
 
 impl Default for GenConfig {
@@ -74,6 +77,7 @@ impl Default for GenConfig {
             shapes_percent: 0,
             deferred_percent: 0,
             additional_percent: 0,
+            collection_percent: 0,
         }
     }
 }
@@ -116,6 +120,7 @@ impl GenConfig {
         self.shapes_percent = self.shapes_percent.min(100);
         self.deferred_percent = self.deferred_percent.min(100);
         self.additional_percent = self.additional_percent.min(100);
+        self.collection_percent = self.collection_percent.min(100);
         if !self.families.contains(&Family::Elementwise) {
             // Elementwise ops are how a case can always close.
             self.families.insert(0, Family::Elementwise);
@@ -161,6 +166,7 @@ impl<'a> Arbitrary<'a> for GenConfig {
             shapes_percent: SWARM_SHAPES_PERCENT,
             deferred_percent: SWARM_DEFERRED_PERCENT,
             additional_percent: SWARM_ADDITIONAL_PERCENT,
+            collection_percent: SWARM_COLLECTION_PERCENT,
         })
     }
 }
@@ -173,6 +179,8 @@ pub const SWARM_SHAPES_PERCENT: u32 = MIXED_SHAPES_PERCENT;
 pub const SWARM_DEFERRED_PERCENT: u32 = 10;
 /// The share of the other swarm `Dim` cases written as `AdditionalInputs`.
 pub const SWARM_ADDITIONAL_PERCENT: u32 = 10;
+/// The share of the swarm `Dim` cases left after that written as a `ShapesCollection`.
+pub const SWARM_COLLECTION_PERCENT: u32 = 10;
 
 /// Export sizes come from here: none is a multiple of another or of 2 and 3 times another,
 /// so no two input dims share an example size and torch's duck sizing ties nothing the
@@ -686,6 +694,7 @@ impl<'c> Builder<'c> {
             assumptions: vec![],
             deferred_asserts: false,
             additional_inputs: vec![],
+            shapes_collection: false,
         };
         let mut b = Builder {
             cfg,
@@ -2555,6 +2564,13 @@ impl<'c> Builder<'c> {
             && u.int_in_range(0..=99u32)? < self.cfg.additional_percent
         {
             self.write_with_additional_inputs(u)?;
+        }
+        if self.case.spec_api() == SpecApi::Dim
+            && self.cfg.collection_percent > 0
+            && u.int_in_range(0..=99u32)? < self.cfg.collection_percent
+            && let Some(collection) = self.case.in_spec_api(SpecApi::Collection)
+        {
+            self.case = collection;
         }
         Ok(self.case)
     }

@@ -319,7 +319,15 @@ pub fn spec_lines(case: &Case) -> (Option<String>, Vec<String>) {
         }
         lines.push(format!("{} = Dim({})", symbol_name(s), args.join(", ")));
     }
-    lines.push(format!("dynamic_shapes = {}", dynamic_shapes_dict(case)));
+    if case.spec_api() == SpecApi::Collection {
+        lines.push(format!(
+            "example_inputs = {}",
+            make_inputs_call(&case.export)
+        ));
+        lines.extend(collection_lines(case, "dynamic_shapes", "example_inputs"));
+    } else {
+        lines.push(format!("dynamic_shapes = {}", dynamic_shapes_dict(case)));
+    }
     (
         uses_dim.then(|| "from torch.export import Dim".into()),
         lines,
@@ -358,39 +366,72 @@ fn dynamic_shapes_dict(case: &Case) -> String {
         .inputs
         .iter()
         .enumerate()
-        .map(|(i, input)| {
-            match input.kind {
-                InputKind::Tensor => {}
-                InputKind::Int | InputKind::Float | InputKind::Bool => {
-                    // A scalar's spec is the hint itself, not a dict of dims.
-                    let v = input.dims.first().and_then(spec_py);
-                    return format!("\"{}\": {}", input_name(i), v.as_deref().unwrap_or("None"));
-                }
-                InputKind::IntList => {
-                    // torch wants one entry per element, and a list even when none is dynamic.
-                    let items: Vec<String> = input
-                        .dims
-                        .iter()
-                        .map(|d| spec_py(d).unwrap_or_else(|| "None".into()))
-                        .collect();
-                    return format!("\"{}\": [{}]", input_name(i), items.join(", "));
-                }
-            }
-            let dims: Vec<String> = input
-                .dims
-                .iter()
-                .enumerate()
-                .filter_map(|(d, dim)| spec_py(dim).map(|s| format!("{d}: {s}")))
-                .collect();
-            let v = if dims.is_empty() {
-                "None".to_string()
-            } else {
-                format!("{{{}}}", dims.join(", "))
-            };
-            format!("\"{}\": {v}", input_name(i))
-        })
+        .map(|(i, input)| format!("\"{}\": {}", input_name(i), input_spec_py(input)))
         .collect();
     format!("{{{}}}", entries.join(", "))
+}
+
+/// One input's entry in a `Dim` spec: `{0: Dim.AUTO}` for a tensor, the hint itself for a
+/// scalar, a list for a list; `None` when nothing is specified.
+fn input_spec_py(input: &crate::ir::Input) -> String {
+    match input.kind {
+        InputKind::Tensor => {}
+        InputKind::Int | InputKind::Float | InputKind::Bool => {
+            // A scalar's spec is the hint itself, not a dict of dims.
+            return input
+                .dims
+                .first()
+                .and_then(spec_py)
+                .unwrap_or_else(|| "None".into());
+        }
+        InputKind::IntList => {
+            // torch wants one entry per element, and a list even when none is dynamic.
+            let items: Vec<String> = input
+                .dims
+                .iter()
+                .map(|d| spec_py(d).unwrap_or_else(|| "None".into()))
+                .collect();
+            return format!("[{}]", items.join(", "));
+        }
+    }
+    let dims: Vec<String> = input
+        .dims
+        .iter()
+        .enumerate()
+        .filter_map(|(d, dim)| spec_py(dim).map(|s| format!("{d}: {s}")))
+        .collect();
+    if dims.is_empty() {
+        "None".to_string()
+    } else {
+        format!("{{{}}}", dims.join(", "))
+    }
+}
+
+/// A ShapesCollection's assignments, one per tensor with a spec, keyed by the example
+/// inputs `inputs` (a Python expression) themselves: `spec[inputs[0]] = {0: s0}  # x`.
+fn collection_lines(case: &Case, spec: &str, inputs: &str) -> Vec<String> {
+    let mut lines = vec![format!("{spec} = torch.export.ShapesCollection()")];
+    for (i, input) in case.inputs.iter().enumerate() {
+        let value = input_spec_py(input);
+        if input.kind == InputKind::Tensor && value != "None" {
+            lines.push(format!(
+                "{spec}[{inputs}[{i}]] = {value}  # {}",
+                input_name(i)
+            ));
+        }
+    }
+    lines
+}
+
+/// The example inputs a script's export call passes: a ShapesCollection is keyed by the
+/// very tensors, so its script binds them first (`example_inputs`); otherwise they are made
+/// in place.
+pub fn export_inputs(case: &Case) -> String {
+    if case.spec_api() == SpecApi::Collection {
+        "example_inputs".into()
+    } else {
+        make_inputs_call(&case.export)
+    }
 }
 
 /// Renders the whole module.
@@ -514,7 +555,15 @@ pub fn render(case: &Case) -> Rendered {
     lines.push(String::new());
     lines.push(String::new());
 
-    lines.push("def dynamic_shapes():".into());
+    if case.spec_api() == SpecApi::Collection {
+        // keyed by the tensors export is given: the worker passes them in
+        lines.push("DYNAMIC_SHAPES_TAKE_INPUTS = True".into());
+        lines.push(String::new());
+        lines.push(String::new());
+        lines.push("def dynamic_shapes(inputs):".into());
+    } else {
+        lines.push("def dynamic_shapes():".into());
+    }
     if case.spec_api() == SpecApi::Additional {
         // torch infers the spec from these examples beside the export inputs
         lines.push("    examples = torch.export.AdditionalInputs()".into());
@@ -549,7 +598,14 @@ pub fn render(case: &Case) -> Rendered {
         }
         lines.push(format!("    {} = Dim({})", symbol_name(s), args.join(", ")));
     }
-    lines.push(format!("    return {}", dynamic_shapes_dict(case)));
+    if case.spec_api() == SpecApi::Collection {
+        for l in collection_lines(case, "spec", "inputs") {
+            lines.push(format!("    {l}"));
+        }
+        lines.push("    return spec".into());
+    } else {
+        lines.push(format!("    return {}", dynamic_shapes_dict(case)));
+    }
     let mut source = lines.join("\n");
     source.push('\n');
     Rendered { source, node_lines }

@@ -535,6 +535,8 @@ fn spec_api_counts(
         (SpecApi::Shapes, true),
         (SpecApi::Additional, false),
         (SpecApi::Additional, true),
+        (SpecApi::Collection, false),
+        (SpecApi::Collection, true),
     ]
     .into_iter()
     .filter(|&(api, deferred)| {

@@ -136,11 +136,23 @@ impl Repro {
     fn export_call(&self, spec: &str) -> String {
         let export = format!(
             "torch.export.export(model, {}, dynamic_shapes={spec}, strict={}{})",
-            make_inputs_call(&self.case.export),
+            crate::render::export_inputs(&self.case),
             self.strict(),
             crate::render::export_kwargs(&self.case)
         );
         self.step_call(&export)
+    }
+
+    /// The case's spec as the `Dim` dict torch's helpers take (Python): a ShapesCollection
+    /// or AdditionalInputs gives the dict it builds for the export inputs.
+    fn dim_spec(&self) -> String {
+        match self.case.spec_api() {
+            crate::ir::SpecApi::Collection | crate::ir::SpecApi::Additional => format!(
+                "dynamic_shapes.dynamic_shapes(model, {})",
+                crate::render::export_inputs(&self.case)
+            ),
+            _ => "dynamic_shapes".into(),
+        }
     }
 
     /// The backend's step applied to the exported program `program` (Python).
@@ -153,7 +165,7 @@ impl Repro {
             // torch.compile takes the model and its spec, not the exported program
             Backend::Compile => format!(
                 "compile_with_spec(model, dynamic_shapes, {})",
-                make_inputs_call(&self.case.export)
+                crate::render::export_inputs(&self.case)
             ),
             Backend::Export | Backend::ExportStrict => program.to_string(),
         }
@@ -265,7 +277,7 @@ impl Repro {
     before = {{str(k): v for k, v in ep.range_constraints.items() if str(k).startswith("s")}}
     now = {{str(k): v for k, v in after.range_constraints.items() if str(k).startswith("s")}}
     return int(str(before) != str(now))"#,
-                inputs = make_inputs_call(&self.case.export),
+                inputs = crate::render::export_inputs(&self.case),
                 strict = self.strict(),
                 kw = crate::render::export_kwargs(&self.case),
                 backend = self.backend.name(),
@@ -305,7 +317,7 @@ impl Repro {
             return 1
     print("{program} accepts {shapes} and matches eager")
     return 0"#,
-                inputs = make_inputs_call(&self.case.export),
+                inputs = crate::render::export_inputs(&self.case),
                 strict = self.strict(),
                 kw = crate::render::export_kwargs(&self.case),
                 step = self.step_call("exported"),
@@ -323,7 +335,7 @@ impl Repro {
         msg = e.msg
     print(msg)
     try:
-        fixed = refine_dynamic_shapes_from_suggested_fixes(msg, dynamic_shapes)
+        fixed = refine_dynamic_shapes_from_suggested_fixes(msg, {spec})
         print(f"with the suggested fixes applied: {{fixed}}")
         {fixed_export}
     except Exception:
@@ -333,6 +345,7 @@ impl Repro {
     print("export with the suggested fixes succeeds")
     return 0"#,
                 fixed_export = self.export_call("fixed"),
+                spec = self.dim_spec(),
             ),
             Some(Contract::DynamicSpecializedSilently | Contract::NamedDimNarrowedSilently) => {
                 format!(

@@ -46,10 +46,12 @@ pub fn check_twin(pool: &Pool, backend: Backend, case: &Case, check: &CheckResul
     if !matches!(backend, Backend::Export | Backend::ExportStrict) {
         return None;
     }
-    // AdditionalInputs' twin is its inferred `Dim.DYNAMIC` spec, given as it is
+    // AdditionalInputs' twin is its inferred `Dim.DYNAMIC` spec, given as it is; a
+    // ShapesCollection's is the dict torch promises to build from it, so any difference is
+    // the collection's
     let other = match case.spec_api() {
         SpecApi::Dim => SpecApi::Shapes,
-        SpecApi::Shapes | SpecApi::Additional => SpecApi::Dim,
+        SpecApi::Shapes | SpecApi::Additional | SpecApi::Collection => SpecApi::Dim,
     };
     let mut twin = case.in_spec_api(other)?;
     let found = check.primary()?;

@@ -88,7 +88,7 @@ proptest! {
             let case = shapefuzz::r#gen::generate_with(seed, config.as_ref(), Some(percent));
             let other = match case.spec_api() {
                 SpecApi::Dim => SpecApi::Shapes,
-                SpecApi::Shapes | SpecApi::Additional => SpecApi::Dim,
+                SpecApi::Shapes | SpecApi::Additional | SpecApi::Collection => SpecApi::Dim,
             };
             prop_assert!(case.in_spec_api(case.spec_api()).is_none());
             prop_assert!(case.in_spec_api(SpecApi::Additional).is_none());
@@ -117,6 +117,49 @@ proptest! {
                     prop_assert!(int_only || text.contains(&named), "{named} not in\n{text}");
                 }
             }
+        }
+    }
+
+    /// A ShapesCollection case is its `Dim` case with the same specs assigned tensor by
+    /// tensor: its twin differs only in the flag, and each tensor's entry in the twin's dict
+    /// is what the collection assigns to that very input. A case whose int asks to be
+    /// dynamic stays a `Dim` case (a collection cannot say it).
+    #[test]
+    fn shapes_collection_cases_hold(seed in any::<u64>()) {
+        let mut config = GenConfig { collection_percent: 100, ..GenConfig::default() };
+        config.sanitize();
+        let case = case_from_seed(&config, seed);
+        assert_case_ok(&case);
+        let dynamic_int = case.inputs.iter().any(|i| {
+            i.kind != shapefuzz::ir::InputKind::Tensor
+                && i.dims.iter().any(|d| d.spec.requests_dynamic())
+        });
+        prop_assert_eq!(case.spec_api() == SpecApi::Collection, !dynamic_int, "{}", case.to_json());
+        if case.spec_api() != SpecApi::Collection {
+            prop_assert!(case.in_spec_api(SpecApi::Collection).is_none());
+            return Ok(());
+        }
+        let twin = case.in_spec_api(SpecApi::Dim).expect("a collection has a Dim twin");
+        prop_assert!(!twin.shapes_collection);
+        let mut back = twin.clone();
+        back.shapes_collection = true;
+        prop_assert_eq!(&back, &case);
+        prop_assert_eq!(twin.in_spec_api(SpecApi::Collection), Some(case.clone()));
+        let text = render(&case).source;
+        let dict = render(&twin).source;
+        prop_assert!(text.contains("def dynamic_shapes(inputs):"), "{text}");
+        prop_assert!(text.contains("DYNAMIC_SHAPES_TAKE_INPUTS = True"));
+        let dict_line = dict
+            .lines()
+            .find(|l| l.trim_start().starts_with("return {"))
+            .expect("the Dim twin returns a dict");
+        for line in text.lines().filter(|l| l.trim_start().starts_with("spec[inputs[")) {
+            // `spec[inputs[0]] = {0: s0}  # x` stands for `"x": {0: s0}` in the dict
+            let (lhs, rest) = line.trim().split_once(" = ").expect("an assignment");
+            let (value, name) = rest.split_once("  # ").expect("the input's name");
+            prop_assert!(lhs.starts_with("spec[inputs["));
+            let entry = format!("\"{name}\": {value}");
+            prop_assert!(dict_line.contains(&entry), "{entry} not in {dict_line}");
         }
     }
 

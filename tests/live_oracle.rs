@@ -1250,3 +1250,50 @@ fn additional_inputs_are_held_to_their_verification() {
         "{r:?}"
     );
 }
+
+/// `torch.export.ShapesCollection` (#28's last front-end) assigns the Dim spec tensor by
+/// tensor, keyed by the very example inputs, and torch promises the dict it builds: the
+/// seed document's pad under a collection is judged exactly as under the dict (the worker
+/// hands the module the tensors it exports with), and torch's suggested fixes are applied
+/// to the dict the collection stands for.
+#[test]
+fn a_shapes_collection_is_judged_as_the_dict_it_builds() {
+    use shapefuzz::ir::SpecApi;
+    let case = seed("collection_pad.json");
+    assert_eq!(case.spec_api(), SpecApi::Collection);
+    let text = shapefuzz::render::render(&case).source;
+    assert!(
+        text.contains("spec[inputs[1]] = {0: Dim.AUTO}  # y"),
+        "{text}"
+    );
+    let dict = case.in_spec_api(SpecApi::Dim).expect("a Dim twin");
+    let (r, d) = (check(&case), check(&dict));
+    assert_eq!(
+        r.contract(),
+        Some(Contract::AvoidableSpecialization),
+        "{r:#?}"
+    );
+    let same = |r: &CheckResult| {
+        let mut f: Vec<(Verdict, Option<Vec<i64>>, String)> = r
+            .findings
+            .iter()
+            .map(|f| (f.verdict, f.probe.clone(), f.message.clone()))
+            .collect();
+        f.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        (r.verdict, r.contract(), r.signature(), f)
+    };
+    assert_eq!(same(&r), same(&d));
+    for name in ["rc_fix_dim_name.json", "rc_fix_dim_static.json"] {
+        let plain = seed(name);
+        let collection = plain
+            .in_spec_api(SpecApi::Collection)
+            .expect("no dynamic int");
+        let (r, d) = (check(&collection), check(&plain));
+        assert_eq!(
+            r.contract(),
+            Some(Contract::SuggestedFixFails),
+            "{name}: {r:#?}"
+        );
+        assert_eq!(same(&r), same(&d), "{name}");
+    }
+}

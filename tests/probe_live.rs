@@ -485,6 +485,37 @@ fn pytree_inputs_are_probed_leaf_by_leaf() {
     }
     assert!(r["compared"].as_u64().unwrap_or(0) > 2, "{r:#}");
 
+    // The same model with its spec as a ShapesCollection, keyed by the example tensors:
+    // the same dims, symbols and probes as the spec written along the inputs' structure.
+    let out = probe(&["--json", example("shapes_collection.py").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_text(&out));
+    let c = json_of(&out);
+    assert_eq!(c["verdict"], r["verdict"], "{c:#}");
+    assert_eq!(c["dims"], r["dims"], "{c:#}");
+    assert_eq!(c["subject"]["symbols"], r["subject"]["symbols"], "{c:#}");
+    assert_eq!(c["compared"], r["compared"], "{c:#}");
+    // A collection keyed by other tensors than the examples: one line that says so.
+    let dir = tmp("probe-collection");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("fresh_tensors.py");
+    let text = std::fs::read_to_string(example("shapes_collection.py"))
+        .unwrap()
+        .replace(
+            "    return (FEATS, EXTRA)",
+            "    return ([f.clone() for f in FEATS], EXTRA)",
+        );
+    std::fs::write(&file, text).unwrap();
+    let out = probe(&["--json", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", all_text(&out));
+    let e = json_of(&out);
+    let msg = e["error"]["message"].as_str().unwrap_or("");
+    assert!(
+        msg.contains("ShapesCollection keyed by other tensors"),
+        "{e:#}"
+    );
+    assert_no_shapefuzz_traceback(msg);
+    let _ = std::fs::remove_dir_all(&dir);
+
     // The seed's pad with its tensors in one list: the pinned leaf is named, the culprit
     // is the model's line, and the reproducer rebuilds the list and fails standalone.
     let file = example("pytree_pad.py");

@@ -95,6 +95,9 @@ pub enum SpecApi {
     /// `torch.export.AdditionalInputs`: the `Dim.DYNAMIC` spec inferred from more example
     /// inputs, which the exported program is verified to take.
     Additional,
+    /// `torch.export.ShapesCollection`: the same `Dim` spec, assigned tensor by tensor to the
+    /// very example inputs (keyed by their identity) instead of following the inputs' structure.
+    Collection,
 }
 
 impl SpecApi {
@@ -103,6 +106,7 @@ impl SpecApi {
             SpecApi::Dim => "dim",
             SpecApi::Shapes => "shapes",
             SpecApi::Additional => "additional",
+            SpecApi::Collection => "collection",
         }
     }
 }
@@ -251,6 +255,12 @@ pub struct Case {
     /// each one. Every dim's spec is that inference ([`Case::infer_additional_specs`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub additional_inputs: Vec<Valuation>,
+    /// The `Dim` spec is assigned through a `torch.export.ShapesCollection`, keyed by the
+    /// example tensors themselves; torch builds the same spec from it. Only tensor dims can be
+    /// assigned this way (an int takes torch's private `_IntWrapper`), so no other input asks
+    /// to be dynamic.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shapes_collection: bool,
 }
 
 /// One of ShapesSpec's `assumptions` (`assumptions=[s0 % 2 == 0]`).
@@ -355,6 +365,9 @@ impl Case {
         if !self.additional_inputs.is_empty() {
             return SpecApi::Additional;
         }
+        if self.shapes_collection {
+            return SpecApi::Collection;
+        }
         let var = self
             .inputs
             .iter()
@@ -387,10 +400,29 @@ impl Case {
     ///   effective bound), `k * Dim` for a dim `k * s`, `Dim.DYNAMIC` for an int or a list's
     ///   int (torch takes no named Dims for ints); the assumptions, which the Dim API cannot
     ///   state, are left out.
+    /// - Between `Dim` and ShapesCollection: the same specs, assigned tensor by tensor or
+    ///   written as a dict (None when an int asks to be dynamic, which a collection cannot
+    ///   say).
     pub fn in_spec_api(&self, api: SpecApi) -> Option<Case> {
         // AdditionalInputs takes examples, which another spec does not say
         if self.spec_api() == api || api == SpecApi::Additional {
             return None;
+        }
+        if api == SpecApi::Collection {
+            let mut twin = match self.spec_api() {
+                SpecApi::Dim => self.clone(),
+                _ => self.in_spec_api(SpecApi::Dim)?,
+            };
+            twin.shapes_collection = true;
+            return twin.validate().is_ok().then_some(twin);
+        }
+        if self.spec_api() == SpecApi::Collection {
+            let mut twin = self.clone();
+            twin.shapes_collection = false;
+            return match api {
+                SpecApi::Dim => Some(twin),
+                _ => twin.in_spec_api(api),
+            };
         }
         let to_shapes = api == SpecApi::Shapes;
         let mut twin = self.clone();
@@ -796,6 +828,9 @@ impl Case {
         if !self.additional_inputs.is_empty() {
             self.validate_additional_inputs()?;
         }
+        if self.shapes_collection {
+            self.validate_shapes_collection()?;
+        }
         if self.spec_api() == SpecApi::Shapes {
             self.validate_shapes_spec()?;
         } else if !self.assumptions.is_empty() {
@@ -862,6 +897,32 @@ impl Case {
                     return Err(Invalid(format!(
                         "input {i} dim {d}: spec {:?}, but AdditionalInputs infers {want:?} from the examples (DYNAMIC where the size differs, static where not)",
                         dim.spec
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A ShapesCollection case: a `Dim` spec, on tensors only.
+    fn validate_shapes_collection(&self) -> Result<(), Invalid> {
+        if !self.additional_inputs.is_empty() {
+            return Err(Invalid(
+                "`shapes_collection` with `additional_inputs`: they are two ways to give the spec, and a case takes one".into(),
+            ));
+        }
+        for (i, input) in self.inputs.iter().enumerate() {
+            for (d, dim) in input.dims.iter().enumerate() {
+                if matches!(dim.spec, DimSpec::Var { .. }) {
+                    return Err(Invalid(format!(
+                        "input {i} dim {d}: spec {:?} in a ShapesCollection case, which assigns `Dim` specs",
+                        dim.spec
+                    )));
+                }
+                if input.kind != InputKind::Tensor && dim.spec.requests_dynamic() {
+                    return Err(Invalid(format!(
+                        "input {i}: a ShapesCollection assigns specs to tensors only (an int needs torch's private `_IntWrapper`), and this {:?} input asks to be dynamic",
+                        input.kind
                     )));
                 }
             }

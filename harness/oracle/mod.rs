@@ -679,6 +679,7 @@ impl Twin {
             crate::ir::SpecApi::Dim => "the Dim API",
             crate::ir::SpecApi::Shapes => "ShapesSpec",
             crate::ir::SpecApi::Additional => "AdditionalInputs",
+            crate::ir::SpecApi::Collection => "ShapesCollection",
         };
         let finding = || {
             format!(

@@ -1582,7 +1582,7 @@ def _run_backend(req, subject, mod, model, base, transform, seed, scan_max, cach
     if transform:
         t = time.perf_counter()
         stepped, out["backend"] = _step(
-            base.ep, transform, (model, mod.dynamic_shapes(), inputs, seed)
+            base.ep, transform, (model, _case_spec(mod, inputs), inputs, seed)
         )
         out["step_s"] = round(time.perf_counter() - t, 6)
         if stepped is None:
@@ -1795,10 +1795,11 @@ def _check_suggested_fix(req, mod, model, inputs, strict, error):
     try:
         from torch.export.dynamic_shapes import refine_dynamic_shapes_from_suggested_fixes
 
-        spec = mod.dynamic_shapes()
-        if isinstance(spec, torch.export.AdditionalInputs):
-            # the fixes are about the Dim spec torch inferred from the examples
-            spec = spec.dynamic_shapes(model, _clone(inputs))
+        args = _clone(inputs)
+        spec = _case_spec(mod, args)
+        if isinstance(spec, (torch.export.AdditionalInputs, torch.export.ShapesCollection)):
+            # the fixes are about the Dim spec torch built from the examples or the collection
+            spec = spec.dynamic_shapes(model, args)
         refined = refine_dynamic_shapes_from_suggested_fixes(msg, spec)
         fix["refined"] = _cut(repr(refined), 1000)
     except BaseException as e:  # torch's own helper failing on torch's own message
@@ -1818,6 +1819,15 @@ def _check_suggested_fix(req, mod, model, inputs, strict, error):
 
 
 _EXPORT_KWARGS = ("prefer_deferred_runtime_asserts_over_guards",)
+
+
+def _case_spec(mod, inputs):
+    """A case's dynamic_shapes for these very inputs: a ShapesCollection is keyed by the
+    identity of the tensors export is given, so its module takes them
+    (`DYNAMIC_SHAPES_TAKE_INPUTS`)."""
+    if getattr(mod, "DYNAMIC_SHAPES_TAKE_INPUTS", False):
+        return mod.dynamic_shapes(inputs)
+    return mod.dynamic_shapes()
 
 
 def _export_kwargs(mod):
@@ -1895,8 +1905,9 @@ def _check(req, subject=None):
         failed = None
         try:
             _seed_cpu(seed)
+            args = _clone(inputs)
             ep = torch.export.export(
-                model, _clone(inputs), dynamic_shapes=mod.dynamic_shapes(), strict=strict,
+                model, args, dynamic_shapes=_case_spec(mod, args), strict=strict,
                 **_export_kwargs(mod)
             )
             resp["export"] = {"ok": True}
@@ -2049,6 +2060,20 @@ def _spec_text(kind, spec):
     if kind == "derived":
         return str(getattr(spec, "__name__", spec))
     return "static"
+
+
+def _collection_as_dict(model, inputs, dyn):
+    """A user's ShapesCollection as the dict it stands for: it is keyed by the identity of
+    the example tensors, and export and every probe take copies of them."""
+    if not isinstance(dyn, torch.export.ShapesCollection):
+        return dyn
+    try:
+        return dyn.dynamic_shapes(model, tuple(inputs))
+    except ValueError as e:
+        raise ProbeSetupError(
+            "dynamic_shapes() returns a ShapesCollection keyed by other tensors than the ones"
+            f" example_inputs() returns ({e}): key it by those very tensors"
+        ) from None
 
 
 class _Subject:
@@ -2719,6 +2744,7 @@ def _probe_user(req):
             _CaseState.last_file = path
             stage = enter("spec")
             model.eval()
+            dyn = _collection_as_dict(model, inputs, dyn)
             flat = _flat_view(model, inputs, dyn, factory)
             labels = None
             if flat is not None:
