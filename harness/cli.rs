@@ -769,10 +769,59 @@ fn cmd_probe(
     timeout: Duration,
     fail_on: &[Class],
 ) -> Result<i32> {
-    use crate::probe::{self, ProbeConfig, Target};
+    use crate::probe::{self, ProbeConfig};
     // Everything that can be wrong with the arguments is found before torch starts.
+    let (source, mut sys_path) = probe_source(&target)?;
+    if let Ok(cwd) = std::env::current_dir() {
+        sys_path.push(cwd);
+    }
+    check_pool_args(1, timeout)?;
+    // One model, one worker: a zygote would only add its warm-up.
+    let warm = oracle::warm_request(&[Backend::Export]);
+    let pool = pool_on(
+        PythonEnv::ensure_any_torch(python, true)?,
+        1,
+        timeout,
+        false,
+        warm,
+    )?;
+    let cfg = ProbeConfig {
+        target: target.clone(),
+        scan_max,
+        sweep,
+        strict,
+        sys_path,
+    };
+    if format == "text" && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        eprintln!(
+            "shapefuzz: probing {} (export, then eager vs exported at other sizes) ...",
+            target.text()
+        );
+    }
+    let report = probe::probe(&pool, &cfg);
+    print_probe_report(&pool, &report, &target, format, source.as_deref())?;
+    if report.error.is_some() {
+        return Ok(2);
+    }
+    // A silently wrong answer fails the probe whenever a finding would: at 0/1 it is the
+    // author's note, but the most dangerous one.
+    let wrong_at_zero_one = report
+        .findings
+        .iter()
+        .any(|f| f.contract == oracle::Contract::SilentDivergenceAtZeroOne);
+    Ok(i32::from(
+        report.classes().iter().any(|c| fail_on.contains(c))
+            || (wrong_at_zero_one && !fail_on.is_empty()),
+    ))
+}
+
+/// The text of a probe's model file (None for an entry) and the directories its imports
+/// come from, checked before torch starts: a file of at most 4 MB of UTF-8, or an entry
+/// `MODULE[:FUNCTION]` of Python identifiers.
+fn probe_source(target: &crate::probe::Target) -> Result<(Option<String>, Vec<PathBuf>)> {
+    use crate::probe::Target;
     let mut sys_path = vec![];
-    let source = match &target {
+    let source = match target {
         Target::File(p) => {
             let meta = std::fs::metadata(p)
                 .with_context(|| format!("{}: cannot read the model file", p.display()))?;
@@ -819,33 +868,19 @@ fn cmd_probe(
             None
         }
     };
-    if let Ok(cwd) = std::env::current_dir() {
-        sys_path.push(cwd);
-    }
-    check_pool_args(1, timeout)?;
-    // One model, one worker: a zygote would only add its warm-up.
-    let warm = oracle::warm_request(&[Backend::Export]);
-    let pool = pool_on(
-        PythonEnv::ensure_any_torch(python, true)?,
-        1,
-        timeout,
-        false,
-        warm,
-    )?;
-    let cfg = ProbeConfig {
-        target: target.clone(),
-        scan_max,
-        sweep,
-        strict,
-        sys_path,
-    };
-    if format == "text" && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        eprintln!(
-            "shapefuzz: probing {} (export, then eager vs exported at other sizes) ...",
-            target.text()
-        );
-    }
-    let report = probe::probe(&pool, &cfg);
+    Ok((source, sys_path))
+}
+
+/// Prints a probe's report as `format` asks: JSON, an issue for its first bug (or first
+/// finding), or text.
+fn print_probe_report(
+    pool: &Pool,
+    report: &crate::probe::ProbeReport,
+    target: &crate::probe::Target,
+    format: &str,
+    source: Option<&str>,
+) -> Result<()> {
+    use crate::probe;
     match format {
         "json" => println!("{}", serde_json::to_string_pretty(&report)?),
         "issue" => {
@@ -856,10 +891,10 @@ fn cmd_probe(
                 .or_else(|| report.findings.first());
             match pick {
                 Some(f) => {
-                    let versions = oracle::env_info(&pool);
+                    let versions = oracle::env_info(pool);
                     print!(
                         "{}",
-                        probe::issue(&report, f, &target, source.as_deref(), versions.as_deref())
+                        probe::issue(report, f, target, source, versions.as_deref())
                     );
                     if f.class != Class::Bug {
                         eprintln!(
@@ -869,24 +904,12 @@ fn cmd_probe(
                         );
                     }
                 }
-                None => print!("{}", probe::text(&report)),
+                None => print!("{}", probe::text(report)),
             }
         }
-        _ => print!("{}", probe::text(&report)),
+        _ => print!("{}", probe::text(report)),
     }
-    if report.error.is_some() {
-        return Ok(2);
-    }
-    // A silently wrong answer fails the probe whenever a finding would: at 0/1 it is the
-    // author's note, but the most dangerous one.
-    let wrong_at_zero_one = report
-        .findings
-        .iter()
-        .any(|f| f.contract == oracle::Contract::SilentDivergenceAtZeroOne);
-    Ok(i32::from(
-        report.classes().iter().any(|c| fail_on.contains(c))
-            || (wrong_at_zero_one && !fail_on.is_empty()),
-    ))
+    Ok(())
 }
 
 fn parse_backends(s: &str) -> Result<BackendList, String> {
@@ -1095,12 +1118,41 @@ fn campaign_shapes_percent(generation: &GenArgs, backends: &[Backend]) -> Result
 }
 
 fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
+    let (jobs, timeout) = (a.jobs, a.oracle.timeout());
+    let oracle = a.oracle.clone();
+    let cfg = campaign_config(a)?;
+    check_pool_args(jobs, timeout)?;
+    // One campaign per directory: held until this process exits.
+    let _lock = campaign::lock_out_dir(&cfg.out)?;
+    let seed = campaign::preflight(&cfg)?;
+    let shard = if cfg.shard.is_whole() {
+        String::new()
+    } else {
+        format!(" --shard {}", cfg.shard)
+    };
+    eprintln!(
+        "shapefuzz: campaign seed {seed}{shard} (`--seed {seed}` runs the same cases); out {}",
+        cfg.out.display()
+    );
+    let stop = stop_on_signal();
+    let pool = oracle.pool(python, jobs)?;
+    if stop.load(Ordering::SeqCst) {
+        // Stopped while torch started: the campaign is recorded, with nothing run yet.
+        eprintln!("shapefuzz: stopped before the first case; `--resume` starts it");
+    }
+    let summary = campaign::run(&pool, &cfg, stop)?;
+    print_campaign_end(&summary, &cfg);
+    Ok(summary.exit_code())
+}
+
+/// A campaign's configuration from its arguments. Everything that can be wrong with the
+/// inputs is found before torch starts.
+fn campaign_config(a: FuzzArgs) -> Result<CampaignConfig> {
     let limit = match (a.cases, a.time) {
         (Some(n), _) => Limit::Cases(n),
         (None, Some(t)) => Limit::Time(t),
         (None, None) => Limit::Cases(100),
     };
-    // Everything that can be wrong with the inputs is found before torch starts.
     // A resumed campaign keeps the known-issues file it was started with.
     let recorded = match (&a.out, a.resume) {
         (Some(out), true) => campaign::CampaignMeta::load(out).ok(),
@@ -1135,7 +1187,7 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
     } else {
         Progress::Lines(a.progress_every.max(Duration::from_secs(1)))
     };
-    let cfg = CampaignConfig {
+    Ok(CampaignConfig {
         // A new campaign's seed is drawn here, so that every part of the run sees one.
         seed: a.seed.or_else(|| (!a.resume).then(campaign::random_seed)),
         limit,
@@ -1153,26 +1205,15 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
         gen_config,
         shapes_percent: campaign_shapes_percent(&a.generation, &a.oracle.backends())?,
         clock_start: process_start(),
-    };
-    check_pool_args(a.jobs, a.oracle.timeout())?;
-    // One campaign per directory: held until this process exits.
-    let _lock = campaign::lock_out_dir(&cfg.out)?;
-    let seed = campaign::preflight(&cfg)?;
-    let shard = if cfg.shard.is_whole() {
-        String::new()
-    } else {
-        format!(" --shard {}", cfg.shard)
-    };
-    eprintln!(
-        "shapefuzz: campaign seed {seed}{shard} (`--seed {seed}` runs the same cases); out {}",
-        cfg.out.display()
-    );
-    // First signal (Ctrl-C, SIGTERM, SIGHUP): stop taking cases, give the ones in flight a
-    // moment, write the reports. Second: leave now, never in the middle of a result line.
-    let stop = Box::leak(Box::new(AtomicBool::new(false)));
-    let flag: &'static AtomicBool = stop;
+    })
+}
+
+/// First signal (Ctrl-C, SIGTERM, SIGHUP): stop taking cases, give the ones in flight a
+/// moment, write the reports. Second: leave now, never in the middle of a result line.
+fn stop_on_signal() -> &'static AtomicBool {
+    let stop: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(false)));
     let _ = ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
+        if stop.swap(true, Ordering::SeqCst) {
             let _whole_line = crate::corpus::RESULT_WRITE
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
@@ -1180,12 +1221,12 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
         }
         eprintln!("\nshapefuzz: stopping: writing the reports (signal again to quit now)");
     });
-    let pool = a.oracle.pool(python, a.jobs)?;
-    if stop.load(Ordering::SeqCst) {
-        // Stopped while torch started: the campaign is recorded, with nothing run yet.
-        eprintln!("shapefuzz: stopped before the first case; `--resume` starts it");
-    }
-    let summary = campaign::run(&pool, &cfg, stop)?;
+    stop
+}
+
+/// The lines a campaign ends with: stale known issues, its pace and classes, the workers,
+/// and each backend's share.
+fn print_campaign_end(summary: &crate::report::Summary, cfg: &CampaignConfig) {
     if let Some(first) = summary.stale_known.first() {
         // One line: on a short run most entries match nothing, and a line each is noise.
         eprintln!(
@@ -1231,7 +1272,6 @@ fn cmd_fuzz(python: Option<&Path>, a: FuzzArgs) -> Result<i32> {
             b.seconds_per_check
         );
     }
-    Ok(summary.exit_code())
 }
 
 fn cmd_reduce(

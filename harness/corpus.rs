@@ -6,6 +6,7 @@
 //! kept. A `FindingRecord` is a case plus what it showed, written atomically (temp file and
 //! rename) so a reader never sees half of one.
 
+use crate::escape::is_version;
 use crate::ir::Case;
 use crate::oracle::{Backend, Cause, Class, Contract, EdgeOutcome, Verdict};
 use serde::{Deserialize, Serialize};
@@ -401,15 +402,6 @@ impl FindingRecord {
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
         write_atomic(path, serde_json::to_string_pretty(self)?.as_bytes())
     }
-}
-
-/// Whether a string read from a file can be a package version (`2.15.0+cu132`): short,
-/// and nothing but letters, digits and `._+-`.
-pub fn is_version(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
 }
 
 /// What a stored file holds: a finding record, or a plain case.

@@ -1,7 +1,9 @@
 //! Escaping: one function per output language for every string that comes from a record, a
 //! case or torch and lands in something a person or a program reads. Records are shared
 //! between machines and committed to repositories, so their strings are hostile: nothing
-//! they hold may end a comment, a fence or an element, or start a new line of code.
+//! they hold may end a comment, a fence or an element, or start a new line of code. It also
+//! says which of those strings can be what they claim to be (a version), so that a forged
+//! one is refused before anything writes it.
 
 /// The first two lines of every Python file shapefuzz writes. Python reads a PEP 263
 /// encoding declaration from line 1 or 2 only, so with these two fixed the file is decoded
@@ -100,4 +102,13 @@ pub fn fence_for(s: &str) -> String {
         }
     }
     "`".repeat((longest + 1).max(3))
+}
+
+/// Whether a string read from a file can be a package version (`2.15.0+cu132`): short,
+/// and nothing but letters, digits and `._+-`.
+pub fn is_version(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
 }

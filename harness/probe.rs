@@ -363,6 +363,43 @@ fn stage_words(stage: &str) -> &'static str {
 pub fn judge_outcome(target: &str, torch: &str, outcome: &Outcome) -> ProbeReport {
     let value = match outcome {
         Outcome::Reply { value, .. } => value,
+        _ => return failed_run(target, torch, outcome),
+    };
+    if value.get("ok") != Some(&Value::Bool(true)) {
+        let msg = value
+            .get("error")
+            .and_then(|e| serde_json::from_value::<ErrorInfo>(e.clone()).ok())
+            .map(|e| e.text())
+            .unwrap_or_else(|| "the worker could not run the probe".into());
+        let mut r = ProbeReport::empty(target, torch, "setup_error", Verdict::Invalid);
+        r.error = Some(SetupError {
+            stage: "start".into(),
+            message: crate::oracle::first_line(&msg),
+            ..Default::default()
+        });
+        return r;
+    }
+    let stage = value.get("stage").and_then(Value::as_str).unwrap_or("");
+    if stage != "done" {
+        return setup_failed(target, torch, value, stage);
+    }
+    let subject: Subject = match value
+        .get("subject")
+        .and_then(|s| serde_json::from_value(s.clone()).ok())
+    {
+        Some(s) => s,
+        None => return protocol_error(target, torch, "no subject"),
+    };
+    let reply: CheckReply = match serde_json::from_value(value.clone()) {
+        Ok(r) => r,
+        Err(e) => return protocol_error(target, torch, &e.to_string()),
+    };
+    judge_reply(target, torch, subject, &reply)
+}
+
+/// The report of a probe whose worker hung, died, ran out of memory or never started.
+fn failed_run(target: &str, torch: &str, outcome: &Outcome) -> ProbeReport {
+    match outcome {
         Outcome::Hang { after, stderr_tail } => {
             let stage = last_stage(stderr_tail);
             let mut r = ProbeReport::empty(target, torch, "hang", Verdict::Hang);
@@ -375,7 +412,7 @@ pub fn judge_outcome(target: &str, torch: &str, outcome: &Outcome) -> ProbeRepor
                 stage,
                 ..Default::default()
             });
-            return r;
+            r
         }
         Outcome::Crash {
             status,
@@ -392,7 +429,7 @@ pub fn judge_outcome(target: &str, torch: &str, outcome: &Outcome) -> ProbeRepor
                 stage,
                 ..Default::default()
             });
-            return r;
+            r
         }
         Outcome::Oom {
             resident,
@@ -411,7 +448,7 @@ pub fn judge_outcome(target: &str, torch: &str, outcome: &Outcome) -> ProbeRepor
                 stage,
                 ..Default::default()
             });
-            return r;
+            r
         }
         Outcome::Aborted | Outcome::NoWorker { .. } => {
             let mut r = ProbeReport::empty(target, torch, "no_worker", Verdict::Poisoned);
@@ -424,66 +461,44 @@ pub fn judge_outcome(target: &str, torch: &str, outcome: &Outcome) -> ProbeRepor
                 message: format!("no worker could run the probe: {why}"),
                 ..Default::default()
             });
-            return r;
+            r
         }
-    };
-    if value.get("ok") != Some(&Value::Bool(true)) {
-        let msg = value
-            .get("error")
-            .and_then(|e| serde_json::from_value::<ErrorInfo>(e.clone()).ok())
-            .map(|e| e.text())
-            .unwrap_or_else(|| "the worker could not run the probe".into());
-        let mut r = ProbeReport::empty(target, torch, "setup_error", Verdict::Invalid);
-        r.error = Some(SetupError {
-            stage: "start".into(),
-            message: crate::oracle::first_line(&msg),
-            ..Default::default()
-        });
-        return r;
+        Outcome::Reply { .. } => protocol_error(target, torch, "a reply judged as a failure"),
     }
-    let stage = value.get("stage").and_then(Value::as_str).unwrap_or("");
-    if stage != "done" {
-        let err: ErrorInfo = value
-            .get("error")
-            .and_then(|e| serde_json::from_value(e.clone()).ok())
-            .unwrap_or_default();
-        let get = |k: &str| value.get("error").and_then(|e| e.get(k));
-        let mut r = ProbeReport::empty(target, torch, "setup_error", Verdict::Invalid);
-        let convention = err.ty == "ProbeSetupError";
-        r.error = Some(SetupError {
-            stage: stage.to_string(),
-            message: if convention {
-                err.message.clone()
-            } else {
-                format!(
-                    "the model's code raised {}: {}",
-                    stage_words(stage),
-                    crate::oracle::first_line(&err.text())
-                )
-            },
-            file: get("case_file").and_then(Value::as_str).map(String::from),
-            line: get("case_line")
-                .and_then(Value::as_u64)
-                .and_then(|n| u32::try_from(n).ok()),
-            code: get("code").and_then(Value::as_str).map(String::from),
-            traceback: (!convention)
-                .then(|| get("traceback").and_then(Value::as_str).map(String::from))
-                .flatten(),
-        });
-        return r;
-    }
-    let subject: Subject = match value
-        .get("subject")
-        .and_then(|s| serde_json::from_value(s.clone()).ok())
-    {
-        Some(s) => s,
-        None => return protocol_error(target, torch, "no subject"),
-    };
-    let reply: CheckReply = match serde_json::from_value(value.clone()) {
-        Ok(r) => r,
-        Err(e) => return protocol_error(target, torch, &e.to_string()),
-    };
-    judge_reply(target, torch, subject, &reply)
+}
+
+/// The report of a probe that stopped at `stage` (loading the file, reading its spec,
+/// running eager, ...): the model's error where and as it raised it, or a probe file's
+/// convention broken, said in one line.
+fn setup_failed(target: &str, torch: &str, value: &Value, stage: &str) -> ProbeReport {
+    let err: ErrorInfo = value
+        .get("error")
+        .and_then(|e| serde_json::from_value(e.clone()).ok())
+        .unwrap_or_default();
+    let get = |k: &str| value.get("error").and_then(|e| e.get(k));
+    let mut r = ProbeReport::empty(target, torch, "setup_error", Verdict::Invalid);
+    let convention = err.ty == "ProbeSetupError";
+    r.error = Some(SetupError {
+        stage: stage.to_string(),
+        message: if convention {
+            err.message.clone()
+        } else {
+            format!(
+                "the model's code raised {}: {}",
+                stage_words(stage),
+                crate::oracle::first_line(&err.text())
+            )
+        },
+        file: get("case_file").and_then(Value::as_str).map(String::from),
+        line: get("case_line")
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok()),
+        code: get("code").and_then(Value::as_str).map(String::from),
+        traceback: (!convention)
+            .then(|| get("traceback").and_then(Value::as_str).map(String::from))
+            .flatten(),
+    });
+    r
 }
 
 fn protocol_error(target: &str, torch: &str, why: &str) -> ProbeReport {
@@ -1051,39 +1066,7 @@ fn judge_symbol(cx: &Cx, s: &SubjectSymbol) -> Option<ProbeFinding> {
             s.text,
             fmt_runs(&runs(&accepted))
         ),
-        _ => {
-            // which decision: a size derived from this one being 0/1 is torch's 0/1
-            // specialization, which the model author meets by choosing the example
-            let decision = cx
-                .reply
-                .witnesses
-                .iter()
-                .filter(|w| w.symbol == s.name && w.size == size)
-                .flat_map(|w| {
-                    w.false_guards
-                        .iter()
-                        .filter_map(|&i| cx.reply.guards.get(i))
-                })
-                .find_map(|g| g.decision.clone());
-            let why = match decision.as_deref() {
-                Some("size-class") => format!(
-                    "a size derived from {label} is 0 or 1 (or is at the example), which torch specializes by design (\"export will specialize on ... value 0 or 1\"): choose an example at which every derived size is 2 or more, or accept the narrower range"
-                ),
-                Some("loop") => "a loop's trip count changes (the trace unrolls it)".into(),
-                Some("clamp") => {
-                    "a slice bound falls on the other side of the size (the trace clamps it one way)".into()
-                }
-                Some("pieces") => {
-                    "the number of tensors split/chunk returns changes (the output structure is static)".into()
-                }
-                _ => "the model's Python decides otherwise".into(),
-            };
-            format!(
-                "{label} ({}) is narrowed to where the model takes the path it took at the example: the exported program accepts {}; at {label} = {size} {why}",
-                s.text,
-                fmt_runs(&runs(&accepted))
-            )
-        }
+        _ => narrowed_message(cx, s, &label, size, &accepted),
     };
     let mut sizes = cx.base();
     if decision.contract != Contract::ZeroOneSpecialization {
@@ -1106,6 +1089,49 @@ fn judge_symbol(cx: &Cx, s: &SubjectSymbol) -> Option<ProbeFinding> {
         })
         .and_then(|w| cx.guard_culprit(&w.false_guards));
     Some(f)
+}
+
+/// "x.size(0) (Dim.AUTO) is narrowed to where the model takes the path it took at the
+/// example ...", with the kind of decision that narrows it.
+fn narrowed_message(
+    cx: &Cx,
+    s: &SubjectSymbol,
+    label: &str,
+    size: i64,
+    accepted: &[i64],
+) -> String {
+    // which decision: a size derived from this one being 0/1 is torch's 0/1
+    // specialization, which the model author meets by choosing the example
+    let decision = cx
+        .reply
+        .witnesses
+        .iter()
+        .filter(|w| w.symbol == s.name && w.size == size)
+        .flat_map(|w| {
+            w.false_guards
+                .iter()
+                .filter_map(|&i| cx.reply.guards.get(i))
+        })
+        .find_map(|g| g.decision.clone());
+    let why = match decision.as_deref() {
+        Some("size-class") => format!(
+            "a size derived from {label} is 0 or 1 (or is at the example), which torch specializes by design (\"export will specialize on ... value 0 or 1\"): choose an example at which every derived size is 2 or more, or accept the narrower range"
+        ),
+        Some("loop") => "a loop's trip count changes (the trace unrolls it)".into(),
+        Some("clamp") => {
+            "a slice bound falls on the other side of the size (the trace clamps it one way)".into()
+        }
+        Some("pieces") => {
+            "the number of tensors split/chunk returns changes (the output structure is static)"
+                .into()
+        }
+        _ => "the model's Python decides otherwise".into(),
+    };
+    format!(
+        "{label} ({}) is narrowed to where the model takes the path it took at the example: the exported program accepts {}; at {label} = {size} {why}",
+        s.text,
+        fmt_runs(&runs(accepted))
+    )
 }
 
 fn dims(cx: &Cx) -> Vec<ProbeDim> {

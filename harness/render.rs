@@ -434,7 +434,8 @@ pub fn export_inputs(case: &Case) -> String {
     }
 }
 
-/// Renders the whole module.
+/// Renders the whole module: the model, the sizes it is checked at, its input factory, and
+/// its spec.
 pub fn render(case: &Case) -> Rendered {
     let mut lines: Vec<String> = vec![
         "import math".into(),
@@ -473,7 +474,19 @@ pub fn render(case: &Case) -> Rendered {
     lines.push(format!("        return {}", tuple(outs)));
     lines.push(String::new());
     lines.push(String::new());
+    lines.extend(size_lines(case));
+    lines.extend(input_shapes_lines(case));
+    lines.extend(make_inputs_lines(case));
+    lines.extend(dynamic_shapes_lines(case));
+    let mut source = lines.join("\n");
+    source.push('\n');
+    Rendered { source, node_lines }
+}
 
+/// `INPUT_NAMES`, `SYMBOLS`, the export sizes and the probes (and the export options).
+fn size_lines(case: &Case) -> Vec<String> {
+    let mut lines: Vec<String> = vec![];
+    let names: Vec<String> = (0..case.inputs.len()).map(input_name).collect();
     let quoted = |v: &[String]| {
         v.iter()
             .map(|s| format!("\"{s}\""))
@@ -500,7 +513,12 @@ pub fn render(case: &Case) -> Rendered {
     lines.push(format!("EDGE_PROBES = [{}]", probes(true)));
     lines.push(String::new());
     lines.push(String::new());
+    lines
+}
 
+/// `input_shapes(s)`: each input's shape (an int's value) at a valuation.
+fn input_shapes_lines(case: &Case) -> Vec<String> {
+    let mut lines: Vec<String> = vec![];
     lines.push("def input_shapes(s):".into());
     let shapes: Vec<String> = case
         .inputs
@@ -532,7 +550,13 @@ pub fn render(case: &Case) -> Rendered {
     lines.push(format!("    return [{}]", shapes.join(", ")));
     lines.push(String::new());
     lines.push(String::new());
+    lines
+}
 
+/// `make_inputs(s, seed=0)`: deterministic inputs at a valuation, in `INPUT_NAMES` order.
+fn make_inputs_lines(case: &Case) -> Vec<String> {
+    let mut lines: Vec<String> = vec![];
+    let names: Vec<String> = (0..case.inputs.len()).map(input_name).collect();
     lines.push("def make_inputs(s, seed=0):".into());
     lines.push("    g = torch.Generator().manual_seed(seed)".into());
     lines.push("    shapes = input_shapes(s)".into());
@@ -554,7 +578,13 @@ pub fn render(case: &Case) -> Rendered {
     lines.push(format!("    return {}", tuple(names.clone())));
     lines.push(String::new());
     lines.push(String::new());
+    lines
+}
 
+/// `dynamic_shapes()` (`dynamic_shapes(inputs)` for a ShapesCollection) in the case's
+/// spec API.
+fn dynamic_shapes_lines(case: &Case) -> Vec<String> {
+    let mut lines: Vec<String> = vec![];
     if case.spec_api() == SpecApi::Collection {
         // keyed by the tensors export is given: the worker passes them in
         lines.push("DYNAMIC_SHAPES_TAKE_INPUTS = True".into());
@@ -571,9 +601,7 @@ pub fn render(case: &Case) -> Rendered {
             lines.push(format!("    examples.add(make_inputs({}))", sizes_dict(v)));
         }
         lines.push("    return examples".into());
-        let mut source = lines.join("\n");
-        source.push('\n');
-        return Rendered { source, node_lines };
+        return lines;
     }
     if case.spec_api() == SpecApi::Shapes {
         let (names, vars, spec) = shapes_spec(case);
@@ -583,9 +611,7 @@ pub fn render(case: &Case) -> Rendered {
         ));
         lines.extend(vars.into_iter().map(|v| format!("    {v}")));
         lines.push(format!("    return {spec}"));
-        let mut source = lines.join("\n");
-        source.push('\n');
-        return Rendered { source, node_lines };
+        return lines;
     }
     lines.push("    Dim = torch.export.Dim".into());
     for (s, min, max) in named_dims(case) {
@@ -606,7 +632,5 @@ pub fn render(case: &Case) -> Rendered {
     } else {
         lines.push(format!("    return {}", dynamic_shapes_dict(case)));
     }
-    let mut source = lines.join("\n");
-    source.push('\n');
-    Rendered { source, node_lines }
+    lines
 }

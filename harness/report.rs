@@ -1081,8 +1081,18 @@ impl Summary {
     /// `summary.md`; `detail(signature)` gives the reproducer (or note) of a group that has
     /// a finding record, `None` for the others.
     pub fn markdown(&self, detail: &dyn Fn(&SignatureEntry) -> Option<String>) -> String {
-        use std::fmt::Write;
         let mut s = String::new();
+        self.markdown_header(&mut s);
+        self.markdown_groups(&mut s, detail);
+        self.markdown_run(&mut s);
+        self.markdown_twins(&mut s);
+        self.markdown_verdicts(&mut s);
+        trim_markdown(s, SUMMARY_MD_LIMIT)
+    }
+
+    /// The title, the run's state, its one line of facts, what fails it, and its notes.
+    fn markdown_header(&self, s: &mut String) {
+        use std::fmt::Write;
         let _ = writeln!(s, "# shapefuzz campaign\n");
         match self.status {
             RunStatus::Running => {
@@ -1126,7 +1136,11 @@ impl Summary {
         for n in &self.notes {
             let _ = writeln!(s, "{}\n", md(n));
         }
-        self.markdown_groups(&mut s, detail);
+    }
+
+    /// "The run": cases per class, per backend and per spec API.
+    fn markdown_run(&self, s: &mut String) {
+        use std::fmt::Write;
         let _ = writeln!(s, "\n## The run\n");
         let counted = if self.by_backend.is_empty() {
             "cases"
@@ -1159,10 +1173,15 @@ impl Summary {
         if !self.by_spec_api.is_empty() {
             let _ = writeln!(
                 s,
-                "\nPer spec API (`dim`: torch.export.Dim, `shapes`: ShapesSpec, `additional`: AdditionalInputs): checks (groups, root causes).\n"
+                "\nPer spec API (`dim`: torch.export.Dim, `shapes`: ShapesSpec, `additional`: AdditionalInputs, `collection`: ShapesCollection): checks (groups, root causes).\n"
             );
             let _ = writeln!(s, "{}", self.spec_api_table());
         }
+    }
+
+    /// The groups by what their twin under the other spec API shows.
+    fn markdown_twins(&self, s: &mut String) {
+        use std::fmt::Write;
         if !self.twins.is_empty() {
             let _ = writeln!(
                 s,
@@ -1191,6 +1210,11 @@ impl Summary {
                 );
             }
         }
+    }
+
+    /// Cases per verdict, and the known-issue entries that matched nothing.
+    fn markdown_verdicts(&self, s: &mut String) {
+        use std::fmt::Write;
         let _ = writeln!(s, "\n| verdict | cases |\n|---|---|");
         for (v, c) in &self.verdicts {
             let _ = writeln!(s, "| {v} | {c} |");
@@ -1204,7 +1228,6 @@ impl Summary {
                 let _ = writeln!(s, "- `{}` {}", md_code(&k.pattern), link_md(&k.link));
             }
         }
-        trim_markdown(s, SUMMARY_MD_LIMIT)
     }
 
     /// The groups of `markdown`, by class: bugs by root cause, portability notes, expected

@@ -266,87 +266,13 @@ impl Repro {
     return 0"#,
                 step = self.step_call("model"),
             ),
-            // The input ranges changed through the step: shown by printing both.
-            Some(Contract::BackendDisagrees) if self.probe.is_none() => format!(
-                r#"def main():
-    model = Model().eval()
-    ep = torch.export.export(model, {inputs}, dynamic_shapes=dynamic_shapes, strict={strict}{kw})
-    after = {export}
-    print(f"exported: {{ep.range_constraints}}")
-    print(f"{backend}: {{after.range_constraints}}")
-    before = {{str(k): v for k, v in ep.range_constraints.items() if str(k).startswith("s")}}
-    now = {{str(k): v for k, v in after.range_constraints.items() if str(k).startswith("s")}}
-    return int(str(before) != str(now))"#,
-                inputs = crate::render::export_inputs(&self.case),
-                strict = self.strict(),
-                kw = crate::render::export_kwargs(&self.case),
-                backend = self.backend.name(),
-            ),
-            // The step broke what the exported program does: both run at the probe. Where
-            // the exported program refuses the input, the finding is the step's program
-            // taking it and answering wrong.
-            Some(Contract::BackendDisagrees) => format!(
-                r#"def main():
-    model = Model().eval()
-    exported = torch.export.export(model, {inputs}, dynamic_shapes=dynamic_shapes, strict={strict}{kw})
-    ep = {step}
-    args = {probe}
-    expected = model(*args)
-    refused = False
-    try:
-        before = exported.module()(*args)
-        for e, b in zip(expected, before):
-            torch.testing.assert_close(b, e, equal_nan=True)
-        print("the exported program accepts {shapes} and matches eager")
-    except AssertionError as e:
-        print(f"the exported program refuses or differs at {shapes}: {{e}}")
-        refused = True
-    except Exception as e:
-        print(f"the exported program refuses {shapes}: {{type(e).__name__}}: {{e}}")
-        refused = True
-    try:
-        got = ep.module()(*args)
-    except Exception as e:
-        print(f"{program} raises at {shapes}: {{type(e).__name__}}: {{e}}")
-        return 0 if refused else 1
-    for i, (e, g) in enumerate(zip(expected, got)):
-        try:
-            torch.testing.assert_close(g, e, equal_nan=True)
-        except AssertionError as err:
-            print(f"{program} takes {shapes} and output {{i}} differs from eager: {{err}}")
-            return 1
-    print("{program} accepts {shapes} and matches eager")
-    return 0"#,
-                inputs = crate::render::export_inputs(&self.case),
-                strict = self.strict(),
-                kw = crate::render::export_kwargs(&self.case),
-                step = self.step_call("exported"),
-            ),
-            Some(Contract::SuggestedFixFails) => format!(
-                r#"def main():
-    from torch.export.dynamic_shapes import refine_dynamic_shapes_from_suggested_fixes
-
-    model = Model().eval()
-    try:
-        {export}
-        print("export succeeds without a fix: not reproduced")
-        return 0
-    except torch._dynamo.exc.UserError as e:
-        msg = e.msg
-    print(msg)
-    try:
-        fixed = refine_dynamic_shapes_from_suggested_fixes(msg, {spec})
-        print(f"with the suggested fixes applied: {{fixed}}")
-        {fixed_export}
-    except Exception:
-        traceback.print_exc()
-        print("torch's suggested fixes do not export")
-        return 1
-    print("export with the suggested fixes succeeds")
-    return 0"#,
-                fixed_export = self.export_call("fixed"),
-                spec = self.dim_spec(),
-            ),
+            Some(Contract::BackendDisagrees) if self.probe.is_none() => {
+                self.range_change_main(&export)
+            }
+            Some(Contract::BackendDisagrees) => {
+                self.backend_disagrees_main(&probe, &shapes, &program)
+            }
+            Some(Contract::SuggestedFixFails) => self.suggested_fix_main(&export),
             Some(Contract::DynamicSpecializedSilently | Contract::NamedDimNarrowedSilently) => {
                 format!(
                     r#"def main():
@@ -380,6 +306,98 @@ impl Repro {
 {compare}"#
             ),
         }
+    }
+
+    /// `main()` when the input ranges changed through the step: shown by printing both.
+    fn range_change_main(&self, export: &str) -> String {
+        format!(
+            r#"def main():
+    model = Model().eval()
+    ep = torch.export.export(model, {inputs}, dynamic_shapes=dynamic_shapes, strict={strict}{kw})
+    after = {export}
+    print(f"exported: {{ep.range_constraints}}")
+    print(f"{backend}: {{after.range_constraints}}")
+    before = {{str(k): v for k, v in ep.range_constraints.items() if str(k).startswith("s")}}
+    now = {{str(k): v for k, v in after.range_constraints.items() if str(k).startswith("s")}}
+    return int(str(before) != str(now))"#,
+            inputs = crate::render::export_inputs(&self.case),
+            strict = self.strict(),
+            kw = crate::render::export_kwargs(&self.case),
+            backend = self.backend.name(),
+        )
+    }
+
+    /// `main()` when the step broke what the exported program does: both run at the probe. Where
+    /// the exported program refuses the input, the finding is the step's program
+    /// taking it and answering wrong.
+    fn backend_disagrees_main(&self, probe: &str, shapes: &str, program: &str) -> String {
+        format!(
+            r#"def main():
+    model = Model().eval()
+    exported = torch.export.export(model, {inputs}, dynamic_shapes=dynamic_shapes, strict={strict}{kw})
+    ep = {step}
+    args = {probe}
+    expected = model(*args)
+    refused = False
+    try:
+        before = exported.module()(*args)
+        for e, b in zip(expected, before):
+            torch.testing.assert_close(b, e, equal_nan=True)
+        print("the exported program accepts {shapes} and matches eager")
+    except AssertionError as e:
+        print(f"the exported program refuses or differs at {shapes}: {{e}}")
+        refused = True
+    except Exception as e:
+        print(f"the exported program refuses {shapes}: {{type(e).__name__}}: {{e}}")
+        refused = True
+    try:
+        got = ep.module()(*args)
+    except Exception as e:
+        print(f"{program} raises at {shapes}: {{type(e).__name__}}: {{e}}")
+        return 0 if refused else 1
+    for i, (e, g) in enumerate(zip(expected, got)):
+        try:
+            torch.testing.assert_close(g, e, equal_nan=True)
+        except AssertionError as err:
+            print(f"{program} takes {shapes} and output {{i}} differs from eager: {{err}}")
+            return 1
+    print("{program} accepts {shapes} and matches eager")
+    return 0"#,
+            inputs = crate::render::export_inputs(&self.case),
+            strict = self.strict(),
+            kw = crate::render::export_kwargs(&self.case),
+            step = self.step_call("exported"),
+        )
+    }
+
+    /// `main()` when torch's suggested fixes do not export: they are applied with torch's own
+    /// helper and the export runs again.
+    fn suggested_fix_main(&self, export: &str) -> String {
+        format!(
+            r#"def main():
+    from torch.export.dynamic_shapes import refine_dynamic_shapes_from_suggested_fixes
+
+    model = Model().eval()
+    try:
+        {export}
+        print("export succeeds without a fix: not reproduced")
+        return 0
+    except torch._dynamo.exc.UserError as e:
+        msg = e.msg
+    print(msg)
+    try:
+        fixed = refine_dynamic_shapes_from_suggested_fixes(msg, {spec})
+        print(f"with the suggested fixes applied: {{fixed}}")
+        {fixed_export}
+    except Exception:
+        traceback.print_exc()
+        print("torch's suggested fixes do not export")
+        return 1
+    print("export with the suggested fixes succeeds")
+    return 0"#,
+            fixed_export = self.export_call("fixed"),
+            spec = self.dim_spec(),
+        )
     }
 
     /// A pytest test that passes once the behaviour is gone.

@@ -703,6 +703,48 @@ impl Case {
         if self.inputs.is_empty() || self.outputs.is_empty() {
             return Err(Invalid("a case needs inputs and outputs".into()));
         }
+        self.validate_limits()?;
+        self.validate_probe_arity()?;
+        for (i, input) in self.inputs.iter().enumerate() {
+            self.validate_input(i, input)?;
+        }
+        self.validate_spec_api()?;
+        for p in self.probes.iter().filter(|p| p.edge) {
+            self.inputs_fit(&p.sizes)?;
+        }
+        // Types first: a broken model explains itself better than the truth it breaks.
+        let types = self.infer_types(&self.checked_valuations())?;
+        let truth_work = self.truth_work(&types);
+        if truth_work > MAX_TRUTH_WORK {
+            let nsym = self.symbol_count();
+            return Err(Invalid(format!(
+                "`inputs`/`nodes`: deriving the ground truth ({nsym} symbol(s), each scanned at {} sizes) takes about {truth_work} expression-node evaluations, above the limit of {MAX_TRUTH_WORK}; use fewer symbols or nodes",
+                SCAN_MAX - 1
+            )));
+        }
+        let truth = self.derive_truth();
+        for (i, input) in self.inputs.iter().enumerate() {
+            for (d, dim) in input.dims.iter().enumerate() {
+                if dim.truth != truth[i][d] {
+                    return Err(Invalid(format!(
+                        "input {i} dim {d}: recorded truth {:?} but the model says {:?}",
+                        dim.truth, truth[i][d]
+                    )));
+                }
+            }
+        }
+        for o in &self.outputs {
+            match types.get(*o) {
+                Some(Type::Tensor(_)) => {}
+                _ => return Err(Invalid(format!("output {o} is not a tensor"))),
+            }
+        }
+        Ok(types)
+    }
+
+    /// The bounds on a case's size and on every size it names: a hostile case cannot make
+    /// checking it unbounded.
+    fn validate_limits(&self) -> Result<(), Invalid> {
         let limits = [
             ("nodes", self.nodes.len(), MAX_NODES),
             ("inputs", self.inputs.len(), MAX_INPUTS),
@@ -735,6 +777,11 @@ impl Case {
                 "`export`/`probes`/`additional_inputs`: size {s} outside 0..={MAX_NUMEL}"
             )));
         }
+        Ok(())
+    }
+
+    /// One size per symbol in every probe; export sizes of 2 or more.
+    fn validate_probe_arity(&self) -> Result<(), Invalid> {
         let nsym = self.symbol_count();
         for p in &self.probes {
             if p.sizes.len() != nsym {
@@ -746,85 +793,95 @@ impl Case {
         if self.export.iter().any(|&s| s < 2) {
             return Err(Invalid("export sizes must be >= 2".into()));
         }
-        for (i, input) in self.inputs.iter().enumerate() {
-            if input.dims.len() > MAX_RANK {
-                return Err(Invalid(format!("input {i}: rank above {MAX_RANK}")));
+        Ok(())
+    }
+
+    /// An input's kind, sizes and specs: its values of the shapes its kind takes, and each
+    /// dim's spec one the renderer can write for its size.
+    fn validate_input(&self, i: usize, input: &Input) -> Result<(), Invalid> {
+        let nsym = self.symbol_count();
+        if input.dims.len() > MAX_RANK {
+            return Err(Invalid(format!("input {i}: rank above {MAX_RANK}")));
+        }
+        let hint_spec = |d: &InputDim| {
+            matches!(
+                d.spec,
+                DimSpec::Unspecified | DimSpec::Auto | DimSpec::Dynamic
+            )
+        };
+        let int_value = |d: &InputDim| matches!(d.size, DimExpr::Const(_) | DimExpr::Sym(_));
+        let ok = match input.kind {
+            InputKind::Tensor => true,
+            // an int can also be a ShapeVar (ShapesSpec takes IntVar for a scalar)
+            InputKind::Int => matches!(input.dims.as_slice(),
+                [d] if int_value(d) && (hint_spec(d) || matches!(d.spec, DimSpec::Var { .. }))),
+            // a list of ints, also with ShapeVar elements (ShapesSpec's `SeqSpec`)
+            InputKind::IntList => {
+                (1..=4).contains(&input.dims.len())
+                    && input.dims.iter().all(|d| {
+                        int_value(d) && (hint_spec(d) || matches!(d.spec, DimSpec::Var { .. }))
+                    })
             }
-            let hint_spec = |d: &InputDim| {
-                matches!(
-                    d.spec,
-                    DimSpec::Unspecified | DimSpec::Auto | DimSpec::Dynamic
-                )
-            };
-            let int_value = |d: &InputDim| matches!(d.size, DimExpr::Const(_) | DimExpr::Sym(_));
-            let ok = match input.kind {
-                InputKind::Tensor => true,
-                // an int can also be a ShapeVar (ShapesSpec takes IntVar for a scalar)
-                InputKind::Int => matches!(input.dims.as_slice(),
-                    [d] if int_value(d) && (hint_spec(d) || matches!(d.spec, DimSpec::Var { .. }))),
-                // a list of ints, also with ShapeVar elements (ShapesSpec's `SeqSpec`)
-                InputKind::IntList => {
-                    (1..=4).contains(&input.dims.len())
-                        && input.dims.iter().all(|d| {
-                            int_value(d) && (hint_spec(d) || matches!(d.spec, DimSpec::Var { .. }))
-                        })
+            InputKind::Float => matches!(input.dims.as_slice(),
+                [d] if matches!(d.size, DimExpr::Const(c) if (1..=64).contains(&c)) && hint_spec(d)),
+            InputKind::Bool => matches!(input.dims.as_slice(),
+                [d] if matches!(d.size, DimExpr::Const(0 | 1)) && hint_spec(d)),
+        };
+        if !ok {
+            return Err(Invalid(format!(
+                "input {i}: a {:?} input has values c or s (a float 1..=64 halves, a bool 0 or 1; a list 1 to 4 of them), specified as AUTO, DYNAMIC or not at all (an int or a list's int also as a ShapeVar)",
+                input.kind
+            )));
+        }
+        for (d, dim) in input.dims.iter().enumerate() {
+            let mut syms = vec![];
+            dim.size.symbols(&mut syms);
+            if syms.iter().any(|s| s.0 as usize >= nsym) {
+                return Err(Invalid(format!("input {i} dim {d}: unknown symbol")));
+            }
+            let shape_ok = match &dim.size {
+                DimExpr::Const(c) => *c >= 0,
+                DimExpr::Sym(_) => true,
+                DimExpr::Mul(k, s) => {
+                    matches!((&**k, &**s), (DimExpr::Const(k), DimExpr::Sym(_)) if *k >= 2)
                 }
-                InputKind::Float => matches!(input.dims.as_slice(),
-                    [d] if matches!(d.size, DimExpr::Const(c) if (1..=64).contains(&c)) && hint_spec(d)),
-                InputKind::Bool => matches!(input.dims.as_slice(),
-                    [d] if matches!(d.size, DimExpr::Const(0 | 1)) && hint_spec(d)),
+                _ => false,
             };
-            if !ok {
+            if !shape_ok {
                 return Err(Invalid(format!(
-                    "input {i}: a {:?} input has values c or s (a float 1..=64 halves, a bool 0 or 1; a list 1 to 4 of them), specified as AUTO, DYNAMIC or not at all (an int or a list's int also as a ShapeVar)",
-                    input.kind
+                    "input {i} dim {d}: size {} is not c, s or k*s",
+                    dim.size
                 )));
             }
-            for (d, dim) in input.dims.iter().enumerate() {
-                let mut syms = vec![];
-                dim.size.symbols(&mut syms);
-                if syms.iter().any(|s| s.0 as usize >= nsym) {
-                    return Err(Invalid(format!("input {i} dim {d}: unknown symbol")));
+            // The spec must be expressible for this size, or the rendered call is wrong.
+            let spec_ok = match (&dim.spec, &dim.size) {
+                (DimSpec::Named { .. }, DimExpr::Sym(_)) => true,
+                (DimSpec::Named { .. }, _) => false,
+                (DimSpec::Derived { k }, DimExpr::Mul(c, _)) => c.as_const() == Some(*k),
+                (DimSpec::Derived { .. }, _) => false,
+                (DimSpec::Var { min, max }, DimExpr::Sym(_) | DimExpr::Mul(..)) => {
+                    *min >= 0
+                        && max.is_none_or(|m| m >= *min)
+                        && matches!(
+                            input.kind,
+                            InputKind::Tensor | InputKind::Int | InputKind::IntList
+                        )
                 }
-                let shape_ok = match &dim.size {
-                    DimExpr::Const(c) => *c >= 0,
-                    DimExpr::Sym(_) => true,
-                    DimExpr::Mul(k, s) => {
-                        matches!((&**k, &**s), (DimExpr::Const(k), DimExpr::Sym(_)) if *k >= 2)
-                    }
-                    _ => false,
-                };
-                if !shape_ok {
-                    return Err(Invalid(format!(
-                        "input {i} dim {d}: size {} is not c, s or k*s",
-                        dim.size
-                    )));
-                }
-                // The spec must be expressible for this size, or the rendered call is wrong.
-                let spec_ok = match (&dim.spec, &dim.size) {
-                    (DimSpec::Named { .. }, DimExpr::Sym(_)) => true,
-                    (DimSpec::Named { .. }, _) => false,
-                    (DimSpec::Derived { k }, DimExpr::Mul(c, _)) => c.as_const() == Some(*k),
-                    (DimSpec::Derived { .. }, _) => false,
-                    (DimSpec::Var { min, max }, DimExpr::Sym(_) | DimExpr::Mul(..)) => {
-                        *min >= 0
-                            && max.is_none_or(|m| m >= *min)
-                            && matches!(
-                                input.kind,
-                                InputKind::Tensor | InputKind::Int | InputKind::IntList
-                            )
-                    }
-                    (DimSpec::Var { .. }, _) => false,
-                    _ => true,
-                };
-                if !spec_ok {
-                    return Err(Invalid(format!(
-                        "input {i} dim {d}: spec {:?} does not fit size {}",
-                        dim.spec, dim.size
-                    )));
-                }
+                (DimSpec::Var { .. }, _) => false,
+                _ => true,
+            };
+            if !spec_ok {
+                return Err(Invalid(format!(
+                    "input {i} dim {d}: spec {:?} does not fit size {}",
+                    dim.spec, dim.size
+                )));
             }
         }
+        Ok(())
+    }
+
+    /// The rules of the spec API the case is written in.
+    fn validate_spec_api(&self) -> Result<(), Invalid> {
         if !self.additional_inputs.is_empty() {
             self.validate_additional_inputs()?;
         }
@@ -838,36 +895,7 @@ impl Case {
                 "`assumptions` belong to a ShapesSpec case (a dim written as a ShapeVar)".into(),
             ));
         }
-        for p in self.probes.iter().filter(|p| p.edge) {
-            self.inputs_fit(&p.sizes)?;
-        }
-        // Types first: a broken model explains itself better than the truth it breaks.
-        let types = self.infer_types(&self.checked_valuations())?;
-        let truth_work = self.truth_work(&types);
-        if truth_work > MAX_TRUTH_WORK {
-            return Err(Invalid(format!(
-                "`inputs`/`nodes`: deriving the ground truth ({nsym} symbol(s), each scanned at {} sizes) takes about {truth_work} expression-node evaluations, above the limit of {MAX_TRUTH_WORK}; use fewer symbols or nodes",
-                SCAN_MAX - 1
-            )));
-        }
-        let truth = self.derive_truth();
-        for (i, input) in self.inputs.iter().enumerate() {
-            for (d, dim) in input.dims.iter().enumerate() {
-                if dim.truth != truth[i][d] {
-                    return Err(Invalid(format!(
-                        "input {i} dim {d}: recorded truth {:?} but the model says {:?}",
-                        dim.truth, truth[i][d]
-                    )));
-                }
-            }
-        }
-        for o in &self.outputs {
-            match types.get(*o) {
-                Some(Type::Tensor(_)) => {}
-                _ => return Err(Invalid(format!("output {o} is not a tensor"))),
-            }
-        }
-        Ok(types)
+        Ok(())
     }
 
     /// An AdditionalInputs case: each example a size per symbol, 2 or more (like `export`),

@@ -1168,8 +1168,71 @@ fn first_dim_of(case: &Case, s: usize) -> Option<(usize, usize)> {
 fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) -> CheckResult {
     let case = cx.case;
     let shapes = case.spec_api() == SpecApi::Shapes;
-    let mut findings = vec![];
+    let mut findings = step_findings(backend, reply);
     let mut edge = vec![];
+    for p in &reply.probes {
+        if let Some(f) = backend_disagreement(cx, backend, p) {
+            findings.push(f);
+            continue;
+        }
+        if let Some(f) = compile_recompiled(cx, backend, p) {
+            findings.push(f);
+            continue;
+        }
+        let sizes = probe_sizes(case, p);
+        if p.kind == ProbeKind::Edge {
+            edge.push(EdgeOutcome {
+                sizes: sizes.clone(),
+                eager_ok: p.eager.as_ref().is_some_and(|e| e.ok),
+                exported_ok: p.exported.as_ref().is_some_and(|e| e.ok),
+                matches: p.matches,
+            });
+        }
+        // Under ShapesSpec a symbol no ShapeVar names is static: a probe that moves it
+        // asks nothing of the spec.
+        if shapes
+            && (0..case.symbol_count())
+                .any(|s| case.var_range(s).is_none() && sizes.get(s) != case.export.get(s))
+        {
+            continue;
+        }
+        // torch.compile answers a size outside the spec's ranges by compiling again (the
+        // guards of a compiled frame ask for a recompile, not an error): only a wrong answer
+        // there is its finding, and `backend_disagreement` has judged that
+        if backend == Backend::Compile && shapes && !case.in_declared_ranges(&sizes) {
+            continue;
+        }
+        if let Some(mut f) = probe_finding(cx, reply, p, &sizes) {
+            f.probe = Some(sizes);
+            findings.push(f);
+        }
+    }
+
+    for s in 0..case.symbol_count() {
+        if let Some(f) = judge_symbol(cx, truth, reply, s) {
+            findings.push(f);
+        }
+    }
+
+    explain_by_axis(&mut findings);
+    findings.sort_by_key(rank);
+    let verdict = findings.first().map(|f| f.verdict).unwrap_or(Verdict::Pass);
+    let mut r = result(backend, verdict, findings);
+    r.edge = edge;
+    // under ShapesSpec the sweep counts the sizes the spec promises (the guard scan it is
+    // drawn from does not see the assumptions the program asserts)
+    let sweep = reply.probes.iter().filter(|p| {
+        p.kind == ProbeKind::Sweep && (!shapes || case.in_declared_ranges(&probe_sizes(case, p)))
+    });
+    r.swept = sweep.clone().count();
+    r.swept_matching = sweep.filter(|p| p.matches == Some(true)).count();
+    r
+}
+
+/// What a backend step changed of the exported program: its input ranges, its guards, an
+/// input axis it lost or declared fixed.
+fn step_findings(backend: Backend, reply: &CheckReply) -> Vec<Finding> {
+    let mut findings = vec![];
     if let Some([before, after]) = reply.backend.as_ref().and_then(|b| b.ranges.clone()) {
         let text = |m: &std::collections::BTreeMap<String, [Option<i64>; 2]>| {
             m.iter()
@@ -1234,123 +1297,99 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
         );
         findings.push(f);
     }
-    for p in &reply.probes {
-        if let Some(f) = backend_disagreement(cx, backend, p) {
-            findings.push(f);
-            continue;
+    findings
+}
+
+/// The finding one probe of the program makes, by the rules of `decide_probe`, with its
+/// message and culprit; None when it asks nothing.
+fn probe_finding(
+    cx: &Ctx,
+    reply: &CheckReply,
+    p: &ProbeInfo,
+    sizes: &crate::ir::Valuation,
+) -> Option<Finding> {
+    let case = cx.case;
+    let shapes = case.spec_api() == SpecApi::Shapes;
+    let inside = case.in_trace_region(sizes);
+    let call = decide_probe(&ProbeFacts {
+        source: Source::Generated,
+        kind: p.kind,
+        eager: EagerAt::of(p.eager.as_ref()),
+        program: ProgramAt::of(p),
+        false_guards: !p.false_guards.is_empty(),
+        inside_region: inside,
+        relation_only: false,
+        model_asks_exporting: false,
+        declared: shapes.then(|| case.in_declared_ranges(sizes)),
+        additional: case.additional_inputs.iter().any(|v| v == sizes),
+    });
+    let detail = || p.detail.clone().unwrap_or_else(|| "results differ".into());
+    let program_error = || p.exported.as_ref().and_then(|x| x.error.as_ref());
+    let f = match call {
+        ProbeCall::Skip => return None,
+        ProbeCall::EagerFails => finding(
+            Verdict::Invalid,
+            None,
+            format!(
+                "eager fails at a probe the generator promised valid: {}",
+                error_line(&p.eager.as_ref().and_then(|e| e.error.clone()))
+            ),
+        ),
+        ProbeCall::EagerNotRepeatable => {
+            finding(Verdict::Poisoned, None, "eager is not repeatable".into())
         }
-        if let Some(f) = compile_recompiled(cx, backend, p) {
-            findings.push(f);
-            continue;
-        }
-        let sizes = probe_sizes(case, p);
-        if p.kind == ProbeKind::Edge {
-            edge.push(EdgeOutcome {
-                sizes: sizes.clone(),
-                eager_ok: p.eager.as_ref().is_some_and(|e| e.ok),
-                exported_ok: p.exported.as_ref().is_some_and(|e| e.ok),
-                matches: p.matches,
-            });
-        }
-        // Under ShapesSpec a symbol no ShapeVar names is static: a probe that moves it
-        // asks nothing of the spec.
-        if shapes
-            && (0..case.symbol_count())
-                .any(|s| case.var_range(s).is_none() && sizes.get(s) != case.export.get(s))
-        {
-            continue;
-        }
-        // torch.compile answers a size outside the spec's ranges by compiling again (the
-        // guards of a compiled frame ask for a recompile, not an error): only a wrong answer
-        // there is its finding, and `backend_disagreement` has judged that
-        if backend == Backend::Compile && shapes && !case.in_declared_ranges(&sizes) {
-            continue;
-        }
-        let inside = case.in_trace_region(&sizes);
-        let call = decide_probe(&ProbeFacts {
-            source: Source::Generated,
-            kind: p.kind,
-            eager: EagerAt::of(p.eager.as_ref()),
-            program: ProgramAt::of(p),
-            false_guards: !p.false_guards.is_empty(),
-            inside_region: inside,
-            relation_only: false,
-            model_asks_exporting: false,
-            declared: shapes.then(|| case.in_declared_ranges(&sizes)),
-            additional: case.additional_inputs.contains(&sizes),
-        });
-        let detail = || p.detail.clone().unwrap_or_else(|| "results differ".into());
-        let program_error = || p.exported.as_ref().and_then(|x| x.error.as_ref());
-        let mut f = match call {
-            ProbeCall::Skip => continue,
-            ProbeCall::EagerFails => finding(
-                Verdict::Invalid,
-                None,
-                format!(
-                    "eager fails at a probe the generator promised valid: {}",
-                    error_line(&p.eager.as_ref().and_then(|e| e.error.clone()))
+        ProbeCall::EagerNotFinite => finding(
+            Verdict::Poisoned,
+            None,
+            format!("non-finite eager result: {}", detail()),
+        ),
+        ProbeCall::Finding(verdict, contract) => {
+            let message = match contract {
+                Contract::SilentDivergenceAtZeroOne => format!(
+                    "at size 0/1 ({}) the exported program runs and differs from eager: {}",
+                    case.shapes_text(sizes),
+                    detail()
                 ),
-            ),
-            ProbeCall::EagerNotRepeatable => {
-                finding(Verdict::Poisoned, None, "eager is not repeatable".into())
-            }
-            ProbeCall::EagerNotFinite => finding(
-                Verdict::Poisoned,
-                None,
-                format!("non-finite eager result: {}", detail()),
-            ),
-            ProbeCall::Finding(verdict, contract) => {
-                let message = match contract {
-                    Contract::SilentDivergenceAtZeroOne => format!(
-                        "at size 0/1 ({}) the exported program runs and differs from eager: {}",
-                        case.shapes_text(&sizes),
-                        detail()
-                    ),
-                    Contract::ProgramError => format!(
-                        "at {} (eager runs) the exported program passes its input checks and then raises {}",
-                        case.shapes_text(&sizes),
-                        error_line(&program_error().cloned())
-                    ),
-                    Contract::ShapesSpecRangeUnchecked => format!(
-                        "at {}, outside the declared ShapeVar ranges and assumptions ({}), the exported program runs without raising",
-                        case.shapes_text(&sizes),
-                        case.ranges_text()
-                    ),
-                    _ if verdict == Verdict::Divergence => format!(
-                        "at {} the exported program runs and differs from eager: {}",
-                        case.shapes_text(&sizes),
-                        detail()
-                    ),
-                    _ => error_line(&program_error().cloned()),
-                };
-                let mut f = finding(verdict, Some(contract), message);
-                f.cause = match (verdict, contract) {
-                    (_, Contract::ProgramError) => program_error().map(|err| cx.error_cause(err)),
-                    // nothing in the model decided it: the range is the spec's
-                    (_, Contract::ShapesSpecRangeUnchecked) => None,
-                    (Verdict::Divergence, _) => cx.decision_cause(&sizes),
-                    _ => cx.guard_cause(&reply.guards, &p.false_guards).or_else(|| {
-                        if inside {
-                            None
-                        } else {
-                            cx.decision_cause(&sizes)
-                        }
-                    }),
-                };
-                f
-            }
-        };
-        f.probe = Some(sizes);
-        findings.push(f);
-    }
-
-    for s in 0..case.symbol_count() {
-        if let Some(f) = judge_symbol(cx, truth, reply, s) {
-            findings.push(f);
+                Contract::ProgramError => format!(
+                    "at {} (eager runs) the exported program passes its input checks and then raises {}",
+                    case.shapes_text(sizes),
+                    error_line(&program_error().cloned())
+                ),
+                Contract::ShapesSpecRangeUnchecked => format!(
+                    "at {}, outside the declared ShapeVar ranges and assumptions ({}), the exported program runs without raising",
+                    case.shapes_text(sizes),
+                    case.ranges_text()
+                ),
+                _ if verdict == Verdict::Divergence => format!(
+                    "at {} the exported program runs and differs from eager: {}",
+                    case.shapes_text(sizes),
+                    detail()
+                ),
+                _ => error_line(&program_error().cloned()),
+            };
+            let mut f = finding(verdict, Some(contract), message);
+            f.cause = match (verdict, contract) {
+                (_, Contract::ProgramError) => program_error().map(|err| cx.error_cause(err)),
+                // nothing in the model decided it: the range is the spec's
+                (_, Contract::ShapesSpecRangeUnchecked) => None,
+                (Verdict::Divergence, _) => cx.decision_cause(sizes),
+                _ => cx.guard_cause(&reply.guards, &p.false_guards).or_else(|| {
+                    if inside {
+                        None
+                    } else {
+                        cx.decision_cause(sizes)
+                    }
+                }),
+            };
+            f
         }
-    }
+    };
+    Some(f)
+}
 
-    // A declared axis that explains a wrong answer says so.
+/// A declared axis that explains a wrong answer says so, and its reproducer shows the wrong
+/// answer.
+fn explain_by_axis(findings: &mut [Finding]) {
     if let Some((wrong, probe)) = findings
         .iter()
         .find(|f| f.contract == Some(Contract::BackendUncheckedGuard))
@@ -1363,18 +1402,6 @@ fn judge_program(cx: &Ctx, backend: Backend, truth: &Truth, reply: &CheckReply) 
         // its reproducer shows the wrong answer
         axis.probe = probe;
     }
-    findings.sort_by_key(rank);
-    let verdict = findings.first().map(|f| f.verdict).unwrap_or(Verdict::Pass);
-    let mut r = result(backend, verdict, findings);
-    r.edge = edge;
-    // under ShapesSpec the sweep counts the sizes the spec promises (the guard scan it is
-    // drawn from does not see the assumptions the program asserts)
-    let sweep = reply.probes.iter().filter(|p| {
-        p.kind == ProbeKind::Sweep && (!shapes || case.in_declared_ranges(&probe_sizes(case, p)))
-    });
-    r.swept = sweep.clone().count();
-    r.swept_matching = sweep.filter(|p| p.matches == Some(true)).count();
-    r
 }
 
 /// Orders findings so the one behind the verdict comes first: what cannot be judged, then
@@ -1842,12 +1869,6 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
     let spec_written = spec_text(&case.inputs[i].dims[d]);
     let sname = symbol_name(s);
     let here = case.export[s];
-    let witness = |size: i64, in_region: bool| {
-        reply
-            .witnesses
-            .iter()
-            .find(|w| w.symbol == sname && w.size == size && w.in_region == in_region)
-    };
     let pin = pin_of(case, reply, s, &accepted);
     let (pinned, specialized) = (pin.size, pin.specialized);
     let accepts_text = fmt_runs(&runs(&accepted));
@@ -1856,17 +1877,7 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
     let valid = if case.assumptions.is_empty() {
         valid
     } else {
-        declared_valid = runs(
-            &scan
-                .iter()
-                .copied()
-                .filter(|&n| {
-                    let mut v = case.export.clone();
-                    v[s] = n;
-                    in_runs(n, valid) && case.in_declared_ranges(&v)
-                })
-                .collect::<Vec<_>>(),
-        );
+        declared_valid = declared_runs(case, s, valid);
         &declared_valid
     };
 
@@ -1895,43 +1906,15 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
                 "{name} is {spec_written}, but of the sizes {lo}..={hi} in its range the exported program accepts only {sname} in {accepts_text}, and export raised no constraint violation"
             )
         }
-        Contract::DynamicSpecializedSilently => {
-            let p = pinned.unwrap_or(here);
-            // Name the dims the pinned torch symbol binds (an int input included), not the
-            // first dim of the case symbol: tied dims can be separate torch symbols.
-            let pinned_dims: Vec<String> = pin
-                .dims
-                .iter()
-                .filter(|[i, d]| {
-                    case.inputs
-                        .get(*i as usize)
-                        .and_then(|inp| inp.dims.get(*d as usize))
-                        .is_some_and(|dim| dim.spec == DimSpec::Dynamic)
-                })
-                .map(|[i, d]| case.dim_label(*i as usize, *d as usize))
-                .collect();
-            let named = if pinned_dims.is_empty() {
-                name.clone()
-            } else {
-                pinned_dims.join(", ")
-            };
-            let by = match pin.guards.len() {
-                0 | 1 => String::new(),
-                _ => format!(
-                    "; the guards {} pin it only together",
-                    pin.guards
-                        .iter()
-                        .filter_map(|&g| reply.guards.get(g))
-                        .map(|g| format!("`{}`", g.expr))
-                        .collect::<Vec<_>>()
-                        .join(" and ")
-                ),
-            };
-            format!(
-                "{named} is Dim.DYNAMIC, but the exported program accepts only {sname} = {p} (of {}), and export raised no error{by}",
-                fmt_runs(valid)
-            )
-        }
+        Contract::DynamicSpecializedSilently => specialized_message(
+            case,
+            reply,
+            &pin,
+            &name,
+            &sname,
+            pinned.unwrap_or(here),
+            valid,
+        ),
         Contract::AvoidableSpecialization => {
             let what = match pinned {
                 Some(p) => format!("pins {sname} to {p}"),
@@ -1967,6 +1950,82 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
     f.dim = Some(d as u32);
     let mut v = case.export.clone();
     v[s] = size;
+    f.cause = symbol_cause(cx, reply, &pin, contract, (&sname, size, &v), in_region);
+    f.probe = Some(v);
+    Some(f)
+}
+
+/// The sizes of symbol `s` a ShapesSpec's assumptions allow, of the `valid` ones (the
+/// others at their example sizes).
+fn declared_runs(case: &Case, s: usize, valid: &[[i64; 2]]) -> Vec<[i64; 2]> {
+    runs(
+        &(2..=SCAN_MAX)
+            .filter(|&n| {
+                let mut v = case.export.clone();
+                v[s] = n;
+                in_runs(n, valid) && case.in_declared_ranges(&v)
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// "x.size(0) is Dim.DYNAMIC, but the exported program accepts only s0 = 4 ...", naming the
+/// dims the pinned torch symbol binds (an int input included), not the first dim of the
+/// case symbol: tied dims can be separate torch symbols.
+fn specialized_message(
+    case: &Case,
+    reply: &CheckReply,
+    pin: &Pin,
+    name: &str,
+    sname: &str,
+    p: i64,
+    valid: &[[i64; 2]],
+) -> String {
+    let pinned_dims: Vec<String> = pin
+        .dims
+        .iter()
+        .filter(|[i, d]| {
+            case.inputs
+                .get(*i as usize)
+                .and_then(|inp| inp.dims.get(*d as usize))
+                .is_some_and(|dim| dim.spec == DimSpec::Dynamic)
+        })
+        .map(|[i, d]| case.dim_label(*i as usize, *d as usize))
+        .collect();
+    let named = if pinned_dims.is_empty() {
+        name.to_string()
+    } else {
+        pinned_dims.join(", ")
+    };
+    let by = match pin.guards.len() {
+        0 | 1 => String::new(),
+        _ => format!(
+            "; the guards {} pin it only together",
+            pin.guards
+                .iter()
+                .filter_map(|&g| reply.guards.get(g))
+                .map(|g| format!("`{}`", g.expr))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ),
+    };
+    format!(
+        "{named} is Dim.DYNAMIC, but the exported program accepts only {sname} = {p} (of {}), and export raised no error{by}",
+        fmt_runs(valid)
+    )
+}
+
+/// The culprit of a symbol's finding: the guards that pin it, else a guard a witness at the
+/// finding's size (or any of the symbol's witnesses) breaks, else, outside the trace region,
+/// the model's decision there.
+fn symbol_cause(
+    cx: &Ctx,
+    reply: &CheckReply,
+    pin: &Pin,
+    contract: Contract,
+    (sname, size, v): (&str, i64, &[i64]),
+    in_region: bool,
+) -> Option<Cause> {
     let pin_cause = pin
         .guards
         .first()
@@ -1985,9 +2044,13 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
             }
             c
         });
-    f.cause = pin_cause
+    pin_cause
         .or_else(|| {
-            witness(size, in_region).and_then(|w| cx.guard_cause(&reply.guards, &w.false_guards))
+            reply
+                .witnesses
+                .iter()
+                .find(|w| w.symbol == sname && w.size == size && w.in_region == in_region)
+                .and_then(|w| cx.guard_cause(&reply.guards, &w.false_guards))
         })
         .or_else(|| {
             reply
@@ -2000,11 +2063,9 @@ fn judge_symbol(cx: &Ctx, truth: &Truth, reply: &CheckReply, s: usize) -> Option
             if in_region {
                 None
             } else {
-                cx.decision_cause(&v)
+                cx.decision_cause(v)
             }
-        });
-    f.probe = Some(v);
-    Some(f)
+        })
 }
 
 /// What torch kept of an input dim: "pinned to N", "dynamic [lo, hi]", "unknown".
@@ -2145,14 +2206,21 @@ mod tests {
         assert_eq!(d.contract, Contract::TraceRegion);
     }
 
-    #[test]
-    fn one_rule_set_for_a_probe_with_two_sources_of_truth() {
-        use ProbeCall::*;
-        let runs = EagerAt::Runs {
-            repeatable: true,
-            finite: true,
-        };
-        let base = |source, kind, eager, program| ProbeFacts {
+    const RUNS: EagerAt = EagerAt::Runs {
+        repeatable: true,
+        finite: true,
+    };
+    const DIFFERS: ProgramAt = ProgramAt::Runs {
+        matches: Some(false),
+    };
+    const REFUSED: ProgramAt = ProgramAt::Raises {
+        input_check: true,
+        on_data: false,
+    };
+
+    /// A probe's facts with a false guard, inside the trace region, nothing else special.
+    fn base(source: Source, kind: ProbeKind, eager: EagerAt, program: ProgramAt) -> ProbeFacts {
+        ProbeFacts {
             source,
             kind,
             eager,
@@ -2163,22 +2231,20 @@ mod tests {
             model_asks_exporting: false,
             declared: None,
             additional: false,
-        };
-        let differs = ProgramAt::Runs {
-            matches: Some(false),
-        };
-        let refused = ProgramAt::Raises {
-            input_check: true,
-            on_data: false,
-        };
+        }
+    }
+
+    #[test]
+    fn one_rule_set_for_a_probe_with_two_sources_of_truth() {
+        use ProbeCall::*;
         for source in [Source::Generated, Source::UserModel] {
             // the same divergence, the same class from both
-            let f = base(source, ProbeKind::Normal, runs, differs);
+            let f = base(source, ProbeKind::Normal, RUNS, DIFFERS);
             assert_eq!(
                 decide_probe(&f),
                 Finding(Verdict::Divergence, Contract::SilentDivergence)
             );
-            let f = base(source, ProbeKind::Edge, runs, differs);
+            let f = base(source, ProbeKind::Edge, RUNS, DIFFERS);
             assert_eq!(
                 decide_probe(&f),
                 Finding(Verdict::Divergence, Contract::SilentDivergenceAtZeroOne)
@@ -2188,7 +2254,7 @@ mod tests {
                 let mut f = base(
                     source,
                     kind,
-                    runs,
+                    RUNS,
                     ProgramAt::Raises {
                         input_check: false,
                         on_data: false,
@@ -2202,15 +2268,15 @@ mod tests {
             }
             // 0/1 rejections are the documented specialization; the sweep judges answers only
             assert_eq!(
-                decide_probe(&base(source, ProbeKind::Edge, runs, refused)),
+                decide_probe(&base(source, ProbeKind::Edge, RUNS, REFUSED)),
                 Skip
             );
             assert_eq!(
-                decide_probe(&base(source, ProbeKind::Sweep, runs, refused)),
+                decide_probe(&base(source, ProbeKind::Sweep, RUNS, REFUSED)),
                 Skip
             );
             // a relation refused inside the region / outside it
-            let mut f = base(source, ProbeKind::Normal, runs, refused);
+            let mut f = base(source, ProbeKind::Normal, RUNS, REFUSED);
             f.relation_only = true;
             assert_eq!(
                 decide_probe(&f),
@@ -2222,16 +2288,21 @@ mod tests {
                 Finding(Verdict::SpuriousGuard, Contract::TraceRegion)
             );
         }
-        // What only the source decides: a generated case promised eager runs, a user's model
-        // only runs where it runs.
-        let fails = |source| base(source, ProbeKind::Normal, EagerAt::Fails, differs);
+    }
+
+    /// What only the source decides: a generated case promised eager runs, a user's model
+    /// only runs where it runs.
+    #[test]
+    fn what_only_the_source_of_a_probe_decides() {
+        use ProbeCall::*;
+        let fails = |source| base(source, ProbeKind::Normal, EagerAt::Fails, DIFFERS);
         assert_eq!(decide_probe(&fails(Source::Generated)), EagerFails);
         assert_eq!(decide_probe(&fails(Source::UserModel)), Skip);
         let noisy = EagerAt::Runs {
             repeatable: false,
             finite: true,
         };
-        let f = |source| base(source, ProbeKind::Normal, noisy, differs);
+        let f = |source| base(source, ProbeKind::Normal, noisy, DIFFERS);
         assert_eq!(decide_probe(&f(Source::Generated)), EagerNotRepeatable);
         assert_eq!(decide_probe(&f(Source::UserModel)), Skip);
         // a user's torch._check on data is the model's intent; a generated case writes none
@@ -2239,7 +2310,7 @@ mod tests {
             input_check: true,
             on_data: true,
         };
-        let f = |source| base(source, ProbeKind::Normal, runs, on_data);
+        let f = |source| base(source, ProbeKind::Normal, RUNS, on_data);
         assert_eq!(
             decide_probe(&f(Source::UserModel)),
             Finding(Verdict::SpuriousGuard, Contract::ModelIntent)
@@ -2249,36 +2320,41 @@ mod tests {
             Finding(Verdict::SpuriousGuard, Contract::AvoidableSpecialization)
         );
         // a user's rejection one dim explains is judged per dim, once
-        let f = base(Source::UserModel, ProbeKind::Normal, runs, refused);
+        let f = base(Source::UserModel, ProbeKind::Normal, RUNS, REFUSED);
         assert_eq!(decide_probe(&f), Skip);
         // a model asking whether it is exported answers otherwise on purpose
-        let mut f = base(Source::UserModel, ProbeKind::Normal, runs, differs);
+        let mut f = base(Source::UserModel, ProbeKind::Normal, RUNS, DIFFERS);
         f.model_asks_exporting = true;
         assert_eq!(
             decide_probe(&f),
             Finding(Verdict::Divergence, Contract::ModelIntent)
         );
-        // Under ShapesSpec the declared ranges are the promise, 0 and 1 included: inside
-        // them a refusal or another answer is a bug; outside them a size taken is one, and
-        // a refusal is the promise kept.
+    }
+
+    /// Under ShapesSpec the declared ranges are the promise, 0 and 1 included: inside them a
+    /// refusal or another answer is a bug; outside them a size taken is one, and a refusal
+    /// is the promise kept.
+    #[test]
+    fn shapes_spec_probes_are_held_to_the_declared_ranges() {
+        use ProbeCall::*;
         let shapes = |kind, program, inside| ProbeFacts {
             declared: Some(inside),
             additional: false,
-            ..base(Source::Generated, kind, runs, program)
+            ..base(Source::Generated, kind, RUNS, program)
         };
         assert_eq!(
-            decide_probe(&shapes(ProbeKind::Edge, differs, true)),
+            decide_probe(&shapes(ProbeKind::Edge, DIFFERS, true)),
             Finding(Verdict::Divergence, Contract::SilentDivergence)
         );
         for kind in [ProbeKind::Edge, ProbeKind::Normal, ProbeKind::Region] {
             assert_eq!(
-                decide_probe(&shapes(kind, refused, true)),
+                decide_probe(&shapes(kind, REFUSED, true)),
                 Finding(Verdict::SpuriousGuard, Contract::ShapesSpecRejectsValid),
                 "{kind:?}"
             );
         }
         assert_eq!(
-            decide_probe(&shapes(ProbeKind::Normal, refused, false)),
+            decide_probe(&shapes(ProbeKind::Normal, REFUSED, false)),
             Skip
         );
         assert_eq!(
@@ -2292,7 +2368,7 @@ mod tests {
             Finding(Verdict::Divergence, Contract::ShapesSpecRangeUnchecked)
         );
         // eager failing outside the ranges (or at 0/1) was never promised
-        let mut f = shapes(ProbeKind::Normal, refused, false);
+        let mut f = shapes(ProbeKind::Normal, REFUSED, false);
         f.eager = EagerAt::Fails;
         assert_eq!(decide_probe(&f), Skip);
     }

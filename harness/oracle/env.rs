@@ -176,7 +176,7 @@ impl PythonEnv {
                 let recorded = std::fs::read_to_string(venv.join(READY_MARKER))
                     .ok()
                     .map(|t| t.trim().to_string())
-                    .filter(|t| crate::corpus::is_version(t));
+                    .filter(|t| crate::escape::is_version(t));
                 (venv.join("bin").join("python"), recorded)
             }
         };

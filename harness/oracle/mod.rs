@@ -1383,31 +1383,7 @@ fn check_shared(pool: &Pool, case: &Case, shared: &[Backend]) -> Vec<(Backend, C
     let (value, round_trip) = match outcome {
         Outcome::Reply { value, round_trip } => (value, round_trip),
         Outcome::Crash { .. } | Outcome::Hang { .. } | Outcome::Oom { .. } => {
-            // One at a time, export first: if export alone breaks the worker, every step
-            // on its program would.
-            let export = check(pool, case, Backend::Export);
-            let broken = matches!(
-                export.verdict,
-                Verdict::Crash | Verdict::Hang | Verdict::Oom | Verdict::Poisoned
-            );
-            let mut out = vec![];
-            for &b in shared {
-                let r = if b == Backend::Export {
-                    export.clone()
-                } else if broken {
-                    CheckResult {
-                        backend: b,
-                        same_as_export: true,
-                        ..export.clone()
-                    }
-                } else {
-                    let mut r = check(pool, case, b);
-                    r.same_as_export = r.inherits(&export);
-                    r
-                };
-                out.push((b, r));
-            }
-            return out;
+            return check_one_at_a_time(pool, case, shared);
         }
         other => {
             return shared
@@ -1416,6 +1392,64 @@ fn check_shared(pool: &Pool, case: &Case, shared: &[Backend]) -> Vec<(Backend, C
                 .collect();
         }
     };
+    let judged = judge_shared_reply(case, &rendered, &truth, &steps, value, round_trip, render_s);
+    let export = judged[0].1.clone();
+    judged
+        .into_iter()
+        .filter(|(b, _)| shared.contains(b))
+        .map(|(b, mut r)| {
+            if b != Backend::Export {
+                r.same_as_export = r.inherits(&export);
+            }
+            (b, r)
+        })
+        .collect()
+}
+
+/// After a crash, hang or out-of-memory of the shared check: the backends one at a time,
+/// export first: if export alone breaks the worker, every step on its program would.
+fn check_one_at_a_time(
+    pool: &Pool,
+    case: &Case,
+    shared: &[Backend],
+) -> Vec<(Backend, CheckResult)> {
+    let export = check(pool, case, Backend::Export);
+    let broken = matches!(
+        export.verdict,
+        Verdict::Crash | Verdict::Hang | Verdict::Oom | Verdict::Poisoned
+    );
+    let mut out = vec![];
+    for &b in shared {
+        let r = if b == Backend::Export {
+            export.clone()
+        } else if broken {
+            CheckResult {
+                backend: b,
+                same_as_export: true,
+                ..export.clone()
+            }
+        } else {
+            let mut r = check(pool, case, b);
+            r.same_as_export = r.inherits(&export);
+            r
+        };
+        out.push((b, r));
+    }
+    out
+}
+
+/// The worker's one reply for export and its steps, cut into one reply per backend (the
+/// shared part, with each step's own fields over it) and judged; export first. Each gets
+/// its worker time and an even share of the round trip's rest.
+fn judge_shared_reply(
+    case: &Case,
+    rendered: &Rendered,
+    truth: &Truth,
+    steps: &[Backend],
+    value: Value,
+    round_trip: Duration,
+    render_s: f64,
+) -> Vec<(Backend, CheckResult)> {
     let parts = value.get("backends").and_then(Value::as_object).cloned();
     // The worker's time per backend: the shared part (load, eager, export) and its own.
     let worker_s = |v: &Value| -> f64 {
@@ -1469,15 +1503,15 @@ fn check_shared(pool: &Pool, case: &Case, shared: &[Backend]) -> Vec<(Backend, C
     let all_worker: f64 =
         worker_s(&base) + replies.iter().skip(1).map(|(_, v)| own_s(v)).sum::<f64>();
     let ipc = (round_trip.as_secs_f64() - all_worker).max(0.0) / replies.len() as f64;
-    let judged: Vec<(Backend, CheckResult)> = replies
+    replies
         .into_iter()
         .map(|(b, v)| {
             let rt = Duration::from_secs_f64(worker_s(&v) + ipc);
             let mut r = judge(
                 case,
-                &rendered,
+                rendered,
                 b,
-                &truth,
+                truth,
                 &Outcome::Reply {
                     value: v,
                     round_trip: rt,
@@ -1487,20 +1521,8 @@ fn check_shared(pool: &Pool, case: &Case, shared: &[Backend]) -> Vec<(Backend, C
             r.timings.total_s = render_s + rt.as_secs_f64();
             (b, r)
         })
-        .collect();
-    let export = judged[0].1.clone();
-    judged
-        .into_iter()
-        .filter(|(b, _)| shared.contains(b))
-        .map(|(b, mut r)| {
-            if b != Backend::Export {
-                r.same_as_export = r.inherits(&export);
-            }
-            (b, r)
-        })
         .collect()
 }
-
 /// Runs torch's `collect_env` in a worker: the versions block of a bug report.
 pub fn env_info(pool: &Pool) -> Option<String> {
     match pool.request(json!({"cmd": "env_info"})) {

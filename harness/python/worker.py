@@ -1854,7 +1854,6 @@ def _check(req, subject=None):
     _mark("checking")
     seed = int(req.get("seed", 0) or 0)
     strict = bool(req.get("strict", False))
-    scan_max = int(req.get("guard_scan_max", 64))
     timings = {"load": 0.0, "eager": 0.0, "export": 0.0, "inspect": 0.0, "probes": 0.0}
     resp = {
         "id": rid,
@@ -1898,72 +1897,10 @@ def _check(req, subject=None):
         if not resp["eager_export"]["ok"]:
             return resp
 
-        t = time.perf_counter()
-        _CaseState.file = path
-        _CaseState.envs = []
-        ep = None
-        failed = None
-        try:
-            _seed_cpu(seed)
-            args = _clone(inputs)
-            ep = torch.export.export(
-                model, args, dynamic_shapes=_case_spec(mod, args), strict=strict,
-                **_export_kwargs(mod)
-            )
-            resp["export"] = {"ok": True}
-        except BaseException as e:  # case code may raise anything
-            resp["export"] = {"ok": False, "error": _err(e, kind=True, trace=True)}
-            _CaseState.file = None
-            # guards recorded before the failure, with their case lines, and the sizes
-            # they rule out
-            if _CaseState.envs:
-                try:
-                    env = max(_CaseState.envs, key=lambda s: len(s.guards))
-                    resp["guards"], resp["replacements"], exprs = _guards_of(env, names)
-                    if subject is not None:
-                        req["region"] = subject.region(env, resp["guards"], exprs)
-                    resp["witnesses"], resp["guards_hold"] = _witnesses(
-                        req, mod, env, names, exprs, None
-                    )
-                    if resp["guards_hold"]:
-                        resp["unproven"] = _unproven(env, exprs)
-                except Exception:
-                    pass
-            if resp["export"]["error"]["kind"] == "constraint_violation":
-                failed = e
-        finally:
-            timings["export"] = round(time.perf_counter() - t, 6)
-        if failed is not None:
-            # Outside the handler, so that what the fix raises is not chained to the error.
-            t = time.perf_counter()
-            resp["fix"] = _check_suggested_fix(req, mod, model, inputs, strict, failed)
-            timings["export"] += round(time.perf_counter() - t, 6)
+        ep = _export_case(req, subject, mod, model, names, inputs, path, resp)
         if ep is None:
             return resp
-
-        # The exported program, then each backend step on it (`transform`, or several in
-        # `transforms`): what is inspected and probed is the step's result, with the exported
-        # program run beside it at every probe (`reference`). Eager runs once per probe size
-        # for all of them (`cache`).
-        cache = _ProbeCache()
-        base = _ExportedState(ep, names, inputs, path)
-        transforms = req.get("transforms")
-        if isinstance(transforms, list):
-            resp.update(_run_backend(req, subject, mod, model, base, None, seed, scan_max, cache))
-            resp["backends"] = {}
-            for name in transforms:
-                part = _run_backend(req, subject, mod, model, base, str(name), seed, scan_max, cache)
-                part["timings"] = {
-                    "load": timings["load"], "eager": timings["eager"],
-                    "export": round(timings["export"] + part.pop("step_s", 0.0), 6),
-                    "inspect": part.pop("inspect_s", 0.0), "probes": part.pop("probes_s", 0.0),
-                }
-                resp["backends"][str(name)] = part
-        else:
-            resp.update(_run_backend(req, subject, mod, model, base, req.get("transform"), seed, scan_max, cache))
-        timings["export"] = round(timings["export"] + resp.pop("step_s", 0.0), 6)
-        timings["inspect"] = resp.pop("inspect_s", 0.0)
-        timings["probes"] = resp.pop("probes_s", 0.0)
+        _run_backends(req, subject, mod, model, _ExportedState(ep, names, inputs, path), resp)
         return resp
     finally:
         _CaseState.file = None
@@ -1977,6 +1914,85 @@ def _check(req, subject=None):
         if subject is None:
             _unload_case(modname, path)
         _CaseState.last_file = None
+
+
+def _export_case(req, subject, mod, model, names, inputs, path, resp):
+    """torch.export of the case at its example sizes: the program, or None with the error
+    classified, the guards recorded before it (and the sizes they rule out), and for a
+    constraint violation the check of torch's suggested fixes."""
+    seed = int(req.get("seed", 0) or 0)
+    strict = bool(req.get("strict", False))
+    timings = resp["timings"]
+    t = time.perf_counter()
+    _CaseState.file = path
+    _CaseState.envs = []
+    ep = None
+    failed = None
+    try:
+        _seed_cpu(seed)
+        args = _clone(inputs)
+        ep = torch.export.export(
+            model, args, dynamic_shapes=_case_spec(mod, args), strict=strict,
+            **_export_kwargs(mod)
+        )
+        resp["export"] = {"ok": True}
+    except BaseException as e:  # case code may raise anything
+        resp["export"] = {"ok": False, "error": _err(e, kind=True, trace=True)}
+        _CaseState.file = None
+        # guards recorded before the failure, with their case lines, and the sizes
+        # they rule out
+        if _CaseState.envs:
+            try:
+                env = max(_CaseState.envs, key=lambda s: len(s.guards))
+                resp["guards"], resp["replacements"], exprs = _guards_of(env, names)
+                if subject is not None:
+                    req["region"] = subject.region(env, resp["guards"], exprs)
+                resp["witnesses"], resp["guards_hold"] = _witnesses(
+                    req, mod, env, names, exprs, None
+                )
+                if resp["guards_hold"]:
+                    resp["unproven"] = _unproven(env, exprs)
+            except Exception:
+                pass
+        if resp["export"]["error"]["kind"] == "constraint_violation":
+            failed = e
+    finally:
+        timings["export"] = round(time.perf_counter() - t, 6)
+    if failed is not None:
+        # Outside the handler, so that what the fix raises is not chained to the error.
+        t = time.perf_counter()
+        resp["fix"] = _check_suggested_fix(req, mod, model, inputs, strict, failed)
+        timings["export"] += round(time.perf_counter() - t, 6)
+    return ep
+
+
+def _run_backends(req, subject, mod, model, base, resp):
+    """The exported program, then each backend step on it (`transform`, or several in
+    `transforms`): what is inspected and probed is the step's result, with the exported
+    program run beside it at every probe (`reference`). Eager runs once per probe size for
+    all of them (`cache`)."""
+    seed = int(req.get("seed", 0) or 0)
+    scan_max = int(req.get("guard_scan_max", 64))
+    timings = resp["timings"]
+    cache = _ProbeCache()
+    transforms = req.get("transforms")
+    if isinstance(transforms, list):
+        resp.update(_run_backend(req, subject, mod, model, base, None, seed, scan_max, cache))
+        resp["backends"] = {}
+        for name in transforms:
+            part = _run_backend(req, subject, mod, model, base, str(name), seed, scan_max, cache)
+            part["timings"] = {
+                "load": timings["load"], "eager": timings["eager"],
+                "export": round(timings["export"] + part.pop("step_s", 0.0), 6),
+                "inspect": part.pop("inspect_s", 0.0), "probes": part.pop("probes_s", 0.0),
+            }
+            resp["backends"][str(name)] = part
+    else:
+        resp.update(_run_backend(req, subject, mod, model, base, req.get("transform"), seed, scan_max, cache))
+    timings["export"] = round(timings["export"] + resp.pop("step_s", 0.0), 6)
+    timings["inspect"] = resp.pop("inspect_s", 0.0)
+    timings["probes"] = resp.pop("probes_s", 0.0)
+
 
 # --- probe: a user's own model ------------------------------------------------------------------
 class ProbeSetupError(Exception):
@@ -2153,6 +2169,23 @@ class _Subject:
         raise ProbeSetupError("dynamic_shapes() must return a dict keyed by forward's parameter names, a tuple, or None")
 
     def _build(self):
+        self._check_input_kinds()
+        specs = self._per_input_specs()
+        by_key = {}
+        var_of = self._shape_vars(specs)
+        for i, (inp, spec) in enumerate(zip(self._inputs, specs)):
+            if spec is None:
+                continue
+            is_int, items = self._dim_items(i, inp, spec)
+            for d, dspec in items:
+                if not is_int and (not isinstance(d, int) or not (0 <= d < inp.dim())):
+                    raise ProbeSetupError(f"input {self.LABELS[i]!r} has no dim {d!r}")
+                self._add_dim(i, d, dspec, int(inp) if is_int else int(inp.shape[d]), is_int,
+                              by_key, var_of)
+        self._check_examples()
+
+    def _check_input_kinds(self):
+        """Only tensors, Python numbers and lists of numbers are inputs a probe takes."""
         for i, inp in enumerate(self._inputs):
             ok = isinstance(inp, (torch.Tensor, bool, int, float, type(None))) or (
                 isinstance(inp, (list, tuple)) and all(isinstance(v, (int, float)) for v in inp)
@@ -2163,135 +2196,140 @@ class _Subject:
                     " Python numbers, and lists, tuples and dicts of tensors (wrap the model so"
                     " that forward takes its tensors one by one)"
                 )
-        specs = self._per_input_specs()
-        by_key = {}
-        # ShapeVars by their symbol, for the expressions built from them
+
+    @staticmethod
+    def _shape_vars(specs):
+        """ShapeVars (IntVars) by their sympy symbol, for the expressions built from them."""
         IntVar = _dynamic_spec("IntVar")
         var_of = {}
-        if IntVar is not None:
-            for spec in specs:
-                leaves = spec.values() if isinstance(spec, dict) else spec
-                if isinstance(spec, IntVar):
-                    leaves = [spec]
-                try:
-                    for leaf in leaves or []:
-                        if isinstance(leaf, IntVar):
-                            var_of[leaf.sympy_sym] = leaf
-                except TypeError:
-                    pass
-        for i, (inp, spec) in enumerate(zip(self._inputs, specs)):
-            if spec is None:
-                continue
-            is_int = isinstance(inp, int) and not isinstance(inp, bool)
-            if not isinstance(inp, torch.Tensor) and not is_int:
+        if IntVar is None:
+            return var_of
+        for spec in specs:
+            leaves = spec.values() if isinstance(spec, dict) else spec
+            if isinstance(spec, IntVar):
+                leaves = [spec]
+            try:
+                for leaf in leaves or []:
+                    if isinstance(leaf, IntVar):
+                        var_of[leaf.sympy_sym] = leaf
+            except TypeError:
+                pass
+        return var_of
+
+    def _dim_items(self, i, inp, spec):
+        """(is_int, [(dim, spec)]) of an input that has a spec."""
+        is_int = isinstance(inp, int) and not isinstance(inp, bool)
+        if not isinstance(inp, torch.Tensor) and not is_int:
+            raise ProbeSetupError(
+                f"dynamic_shapes() gives a spec for input {self.LABELS[i]!r}, a {type(inp).__name__}; probe varies tensor dims and int inputs"
+            )
+        if is_int:
+            # an int input's one "dim" is its value, with the hint torch takes for it
+            # (Dim.AUTO / Dim.DYNAMIC; named Dims are refused by torch for ints)
+            return is_int, [(0, spec)]
+        if isinstance(spec, dict):
+            return is_int, list(spec.items())
+        if isinstance(spec, (list, tuple)) or type(spec).__name__ == "TensorSpec":
+            return is_int, list(enumerate(spec))
+        raise ProbeSetupError(f"the spec of input {self.LABELS[i]!r} is neither a dict nor a tuple")
+
+    def _add_dim(self, i, d, dspec, size, is_int, by_key, var_of):
+        """One dim (or int input) with a spec: the symbol it moves with (a new one for a new
+        named Dim, ShapeVar or hinted example size), and how its size follows the symbol's."""
+        kind, obj = _spec_kind(dspec)
+        if kind == "static":
+            return
+        fn = None
+        derived_text = None
+        if kind == "var_expr":
+            (free,) = obj.node.expr.free_symbols
+            root = var_of.get(free)
+            if root is None:
                 raise ProbeSetupError(
-                    f"dynamic_shapes() gives a spec for input {self.LABELS[i]!r}, a {type(inp).__name__}; probe varies tensor dims and int inputs"
+                    f"the ShapesSpec expression {_expr_text(obj.node.expr)} uses a ShapeVar that no dim or int carries alone"
                 )
-            if is_int:
-                # an int input's one "dim" is its value, with the hint torch takes for it
-                # (Dim.AUTO / Dim.DYNAMIC; named Dims are refused by torch for ints)
-                items = [(0, spec)]
-            elif isinstance(spec, dict):
-                items = list(spec.items())
-            elif isinstance(spec, (list, tuple)) or type(spec).__name__ == "TensorSpec":
-                items = list(enumerate(spec))
+            expr = obj.node.expr
+            fn = lambda n, e=expr, v=free: int(e.xreplace({v: sympy.Integer(int(n))}))
+            derived_text = _expr_text(obj.node.expr)
+            kind, obj = "var", root
+        if kind == "var":
+            key = ("var", id(obj))
+        elif kind == "named":
+            key = ("named", obj.__name__)
+        elif kind == "derived":
+            key = ("named", obj.root.__name__)
+            fn = obj.fn
+        else:
+            key = ("hint", size)
+        if key not in by_key:
+            by_key[key] = self._new_symbol(kind, obj, size, derived_text)
+        sym, entry = by_key[key]
+        root = obj.root if kind == "derived" else obj
+        self._describe_symbol(entry, kind, obj, root)
+        label = f"{self.LABELS[i]} (an int input)" if is_int else f"{self.LABELS[i]}.size({d})"
+        entry["dims"].append({"input": i, "dim": d, "label": label, "size": size,
+                              "derived": str(obj.__name__) if kind == "derived" else derived_text})
+        self._dims[(i, d)] = (sym, fn)
+        if kind == "derived" and sym not in self.EXPORT_SIZES:
+            # solve the root from a derived dim: the smallest root giving this size
+            for r in range(0, 4 * size + 8):
+                try:
+                    if int(fn(r)) == size:
+                        self.EXPORT_SIZES[sym] = r
+                        break
+                except Exception:
+                    pass
             else:
-                raise ProbeSetupError(f"the spec of input {self.LABELS[i]!r} is neither a dict nor a tuple")
-            for d, dspec in items:
-                if not is_int and (not isinstance(d, int) or not (0 <= d < inp.dim())):
-                    raise ProbeSetupError(f"input {self.LABELS[i]!r} has no dim {d!r}")
-                kind, obj = _spec_kind(dspec)
-                if kind == "static":
-                    continue
-                size = int(inp) if is_int else int(inp.shape[d])
-                fn = None
-                if kind == "var_expr":
-                    (free,) = obj.node.expr.free_symbols
-                    root = var_of.get(free)
-                    if root is None:
-                        raise ProbeSetupError(
-                            f"the ShapesSpec expression {_expr_text(obj.node.expr)} uses a ShapeVar that no dim or int carries alone"
-                        )
-                    expr = obj.node.expr
-                    fn = lambda n, e=expr, v=free: int(e.xreplace({v: sympy.Integer(int(n))}))
-                    text = _expr_text(obj.node.expr)
-                    kind, obj = "var", root
-                    derived_text = text
-                else:
-                    derived_text = None
-                if kind == "var":
-                    key = ("var", id(obj))
-                elif kind == "named":
-                    key = ("named", obj.__name__)
-                elif kind == "derived":
-                    key = ("named", obj.root.__name__)
-                    fn = obj.fn
-                else:
-                    key = ("hint", size)
-                if key not in by_key:
-                    sym = f"s{len(self.SYMBOLS)}"
-                    self.SYMBOLS.append(sym)
-                    if kind == "var":
-                        self._var_symbol[obj.sympy_sym] = sym
-                    root_size = size
-                    entry = {"name": sym, "spec": kind if kind != "derived" else "named",
-                             "text": _spec_text(kind if kind != "derived" else "named", obj if kind != "derived" else obj.root),
-                             "lo": None, "hi": None, "example": size, "dims": []}
-                    if kind == "derived" or derived_text is not None:
-                        # the root's example size is the one the derived dims were built from
-                        root_size = None
-                    by_key[key] = (sym, entry)
-                    self.symbols.append(entry)
-                    if root_size is not None:
-                        self.EXPORT_SIZES[sym] = root_size
-                sym, entry = by_key[key]
-                root = obj.root if kind == "derived" else obj
-                if kind == "var":
-                    entry["spec"] = "var"
-                    entry["text"] = _var_text(obj)
-                    entry["lo"] = _bound(obj.min, 0)
-                    entry["hi"] = _bound(obj.max, None)
-                elif kind in ("named", "derived"):
-                    entry["spec"] = "named"
-                    entry["text"] = repr(root)
-                    entry["lo"] = _bound(getattr(root, "min", None), 0)
-                    entry["hi"] = _bound(getattr(root, "max", None), None)
-                elif kind == "dynamic" and entry["spec"] == "auto":
-                    entry["spec"] = "dynamic"
-                    entry["text"] = _spec_text(kind, obj)
-                if kind in ("auto", "dynamic"):
-                    lo = _bound(getattr(obj, "min", None), None)
-                    hi = _bound(getattr(obj, "max", None), None)
-                    if lo is not None:
-                        entry["lo"] = lo
-                    if hi is not None:
-                        entry["hi"] = hi
-                label = f"{self.LABELS[i]} (an int input)" if is_int else f"{self.LABELS[i]}.size({d})"
-                entry["dims"].append({"input": i, "dim": d, "label": label, "size": size,
-                                      "derived": str(obj.__name__) if kind == "derived" else derived_text})
-                self._dims[(i, d)] = (sym, fn)
-                if kind == "derived" and sym not in self.EXPORT_SIZES:
-                    # solve the root from a derived dim: the smallest root giving this size
-                    for r in range(0, 4 * size + 8):
-                        try:
-                            if int(fn(r)) == size:
-                                self.EXPORT_SIZES[sym] = r
-                                break
-                        except Exception:
-                            pass
-                    else:
-                        raise ProbeSetupError(f"no size of {getattr(root, '__name__', None) or root.name} gives {label} = {size}")
-                if (
-                    kind != "derived"
-                    and derived_text is None
-                    and self.EXPORT_SIZES.get(sym) not in (None, size)
-                ):
-                    raise ProbeSetupError(
-                        f"{label} is {size} but other dims of {entry['text']} are {self.EXPORT_SIZES[sym]}"
-                    )
-                if derived_text is None and kind != "derived":
-                    # a ShapeVar's own dim after an expression of it gives its example
-                    self.EXPORT_SIZES.setdefault(sym, size)
+                raise ProbeSetupError(f"no size of {getattr(root, '__name__', None) or root.name} gives {label} = {size}")
+        if kind != "derived" and derived_text is None:
+            if self.EXPORT_SIZES.get(sym) not in (None, size):
+                raise ProbeSetupError(
+                    f"{label} is {size} but other dims of {entry['text']} are {self.EXPORT_SIZES[sym]}"
+                )
+            # a ShapeVar's own dim after an expression of it gives its example
+            self.EXPORT_SIZES.setdefault(sym, size)
+
+    def _new_symbol(self, kind, obj, size, derived_text):
+        """(symbol, entry) for a new symbol; a derived dim's root gets its example later."""
+        sym = f"s{len(self.SYMBOLS)}"
+        self.SYMBOLS.append(sym)
+        if kind == "var":
+            self._var_symbol[obj.sympy_sym] = sym
+        entry = {"name": sym, "spec": kind if kind != "derived" else "named",
+                 "text": _spec_text(kind if kind != "derived" else "named", obj if kind != "derived" else obj.root),
+                 "lo": None, "hi": None, "example": size, "dims": []}
+        self.symbols.append(entry)
+        # the root's example size is the one the derived dims were built from
+        if kind != "derived" and derived_text is None:
+            self.EXPORT_SIZES[sym] = size
+        return sym, entry
+
+    @staticmethod
+    def _describe_symbol(entry, kind, obj, root):
+        """A symbol's spec, its text and its bounds, from the dim just added to it."""
+        if kind == "var":
+            entry["spec"] = "var"
+            entry["text"] = _var_text(obj)
+            entry["lo"] = _bound(obj.min, 0)
+            entry["hi"] = _bound(obj.max, None)
+        elif kind in ("named", "derived"):
+            entry["spec"] = "named"
+            entry["text"] = repr(root)
+            entry["lo"] = _bound(getattr(root, "min", None), 0)
+            entry["hi"] = _bound(getattr(root, "max", None), None)
+        elif kind == "dynamic" and entry["spec"] == "auto":
+            entry["spec"] = "dynamic"
+            entry["text"] = _spec_text(kind, obj)
+        if kind in ("auto", "dynamic"):
+            lo = _bound(getattr(obj, "min", None), None)
+            hi = _bound(getattr(obj, "max", None), None)
+            if lo is not None:
+                entry["lo"] = lo
+            if hi is not None:
+                entry["hi"] = hi
+
+    def _check_examples(self):
+        """Every symbol has an example, and every derived dim's size follows from it."""
         for entry in self.symbols:
             if entry["name"] not in self.EXPORT_SIZES:
                 raise ProbeSetupError(

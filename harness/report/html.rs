@@ -351,7 +351,7 @@ fn facts(s: &mut String, summary: &Summary) {
         }
         let _ = writeln!(
             s,
-            "</table><p>Per spec API (dim: torch.export.Dim, shapes: ShapesSpec, additional: AdditionalInputs): checks (groups, root causes).</p>"
+            "</table><p>Per spec API (dim: torch.export.Dim, shapes: ShapesSpec, additional: AdditionalInputs, collection: ShapesCollection): checks (groups, root causes).</p>"
         );
     }
     if !summary.twins.is_empty() {
