@@ -891,6 +891,7 @@ fn judge_program(cx: &Cx, r: &mut ProbeReport) -> Vec<ProbeFinding> {
             // the program asserts the assumptions: sizes breaking one are outside the promise
             declared: cx.declared(&sizes).map(|d| d && p.declared.unwrap_or(true)),
             additional: false,
+            unspecified_read: false,
         });
         let ProbeCall::Finding(verdict, contract) = call else {
             continue;

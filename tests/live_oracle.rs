@@ -1297,3 +1297,26 @@ fn a_shapes_collection_is_judged_as_the_dict_it_builds() {
         assert_eq!(same(&r), same(&d), "{name}");
     }
 }
+
+/// A stride torch leaves unspecified is not compared (CONTRACT.md): `nonzero` of an all-zero
+/// tensor times a size-1 tensor is empty, and eager reports the stride its kernel chose
+/// (`(1, 0)`) while the exported program computes the contiguous one. Under ShapesSpec,
+/// whose range holds 1, that was reported as a silent divergence (a bug) before the rule;
+/// found by a campaign.
+#[test]
+fn a_stride_torch_leaves_unspecified_is_not_a_divergence() {
+    let case = seed("shapes_stride_of_empty.json");
+    assert_eq!(case.spec_api(), shapefuzz::ir::SpecApi::Shapes);
+    assert!(case.reads_unspecified_stride(&[1]));
+    assert!(
+        !case.reads_unspecified_stride(&[5]) || case.nodes.iter().any(|n| n.tag() == "nonzero")
+    );
+    let r = check(&case);
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.contract != Some(Contract::SilentDivergence)),
+        "{r:#?}"
+    );
+    assert_ne!(r.class(), Some(Class::Bug), "{r:#?}");
+}

@@ -1044,6 +1044,44 @@ impl Case {
         self.symbol_count() * (SCAN_MAX as usize - 1) * per_inference * 2
     }
 
+    /// Whether the model reads, at these sizes, a value torch leaves unspecified: the
+    /// stride of a dim of size 0 or 1, or any stride of an empty tensor, that an op returned
+    /// (`x.contiguous().stride(d)`). `contiguous()` keeps such a tensor as it is, since
+    /// contiguity ignores those strides, so eager and an exported program may answer
+    /// differently and both be right. A size that depends on data counts as possibly empty.
+    /// Inputs are made contiguous by the case itself, so their strides are specified.
+    pub fn reads_unspecified_stride(&self, v: &[i64]) -> bool {
+        let strides: Vec<&Stride> = self
+            .nodes
+            .iter()
+            .filter_map(|op| match op {
+                Op::Stride(s) if matches!(s.x, ValueRef::Node(_)) => Some(s),
+                _ => None,
+            })
+            .collect();
+        if strides.is_empty() {
+            return false;
+        }
+        let Ok(types) = self.infer_types(&[]) else {
+            return false;
+        };
+        strides.iter().any(|s| {
+            let Some(t) = types.get(s.x).and_then(Type::tensor) else {
+                return false;
+            };
+            let sizes: Vec<Option<i64>> = t
+                .shape
+                .iter()
+                .map(|d| if d.has_data() { None } else { d.eval(v) })
+                .collect();
+            let empty = sizes.iter().any(|n| n.is_none_or(|n| n == 0));
+            let flat = sizes
+                .get(s.dim as usize)
+                .is_some_and(|n| n.is_none_or(|n| n <= 1));
+            empty || flat
+        })
+    }
+
     /// Whether eager PyTorch accepts the model at this valuation (by the IR's shape rules).
     pub fn valid_at(&self, v: &Valuation) -> bool {
         self.infer_types(std::slice::from_ref(v)).is_ok()

@@ -1322,6 +1322,7 @@ fn probe_finding(
         model_asks_exporting: false,
         declared: shapes.then(|| case.in_declared_ranges(sizes)),
         additional: case.additional_inputs.iter().any(|v| v == sizes),
+        unspecified_read: case.reads_unspecified_stride(sizes),
     });
     let detail = || p.detail.clone().unwrap_or_else(|| "results differ".into());
     let program_error = || p.exported.as_ref().and_then(|x| x.error.as_ref());
@@ -1368,6 +1369,9 @@ fn probe_finding(
                 _ => error_line(&program_error().cloned()),
             };
             let mut f = finding(verdict, Some(contract), message);
+            if contract == Contract::SilentDivergence && case.deferred_asserts {
+                f.kind = Some(super::DEFERRED_ASSERTS_KIND.into());
+            }
             f.cause = match (verdict, contract) {
                 (_, Contract::ProgramError) => program_error().map(|err| cx.error_cause(err)),
                 // nothing in the model decided it: the range is the spec's
@@ -1657,6 +1661,10 @@ pub(crate) struct ProbeFacts {
     /// The sizes are one of the case's `AdditionalInputs` examples, which export verified
     /// the program takes.
     pub additional: bool,
+    /// The model reads a value torch leaves unspecified at these sizes (the stride of an
+    /// empty tensor, or of a dim of size 0 or 1): an answer other than eager's, or an error
+    /// past the program's input checks, says nothing.
+    pub unspecified_read: bool,
 }
 
 /// What a probe comes to.
@@ -1718,6 +1726,7 @@ pub(crate) fn decide_probe(f: &ProbeFacts) -> ProbeCall {
         ProgramAt::Runs {
             matches: None | Some(true),
         } => Skip,
+        ProgramAt::Runs { .. } if f.unspecified_read => Skip,
         ProgramAt::Runs {
             matches: Some(false),
         } if !finite => {
@@ -1740,6 +1749,9 @@ pub(crate) fn decide_probe(f: &ProbeFacts) -> ProbeCall {
             },
         ),
         ProgramAt::Raises { .. } if assumed_away => Skip,
+        ProgramAt::Raises {
+            input_check: false, ..
+        } if f.unspecified_read => Skip,
         ProgramAt::Raises {
             input_check: false, ..
         } if !f.false_guards => Finding(Verdict::Divergence, Contract::ProgramError),
@@ -2231,6 +2243,7 @@ mod tests {
             model_asks_exporting: false,
             declared: None,
             additional: false,
+            unspecified_read: false,
         }
     }
 
@@ -2286,6 +2299,35 @@ mod tests {
             assert_eq!(
                 decide_probe(&f),
                 Finding(Verdict::SpuriousGuard, Contract::TraceRegion)
+            );
+        }
+    }
+
+    /// A stride torch leaves unspecified (of an empty tensor, of a dim of size 0 or 1) makes
+    /// another answer, or an error past the input checks, no finding; a refusal is still
+    /// judged.
+    #[test]
+    fn an_unspecified_stride_is_not_compared() {
+        use ProbeCall::*;
+        let unspecified = |kind, program| ProbeFacts {
+            unspecified_read: true,
+            declared: Some(true),
+            ..base(Source::Generated, kind, RUNS, program)
+        };
+        for kind in [ProbeKind::Edge, ProbeKind::Normal] {
+            assert_eq!(decide_probe(&unspecified(kind, DIFFERS)), Skip);
+            let mut f = unspecified(
+                kind,
+                ProgramAt::Raises {
+                    input_check: false,
+                    on_data: false,
+                },
+            );
+            f.false_guards = false;
+            assert_eq!(decide_probe(&f), Skip);
+            assert_eq!(
+                decide_probe(&unspecified(kind, REFUSED)),
+                Finding(Verdict::SpuriousGuard, Contract::ShapesSpecRejectsValid)
             );
         }
     }

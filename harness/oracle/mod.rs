@@ -907,6 +907,10 @@ impl CheckResult {
     }
 }
 
+/// The sub-kind of a silent divergence of a program exported with
+/// `prefer_deferred_runtime_asserts_over_guards=True`.
+pub const DEFERRED_ASSERTS_KIND: &str = "deferred-asserts";
+
 /// The root cause of a finding: the torch mechanism behind it, whichever op of the model
 /// reached it (CONTRACT.md, "Root causes"). `backend/class/<mechanism>` where the mechanism
 /// is:
@@ -919,7 +923,8 @@ impl CheckResult {
 ///   torch site, the exception type and its first clause with sizes, names, quoted
 ///   identifiers and comparisons masked, a constraint violation by its first item: the same
 ///   bug reached through two outcomes is one root cause;
-/// - for a divergence, the contract and the kind of Python decision that changed;
+/// - for a divergence, the contract and the kind of Python decision that changed; under
+///   deferred runtime asserts the contract alone (the guard the option dropped);
 /// - for a program refusing an `AdditionalInputs` example export verified, the contract
 ///   alone: verification skips every shape guard alike.
 ///
@@ -944,6 +949,14 @@ pub fn root_cause_key(
         return None;
     }
     let class = c.class().name();
+    // a guard that prefer_deferred_runtime_asserts_over_guards neither kept nor asserted:
+    // one miss, whichever decision of the model the lost guard was about
+    if c == Contract::SilentDivergence && kind == Some(DEFERRED_ASSERTS_KIND) {
+        return Some(format!(
+            "{backend}/{class}/{}/{DEFERRED_ASSERTS_KIND}",
+            c.name()
+        ));
+    }
     let site = cause
         .and_then(|x| x.site.clone())
         .unwrap_or_else(|| "-".into());
