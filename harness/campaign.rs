@@ -11,6 +11,11 @@
 //! readable reports. `--time` bounds the whole run, reduction included. A stop (SIGINT,
 //! SIGTERM) takes no new cases, gives the ones in flight a short grace, ends reductions,
 //! and still writes the reports.
+//!
+//! Its stages are modules: `schedule` (which cases are left, when taking them ends, and
+//! generation feeding the checking threads), `progress` (the bar, the live state, the
+//! ticker), `filing` (reducing and filing each group's record), `reports`, `merge` and
+//! `replay`; `run` strings them together.
 
 use crate::corpus::{self, FindingRecord, ResultLine, ResultsWriter};
 use crate::r#gen::{GENERATOR_VERSION, GenConfig};

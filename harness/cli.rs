@@ -154,9 +154,8 @@ struct GenArgs {
     /// of a configuration drawn per case (swarm testing).
     #[arg(long, value_name = "FILE")]
     gen_config: Option<PathBuf>,
-    /// The spec API cases are written in: dim (torch.export.Dim; in swarm cases also
-    /// AdditionalInputs, which infers a Dim spec from more examples, and ShapesCollection,
-    /// which assigns it tensor by tensor), shapes (ShapesSpec:
+    /// The spec API cases are written in: dim (torch.export.Dim; in swarm cases also its
+    /// AdditionalInputs and ShapesCollection spellings), shapes (ShapesSpec:
     /// unbacked ShapeVar ranges, never specialized) or mixed [default: the configuration's
     /// share; swarm: mixed].
     #[arg(long, value_enum, value_name = "API")]
